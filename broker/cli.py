@@ -1,0 +1,258 @@
+"""The `antrian` command: one entry point for the engine, the clients and the checks.
+
+Each subcommand is a small function; screens and terminals in kiosk/ and
+display/ register their own subcommands through `register(subparsers)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import SAMPLE_CONFIG, ConfigError, load_config
+from .mqtt import DEFAULT_URL
+
+DEFAULT_DATA = "antrian-data"
+EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+
+# Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers).
+EXTENSIONS: tuple[str, ...] = ()
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _fail(text: str, code: int) -> int:
+    print(f"antrian: {text}", file=sys.stderr)
+    return code
+
+
+def _load_config_or_exit(path: str | None):
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def add_mqtt_options(parser: argparse.ArgumentParser) -> None:
+    """--mqtt and --site, shared by every client command."""
+    parser.add_argument("--mqtt", default=os.environ.get("ANTRIAN_MQTT", DEFAULT_URL),
+                        help=f"MQTT broker URL (default {DEFAULT_URL}; user:password@ may be included, "
+                             "or set ANTRIAN_MQTT_USER / ANTRIAN_MQTT_PASSWORD)")
+    parser.add_argument("--site", default=os.environ.get("ANTRIAN_SITE"),
+                        help="site id (default: the one engine found on the broker)")
+
+
+def resolve_site(args: argparse.Namespace) -> str:
+    from .client import discover_site
+
+    return args.site or discover_site(args.mqtt)
+
+
+def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
+    """Connect as a client, run `action(client)`, and turn connection problems into plain messages."""
+    from .client import EngineClient, EngineTimeout
+
+    try:
+        client = EngineClient(args.mqtt, resolve_site(args), name=name).start()
+    except (ConnectionError, EngineTimeout, ValueError, OSError) as exc:
+        return _fail(str(exc), EXIT_UNREACHABLE)
+    try:
+        return action(client)
+    except EngineTimeout as exc:
+        return _fail(f"{exc}; is `antrian serve` running?", EXIT_UNREACHABLE)
+    finally:
+        client.stop()
+
+
+# ---------------------------------------------------------------------- serve
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .embedded import EmbeddedBroker
+    from .service import EngineService
+    from .store import StoreError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    config = _load_config_or_exit(args.config)
+    broker = None
+    url = args.mqtt
+    if url is None:
+        host, _, port = args.listen.rpartition(":")
+        try:
+            broker = EmbeddedBroker(host or "127.0.0.1", int(port)).start()
+        except (OSError, RuntimeError, ValueError) as exc:
+            return _fail(str(exc), EXIT_USAGE)
+        url = broker.url
+        logging.getLogger("antrian").info("embedded MQTT broker listening on %s", url)
+    data_dir = Path(args.data) / config.site.id if args.data == DEFAULT_DATA else Path(args.data)
+    try:
+        service = EngineService(config, data_dir, url, ignore_hours=args.ignore_hours)
+    except (StoreError, ValueError) as exc:
+        if broker:
+            broker.stop()
+        return _fail(str(exc), EXIT_USAGE)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: service.stop())
+    print(f"Antrian engine for {config.site.name} on {url} (data: {data_dir}). Ctrl-C stops it.",
+          file=sys.stderr, flush=True)
+    try:
+        service.run()
+    finally:
+        if broker:
+            broker.stop()
+    return 0
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    """Only the embedded MQTT broker, for running the engine and screens as separate processes."""
+    from .embedded import EmbeddedBroker
+
+    host, _, port = args.listen.rpartition(":")
+    try:
+        broker = EmbeddedBroker(host or "127.0.0.1", int(port)).start()
+    except (OSError, RuntimeError, ValueError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    print(f"MQTT broker listening on {broker.url}. Ctrl-C stops it.", file=sys.stderr, flush=True)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+    broker.stop()
+    return 0
+
+
+# ---------------------------------------------------------------------- clients
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    def action(client) -> int:
+        reply = client.issue(args.kiosk, args.service.upper(), args.priority, request_id=args.request_id)
+        if not reply.get("ok"):
+            _print_json(reply)
+            return _fail(reply["error"]["message"], EXIT_REFUSED)
+        _print_json(reply["ticket"] | {"ahead": reply.get("ahead"), "est_wait_s": reply.get("est_wait_s")})
+        return 0
+
+    return _with_client(args, f"antrian-cli-issue-{args.kiosk}", action)
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    def action(client) -> int:
+        reply = client.counter(args.counter, args.action, to=args.to, number=args.number,
+                               request_id=args.request_id)
+        if not reply.get("ok"):
+            _print_json(reply)
+            return _fail(reply["error"]["message"], EXIT_REFUSED)
+        if reply.get("notice"):
+            reply["message"] = reply["notice"]["message"]
+            print(reply["message"], file=sys.stderr)
+        _print_json(reply)
+        return 0
+
+    return _with_client(args, f"antrian-cli-counter-{args.counter}", action)
+
+
+def cmd_state(args: argparse.Namespace) -> int:
+    from .client import EngineTimeout, StateMirror
+
+    try:
+        mirror = StateMirror(args.mqtt, resolve_site(args), name="antrian-cli-state").start(wait=3.0)
+    except (ConnectionError, EngineTimeout, ValueError, OSError) as exc:
+        return _fail(str(exc), EXIT_UNREACHABLE)
+    try:
+        if not mirror.wait_complete(args.timeout):
+            return _fail("the engine's state topics are incomplete; is `antrian serve` running?",
+                         EXIT_UNREACHABLE)
+        _print_json(mirror.snapshot())
+        return 0
+    finally:
+        mirror.stop()
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    path = args.file or str(SAMPLE_CONFIG)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"{path}: OK. {config.site.name} ({config.site.id}): {len(config.agencies)} agencies, "
+          f"{len(config.services)} services, {len(config.counters)} counters, time zone {config.site.timezone}.")
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="antrian", description="Antrian: queue management for Mal Pelayanan "
+                                     "Publik. Each subcommand has its own --help.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the queue engine (with an embedded MQTT broker unless --mqtt is given)")
+    p.add_argument("--config", help="site config TOML (default: the shipped sample MPP)")
+    p.add_argument("--data", default=os.environ.get("ANTRIAN_DATA", DEFAULT_DATA),
+                   help=f"data folder for the SQLite log (default ./{DEFAULT_DATA}/<site>)")
+    p.add_argument("--mqtt", help="use this external broker (e.g. Mosquitto) instead of the embedded one")
+    p.add_argument("--listen", default="127.0.0.1:1883", help="where the embedded broker listens")
+    p.add_argument("--ignore-hours", action="store_true",
+                   help="treat every service as open (quotas still apply): for demos and tests")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("broker", help="run only the embedded MQTT broker")
+    p.add_argument("--listen", default="127.0.0.1:1883")
+    p.set_defaults(func=cmd_broker)
+
+    p = sub.add_parser("issue", help="take a ticket for a service, as a kiosk would")
+    p.add_argument("service", help="service code, such as A")
+    p.add_argument("--priority", nargs="?", const="lansia", default=None,
+                   help="a priority ticket (group: lansia, disabilitas, ibu_hamil, anak, korban_bencana)")
+    p.add_argument("--request-id", help="retrying with the same id returns the same ticket")
+    p.add_argument("--kiosk", default="cli", help="the kiosk id to act as (default cli)")
+    add_mqtt_options(p)
+    p.set_defaults(func=cmd_issue)
+
+    p = sub.add_parser("call", help="act at a counter: call the next number, recall, finish, ...")
+    p.add_argument("counter", help="counter id, such as 3 or 4K-10")
+    p.add_argument("--action", default="next",
+                   choices=["next", "recall", "no-show", "finish", "transfer", "call", "reactivate", "open",
+                            "break", "close"])
+    p.add_argument("--to", help="service code to transfer the ticket to (with --action transfer)")
+    p.add_argument("--number", help="ticket number (with --action call or reactivate)")
+    p.add_argument("--request-id", help="retrying with the same id repeats the same answer")
+    add_mqtt_options(p)
+    p.set_defaults(func=cmd_call)
+
+    p = sub.add_parser("state", help="print the live state as the retained topics show it (JSON)")
+    p.add_argument("--timeout", type=float, default=3.0)
+    add_mqtt_options(p)
+    p.set_defaults(func=cmd_state)
+
+    p = sub.add_parser("config", help="site configuration tools")
+    config_sub = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    c = config_sub.add_parser("check", help="validate a site config file (default: the shipped sample)")
+    c.add_argument("file", nargs="?")
+    c.set_defaults(func=cmd_config_check)
+
+    for module_name in EXTENSIONS:
+        __import__(module_name, fromlist=["register"]).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Commands: what kiosks, counters and the clock ask of the engine.
+
+Each carries a `request_id` chosen by the sender and the `source` device it came
+from; together they make a retried command return its first answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class CounterCommand(StrEnum):
+    NEXT = "next"
+    RECALL = "recall"
+    NO_SHOW = "no-show"
+    FINISH = "finish"
+    TRANSFER = "transfer"
+    CALL = "call"  # a specific waiting ticket, by number
+    REACTIVATE = "reactivate"  # a no-show ticket back into its queue
+    OPEN = "open"
+    BREAK = "break"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    request_id: str = ""
+    source: str = ""  # "kiosk/<id>" or "counter/<id>"; scopes the request id
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return f"{self.source}|{self.request_id}" if self.request_id else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueTicket(Command):
+    service: str
+    priority: str | None = None  # a priority group such as "lansia", or None for a normal ticket
+    kiosk: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CounterRequest(Command):
+    counter: str
+    action: CounterCommand
+    to_service: str | None = None  # for transfer
+    number: str | None = None  # for call / reactivate
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tick(Command):
+    """The passing of time: lets the engine start a new day at local midnight without traffic."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one command produced: the reply to its sender and the events to store and publish."""
+
+    reply: dict
+    events: list = field(default_factory=list)
+    duplicate: bool = False  # the reply was the remembered answer to a retried request
+    remember_as: str | None = None  # idempotency key under which the reply must be stored

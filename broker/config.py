@@ -1,0 +1,429 @@
+"""The site configuration: one TOML file describing an MPP, checked thoroughly.
+
+A technician edits this file by hand, so loading never stops at the first
+mistake: every problem is collected with its location (table, entry, field,
+line) and a plain sentence, and `antrian config check` prints them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .schedule import Schedule, format_ranges, parse_day, parse_ranges
+
+SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "assets" / "sample-mpp.toml"
+
+AGENCY_KINDS = ("OPD", "instansi vertikal", "BUMN", "BUMD", "bank")
+PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak", "korban_bencana")
+
+_SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_AGENCY_ID = _SITE_ID
+_SERVICE_CODE = re.compile(r"^[A-Z]{1,3}$")
+_COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    timezone: str = "Asia/Jakarta"
+    language: str = "id"
+    address: str = ""
+    footer: str = "Mohon menunggu nomor Anda dipanggil"
+    info_text: str = ""
+    ticket_url: str = ""  # QR code target; "{ticket}" and "{site}" are filled in
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Site-wide queue rules; each default is the first variant in domain.md."""
+
+    priority_max_in_a_row: int = 2  # priority calls in a row before a waiting normal ticket gets its turn
+    counter_debounce_s: float = 1.0  # a second "next" from one counter within this is the same press
+    issue_lead_minutes: int = 30  # kiosks hand out tickets this long before the counters open
+    min_recalls_before_no_show: int = 0
+    number_digits: int = 3
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    short: str
+    kind: str
+    schedule: Schedule
+    logo: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str  # the letter prefix of its ticket numbers, also its id
+    name: str
+    agency: str
+    schedule: Schedule
+    quota: int | None = None  # tickets per day
+    priority: bool = True  # whether the kiosk offers priority tickets
+    notice: str = ""  # shown at the kiosk, e.g. who should go to the main office instead
+    requirements: str = ""
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
+class Counter:
+    id: str  # such as "3" or "4K-10"
+    agency: str
+    services: tuple[str, ...]  # in order of preference
+    zone: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    site: Site
+    rules: Rules
+    agencies: dict[str, Agency]
+    services: dict[str, Service]
+    counters: dict[str, Counter]
+    source: str = ""
+
+    def counters_serving(self, code: str) -> list[Counter]:
+        return [c for c in self.counters.values() if code in c.services]
+
+    def public_dict(self) -> dict[str, Any]:
+        """What screens and kiosks need to know, published retained by the engine."""
+        return {
+            "site": vars(self.site) | {},
+            "rules": vars(self.rules) | {},
+            "agencies": [
+                {"id": a.id, "name": a.name, "short": a.short, "kind": a.kind, "logo": a.logo,
+                 "hours": a.schedule.describe("id"), "hours_en": a.schedule.describe("en")}
+                for a in self.agencies.values()
+            ],
+            "services": [
+                {"code": s.code, "name": s.name, "name_en": s.name_en or s.name, "agency": s.agency,
+                 "quota": s.quota, "priority": s.priority, "notice": s.notice,
+                 "requirements": s.requirements, "hours": s.schedule.describe("id"),
+                 "hours_en": s.schedule.describe("en")}
+                for s in self.services.values()
+            ],
+            "counters": [
+                {"id": c.id, "agency": c.agency, "services": list(c.services), "zone": c.zone,
+                 "name": c.name}
+                for c in self.counters.values()
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.location}: {self.message}"
+
+
+class ConfigError(Exception):
+    """A config file with one or more problems; `problems` lists them all."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s) in the site configuration:\n{lines}")
+
+
+class _Lines:
+    """Finds the line of a table entry or key in the raw TOML text, for friendlier messages."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+
+    def of(self, table: str, index: int | None = None, key: str | None = None) -> int | None:
+        header = f"[[{table}]]" if index is not None else f"[{table}]"
+        seen, start = -1, None
+        for n, line in enumerate(self.lines):
+            if line.strip().startswith(header):
+                seen += 1
+                if index is None or seen == index:
+                    start = n
+                    break
+        if start is None:
+            return None
+        if key is None:
+            return start + 1
+        for n in range(start + 1, len(self.lines)):
+            stripped = self.lines[n].strip()
+            if stripped.startswith("["):
+                break
+            if re.match(rf"^{re.escape(key)}\s*=", stripped):
+                return n + 1
+        return start + 1
+
+
+class _Reader:
+    """Reads typed fields from one TOML table and records every problem found."""
+
+    def __init__(self, data: Any, location: str, problems: list[Problem], line_of):
+        self.location = location
+        self.problems = problems
+        self.line_of = line_of  # key -> line number or None
+        if not isinstance(data, dict):
+            self.problem(None, "must be a table of settings")
+            data = {}
+        self.data = data
+        self.known: set[str] = set()
+
+    def problem(self, key: str | None, message: str) -> None:
+        where = f"{self.location}.{key}" if key else self.location
+        self.problems.append(Problem(where, message, self.line_of(key)))
+
+    def _get(self, key: str, kind: type | tuple[type, ...], kind_name: str, required: bool, default: Any):
+        self.known.add(key)
+        if key not in self.data:
+            if required:
+                self.problem(key, "is missing")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.problem(key, f"must be {kind_name}, not {value!r}")
+            return default
+        return value
+
+    def text(self, key: str, required: bool = False, default: str = "", pattern: re.Pattern | None = None,
+             pattern_help: str = "") -> str:
+        value = self._get(key, str, "text", required, default)
+        if value is not default and pattern is not None and not pattern.match(value):
+            self.problem(key, f"'{value}' is not valid: {pattern_help}")
+            return default
+        if required and value is not default and not value.strip():
+            self.problem(key, "must not be empty")
+        return value
+
+    def number(self, key: str, default: Any = None, minimum: float = 0, integer: bool = True) -> Any:
+        kind = int if integer else (int, float)
+        value = self._get(key, kind, "a whole number" if integer else "a number", False, default)
+        if value is not default and value < minimum:
+            self.problem(key, f"must be at least {minimum}, not {value}")
+            return default
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        return self._get(key, bool, "true or false", False, default)
+
+    def texts(self, key: str, required: bool = False) -> list[str] | None:
+        value = self._get(key, list, "a list of texts", required, None)
+        if value is not None and not all(isinstance(v, str) for v in value):
+            self.problem(key, "must be a list of texts")
+            return None
+        return value
+
+    def schedule(self, inherited: Schedule) -> Schedule:
+        """Optional `days`, `hours` and per-day overrides such as `fri = "08:00-11:00"`."""
+        days, hours, by_day = inherited.days, inherited.hours, dict(inherited.by_day)
+        names = self.texts("days")
+        if names is not None:
+            try:
+                days = frozenset(parse_day(n) for n in names)
+            except ValueError as exc:
+                self.problem("days", str(exc))
+        hours_text = self.text("hours")
+        if hours_text:
+            try:
+                hours = parse_ranges(hours_text)
+            except ValueError as exc:
+                self.problem("hours", str(exc))
+        for key in list(self.data):
+            if key in self.known:
+                continue
+            try:
+                day = parse_day(key)
+            except ValueError:
+                continue
+            self.known.add(key)
+            value = self.data[key]
+            if not isinstance(value, str):
+                self.problem(key, "must be a time range text such as \"08:00-11:00\"")
+                continue
+            try:
+                by_day[day] = parse_ranges(value) if value.strip().lower() not in ("", "tutup", "closed") else ()
+            except ValueError as exc:
+                self.problem(key, str(exc))
+        return Schedule(days=days, hours=hours, by_day=by_day)
+
+    def finish(self, allowed_extra: tuple[str, ...] = ()) -> None:
+        """Report keys nobody asked for: usually a typo."""
+        known = self.known | set(allowed_extra)
+        for key in self.data:
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.problem(key, f"is not a known setting{hint}")
+
+
+def _entries(raw: dict, table: str, problems: list[Problem], lines: _Lines) -> list[Any]:
+    value = raw.get(table, [])
+    if not isinstance(value, list):
+        problems.append(Problem(table, f"must be written as [[{table}]] entries", lines.of(table)))
+        return []
+    return value
+
+
+def parse_config(text: str, source: str = "<config>") -> SiteConfig:
+    """Parse and validate TOML text; raises ConfigError listing every problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(source, [Problem("file", f"is not valid TOML: {exc}",
+                                           int(line.group(1)) if line else None)]) from None
+    problems: list[Problem] = []
+    lines = _Lines(text)
+
+    site_r = _Reader(raw.get("site", {}), "site", problems, lambda k: lines.of("site", key=k))
+    if "site" not in raw:
+        problems.append(Problem("site", "the [site] table is missing"))
+    site = Site(
+        id=site_r.text("id", required=True, pattern=_SITE_ID,
+                       pattern_help="use lowercase letters, digits, '-' or '_' (it becomes part of MQTT topics)"),
+        name=site_r.text("name", required=True),
+        timezone=site_r.text("timezone", default="Asia/Jakarta"),
+        language=site_r.text("language", default="id"),
+        address=site_r.text("address"),
+        footer=site_r.text("footer", default=Site.footer),
+        info_text=site_r.text("info_text"),
+        ticket_url=site_r.text("ticket_url"),
+    )
+    try:
+        ZoneInfo(site.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        site_r.problem("timezone", f"'{site.timezone}' is not a known time zone (e.g. Asia/Jakarta, "
+                                   "Asia/Makassar, Asia/Jayapura)")
+    if site.language not in ("id", "en"):
+        site_r.problem("language", f"must be 'id' or 'en', not '{site.language}'")
+    hours_r = _Reader(raw.get("site", {}).get("hours", {}) if isinstance(raw.get("site"), dict) else {},
+                      "site.hours", problems, lambda k: lines.of("site.hours", key=k))
+    site_schedule = hours_r.schedule(Schedule())
+    hours_r.finish()
+    site_r.finish(allowed_extra=("hours",))
+
+    rules_r = _Reader(raw.get("rules", {}), "rules", problems, lambda k: lines.of("rules", key=k))
+    rules = Rules(
+        priority_max_in_a_row=rules_r.number("priority_max_in_a_row", Rules.priority_max_in_a_row, minimum=1),
+        counter_debounce_s=rules_r.number("counter_debounce_s", Rules.counter_debounce_s, integer=False),
+        issue_lead_minutes=rules_r.number("issue_lead_minutes", Rules.issue_lead_minutes),
+        min_recalls_before_no_show=rules_r.number("min_recalls_before_no_show", Rules.min_recalls_before_no_show),
+        number_digits=rules_r.number("number_digits", Rules.number_digits, minimum=1),
+    )
+    rules_r.finish()
+
+    agencies: dict[str, Agency] = {}
+    for i, entry in enumerate(_entries(raw, "agencies", problems, lines)):
+        r = _Reader(entry, f"agencies[{i + 1}]", problems, lambda k, i=i: lines.of("agencies", i, k))
+        agency_id = r.text("id", required=True, pattern=_AGENCY_ID,
+                           pattern_help="use lowercase letters, digits, '-' or '_'")
+        if agency_id:
+            r.location = f"agencies[{i + 1}] ({agency_id})"
+        name = r.text("name", required=True)
+        kind = r.text("kind", required=True)
+        canonical = {k.lower(): k for k in AGENCY_KINDS}.get(kind.strip().lower()) if kind else None
+        if kind and canonical is None:
+            r.problem("kind", f"'{kind}' is not an agency kind; use one of: {', '.join(AGENCY_KINDS)}")
+        agency = Agency(id=agency_id, name=name, short=r.text("short") or name, kind=canonical or kind,
+                        schedule=r.schedule(site_schedule), logo=r.text("logo"))
+        r.finish()
+        if agency_id in agencies:
+            r.problem("id", f"agency '{agency_id}' is defined twice")
+        elif agency_id:
+            agencies[agency_id] = agency
+    if not agencies:
+        problems.append(Problem("agencies", "no agency is defined: add [[agencies]] entries"))
+
+    services: dict[str, Service] = {}
+    for i, entry in enumerate(_entries(raw, "services", problems, lines)):
+        r = _Reader(entry, f"services[{i + 1}]", problems, lambda k, i=i: lines.of("services", i, k))
+        code = r.text("code", required=True, pattern=_SERVICE_CODE,
+                      pattern_help="use 1 to 3 capital letters, such as A or SIM")
+        if code:
+            r.location = f"services[{i + 1}] ({code})"
+        agency_id = r.text("agency", required=True)
+        agency = agencies.get(agency_id)
+        if agency_id and agency is None:
+            r.problem("agency", f"names agency '{agency_id}', which is not defined")
+        quota = r.number("quota", None, minimum=1)
+        service = Service(
+            code=code, name=r.text("name", required=True), agency=agency_id,
+            schedule=r.schedule(agency.schedule if agency else site_schedule),
+            quota=quota, priority=r.flag("priority", True), notice=r.text("notice"),
+            requirements=r.text("requirements"), name_en=r.text("name_en"),
+        )
+        r.finish()
+        if code in services:
+            r.problem("code", f"service code '{code}' is used twice: ticket numbers would clash")
+        elif code:
+            services[code] = service
+
+    counters: dict[str, Counter] = {}
+    for i, entry in enumerate(_entries(raw, "counters", problems, lines)):
+        r = _Reader(entry, f"counters[{i + 1}]", problems, lambda k, i=i: lines.of("counters", i, k))
+        counter_id = r.text("id", required=True, pattern=_COUNTER_ID,
+                            pattern_help="use letters, digits and '-', such as 3 or 4K-10")
+        if counter_id:
+            r.location = f"counters[{i + 1}] ({counter_id})"
+        agency_id = r.text("agency", required=True)
+        if agency_id and agency_id not in agencies:
+            r.problem("agency", f"names agency '{agency_id}', which is not defined")
+        codes = r.texts("services", required=True) or []
+        for code in codes:
+            if code not in services:
+                r.problem("services", f"names service '{code}', which is not defined")
+        if len(set(codes)) != len(codes):
+            r.problem("services", "lists a service twice")
+        if "services" in r.data and not codes:
+            r.problem("services", "must list at least one service")
+        counter = Counter(id=counter_id, agency=agency_id, services=tuple(codes), zone=r.text("zone"),
+                          name=r.text("name"))
+        r.finish()
+        if counter_id in counters:
+            r.problem("id", f"counter '{counter_id}' is defined twice")
+        elif counter_id:
+            counters[counter_id] = counter
+
+    served = {code for c in counters.values() for code in c.services}
+    for i, code in enumerate(services):
+        if code not in served:
+            problems.append(Problem(f"services ({code})", "no counter serves this service, so its tickets "
+                                    "could never be called", lines.of("services", i)))
+    for key in raw:
+        if key not in ("site", "rules", "agencies", "services", "counters"):
+            problems.append(Problem(key, "is not a known section (use site, rules, agencies, services, "
+                                    "counters)", lines.of(key)))
+
+    if problems:
+        raise ConfigError(source, problems)
+    return SiteConfig(site=site, rules=rules, agencies=agencies, services=services, counters=counters,
+                      source=source)
+
+
+def load_config(path: str | Path | None = None) -> SiteConfig:
+    """Load a site config file (the shipped sample when None); raises ConfigError."""
+    path = Path(path) if path else SAMPLE_CONFIG
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [Problem("file", f"cannot be read: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), [Problem("file", "is not UTF-8 text")]) from None
+    return parse_config(text, str(path))
+
+
+__all__ = ["AGENCY_KINDS", "PRIORITY_GROUPS", "SAMPLE_CONFIG", "Agency", "ConfigError", "Counter", "Problem",
+           "Rules", "Service", "Site", "SiteConfig", "load_config", "parse_config", "format_ranges"]

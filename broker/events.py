@@ -1,0 +1,39 @@
+"""Events: the facts the engine records, in the order they happened.
+
+The SQLite log is a list of these; the engine's state is whatever applying them
+in order gives, which is how a restart after `kill -9` gets back to the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    DAY_STARTED = "day_started"
+    TICKET_ISSUED = "ticket_issued"
+    TICKET_CALLED = "ticket_called"
+    TICKET_RECALLED = "ticket_recalled"
+    TICKET_NO_SHOW = "ticket_no_show"
+    TICKET_FINISHED = "ticket_finished"
+    TICKET_TRANSFERRED = "ticket_transferred"
+    TICKET_REACTIVATED = "ticket_reactivated"
+    COUNTER_STATUS = "counter_status"
+
+
+@dataclass(frozen=True)
+class Event:
+    type: EventType
+    ts: float
+    seq: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": str(self.type), "ts": self.ts, "seq": self.seq, **self.data}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Event":
+        rest = {k: v for k, v in d.items() if k not in ("type", "ts", "seq")}
+        return cls(EventType(d["type"]), float(d["ts"]), int(d["seq"]), rest)

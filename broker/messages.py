@@ -1,0 +1,74 @@
+"""Every refusal and notice the engine can give, in Bahasa Indonesia and English.
+
+Replies carry a stable `code` for programs and ready sentences for people, so a
+kiosk, a counter panel and the CLI all say the same thing in the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+CATALOG: dict[str, tuple[str, str]] = {
+    # code: (Bahasa Indonesia, English)
+    "bad_payload": ("Pesan tidak dapat dibaca: {detail}", "The message could not be read: {detail}"),
+    "unknown_topic": ("Topik tidak dikenal: {topic}", "Unknown topic: {topic}"),
+    "unknown_action": ("Perintah '{action}' tidak dikenal. Pilihan: {choices}",
+                       "Unknown action '{action}'. Choices: {choices}"),
+    "unknown_service": ("Layanan '{service}' tidak ada", "There is no service '{service}'"),
+    "unknown_counter": ("Loket '{counter}' tidak ada", "There is no counter '{counter}'"),
+    "unknown_priority": ("Kelompok prioritas '{group}' tidak dikenal. Pilihan: {choices}",
+                         "Unknown priority group '{group}'. Choices: {choices}"),
+    "priority_not_offered": ("Layanan {service} tidak menyediakan antrian prioritas",
+                             "Service {service} does not offer priority tickets"),
+    "service_closed": ("Layanan {service} sedang tutup. Jam buka: {hours}",
+                       "Service {service} is closed now. Opening hours: {hours}"),
+    "quota_reached": ("Kuota harian layanan {service} ({quota} nomor) sudah habis. Silakan datang kembali besok",
+                      "The daily quota of service {service} ({quota} tickets) is used up. Please come back tomorrow"),
+    "nobody_waiting": ("Tidak ada antrian yang menunggu untuk loket {counter}",
+                       "Nobody is waiting for counter {counter}"),
+    "no_current_ticket": ("Loket {counter} sedang tidak melayani nomor apa pun",
+                          "Counter {counter} is not serving any ticket"),
+    "counter_busy": ("Loket {counter} masih melayani nomor {number}. Selesaikan dulu",
+                     "Counter {counter} is still serving {number}. Finish it first"),
+    "counter_status": ("Loket {counter} tidak dapat diubah dari {status} ke {new}",
+                       "Counter {counter} cannot go from {status} to {new}"),
+    "not_served_here": ("Loket {counter} tidak melayani layanan {service}",
+                        "Counter {counter} does not serve service {service}"),
+    "unknown_ticket": ("Nomor {number} tidak ditemukan hari ini", "Ticket {number} was not found today"),
+    "ticket_state": ("Nomor {number} sedang {state}, tidak dapat di-{action}",
+                     "Ticket {number} is {state} and cannot be {action}"),
+    "recalls_required": ("Panggil ulang nomor {number} minimal {needed} kali sebelum ditandai tidak hadir",
+                         "Recall {number} at least {needed} times before marking it a no-show"),
+    "same_service": ("Nomor {number} sudah berada di layanan {service}", "Ticket {number} is already in service {service}"),
+    "storage_failed": ("Data tidak dapat disimpan ({detail}). Nomor tidak diterbitkan, silakan coba lagi",
+                       "The data could not be stored ({detail}). Nothing was done; please try again"),
+    "engine_unavailable": ("Server antrian tidak menjawab. Silakan coba lagi sebentar lagi",
+                           "The queue server does not answer. Please try again shortly"),
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A coded message with its parameters; renders in either language."""
+
+    code: str
+    params: dict[str, Any]
+
+    def text(self, language: str = "id") -> str:
+        indonesian, english = CATALOG[self.code]
+        template = english if language == "en" else indonesian
+        try:
+            return template.format(**self.params)
+        except (KeyError, IndexError):
+            return template
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.text("id"), "message_en": self.text("en"),
+                "params": self.params}
+
+
+def message(code: str, **params: Any) -> Message:
+    if code not in CATALOG:
+        raise KeyError(f"no message '{code}' in the catalog")
+    return Message(code, params)

@@ -1,0 +1,117 @@
+"""Opening days and hours, and the site's local calendar.
+
+Numbering resets at local midnight of the site, never UTC, so every question
+about "today" or "open now" goes through the site's time zone here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+DAY_NAMES_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+DAY_NAMES_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+# Accepted spellings of weekdays in the config, English and Indonesian.
+_DAY_ALIASES = {
+    **{name.lower(): i for i, name in enumerate(DAY_NAMES_EN)},
+    **{name.lower(): i for i, name in enumerate(DAY_NAMES_ID)},
+    "jum'at": 4,
+    "ahad": 6,
+}
+
+_RANGE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*$")
+
+Ranges = tuple[tuple[int, int], ...]  # (start minute, end minute) of the day, end exclusive
+
+
+def parse_day(text: str) -> int:
+    """Weekday number (Monday 0) of a day name; raises ValueError with a plain message."""
+    try:
+        return _DAY_ALIASES[text.strip().lower()]
+    except KeyError:
+        raise ValueError(f"'{text}' is not a day name (use mon..sun or senin..minggu)") from None
+
+
+def parse_ranges(text: str) -> Ranges:
+    """Parse "08:00-12:00, 13:00-15:00" into minute ranges; raises ValueError."""
+    ranges = []
+    for part in text.split(","):
+        m = _RANGE.match(part)
+        if not m:
+            raise ValueError(f"'{part.strip()}' is not a time range like 08:00-15:00")
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
+            raise ValueError(f"'{part.strip()}' has an impossible time")
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if end <= start:
+            raise ValueError(f"'{part.strip()}' ends before it starts")
+        ranges.append((start, end))
+    ranges.sort()
+    for (_, end), (start, _) in zip(ranges, ranges[1:]):
+        if start < end:
+            raise ValueError(f"time ranges in '{text}' overlap")
+    return tuple(ranges)
+
+
+def format_ranges(ranges: Ranges) -> str:
+    return ", ".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in ranges)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When something is open: weekdays, hours, and per-weekday exceptions (e.g. Friday prayer)."""
+
+    days: frozenset[int] = frozenset(range(5))
+    hours: Ranges = ((8 * 60, 15 * 60),)
+    by_day: dict[int, Ranges] = field(default_factory=dict)
+
+    def hours_on(self, weekday: int) -> Ranges:
+        if weekday not in self.days:
+            return ()
+        return self.by_day.get(weekday, self.hours)
+
+    def is_open(self, local: datetime, lead_minutes: int = 0) -> bool:
+        """Open at this local time; `lead_minutes` opens that much earlier (kiosks before counters)."""
+        minute = local.hour * 60 + local.minute
+        return any(start - lead_minutes <= minute < end for start, end in self.hours_on(local.weekday()))
+
+    def describe(self, language: str = "id") -> str:
+        """Short human text such as "Senin-Jumat 08:00-15:00; Jumat 08:00-11:00"."""
+        names = DAY_NAMES_ID if language == "id" else DAY_NAMES_EN
+        days = sorted(self.days)
+        if not days:
+            return "Tutup" if language == "id" else "Closed"
+        if days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+            day_text = f"{names[days[0]]}-{names[days[-1]]}"
+        else:
+            day_text = ", ".join(names[d] for d in days)
+        text = f"{day_text} {format_ranges(self.hours)}"
+        for day, ranges in sorted(self.by_day.items()):
+            if day in self.days:
+                text += f"; {names[day]} {format_ranges(ranges)}"
+        return text
+
+
+@dataclass(frozen=True)
+class SiteClock:
+    """Converts UNIX timestamps to the site's local time and service day."""
+
+    timezone: str = "Asia/Jakarta"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, ts: float) -> datetime:
+        return datetime.fromtimestamp(ts, self.zone)
+
+    def day(self, ts: float) -> date:
+        return self.local(ts).date()
+
+    def midnight_after(self, ts: float) -> float:
+        """UNIX time of the next local midnight, for scheduling the daily reset."""
+        tomorrow = self.day(ts) + timedelta(days=1)
+        return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=self.zone).timestamp()

@@ -1,0 +1,182 @@
+"""Shared fixtures: a small site config, free ports, and real MQTT brokers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+from broker.config import parse_config  # noqa: E402
+
+OUTPUT = Path(__file__).parent / "output"  # screenshots and WAVs (git-ignored)
+
+SMALL_SITE = """
+[site]
+id = "testsite"
+name = "MPP Uji"
+timezone = "Asia/Jakarta"
+
+[site.hours]
+days = ["mon", "tue", "wed", "thu", "fri"]
+hours = "08:00-15:00"
+fri = "08:00-11:00, 13:00-15:00"
+
+[rules]
+priority_max_in_a_row = 2
+counter_debounce_s = 1.0
+issue_lead_minutes = 30
+
+[[agencies]]
+id = "dukcapil"
+name = "Dinas Kependudukan dan Pencatatan Sipil"
+short = "Dindukcapil"
+kind = "OPD"
+
+[[agencies]]
+id = "imigrasi"
+name = "Kantor Imigrasi"
+kind = "instansi vertikal"
+days = ["tue", "thu"]
+
+[[agencies]]
+id = "bank"
+name = "Bank Jateng"
+kind = "bank"
+
+[[services]]
+code = "A"
+name = "KTP Elektronik"
+agency = "dukcapil"
+
+[[services]]
+code = "B"
+name = "Kartu Keluarga"
+agency = "dukcapil"
+
+[[services]]
+code = "P"
+name = "Paspor"
+agency = "imigrasi"
+quota = 3
+priority = false
+
+[[services]]
+code = "K"
+name = "Kredit"
+agency = "bank"
+
+[[counters]]
+id = "1"
+agency = "dukcapil"
+services = ["A", "B"]
+
+[[counters]]
+id = "2"
+agency = "dukcapil"
+services = ["B", "A"]
+
+[[counters]]
+id = "4K-10"
+agency = "imigrasi"
+services = ["P"]
+
+[[counters]]
+id = "5"
+agency = "bank"
+services = ["K"]
+"""
+
+
+@pytest.fixture
+def small_config():
+    return parse_config(SMALL_SITE, "small-site.toml")
+
+
+@pytest.fixture
+def small_config_file(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_text(SMALL_SITE, encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+class MosquittoBroker:
+    """A real Mosquitto on 127.0.0.1 with a config that keeps every QoS 1 message."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "max_queued_messages 100000\n"
+            "max_inflight_messages 0\n"
+            "persistence false\n"
+        )
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "MosquittoBroker":
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+def _mosquitto_binary() -> str | None:
+    return shutil.which("mosquitto") or (("/usr/sbin/mosquitto") if Path("/usr/sbin/mosquitto").exists() else None)
+
+
+@pytest.fixture(params=["amqtt", "mosquitto"])
+def broker_url(request, tmp_path):
+    """A running MQTT broker of each kind; the test runs once against each."""
+    if request.param == "mosquitto":
+        if _mosquitto_binary() is None:
+            if os.environ.get("CI"):
+                pytest.fail("mosquitto is not installed; .ci/run must install it")
+            pytest.skip("mosquitto is not installed")
+        broker = MosquittoBroker(tmp_path)
+        broker.start()
+        yield broker.url
+        broker.stop()
+    else:
+        from broker.embedded import EmbeddedBroker
+
+        embedded = EmbeddedBroker("127.0.0.1", free_port()).start()
+        yield embedded.url
+        embedded.stop()
+
+
+def antrian_cli(*args: str, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real `antrian` command line in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "broker.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
