@@ -23,7 +23,7 @@ DEFAULT_DATA = "antrian-data"
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
 # Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers).
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("kiosk.cli", "display.cli")
 
 
 def _print_json(data: Any) -> None:

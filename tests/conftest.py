@@ -156,24 +156,71 @@ def _mosquitto_binary() -> str | None:
     return shutil.which("mosquitto") or (("/usr/sbin/mosquitto") if Path("/usr/sbin/mosquitto").exists() else None)
 
 
-@pytest.fixture(params=["amqtt", "mosquitto"])
-def broker_url(request, tmp_path):
-    """A running MQTT broker of each kind; the test runs once against each."""
-    if request.param == "mosquitto":
+def _run_broker(kind: str, workdir: Path):
+    if kind == "mosquitto":
         if _mosquitto_binary() is None:
             if os.environ.get("CI"):
                 pytest.fail("mosquitto is not installed; .ci/run must install it")
             pytest.skip("mosquitto is not installed")
-        broker = MosquittoBroker(tmp_path)
+        broker = MosquittoBroker(workdir)
         broker.start()
-        yield broker.url
-        broker.stop()
-    else:
-        from broker.embedded import EmbeddedBroker
+        return broker.url, broker.stop
+    from broker.embedded import EmbeddedBroker
 
-        embedded = EmbeddedBroker("127.0.0.1", free_port()).start()
-        yield embedded.url
-        embedded.stop()
+    embedded = EmbeddedBroker("127.0.0.1", free_port()).start()
+    return embedded.url, embedded.stop
+
+
+@pytest.fixture(params=["amqtt", "mosquitto"])
+def broker_url(request, tmp_path):
+    """A running MQTT broker of each kind; the test runs once against each."""
+    url, stop = _run_broker(request.param, tmp_path)
+    yield url
+    stop()
+
+
+@pytest.fixture
+def embedded_url(tmp_path):
+    """Only the embedded amqtt broker, for tests where the broker kind does not matter."""
+    url, stop = _run_broker("amqtt", tmp_path)
+    yield url
+    stop()
+
+
+def start_engine(config, url: str, data_dir: Path, **kwargs):
+    """Run a real EngineService in a thread; returns (service, stop function)."""
+    import threading
+
+    from broker.service import EngineService
+
+    service = EngineService(config, data_dir, url, ignore_hours=kwargs.pop("ignore_hours", True), **kwargs)
+    ready = threading.Event()
+    thread = threading.Thread(target=service.run, args=(ready,), daemon=True)
+    thread.start()
+    assert ready.wait(10), "engine did not start"
+    assert service.mqtt.connected.wait(10), "engine did not connect to the broker"
+
+    def stop() -> None:
+        service.stop()
+        thread.join(10)
+
+    return service, stop
+
+
+@pytest.fixture
+def engine(small_config, broker_url, tmp_path):
+    """The real engine on the small site, over each kind of broker. Yields (service, broker url)."""
+    service, stop = start_engine(small_config, broker_url, tmp_path / "data")
+    yield service, broker_url
+    stop()
+
+
+@pytest.fixture
+def engine_embedded(small_config, embedded_url, tmp_path):
+    """The real engine on the small site over the embedded broker only. Yields (service, broker url)."""
+    service, stop = start_engine(small_config, embedded_url, tmp_path / "data")
+    yield service, embedded_url
+    stop()
 
 
 def antrian_cli(*args: str, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:
