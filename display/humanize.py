@@ -1,0 +1,57 @@
+"""Dates, times and durations written for people, in Bahasa Indonesia or English.
+
+One module so the kiosk, the printed ticket and the hall TV write a date the same
+way ("Senin, 23 November 2026") and never depend on the machine's locale.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+DAYS = {
+    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTHS = {
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+           "Oktober", "November", "Desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
+
+
+def _lang(lang: str) -> str:
+    return "en" if lang == "en" else "id"
+
+
+def long_date(moment: datetime, lang: str = "id") -> str:
+    """'Senin, 23 November 2026' / 'Monday, 23 November 2026'."""
+    lang = _lang(lang)
+    return f"{DAYS[lang][moment.weekday()]}, {moment.day} {MONTHS[lang][moment.month - 1]} {moment.year}"
+
+
+def clock(moment: datetime, seconds: bool = False) -> str:
+    """24-hour clock as used in Indonesia: '08.05' (a dot, per PUEBI), or '08.05.09'."""
+    return moment.strftime("%H.%M.%S" if seconds else "%H.%M")
+
+
+def short_datetime(moment: datetime) -> str:
+    """'23/11/2026 08.05' for tickets and reports."""
+    return f"{moment:%d/%m/%Y} {clock(moment)}"
+
+
+def duration(seconds: float | int | None, lang: str = "id") -> str:
+    """A wait estimate a visitor can read: 'kurang dari 1 menit', '± 15 menit', '± 1 jam 20 menit'."""
+    lang = _lang(lang)
+    if seconds is None:
+        return "-"
+    minutes = round(max(0, seconds) / 60)
+    if minutes < 1:
+        return "kurang dari 1 menit" if lang == "id" else "less than 1 minute"
+    hours, rest = divmod(minutes, 60)
+    words = {"id": ("jam", "menit"), "en": ("h", "min")}[lang]
+    if hours and rest:
+        return f"± {hours} {words[0]} {rest} {words[1]}"
+    if hours:
+        return f"± {hours} {words[0]}"
+    return f"± {rest} {words[1]}"
