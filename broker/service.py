@@ -90,8 +90,13 @@ class EngineService:
                     self._publish_services(self.config.services, now)
                     last_refresh = now
         finally:
-            self.mqtt.publish(self.topics.engine, encode({"status": "offline", "site": self.config.site.id}),
-                              retain=True)
+            goodbye = self.mqtt.publish(self.topics.engine, encode({"status": "offline", "site": self.config.site.id}),
+                                        retain=True)
+            if self.mqtt.connected.is_set():  # screens must see "offline": let the broker take it before leaving
+                try:
+                    goodbye.wait_for_publish(2.0)
+                except (RuntimeError, ValueError):
+                    pass
             self.mqtt.stop()
             self.store.close()
 
