@@ -11,9 +11,75 @@ import logging
 import socket
 import threading
 
+from typing import Any
+
 from amqtt.broker import Broker
+from amqtt.session import Session
 
 log = logging.getLogger("antrian.broker")
+
+
+class _FixedBroker(Broker):
+    """amqtt 0.12's broker with two delivery faults mended (tests in tests/test_embedded_broker.py).
+
+    1. A client that publishes and disconnects at once (`mosquitto_pub -m next`, a button that
+       sleeps between presses) lost its message: the client loop stopped waiting for deliveries
+       as soon as DISCONNECT arrived. Here the loop delivers what already arrived before leaving.
+    2. A new client received every retained message matching *any* client's subscription, even
+       topics it never subscribed to. Here retained messages go only to the session's own filters.
+    """
+
+    async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int],
+                                                           session: Session) -> None:
+        subscribers = self._subscriptions.get(subscription[0], [])
+        if any(s.client_id == session.client_id for s, _ in subscribers):
+            await super()._publish_retained_messages_for_subscription(subscription, session)
+
+    async def _client_message_loop(self, client_session: Session, handler: Any) -> None:
+        disconnect = asyncio.ensure_future(handler.wait_disconnect())
+        subscribe = asyncio.ensure_future(handler.get_next_pending_subscription())
+        unsubscribe = asyncio.ensure_future(handler.get_next_pending_unsubscription())
+        deliver = asyncio.ensure_future(handler.mqtt_deliver_next_message())
+        try:
+            while True:
+                done, _ = await asyncio.wait([disconnect, subscribe, unsubscribe, deliver],
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if subscribe in done:
+                    await self._handle_subscription(client_session, handler, subscribe)
+                    subscribe = asyncio.ensure_future(handler.get_next_pending_subscription())
+                if unsubscribe in done:
+                    await self._handle_unsubscription(client_session, handler, unsubscribe)
+                    unsubscribe = asyncio.ensure_future(handler.get_next_pending_unsubscription())
+                if deliver in done:
+                    if not await self._handle_message_delivery(client_session, handler, deliver):
+                        break
+                    deliver = asyncio.ensure_future(handler.mqtt_deliver_next_message())
+                if disconnect in done:
+                    await self._deliver_leftovers(client_session, handler, deliver)
+                    await self._handle_disconnect(client_session, handler, disconnect)
+                    break
+        except asyncio.CancelledError:
+            pass
+        finally:
+            for waiter in (disconnect, subscribe, unsubscribe, deliver):
+                waiter.cancel()
+            await asyncio.gather(disconnect, subscribe, unsubscribe, deliver, return_exceptions=True)
+
+    async def _deliver_leftovers(self, client_session: Session, handler: Any, deliver: asyncio.Future) -> None:
+        """Deliver the messages the client sent just before it said goodbye."""
+        await asyncio.sleep(0)  # let a delivery that is already under way finish
+        pending: list[Any] = []
+        if deliver.done() and not deliver.cancelled() and deliver.result() is not None:
+            pending.append(deliver.result())
+        else:
+            deliver.cancel()
+        queue = client_session.delivered_message_queue
+        while not queue.empty():
+            pending.append(queue.get_nowait())
+        for app_message in pending:
+            finished: asyncio.Future = asyncio.get_running_loop().create_future()
+            finished.set_result(app_message)
+            await self._handle_message_delivery(client_session, handler, finished)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -65,7 +131,7 @@ class EmbeddedBroker:
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
         }
         try:
-            self._broker = Broker(config)
+            self._broker = _FixedBroker(config)
             await self._broker.start()
         except BaseException as exc:  # reported to start()
             self._error = exc
