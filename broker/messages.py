@@ -31,12 +31,12 @@ CATALOG: dict[str, tuple[str, str]] = {
                           "Counter {counter} is not serving any ticket"),
     "counter_busy": ("Loket {counter} masih melayani nomor {number}. Selesaikan dulu",
                      "Counter {counter} is still serving {number}. Finish it first"),
-    "counter_status": ("Loket {counter} tidak dapat diubah dari {status} ke {new}",
-                       "Counter {counter} cannot go from {status} to {new}"),
+    "counter_status": ("Loket {counter} sedang {status}, tidak dapat langsung {new}. Buka loket terlebih dahulu",
+                       "Counter {counter} is {status}; it cannot be {new} without opening first"),
     "not_served_here": ("Loket {counter} tidak melayani layanan {service}",
                         "Counter {counter} does not serve service {service}"),
     "unknown_ticket": ("Nomor {number} tidak ditemukan hari ini", "Ticket {number} was not found today"),
-    "ticket_state": ("Nomor {number} sedang {state}, tidak dapat di-{action}",
+    "ticket_state": ("Nomor {number} berstatus {state}, tidak dapat {action}",
                      "Ticket {number} is {state} and cannot be {action}"),
     "recalls_required": ("Panggil ulang nomor {number} minimal {needed} kali sebelum ditandai tidak hadir",
                          "Recall {number} at least {needed} times before marking it a no-show"),
@@ -46,6 +46,22 @@ CATALOG: dict[str, tuple[str, str]] = {
     "engine_unavailable": ("Server antrian tidak menjawab. Silakan coba lagi sebentar lagi",
                            "The queue server does not answer. Please try again shortly"),
 }
+
+
+# State and action names travel as stable codes in `params`; sentences show them in words.
+WORDS: dict[str, tuple[str, str]] = {
+    # ticket states
+    "waiting": ("menunggu", "waiting"), "called": ("sedang dipanggil", "called"), "done": ("selesai", "done"),
+    "no_show": ("tidak hadir", "a no-show"), "expired": ("kedaluwarsa", "expired"),
+    "mark_no_show": ("ditandai tidak hadir", "marked a no-show"),
+    # counter statuses
+    "open": ("buka", "open"), "break": ("istirahat", "on a break"), "closed": ("tutup", "closed"),
+    # ticket actions
+    "call": ("dipanggil", "called"), "recall": ("dipanggil ulang", "recalled"),
+    "finish": ("diselesaikan", "finished"), "transfer": ("dialihkan", "transferred"),
+    "reactivate": ("diaktifkan kembali", "reactivated"), "expire": ("kedaluwarsa", "expired"),
+}
+_WORD_PARAMS = ("state", "status", "new", "action")
 
 
 @dataclass(frozen=True)
@@ -58,10 +74,17 @@ class Message:
     def text(self, language: str = "id") -> str:
         indonesian, english = CATALOG[self.code]
         template = english if language == "en" else indonesian
+        column = 1 if language == "en" else 0
+        params = {key: self._word(key, value, column) for key, value in self.params.items()}
         try:
-            return template.format(**self.params)
+            return template.format(**params)
         except (KeyError, IndexError):
             return template
+
+    @staticmethod
+    def _word(key: str, value: Any, column: int) -> Any:
+        word = f"mark_{value}" if key == "action" and value == "no_show" else str(value)
+        return WORDS[word][column] if key in _WORD_PARAMS and word in WORDS else value
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.text("id"), "message_en": self.text("en"),

@@ -1,0 +1,33 @@
+"""Every refusal reads as a sentence in both languages, with state names in words, not codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.messages import CATALOG, message
+
+
+def test_state_and_action_codes_become_words():
+    closed = message("counter_status", counter="5", status="closed", new="break")
+    assert closed.text() == "Loket 5 sedang tutup, tidak dapat langsung istirahat. Buka loket terlebih dahulu"
+    assert closed.text("en") == "Counter 5 is closed; it cannot be on a break without opening first"
+    waiting = message("ticket_state", number="A001", state="waiting", action="no_show")
+    assert waiting.text() == "Nomor A001 berstatus menunggu, tidak dapat ditandai tidak hadir"
+    assert waiting.text("en") == "Ticket A001 is waiting and cannot be marked a no-show"
+    assert closed.as_dict()["params"] == {"counter": "5", "status": "closed", "new": "break"}, \
+        "programs still get the stable codes"
+
+
+@pytest.mark.parametrize("code", sorted(CATALOG))
+def test_every_message_has_both_languages_and_no_unfilled_placeholder(code):
+    indonesian, english = CATALOG[code]
+    params = {name: "X" for name in ("detail", "topic", "action", "choices", "service", "counter", "group",
+                                     "hours", "quota", "number", "status", "new", "state", "needed")}
+    text = message(code, **params)
+    assert "{" not in text.text() and "{" not in text.text("en")
+    assert indonesian != english
+
+
+def test_an_unknown_code_is_a_programming_error():
+    with pytest.raises(KeyError):
+        message("no_such_message")
