@@ -139,3 +139,41 @@ def save_png(surface, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pygame.image.save(surface, str(path))
     return path
+
+
+def grid(rect, count: int, aspect: float = 1.6, gap: int = 12, max_cols: int | None = None) -> list:
+    """`count` equal tiles filling `rect` as large as possible, width/height close to `aspect`, row by row."""
+    import pygame
+
+    rect = pygame.Rect(rect)
+    if count <= 0:
+        return []
+    best: tuple[float, int, int] | None = None
+    for cols in range(1, (max_cols or count) + 1):
+        rows = -(-count // cols)
+        w = (rect.width - gap * (cols - 1)) / cols
+        h = (rect.height - gap * (rows - 1)) / rows
+        if w <= 0 or h <= 0:
+            continue
+        tile_w = min(w, h * aspect)  # the tile keeps its shape; the score is its area
+        score = tile_w * (tile_w / aspect)
+        if best is None or score > best[0]:
+            best = (score, cols, rows)
+    if best is None:
+        return []
+    _, cols, rows = best
+    w = (rect.width - gap * (cols - 1)) // cols
+    h = min((rect.height - gap * (rows - 1)) // rows, int(w / aspect * 1.35))
+    return [pygame.Rect(rect.left + (i % cols) * (w + gap), rect.top + (i // cols) * (h + gap), w, h)
+            for i in range(count)]
+
+
+def pill(surface, text: str, rect, color, text_color=TEXT, size: int | None = None, bold: bool = True):
+    """A rounded label (status, offline mark) with its text centred."""
+    import pygame
+
+    rect = pygame.Rect(rect)
+    rounded_box(surface, rect, color, radius=rect.height // 2)
+    draw_text(surface, text, rect.inflate(-rect.height, -rect.height // 5), size or int(rect.height * 0.55),
+              text_color, bold=bold)
+    return rect

@@ -239,6 +239,7 @@ def test_clients_reconnect_and_resubscribe_when_the_broker_comes_back(small_conf
 
     if _mosquitto_binary() is None:
         pytest.skip("mosquitto is not installed")
+    (tmp_path / "mq").mkdir()
     broker = MosquittoBroker(tmp_path / "mq").start()
     service, stop = start_engine(small_config, broker.url, tmp_path / "data")
     mirror = mirror_of(broker.url)

@@ -1,0 +1,320 @@
+"""The hall TV and the counter screen: what they show, when they redraw, and live against the real engine."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+
+import pygame
+import pytest
+
+from broker.client import EngineClient
+from broker.config import parse_config
+from broker.embedded import EmbeddedBroker
+from broker.mqtt import Connection
+from broker.protocol import Topics, encode
+from conftest import OUTPUT, SMALL_SITE, antrian_cli, free_port, start_engine
+from display import ui
+from display.callboard import HOLD_S, CallBoard
+from display.calls import Call
+from display.counter_screen import counter_state, render_counter
+from display.hall import HallLayout, hall_state, render_hall, render_ticker
+from display.live import LiveHall
+from display.screen_loop import FrameGate
+
+ui.init_pygame(headless=True)
+
+ZONED_SITE = (SMALL_SITE
+              .replace('timezone = "Asia/Jakarta"\n', 'timezone = "Asia/Jakarta"\ninfo_text = "Selamat datang di '
+                       'MPP Uji. Siapkan KTP asli dan fotokopi Kartu Keluarga. Layanan paspor hanya hari Selasa dan '
+                       'Kamis."\n', 1)
+              .replace('services = ["P"]\n', 'services = ["P"]\nzone = "lantai-2"\n')
+              .replace('services = ["K"]\n', 'services = ["K"]\nzone = "lantai-2"\n'))
+CONFIG = parse_config(ZONED_SITE, "zoned.toml").public_dict()
+MOMENT = datetime(2026, 11, 23, 8, 5, 9)
+SIZES = [(1920, 1080), (1280, 720)]
+
+
+def call(seq: int, number: str, counter: str, agency: str = "dukcapil", recall: bool = False, ts: float = 1000.0):
+    return Call(seq=seq, ts=ts, ticket=f"20261123-{number}", number=number, counter=counter, agency=agency,
+                service=number[0], recall=recall)
+
+
+def live_counters(**status_and_number) -> dict[str, dict]:
+    counters = {}
+    for cid, (status, number) in status_and_number.items():
+        cid = cid.replace("_", "-").lstrip("c")
+        counters[cid] = {"id": cid, "status": status, "current": {"number": number} if number else None}
+    return counters
+
+
+SERVICES = {code: {"code": code, "waiting": waiting} for code, waiting in (("A", 12), ("B", 3), ("P", 0), ("K", 7))}
+COUNTERS = live_counters(c1=("open", "A003"), c2=("break", None), c4K_10=("closed", None), c5=("open", "K002"))
+
+
+def state_at(board: CallBoard, mono: float, **kwargs):
+    options = {"moment": MOMENT, "online": True} | kwargs
+    return hall_state(CONFIG, SERVICES, COUNTERS, board, mono=mono, **options)
+
+
+def count(surface, color, rect=None) -> int:
+    """Pixels of exactly this colour (inside rect)."""
+    area = surface.subsurface(rect) if rect is not None else surface
+    return pygame.mask.from_threshold(area, color, (1, 1, 1, 255)).count()
+
+
+def bounding(surface, color, rect):
+    """The box around every pixel of this colour inside rect, in screen coordinates."""
+    mask = pygame.mask.from_threshold(surface.subsurface(rect), color, (1, 1, 1, 255))
+    boxes = mask.get_bounding_rects()
+    if not boxes:
+        return None
+    return boxes[0].unionall(boxes[1:]).move(rect.topleft)
+
+
+# ---------------------------------------------------------------------- what is shown
+
+
+def test_the_newest_call_is_large_and_flashes_when_it_changes():
+    board = CallBoard()
+    board.seed([call(1, "A001", "1"), call(2, "B001", "2")])
+    quiet = state_at(board, 100.0)
+    assert quiet.featured.number == "B001" and not quiet.highlight, "history at start-up does not flash"
+    board.add(call(3, "K002", "5", agency="bank"))
+    fresh = state_at(board, 200.0)
+    assert (fresh.featured.number, fresh.featured.counter, fresh.featured.agency) == ("K002", "5", "Bank Jateng")
+    assert fresh.highlight and fresh.flash_on
+    assert state_at(board, 200.6).flash_on is False, "the highlight blinks"
+    assert not state_at(board, 260.0).highlight, "and stops after a few seconds"
+    for size in SIZES:
+        layout = HallLayout(size)
+        flashing = render_hall(fresh, size)
+        ui.save_png(flashing, OUTPUT / f"hall-flash-{size[0]}.png")
+        assert count(flashing, ui.ACCENT, layout.featured) > layout.featured.width * layout.featured.height * 0.5
+        calm = render_hall(state_at(board, 260.0), size)
+        number = bounding(calm, ui.ACCENT, layout.featured)
+        assert number is not None and layout.featured.contains(number)
+        assert number.height >= size[1] * 0.15, "the called number is not large"
+
+
+def test_recent_calls_list_at_least_four_newest_first_one_line_per_ticket():
+    board = CallBoard()
+    board.seed([call(i, f"A{i:03d}", str(1 + i % 2)) for i in range(1, 8)])
+    board.add(call(8, "A006", "1", recall=True))  # a recall of an older ticket
+    state = state_at(board, 100.0 + HOLD_S)
+    assert state.featured.number == "A006" and state.featured.recall
+    assert [c.number for c in state.recent] == ["A007", "A005", "A004", "A003", "A002"]
+    assert len(state.recent) >= 4
+
+
+def test_open_counters_with_their_number_and_waiting_counts():
+    state = state_at(CallBoard(), 0.0)
+    assert [(c.id, c.number, c.status) for c in state.counters] == [
+        ("1", "A003", "open"), ("2", None, "break"), ("5", "K002", "open")], "closed counters are not shown"
+    assert [(s.code, s.waiting) for s in state.services] == [("A", 12), ("B", 3), ("P", 0), ("K", 7)]
+    assert state.info_text.startswith("Selamat datang") and state.date_text == "Senin, 23 November 2026"
+    assert state.clock_text == "08.05.09"
+    assert state_at(CallBoard(), 0.0, lang="en").date_text == "Monday, 23 November 2026"
+
+
+def test_a_zone_shows_only_its_agencies():
+    board = CallBoard()
+    board.seed([call(1, "A001", "1"), call(2, "P001", "4K-10", "imigrasi"), call(3, "K001", "5", "bank")])
+    board.add(call(4, "A002", "2"))
+    state = state_at(board, 50.0, zone="lantai-2")
+    assert {c.id for c in state.counters} == {"5"}, "counter 1 (dukcapil) is in another zone; 4K-10 is closed"
+    assert [s.code for s in state.services] == ["P", "K"]
+    assert state.featured is None, "a call of another zone is not shown large"
+    assert [c.number for c in state.recent] == ["K001", "P001"]
+    assert state.zone == "lantai-2"
+    render_hall(state)  # draws without the others' calls
+
+
+def test_the_offline_mark_shows_when_the_broker_or_the_engine_is_gone():
+    layout = HallLayout((1920, 1080))
+    online = render_hall(state_at(CallBoard(), 0.0))
+    assert count(online, ui.DANGER, layout.header) == 0
+    for state in (state_at(CallBoard(), 0.0, online=False), state_at(CallBoard(), 0.0, engine_online=False)):
+        assert state.offline
+        surface = render_hall(state)
+        marked = count(surface, ui.DANGER, layout.header)
+        assert 0 < marked < layout.header.width * layout.header.height * 0.15, "missing, or not unobtrusive"
+    ui.save_png(surface, OUTPUT / "hall-offline.png")
+
+
+def test_two_calls_in_the_same_instant_are_each_shown():
+    board = CallBoard()
+    board.add(call(11, "A010", "1", ts=5000.0))
+    board.add(call(12, "B004", "2", ts=5000.0))
+    first = state_at(board, 10.0)
+    assert first.featured.number == "A010" and [c.number for c in first.recent] == ["B004"]
+    assert state_at(board, 10.0 + HOLD_S / 2).featured.number == "A010", "each stays long enough to read"
+    second = state_at(board, 10.0 + HOLD_S)
+    assert second.featured.number == "B004" and second.highlight
+    assert [c.number for c in second.recent] == ["A010"]
+
+
+def test_the_screen_redraws_only_when_something_changed():
+    board = CallBoard()
+    board.seed([call(1, "A001", "1")])
+    gate = FrameGate()
+    first = state_at(board, 100.0)
+    assert gate.needs_redraw(first)
+    gate.drawn(first)
+    assert not gate.needs_redraw(state_at(board, 100.5)), "nothing changed, nothing to draw"
+    later = datetime(2026, 11, 23, 8, 5, 10)
+    assert gate.needs_redraw(state_at(board, 101.0, moment=later)), "the clock's second changed"
+    counters = dict(COUNTERS) | live_counters(c1=("open", "A004"))
+    changed = hall_state(CONFIG, SERVICES, counters, board, mono=100.5, moment=MOMENT, online=True)
+    assert gate.needs_redraw(changed), "a counter's number changed"
+    board.add(call(2, "A002", "2"))
+    assert gate.needs_redraw(state_at(board, 100.5)), "a new call"
+    assert gate.frames == 1
+
+
+def test_both_tv_sizes_draw_the_same_screen_with_nothing_outside_its_box():
+    board = CallBoard()
+    board.seed([call(i, f"A{i:03d}", "4K-10" if i % 2 else "12") for i in range(1, 9)])
+    many = {f"{i}": {"id": f"{i}", "status": "open", "current": {"number": f"A{i:03d}"}} for i in range(1, 25)}
+    config = CONFIG | {"counters": [{"id": f"{i}", "agency": "dukcapil", "services": ["A"], "zone": ""}
+                                    for i in range(1, 25)]}
+    for size in SIZES:
+        state = hall_state(config, SERVICES, many, board, mono=0.0, moment=MOMENT, online=True)
+        assert len(state.counters) == 24
+        surface = render_hall(state, size)
+        assert surface.get_size() == size
+        ui.save_png(surface, OUTPUT / f"hall-24-counters-{size[0]}x{size[1]}.png")
+        layout = HallLayout(size)
+        for box in (layout.featured, layout.recent, layout.counters, layout.services, layout.ticker):
+            assert surface.get_rect().contains(box)
+        tiles = bounding(surface, ui.PANEL_LIGHT, layout.counters)
+        assert tiles is not None and layout.counters.contains(tiles)
+
+
+def test_the_information_line_scrolls():
+    text = CONFIG["site"]["info_text"]
+    start, later = render_ticker(text, (1920, 64), 0), render_ticker(text, (1920, 64), 300)
+    assert pygame.image.tobytes(start, "RGB") != pygame.image.tobytes(later, "RGB")
+    still = render_ticker("Buka", (1920, 64), 0)
+    assert pygame.image.tobytes(still, "RGB") == pygame.image.tobytes(render_ticker("Buka", (1920, 64), 300), "RGB")
+
+
+@pytest.mark.parametrize("garbage", [None, {}, {"site": None}, {"counters": [{"id": 1}], "services": [{}]}])
+def test_bad_state_never_crashes_the_hall(garbage):
+    board = CallBoard()
+    board.add(call(1, "A001", "1"))
+    try:
+        state = hall_state(garbage, {"A": {}}, {"1": {"status": "open", "current": "x"}}, board, mono=0.0,
+                           moment=MOMENT, online=True)
+    except (KeyError, TypeError, AttributeError) as exc:
+        pytest.fail(f"hall_state raised {exc!r}")
+    render_hall(state, (1280, 720))
+
+
+# ---------------------------------------------------------------------- counter screen
+
+
+@pytest.mark.parametrize("status, number, colour", [("open", "P007", ui.OK), ("break", None, ui.WARNING),
+                                                    ("closed", None, ui.DISABLED)])
+def test_the_counter_screen_shows_its_number_and_status(status, number, colour):
+    counters = live_counters(c4K_10=(status, number))
+    state = counter_state(CONFIG, counters, "4K-10", online=True)
+    assert (state.counter, state.status, state.agency) == ("4K-10", status, "Kantor Imigrasi")
+    assert state.number == number and state.services == "P Paspor"
+    surface = render_counter(state, (1280, 720))
+    ui.save_png(surface, OUTPUT / f"counter-{status}.png")
+    assert count(surface, colour) > 5000, "the status is not shown in its colour"
+    if number:
+        drawn = bounding(surface, ui.ACCENT, surface.get_rect())
+        assert drawn is not None and drawn.height > 150, "the number is not large"
+    assert counter_state(CONFIG, {}, "99", online=False).ready is False
+    render_counter(counter_state(CONFIG, {}, "99", online=False), (800, 480))
+
+
+# ---------------------------------------------------------------------- live
+
+
+def test_screenshots_of_the_live_hall_and_counter(engine_embedded):
+    _, url = engine_embedded
+    client = EngineClient(url, "testsite").start()
+    try:
+        for service in "AAKP":
+            client.issue("k1", service)
+        client.counter("1", "next")
+        client.counter("5", "next")
+    finally:
+        client.stop()
+    for size in ("1920x1080", "1280x720"):
+        target = OUTPUT / f"live-hall-{size}.png"
+        result = antrian_cli("display", "--mqtt", url, "--size", size, "--screenshot", str(target))
+        assert result.returncode == 0, result.stderr
+        image = pygame.image.load(str(target))
+        w, h = (int(x) for x in size.split("x"))
+        assert image.get_size() == (w, h)
+        number = bounding(image, ui.ACCENT, HallLayout((w, h)).featured)
+        assert number is not None and number.height > h * 0.15, "no large called number on the live screen"
+    target = OUTPUT / "live-counter-1.png"
+    result = antrian_cli("counter-display", "--counter", "1", "--mqtt", url, "--screenshot", str(target))
+    assert result.returncode == 0, result.stderr
+    image = pygame.image.load(str(target))
+    assert image.get_size() == (1280, 720) and count(image, ui.OK) > 5000
+    offline = antrian_cli("display", "--mqtt", f"mqtt://127.0.0.1:{free_port()}", "--site", "testsite",
+                          "--wait", "0.5", "--screenshot", str(OUTPUT / "unreachable.png"))
+    assert offline.returncode == 3 and "cannot reach" in offline.stderr
+
+
+def test_a_burst_of_20_calls_each_appears_on_the_hall_in_order(engine_embedded):
+    _, url = engine_embedded
+    client = EngineClient(url, "testsite").start()
+    numbers = [client.issue("k1", "A")["ticket"]["number"] for _ in range(20)]
+    hall = LiveHall(url, "testsite").start(wait=5)
+    try:
+        assert hall.wait_ready(5)
+        conn = Connection(url, "test-burst").start(wait=5)
+        for i, number in enumerate(numbers):  # all at once, no waiting for replies
+            conn.publish(Topics("testsite").counter_command("12"[i % 2]),
+                         encode({"request_id": uuid.uuid4().hex, "action": "call", "number": number}))
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and len(hall.board.backlog) < 20:
+            time.sleep(0.05)
+        conn.stop()
+        shown = [hall.state(1e6 + i * HOLD_S).featured.number for i in range(22)]
+    finally:
+        hall.stop()
+        client.stop()
+    assert shown[:20] == numbers, "some calls of the burst never appeared, or not in order"
+    assert shown[20:] == [numbers[-1]] * 2, "the last call stays"
+
+
+def test_the_hall_shows_offline_and_recovers_when_the_broker_restarts(tmp_path):
+    port = free_port()
+    broker = EmbeddedBroker("127.0.0.1", port).start()
+    config = parse_config(ZONED_SITE, "zoned.toml")
+    service, stop_engine = start_engine(config, broker.url, tmp_path / "data")
+    hall = LiveHall(broker.url, "testsite").start(wait=5)
+    try:
+        assert hall.wait_ready(5) and not hall.state().offline
+        broker.stop()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not hall.state().offline:
+            time.sleep(0.05)
+        assert hall.state().offline, "the hall does not notice the broker is gone"
+        render_hall(hall.state())  # still draws
+        broker = EmbeddedBroker("127.0.0.1", port).start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and hall.state().offline:
+            time.sleep(0.1)
+        assert not hall.state().offline, "the hall did not come back by itself"
+        client = EngineClient(broker.url, "testsite").start()
+        client.issue("k1", "K")
+        client.counter("5", "next")
+        client.stop()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (hall.state().featured is None):
+            time.sleep(0.05)
+        assert hall.state().featured.number == "K001", "calls after the restart do not reach the screen"
+    finally:
+        hall.stop()
+        stop_engine()
+        broker.stop()
