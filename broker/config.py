@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .schedule import Schedule, format_ranges, parse_day, parse_ranges
+from .schedule import DAY_NAMES_EN, Schedule, format_ranges, parse_day, parse_ranges
 
 SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "assets" / "sample-mpp.toml"
 
@@ -193,7 +193,7 @@ class _Reader:
                 self.problem(key, "is missing")
             return default
         value = self.data[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             self.problem(key, f"must be {kind_name}, not {value!r}")
             return default
         return value
@@ -201,17 +201,18 @@ class _Reader:
     def text(self, key: str, required: bool = False, default: str = "", pattern: re.Pattern | None = None,
              pattern_help: str = "") -> str:
         value = self._get(key, str, "text", required, default)
-        if value is not default and pattern is not None and not pattern.match(value):
+        given = key in self.data and value is self.data[key]  # not `value is not default`: "" is "" in CPython
+        if given and pattern is not None and not pattern.match(value):
             self.problem(key, f"'{value}' is not valid: {pattern_help}")
             return default
-        if required and value is not default and not value.strip():
+        if required and given and not value.strip():
             self.problem(key, "must not be empty")
         return value
 
     def number(self, key: str, default: Any = None, minimum: float = 0, integer: bool = True) -> Any:
         kind = int if integer else (int, float)
         value = self._get(key, kind, "a whole number" if integer else "a number", False, default)
-        if value is not default and value < minimum:
+        if key in self.data and value is self.data[key] and value < minimum:
             self.problem(key, f"must be at least {minimum}, not {value}")
             return default
         return value
@@ -229,6 +230,7 @@ class _Reader:
     def schedule(self, inherited: Schedule) -> Schedule:
         """Optional `days`, `hours` and per-day overrides such as `fri = "08:00-11:00"`."""
         days, hours, by_day = inherited.days, inherited.hours, dict(inherited.by_day)
+        given_days: dict[int, str] = {}  # weekday -> key, for per-day hours written in this table
         names = self.texts("days")
         if names is not None:
             try:
@@ -257,6 +259,13 @@ class _Reader:
                 by_day[day] = parse_ranges(value) if value.strip().lower() not in ("", "tutup", "closed") else ()
             except ValueError as exc:
                 self.problem(key, str(exc))
+                continue
+            if by_day[day]:
+                given_days[day] = key
+        for day, key in given_days.items():
+            if day not in days:  # hours_on() would ignore them without a word
+                self.problem(key, f"gives opening hours for {DAY_NAMES_EN[day]}, but that day is not in "
+                                  f"days; add \"{DAY_NAMES_EN[day].lower()}\" to days or remove this line")
         return Schedule(days=days, hours=hours, by_day=by_day)
 
     def finish(self, allowed_extra: tuple[str, ...] = ()) -> None:
@@ -334,9 +343,12 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
             r.location = f"agencies[{i + 1}] ({agency_id})"
         name = r.text("name", required=True)
         kind = r.text("kind", required=True)
-        canonical = {k.lower(): k for k in AGENCY_KINDS}.get(kind.strip().lower()) if kind else None
+        kinds = {k.lower(): k for k in AGENCY_KINDS}
+        canonical = kinds.get(kind.strip().lower()) if kind else None
         if kind and canonical is None:
-            r.problem("kind", f"'{kind}' is not an agency kind; use one of: {', '.join(AGENCY_KINDS)}")
+            close = difflib.get_close_matches(kind.strip().lower(), list(kinds), n=1)
+            hint = f" (did you mean '{kinds[close[0]]}'?)" if close else ""
+            r.problem("kind", f"'{kind}' is not an agency kind{hint}; use one of: {', '.join(AGENCY_KINDS)}")
         agency = Agency(id=agency_id, name=name, short=r.text("short") or name, kind=canonical or kind,
                         schedule=r.schedule(site_schedule), logo=r.text("logo"))
         r.finish()
@@ -348,6 +360,7 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         problems.append(Problem("agencies", "no agency is defined: add [[agencies]] entries"))
 
     services: dict[str, Service] = {}
+    service_entry: dict[str, int] = {}  # code -> index of its [[services]] entry, for line numbers
     for i, entry in enumerate(_entries(raw, "services", problems, lines)):
         r = _Reader(entry, f"services[{i + 1}]", problems, lambda k, i=i: lines.of("services", i, k))
         code = r.text("code", required=True, pattern=_SERVICE_CODE,
@@ -370,6 +383,7 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
             r.problem("code", f"service code '{code}' is used twice: ticket numbers would clash")
         elif code:
             services[code] = service
+            service_entry[code] = i
 
     counters: dict[str, Counter] = {}
     for i, entry in enumerate(_entries(raw, "counters", problems, lines)):
@@ -398,14 +412,14 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
             counters[counter_id] = counter
 
     served = {code for c in counters.values() for code in c.services}
-    for i, code in enumerate(services):
+    for code, i in service_entry.items():
         if code not in served:
-            problems.append(Problem(f"services ({code})", "no counter serves this service, so its tickets "
-                                    "could never be called", lines.of("services", i)))
+            problems.append(Problem(f"services[{i + 1}] ({code})", "no counter serves this service, so its "
+                                    "tickets could never be called", lines.of("services", i)))
     for key in raw:
         if key not in ("site", "rules", "agencies", "services", "counters"):
             problems.append(Problem(key, "is not a known section (use site, rules, agencies, services, "
-                                    "counters)", lines.of(key)))
+                                    "counters)", lines.of(key) or lines.of(key, 0)))
 
     if problems:
         raise ConfigError(source, problems)

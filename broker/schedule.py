@@ -43,7 +43,7 @@ def parse_ranges(text: str) -> Ranges:
         if not m:
             raise ValueError(f"'{part.strip()}' is not a time range like 08:00-15:00")
         h1, m1, h2, m2 = (int(g) for g in m.groups())
-        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 > 0):
             raise ValueError(f"'{part.strip()}' has an impossible time")
         start, end = h1 * 60 + m1, h2 * 60 + m2
         if end <= start:
@@ -91,7 +91,8 @@ class Schedule:
         text = f"{day_text} {format_ranges(self.hours)}"
         for day, ranges in sorted(self.by_day.items()):
             if day in self.days:
-                text += f"; {names[day]} {format_ranges(ranges)}"
+                closed = "tutup" if language == "id" else "closed"
+                text += f"; {names[day]} {format_ranges(ranges) or closed}"
         return text
 
 
