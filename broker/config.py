@@ -241,6 +241,7 @@ class _Reader:
         if hours_text:
             try:
                 hours = parse_ranges(hours_text)
+                by_day = {}  # own hours replace the inherited ones, per-day exceptions included
             except ValueError as exc:
                 self.problem("hours", str(exc))
         for key in list(self.data):

@@ -392,3 +392,15 @@ def test_open_now_uses_the_sites_weekday_not_utcs():
     local = clock.local(sunday_utc)
     assert local.weekday() == MON and Schedule().is_open(local)
     assert not Schedule().is_open(datetime.fromtimestamp(sunday_utc, timezone.utc)), "UTC would say Sunday"
+
+
+def test_own_hours_replace_the_inherited_friday_split():
+    """An agency closing at 12:00 must not reopen on Friday afternoon because the site has a Friday line."""
+    text = SMALL_SITE.replace('kind = "bank"', 'kind = "bank"\nhours = "08:00-12:00"')
+    config = parse_config(text, "own-hours.toml")
+    bank = config.agencies["bank"].schedule
+    friday_afternoon = datetime(2026, 11, 27, 13, 30)
+    assert not bank.is_open(friday_afternoon, 0)
+    assert bank.is_open(datetime(2026, 11, 27, 9, 0), 0)
+    assert config.agencies["dukcapil"].schedule.is_open(friday_afternoon, 0), "the site's own Friday split stays"
+    assert not config.agencies["dukcapil"].schedule.is_open(datetime(2026, 11, 27, 12, 0), 0)
