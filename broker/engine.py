@@ -395,6 +395,8 @@ class Engine:
             elif ticket.counter and self.counters[ticket.counter].current == ticket.id:
                 self.counters[ticket.counter].current = None
             ticket.service, ticket.counter, ticket.called_at = d["to_service"], None, None
+            # now served by the new service's agency: its calls and screens must name that one
+            ticket.agency = self.config.services[ticket.service].agency
             self.queues[ticket.service].add(ticket)  # keeps its number and original arrival time
         elif event.type == E.TICKET_REACTIVATED:
             ticket.state = ticket_transition(ticket.state, TicketAction.REACTIVATE)
