@@ -61,3 +61,4 @@ class Outcome:
     events: list = field(default_factory=list)
     duplicate: bool = False  # the reply was the remembered answer to a retried request
     remember_as: str | None = None  # idempotency key under which the reply must be stored
+    ts: float = 0.0  # when the command was handled

@@ -160,10 +160,12 @@ class Engine:
         except Refusal as refusal:
             reply = {"ok": False, "error": refusal.message.as_dict()}
         reply["request_id"] = command.request_id
-        remember = key is not None and reply["ok"] and any(e.type != E.DAY_STARTED for e in events)
+        # every accepted command is remembered, also those that changed nothing (a debounced
+        # double press, "nobody waiting"): a retry must get that same answer, not a fresh `next`
+        remember = key is not None and reply["ok"]
         if remember:
             self.replies[key] = (now, reply)
-        return Outcome(reply=reply, events=events, remember_as=key if remember else None)
+        return Outcome(reply=reply, events=events, remember_as=key if remember else None, ts=now)
 
     def _emit(self, events: list[Event], type_: EventType, now: float, **data: Any) -> Event:
         event = Event(type_, now, self.seq + 1, data)
@@ -258,6 +260,8 @@ class Engine:
         if cmd.number:
             ticket = self._ticket_by_number(cmd.number)
             self._check_served_here(counter, ticket.service)
+            if ticket.state == TicketState.CALLED and ticket.counter != counter.id:  # never take another desk's visitor
+                raise Refusal("at_other_counter", number=ticket.number, other=ticket.counter)
         else:
             ticket = self._current(counter)
         self._check(ticket, TicketAction.TRANSFER)

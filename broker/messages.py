@@ -40,6 +40,8 @@ CATALOG: dict[str, tuple[str, str]] = {
                      "Ticket {number} is {state} and cannot be {action}"),
     "recalls_required": ("Panggil ulang nomor {number} minimal {needed} kali sebelum ditandai tidak hadir",
                          "Recall {number} at least {needed} times before marking it a no-show"),
+    "at_other_counter": ("Nomor {number} sedang dilayani di loket {other}",
+                         "Ticket {number} is being served at counter {other}"),
     "same_service": ("Nomor {number} sudah berada di layanan {service}", "Ticket {number} is already in service {service}"),
     "storage_failed": ("Data tidak dapat disimpan ({detail}). Nomor tidak diterbitkan, silakan coba lagi",
                        "The data could not be stored ({detail}). Nothing was done; please try again"),

@@ -84,8 +84,7 @@ class EventStore:
         """Store the events and remembered replies of a batch atomically; raises StoreError."""
         rows = [(e.seq, e.ts, str(e.type), e.data.get("ticket"), _dumps(e.data))
                 for o in outcomes for e in o.events]
-        replies = [(o.remember_as, o.events[-1].ts, _dumps(o.reply)) for o in outcomes
-                   if o.remember_as and o.events]
+        replies = [(o.remember_as, o.ts, _dumps(o.reply)) for o in outcomes if o.remember_as]
         if not rows and not replies:
             return
         try:

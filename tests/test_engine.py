@@ -524,6 +524,15 @@ def test_transfer_refusals(site):
     assert site.ticket("A001")["state"] == "no_show" and site.ticket("A001")["service"] == "A"
 
 
+def test_a_counter_cannot_transfer_a_visitor_being_served_at_another_counter(site):
+    site.number("A")
+    site.called("1")  # A001 at counter 1
+    error = refused(site.counter("2", "transfer", to_service="B", number="A001"), "at_other_counter")
+    assert error["message"] == "Nomor A001 sedang dilayani di loket 1"
+    assert site.engine.counter_public("1")["current"]["number"] == "A001"
+    assert site.counter("1", "transfer", to_service="B", number="A001")["ok"], "its own counter may"
+
+
 def test_call_a_specific_waiting_ticket(site):
     for _ in range(3):
         site.number("A")
@@ -692,8 +701,6 @@ def test_the_wait_estimate_follows_recent_service_times_and_open_counters(site):
     assert site.engine.estimate_wait_s("B", 3) == 3 * DEFAULT_SERVICE_S  # B has no history of its own
 
 
-@pytest.mark.xfail(strict=True, reason="a debounced reply has no event, so it is not remembered: a retry of the "
-                                       "same request after the debounce window calls the next visitor")
 def test_a_retried_double_press_is_still_the_same_press(site):
     # Panel clients retry with the same request id after 1.5 s without an answer (broker/client.py).
     for _ in range(2):

@@ -315,9 +315,9 @@ class Run:
             self.model.apply(event)
         self.events.extend(outcome.events)
         if outcome.remember_as:
-            assert outcome.remember_as == key and outcome.reply["ok"] and outcome.events
+            assert outcome.remember_as == key and outcome.reply["ok"]
             self.remembered[key] = outcome.reply
-            self.replies.append((key, outcome.events[-1].ts, outcome.reply))
+            self.replies.append((key, outcome.ts, outcome.reply))
 
         reply = outcome.reply
         assert reply["request_id"] == command.request_id
