@@ -227,3 +227,76 @@ def antrian_cli(*args: str, timeout: float = 30, env: dict | None = None) -> sub
     """Run the real `antrian` command line in a subprocess."""
     return subprocess.run([sys.executable, "-m", "broker.cli", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
+
+
+class FakeTcpPrinter:
+    """A receipt printer on 127.0.0.1 that keeps every byte it gets and answers DLE EOT status queries.
+
+    `state` is "ok", "paper_out" or "cover_open"; with `fail_after_cut` it reports paper out once a ticket
+    has been cut (paper ran out during the ticket). Each connection's bytes are kept separately in `jobs`.
+    """
+
+    ANSWERS = {"ok": {1: 0x16, 2: 0x12, 4: 0x12}, "paper_out": {1: 0x1E, 2: 0x32, 4: 0x72},
+               "cover_open": {1: 0x1E, 2: 0x16, 4: 0x12}}
+
+    def __init__(self) -> None:
+        import threading
+
+        self.state = "ok"
+        self.fail_after_cut = False
+        self.jobs: list[bytearray] = []
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(5)
+        self.port = self.server.getsockname()[1]
+        self.uri = f"tcp://127.0.0.1:{self.port}"
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._stop:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            job = bytearray()
+            self.jobs.append(job)
+            threading.Thread(target=self._serve, args=(conn, job), daemon=True).start()
+
+    def _serve(self, conn: socket.socket, job: bytearray) -> None:
+        with conn:
+            while True:
+                try:
+                    chunk = conn.recv(65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                job.extend(chunk)
+                if chunk[-3:-1] == b"\x10\x04" and chunk[-1] in (1, 2, 3, 4):  # a query ends what was sent
+                    state = self.state
+                    if self.fail_after_cut and b"\x1dV" in job:
+                        state = "paper_out"
+                    conn.sendall(bytes([self.ANSWERS[state].get(chunk[-1], 0x12)]))
+
+    def printed_jobs(self) -> list[bytes]:
+        """The connections that carried a ticket (ESC @), not only status queries."""
+        return [bytes(job) for job in self.jobs if b"\x1b@" in job]
+
+    def close(self) -> None:
+        self._stop = True
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone may not
+        except OSError:
+            pass
+        self.server.close()
+
+
+@pytest.fixture
+def tcp_printer():
+    printer = FakeTcpPrinter()
+    yield printer
+    printer.close()
