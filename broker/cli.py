@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,6 +57,27 @@ def resolve_site(args: argparse.Namespace) -> str:
     from .client import discover_site
 
     return args.site or discover_site(args.mqtt)
+
+
+SITE_RETRY_S = 5.0
+
+
+def wait_for_site(args: argparse.Namespace, keep_trying: bool = True, retry_s: float = SITE_RETRY_S) -> str | None:
+    """The site id; a kiosk, screen or announcer that boots before the engine keeps looking for it.
+
+    Without `keep_trying` the reason is printed and None returned, for one-shot commands.
+    """
+    from .client import EngineTimeout
+
+    while True:
+        try:
+            return resolve_site(args)
+        except (ConnectionError, EngineTimeout, OSError) as exc:
+            if not keep_trying:
+                print(f"antrian: {exc}", file=sys.stderr)
+                return None
+            logging.getLogger("antrian").warning("%s; trying again in %g s", exc, retry_s)
+            time.sleep(retry_s)
 
 
 def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:

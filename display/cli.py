@@ -16,8 +16,9 @@ import time
 import wave
 from pathlib import Path
 
+from broker.cli import wait_for_site
+
 EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
-SITE_RETRY_S = 5.0
 
 
 def _fail(text: str, code: int) -> int:
@@ -37,22 +38,6 @@ def _size(text: str) -> tuple[int, int]:
 
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-
-
-def _site(args: argparse.Namespace, keep_trying: bool) -> str | None:
-    """The site id; a screen or announcer started before the engine keeps looking for it."""
-    from broker.cli import resolve_site
-    from broker.client import EngineTimeout
-
-    while True:
-        try:
-            return resolve_site(args)
-        except (ConnectionError, EngineTimeout, OSError) as exc:
-            if not keep_trying:
-                print(f"antrian: {exc}", file=sys.stderr)
-                return None
-            logging.getLogger("antrian").warning("%s; trying again in %g s", exc, SITE_RETRY_S)
-            time.sleep(SITE_RETRY_S)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -98,7 +83,7 @@ def cmd_display(args: argparse.Namespace) -> int:
     from .live import LiveHall
     from .screen_loop import Ticker
 
-    site = _site(args, keep_trying=not args.screenshot)
+    site = wait_for_site(args, keep_trying=not args.screenshot)
     if site is None:
         return EXIT_UNREACHABLE
     live = LiveHall(args.mqtt, site, zone=args.zone, lang=args.lang)
@@ -113,7 +98,7 @@ def cmd_counter_display(args: argparse.Namespace) -> int:
     from .counter_screen import render_counter
     from .live import LiveCounter
 
-    site = _site(args, keep_trying=not args.screenshot)
+    site = wait_for_site(args, keep_trying=not args.screenshot)
     if site is None:
         return EXIT_UNREACHABLE
     return _run_screen(args, LiveCounter(args.mqtt, site, args.counter, lang=args.lang), render_counter,
@@ -156,7 +141,7 @@ def cmd_announce(args: argparse.Namespace) -> int:
     _logging()
     stop = threading.Event()
     _stop_on_signals(stop)
-    site = _site(args, keep_trying=True)
+    site = wait_for_site(args, keep_trying=True)
     announcer = Announcer(_synthesizer(args), make_player(args.audio), _chime(args.chime), _style(args),
                           wav_dir=args.wav_dir)
     service = AnnounceService(args.mqtt, site, announcer, zone=args.zone, device=args.device).start()

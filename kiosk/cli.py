@@ -49,8 +49,7 @@ def _printer(args: argparse.Namespace):
 def cmd_kiosk(args: argparse.Namespace) -> int:
     if args.screenshots:
         return _screenshots(args)
-    from broker.cli import resolve_site
-    from broker.client import EngineTimeout
+    from broker.cli import wait_for_site
 
     from .app import KioskApp
     from .printer_uri import PrinterUriError
@@ -62,9 +61,9 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     except (PrinterUriError, ValueError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     try:
-        site = resolve_site(args)
-    except (ConnectionError, EngineTimeout, OSError, ValueError) as exc:
-        return _fail(str(exc), EXIT_UNREACHABLE)
+        site = wait_for_site(args)  # a kiosk that boots before the engine waits for it
+    except ValueError as exc:  # several sites on the broker and no --site
+        return _fail(str(exc), EXIT_USAGE)
     size = ORIENTATIONS[args.orientation]
     app = KioskApp(args.kiosk, args.mqtt, site, printer, size=size)
     try:
