@@ -16,7 +16,8 @@ import time
 from typing import Any
 
 from broker.client import StateMirror
-from broker.protocol import Topics, encode
+from broker.presence import Presence
+from broker.protocol import Topics
 
 from .announcer import Announcer, Result
 from .calls import Call, CallTracker, call_from_event, calls_from_state, in_scope, zone_agencies
@@ -46,23 +47,18 @@ class AnnounceService:
                                   extra_subscriptions=tuple(self.topics.event(t) for t in
                                                             ("ticket_called", "ticket_recalled")),
                                   on_other=self._event)
-        self.presence_topic = self.topics.presence("announcer", self.device)
-        self.mirror.connection.client.will_set(self.presence_topic, encode(self._presence("offline")), qos=1,
-                                               retain=True)
+        self.presence = Presence(url, site, "announcer", self.device)
 
     def start(self, wait: float | None = None) -> "AnnounceService":
         self.announcer.start()
+        self.presence.start()
         self.mirror.start(wait=wait)
         self._publish_presence()
         return self
 
     def stop(self) -> None:
         self.announcer.stop()
-        info = self.mirror.connection.publish(self.presence_topic, encode(self._presence("offline")), retain=True)
-        try:
-            info.wait_for_publish(1.0)
-        except (RuntimeError, ValueError):
-            pass
+        self.presence.stop()
         self.mirror.stop()
 
     # ------------------------------------------------------------------ incoming (MQTT thread)
@@ -89,24 +85,21 @@ class AnnounceService:
             for call in self.tracker.from_state(calls, time.time()):
                 log.info("catching up on %s at counter %s (missed while disconnected)", call.number, call.counter)
                 self._accept(call)
-        elif kind == "engine" and self.mirror.engine.get("status") == "online":
-            self._publish_presence()  # after a broker restart, say again that we are here
 
     # ------------------------------------------------------------------ reports
 
-    def _presence(self, status: str) -> dict[str, Any]:
+    def _presence(self) -> dict[str, Any]:
         last = self.last
         speech = "unknown" if last is None else ("ok" if last.spoken else "failed")
-        return {"role": "announcer", "device": self.device, "status": status, "zone": self.zone,
+        return {"role": "announcer", "device": self.device, "zone": self.zone,
                 "speech": speech, "engine": getattr(self.announcer.synthesizer, "name", ""),
                 "announced": self.announced, "failures": self.failures,
                 "last_error": last.error if last else None,
                 "last_call": ({"seq": last.call.seq, "number": last.call.number, "counter": last.call.counter,
-                               "recall": last.call.recall} if last else None),
-                "ts": time.time()}
+                               "recall": last.call.recall} if last else None)}
 
     def _publish_presence(self) -> None:
-        self.mirror.connection.publish(self.presence_topic, encode(self._presence("online")), retain=True)
+        self.presence.publish(self._presence())
 
     def _reported(self, result: Result) -> None:
         with self._lock:

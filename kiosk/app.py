@@ -24,7 +24,7 @@ from broker.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMi
 from . import flow
 from .catalog import EMPTY, Catalog, build_catalog
 from .flow import KioskState, Screen
-from .presence import Presence
+from broker.presence import Presence
 from .printer import TicketPrinter
 from .printer_status import PrinterStatus
 from .screens import Frame, hit, render

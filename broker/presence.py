@@ -10,13 +10,15 @@ import threading
 import time
 from typing import Any
 
-from broker.mqtt import Connection
-from broker.protocol import Topics, encode
+from .mqtt import Connection
+from .protocol import Topics, encode
 
 OFFLINE = {"online": False}
 
 
 class Presence:
+    """One device's presence (kiosk, announcer, counter panel...): its own connection and last will."""
+
     def __init__(self, url: str, site: str, role: str, device: str):
         self.topic = Topics(site).presence(role, device)
         self._lock = threading.Lock()
