@@ -1,0 +1,114 @@
+"""Subcommands for counter officers: `antrian counter` (the panel) and `antrian officer hash-pin`.
+
+Imports happen inside the commands so `antrian --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import signal
+import sys
+
+EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+
+
+def _fail(text: str, code: int) -> int:
+    print(f"antrian: {text}", file=sys.stderr)
+    return code
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a size like 1280x800") from None
+    if not (480 <= w <= 7680 and 320 <= h <= 4320):
+        raise argparse.ArgumentTypeError(f"{text} is not a usable screen size")
+    return w, h
+
+
+def cmd_counter(args: argparse.Namespace) -> int:
+    if args.screenshots:
+        return _screenshots(args)
+    if not args.counter:
+        return _fail("say which counter this panel is for: --counter ID (such as 3 or 4K-10)", EXIT_USAGE)
+    from broker.cli import wait_for_site
+
+    from .counter_app import CounterApp, run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        site = wait_for_site(args)  # a panel that boots before the engine waits for it
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    app = CounterApp(args.counter, args.mqtt, site, size=args.size, lang=args.lang)
+    try:
+        app.start(wait=None)
+    except (ConnectionError, OSError, ValueError) as exc:
+        return _fail(str(exc), EXIT_UNREACHABLE)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        return run(app, fullscreen=args.fullscreen, max_seconds=args.max_seconds)
+    finally:
+        app.stop()
+
+
+def _screenshots(args: argparse.Namespace) -> int:
+    from broker.config import ConfigError, load_config
+
+    from .counter_screenshots import write_screenshots
+
+    try:
+        config = load_config(args.config)
+    except (ConfigError, OSError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    try:
+        written = write_screenshots(config.public_dict(), args.screenshots, args.counter, args.size)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    print(f"{len(written)} panel screens written to {args.screenshots}", file=sys.stderr)
+    return 0
+
+
+def cmd_hash_pin(args: argparse.Namespace) -> int:
+    """Ask for a PIN twice (never echoed, never printed) and print the config line with its hash."""
+    from broker.pin import PIN_PATTERN, hash_pin
+
+    if args.stdin:
+        pin = sys.stdin.readline().strip()
+        again = pin
+    else:
+        pin = getpass.getpass("PIN (4-12 digits): ")
+        again = getpass.getpass("PIN again: ")
+    if pin != again:
+        return _fail("the two PINs differ; nothing was made", EXIT_USAGE)
+    if not PIN_PATTERN.match(pin):
+        return _fail("a PIN is 4 to 12 digits (so it can be typed on a numeric keypad)", EXIT_USAGE)
+    print(f'pin_hash = "{hash_pin(pin)}"')
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands to `antrian`."""
+    from broker.cli import add_mqtt_options
+
+    p = subparsers.add_parser("counter", help="the counter officer's panel (pygame; touch, mouse, keyboard, "
+                                              "numeric keypad), or --screenshots of its states")
+    p.add_argument("--counter", help="the counter id, as in the site config (such as 3 or 4K-10)")
+    p.add_argument("--size", type=_size, default=(1280, 800), help="window size (default 1280x800)")
+    p.add_argument("--fullscreen", action="store_true", help="fill the screen")
+    p.add_argument("--lang", choices=("id", "en"), default="id", help="panel language (default id)")
+    p.add_argument("--screenshots", metavar="DIR",
+                   help="draw every panel state to PNG files in DIR and exit (no engine needed)")
+    p.add_argument("--config", help="site config for --screenshots (default: the shipped sample MPP)")
+    p.add_argument("--max-seconds", type=float, default=None, help=argparse.SUPPRESS)
+    add_mqtt_options(p)
+    p.set_defaults(func=cmd_counter)
+
+    p = subparsers.add_parser("officer", help="counter officer tools")
+    sub = p.add_subparsers(dest="officer_command", required=True, metavar="ACTION")
+    h = sub.add_parser("hash-pin", help="make the pin_hash line of an [[officers]] entry (asks for the PIN)")
+    h.add_argument("--stdin", action="store_true", help="read the PIN from standard input (for scripts)")
+    h.set_defaults(func=cmd_hash_pin)
