@@ -67,6 +67,7 @@ class Catalog:
     timezone: str
     ticket_url: str
     footer: str
+    survey_url: str  # where phones reach the survey page; when set, the ticket's QR leads there
     address: str
     logo: str
     agencies: tuple[AgencyChoice, ...]
@@ -78,7 +79,7 @@ class Catalog:
         return next((s for a in self.agencies for s in a.services if s.code == code), None)
 
 
-EMPTY = Catalog("", "", "id", "Asia/Jakarta", "", "", "", "", ())
+EMPTY = Catalog("", "", "id", "Asia/Jakarta", "", "", "", "", "", ())
 
 
 def availability(state: dict[str, Any] | None) -> Availability:
@@ -130,5 +131,6 @@ def build_catalog(config: dict[str, Any] | None, services: dict[str, dict[str, A
                    language="en" if site.get("language") == "en" else "id",
                    timezone=str(site.get("timezone") or "Asia/Jakarta"),
                    ticket_url=str(site.get("ticket_url") or ""), footer=str(site.get("footer") or ""),
+                   survey_url=str(site.get("survey_url") or ""),
                    address=str(site.get("address") or ""), logo=str(site.get("logo") or ""),
                    agencies=tuple(agencies))

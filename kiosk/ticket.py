@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from broker.survey import survey_url_from_reply
 from display import humanize
 
 from .catalog import Catalog
@@ -85,6 +86,7 @@ def ticket_from_reply(reply: dict[str, Any], catalog: Catalog, language: str = "
         agency=agency.name if agency else str(ticket.get("agency", "")),
         service=service.title(language) if service else str(ticket.get("service", "")),
         issued=issued, ahead=reply.get("ahead"), est_wait_s=reply.get("est_wait_s"),
-        qr_url=qr_url(catalog.ticket_url, ticket_id=ticket_id, number=number, site=catalog.site_id),
+        qr_url=(survey_url_from_reply(catalog.survey_url, reply)
+                or qr_url(catalog.ticket_url, ticket_id=ticket_id, number=number, site=catalog.site_id)),
         footer=catalog.footer, address=catalog.address, logo=catalog.logo,
         priority=ticket.get("priority"), language=language)

@@ -117,6 +117,16 @@ def test_only_an_acknowledgement_becomes_a_ticket():
             ticket_from_reply(reply, CATALOG)
 
 
+def test_the_qr_leads_to_the_survey_page_when_the_site_has_one():
+    reply = {"ok": True, "ticket": {"id": "20261123-A001", "number": "A001", "service": "A", "issued_at": 0},
+             "survey_token": "t0k3n"}
+    assert ticket_from_reply(reply, CATALOG).qr_url == ""  # the small site has neither URL
+    with_survey = replace(CATALOG, survey_url="http://10.0.0.2:8080/", ticket_url="https://x.example/{ticket}")
+    assert ticket_from_reply(reply, with_survey).qr_url == "http://10.0.0.2:8080/survei/20261123-A001/t0k3n"
+    only_status = replace(CATALOG, ticket_url="https://x.example/{ticket}")
+    assert ticket_from_reply(reply, only_status).qr_url == "https://x.example/20261123-A001"
+
+
 def test_printer_fault_closes_the_kiosk_until_fixed():
     state = flow.printer_checked(KioskState(), "cover_open", 5)
     assert state.screen == Screen.OUT_OF_SERVICE
