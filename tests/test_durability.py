@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from broker.client import EngineClient, EngineTimeout, StateMirror
 from broker.commands import IssueTicket
 from broker.engine import Engine
 from broker.store import EventStore, StoreError
-from conftest import start_engine
+from conftest import OUTPUT, start_engine
 
 SITE = "testsite"
 
@@ -25,10 +27,10 @@ SITE = "testsite"
 class ServeProcess:
     """`antrian serve --mqtt URL` as its own process, so it can be killed for real."""
 
-    def __init__(self, config_file: Path, data_dir: Path, url: str, log: Path):
+    def __init__(self, config_file: Path, data_dir: Path, url: str, log: Path, watch_url: str | None = None):
         self.args = [sys.executable, "-m", "broker.cli", "serve", "--mqtt", url, "--config", str(config_file),
                      "--data", str(data_dir), "--ignore-hours"]
-        self.url, self.log = url, log
+        self.url, self.log = watch_url or url, log
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "ServeProcess":
@@ -185,3 +187,93 @@ def test_serve_explains_an_unusable_data_folder(small_config_file, tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "cannot create the data folder" in result.stderr
+
+
+# ---------------------------------------------------------------------- a scripted day under faults
+
+
+class Desk(threading.Thread):
+    """A kiosk or a counter that, like the real ones, retries each request with the same id until answered."""
+
+    def __init__(self, url: str, act, count: int, name: str):
+        super().__init__(daemon=True)
+        self.client = EngineClient(url, SITE, name=name).start(wait=10)
+        self.act, self.count, self.name = act, count, name
+        self.sent = 0  # every request, retries after a timeout included
+        self.timeouts = 0
+        self.answers: dict[str, dict] = {}
+
+    def run(self) -> None:
+        for i in range(self.count):
+            request_id = f"{self.name}-{i}"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                self.sent += 1
+                try:
+                    self.answers[request_id] = self.act(self.client, request_id)
+                    break
+                except EngineTimeout:
+                    self.timeouts += 1
+            time.sleep(0.01)
+
+
+@pytest.mark.skipif(not Path("/usr/sbin/mosquitto").exists() and shutil.which("mosquitto") is None,
+                    reason="mosquitto is not installed")
+def test_a_scripted_day_survives_engine_and_broker_kills(tmp_path):
+    """Secured Mosquitto from `antrian broker-config` and `antrian serve` as processes; both killed -9 mid-day."""
+    from secure_broker import secured_broker, secured_site_text
+
+    site = secured_site_text().replace("counter_debounce_s = 1.0", "counter_debounce_s = 0")  # fast officers
+    b = secured_broker("mosquitto", tmp_path, site).start()
+    config_file = tmp_path / "site.toml"
+    faults = 0
+    with ServeProcess(config_file, b.data, b.url(), tmp_path / "serve.log", watch_url=b.url("monitor-tech")) as serve:
+        serve.start()
+        kiosk = Desk(b.url("kiosk-K1"), lambda c, rid: c.issue("K1", "AB"[int(rid.rsplit("-", 1)[1]) % 2],
+                                                              request_id=rid, timeout=2), 120, "K1")
+        counters = [Desk(b.url(f"counter-c{n}"), lambda c, rid, n=n: c.counter(str(n), "next", request_id=rid,
+                                                                               timeout=2), 60, f"c{n}")
+                    for n in (1, 2)]
+        desks = [kiosk, *counters]
+        for desk in desks:
+            desk.start()
+
+        def wait_for_answers(n: int) -> None:
+            deadline = time.monotonic() + 60
+            while sum(len(d.answers) for d in desks) < n and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+        wait_for_answers(40)
+        serve.kill()  # the engine's power cut
+        faults += 1
+        serve.start()
+        wait_for_answers(110)
+        b.kill()  # the broker's power cut
+        faults += 1
+        b.start()
+        for desk in desks:
+            desk.join(120)
+            assert not desk.is_alive() and len(desk.answers) == desk.count, f"{desk.name} was never answered"
+            desk.client.stop()
+    b.stop()
+
+    tickets = {rid: reply["ticket"] for rid, reply in kiosk.answers.items()}
+    assert all(reply["ok"] for reply in kiosk.answers.values())
+    numbers = [t["number"] for t in tickets.values()]
+    assert len(set(numbers)) == len(numbers) == 120, "one ticket per request, no number reused"
+    called = [reply["ticket"]["id"] for d in counters for reply in d.answers.values()
+              if reply.get("ok") and reply.get("ticket") and not reply.get("debounced")]
+    events = list(EventStore(b.data, SITE).iter_events())
+    issued = {e.data["ticket"] for e in events if e.type == "ticket_issued"}
+    calls = Counter(e.data["ticket"] for e in events if e.type == "ticket_called")
+    lost = {t["id"] for t in tickets.values()} - issued
+    assert not lost, f"acknowledged tickets missing from the log: {lost}"
+    assert all(n == 1 for n in calls.values()), "a ticket was called (served) twice"
+    assert set(called) <= set(calls), "a call the counter saw is not in the log"
+    figures = {"faults_injected": faults + 0, "commands_answered": sum(len(d.answers) for d in desks),
+               "commands_sent_with_retries": sum(d.sent for d in desks),
+               "timeouts_retried": sum(d.timeouts for d in desks), "tickets_acknowledged": len(tickets),
+               "tickets_lost": len(lost), "tickets_called": len(calls)}
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "fault-figures.json").write_text(json.dumps(figures, indent=2))
+    print(figures)

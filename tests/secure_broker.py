@@ -1,0 +1,106 @@
+"""A site with device identities and a broker that enforces them: Mosquitto from `antrian broker-config`,
+or the embedded amqtt broker with the same rules. Shared by the access, TLS and fault tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from broker.config import SiteConfig, parse_config
+from broker.devices import LivePolicy, add_device, engine_credentials, load_devices
+from broker.embedded import EmbeddedBroker
+from broker.mosquitto_conf import write_mosquitto_config
+from broker.access import AccessPolicy
+from broker.mqtt import with_credentials
+from broker.protocol import Topics
+from conftest import SMALL_SITE, free_port, wait_for_port
+
+# (role, id, counter) of the devices every secured test site has
+DEVICES = (("kiosk", "K1", ""), ("counter", "c1", "1"), ("counter", "c2", "2"), ("display", "hall", ""),
+           ("monitor", "tech", ""))
+
+
+def secured_site_text(*, allow_anonymous: bool = False, extra_access: str = "") -> str:
+    """The small test site with its [access] section replaced."""
+    head, _, rest = SMALL_SITE.partition("\n[access]\n")
+    tail = rest.partition("\n[")[2] if rest else ""
+    access = f"\n[access]\nallow_anonymous = {str(allow_anonymous).lower()}\n{extra_access}\n"
+    return head + access + (f"[{tail}" if tail else "")
+
+
+@dataclass
+class SecuredBroker:
+    """One broker of `kind` ("mosquitto" or "amqtt") enforcing the site's devices; restartable on its port."""
+
+    kind: str
+    config: SiteConfig
+    data: Path
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    passwords: dict[str, str] = field(default_factory=dict)  # username -> plain password
+    proc: subprocess.Popen | None = None
+    embedded: EmbeddedBroker | None = None
+
+    def __post_init__(self) -> None:
+        for role, device_id, counter in DEVICES:
+            device, password = add_device(self.data, self.config, role, device_id, counter)
+            self.passwords[device.username] = password
+        user, password = engine_credentials(self.data, self.config)
+        self.passwords[user] = password
+        self.engine_user = user
+
+    def url(self, user: str | None = None, password: str | None = None, scheme: str = "mqtt",
+            port: int | None = None) -> str:
+        base = f"{scheme}://127.0.0.1:{port or self.port}"
+        return with_credentials(base, user, password if password is not None else self.passwords.get(user or ""))
+
+    @property
+    def engine_url(self) -> str:
+        return self.url(self.engine_user)
+
+    def start(self) -> "SecuredBroker":
+        tls = self.config.access.tls_files(self.config.source)
+        if self.kind == "amqtt":
+            self.embedded = EmbeddedBroker("127.0.0.1", self.port, policy=LivePolicy(self.config, self.data),
+                                           tls=(*tls, self.config.access.tls_port) if tls else None).start()
+            return self
+        policy = AccessPolicy(Topics(self.config.site.id), load_devices(self.data), self.config.access.allow_anonymous)
+        files = write_mosquitto_config(self.config, policy, self.workdir / "mosquitto", "127.0.0.1", self.port)
+        with open(files.conf, "a") as conf:
+            conf.write("user root\n")  # pytest's tmp folders are private to root; production keeps the default
+        self.log = self.workdir / "mosquitto.log"
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(["mosquitto", "-c", str(files.conf)], stdout=log, stderr=log)
+        wait_for_port(self.port)
+        if tls:
+            wait_for_port(self.config.access.tls_port)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL for Mosquitto (a power cut of the broker); the embedded broker can only stop."""
+        if self.proc:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+        if self.embedded:
+            self.embedded.stop()
+            self.embedded = None
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+        if self.embedded:
+            self.embedded.stop()
+            self.embedded = None
+
+
+def secured_broker(kind: str, tmp_path: Path, site_text: str | None = None) -> SecuredBroker:
+    config_file = tmp_path / "site.toml"
+    config_file.write_text(site_text or secured_site_text(), encoding="utf-8")
+    config = parse_config(config_file.read_text(encoding="utf-8"), str(config_file))
+    return SecuredBroker(kind, config, tmp_path / "data", tmp_path)

@@ -1,0 +1,55 @@
+"""MQTT over TLS with the site's certificate, on both brokers (a throwaway CA made at test time)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from broker.client import EngineClient
+from conftest import free_port, start_engine
+from secure_broker import secured_broker, secured_site_text
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+
+
+def make_ca_and_server_cert(folder) -> None:
+    """ca.crt, and server.crt/server.key for 127.0.0.1 signed by it; never committed, gone with tmp_path."""
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Antrian test CA",
+        "-keyout", "ca.key", "-out", "ca.crt")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
+        "-out", "server.csr")
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-extfile", "san.ext", "-out", "server.crt")
+
+
+@pytest.mark.parametrize("kind", ["amqtt", "mosquitto"])
+def test_a_tls_listener_with_the_configured_certificate(kind, tmp_path, monkeypatch):
+    if kind == "mosquitto" and shutil.which("mosquitto") is None:
+        pytest.skip("mosquitto is not installed")
+    make_ca_and_server_cert(tmp_path)
+    tls_port = free_port()
+    site = secured_site_text(extra_access=f'tls_cert = "server.crt"\ntls_key = "server.key"\ntls_port = {tls_port}\n')
+    broker = secured_broker(kind, tmp_path, site).start()  # certificate paths relative to site.toml
+    service, stop = start_engine(broker.config, broker.engine_url, broker.data)
+    try:
+        monkeypatch.setenv("ANTRIAN_MQTT_CA", str(tmp_path / "ca.crt"))
+        url = broker.url("kiosk-K1", scheme="mqtts", port=tls_port)
+        kiosk = EngineClient(url, "testsite", name="tls-kiosk").start(wait=10)
+        try:
+            assert kiosk.issue("K1", "A")["ticket"]["number"] == "A001"
+        finally:
+            kiosk.stop()
+        with pytest.raises(ConnectionError):  # the wrong password is refused over TLS too
+            EngineClient(broker.url("kiosk-K1", "wrong", scheme="mqtts", port=tls_port), "testsite").start()
+        monkeypatch.setenv("ANTRIAN_MQTT_CA", str(tmp_path / "server.key"))  # not the CA: not trusted
+        with pytest.raises((ConnectionError, OSError)):
+            EngineClient(url, "testsite", name="tls-untrusted").start()
+    finally:
+        stop()
+        broker.stop()
