@@ -1,0 +1,110 @@
+"""The simulator: realistic traffic, reproducible with a seed, and what it puts in is what the engine logs."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from broker.config import load_config
+from broker.reports import EventLog, Period, ikm, visitors
+from broker.simulate import simulate
+from broker.traffic import load_traffic
+
+ZONE = ZoneInfo("Asia/Jakarta")
+MONDAY = date(2022, 11, 21)
+
+
+@pytest.fixture(scope="module")
+def rembang():
+    config = load_config(None)
+    return config, load_traffic(config)
+
+
+def arrivals(model, days: int, seed: int = 7, start: date = MONDAY):
+    rng = random.Random(seed)
+    return [v for i in range(days) for v in model.day_arrivals(start + timedelta(days=i), rng, ZONE)]
+
+
+def local(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, ZONE)
+
+
+def test_the_service_mix_of_a_year_follows_the_seed_reports(rembang):
+    config, model = rembang
+    year = arrivals(model, 364)
+    assert 53_000 < len(year) < 58_500  # Rembang: 55,663 visitors in 52 weeks
+    agency = Counter(config.services[code].agency for _, code, _ in year)
+    kind = Counter(config.agencies[a].kind for a in agency.elements())
+    assert 0.46 < agency["dindukcapil"] / len(year) < 0.52  # 27,000+ of 55,663
+    assert 4.0 < kind["OPD"] / kind["instansi vertikal"] < 5.0  # 45,000 : 10,000
+    assert 0.04 < agency["bpjs_kesehatan"] / len(year) < 0.06  # 2,700+
+
+
+def test_the_daily_curve_has_a_morning_peak_and_a_quiet_lunch(rembang):
+    _, model = rembang
+    hours = Counter(local(ts).hour for ts, _, _ in arrivals(model, 28))
+    assert hours[9] > hours[8] > hours[7] and hours[9] > hours[11]
+    assert hours[12] < hours[9] / 3 and hours[12] < hours[13]
+    assert not any(hours[h] for h in (*range(0, 7), *range(15, 24)))
+
+
+def test_nobody_takes_a_ticket_in_the_friday_prayer_break_or_on_sunday(rembang):
+    _, model = rembang
+    week = arrivals(model, 7)
+    friday = [local(ts) for ts, _, _ in week if local(ts).weekday() == 4]
+    assert friday and not [t for t in friday if 11 <= t.hour < 12 or (t.hour == 12 and t.minute < 30)]
+    assert not [ts for ts, _, _ in week if local(ts).weekday() == 6]
+    saturday = {code for ts, code, _ in week if local(ts).weekday() == 5}
+    assert saturday and saturday <= {"A", "B", "C", "D", "KIA", "PD", "LG"}  # only Dindukcapil opens
+
+
+def test_the_same_seed_gives_the_same_visitors_and_another_seed_others(rembang):
+    _, model = rembang
+    assert arrivals(model, 3, seed=5) == arrivals(model, 3, seed=5)
+    assert arrivals(model, 3, seed=5) != arrivals(model, 3, seed=6)
+
+
+@pytest.fixture(scope="module")
+def simulated_week(rembang, tmp_path_factory):
+    """One week of MPP Rembang through the real engine over a real (embedded) broker, run twice."""
+    config, model = rembang
+    runs = []
+    for name in ("first", "second"):
+        data = tmp_path_factory.mktemp(name)
+        runs.append((data, simulate(config, model, data, start=MONDAY, days=7, seed=3, synchronous="NORMAL")))
+    return config, runs
+
+
+def test_a_simulated_week_is_what_the_engine_logged(simulated_week):
+    config, [(data, summary), _] = simulated_week
+    assert summary["log_mismatches"] == []
+    assert summary["tickets_issued"] > 1000 and summary["served"] > 0.9 * summary["tickets_issued"]
+    assert summary["no_shows"] > 0 and summary["transfers"] > 0 and summary["recalls"] >= summary["no_shows"]
+    assert summary["counter_errors"] == {} and summary["survey_errors"] == {}
+    assert summary["expired"] == 0  # officers serve their queue before going home
+    assert summary["surveys"] > 0.4 * summary["served"]
+
+
+def test_the_same_seed_gives_the_same_week_in_the_engine(simulated_week):
+    _, [(_, first), (_, second)] = simulated_week
+    timing = ("wall_s", "commands_per_s")
+    assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in second.items() if k not in timing}
+
+
+def test_the_reports_give_back_the_simulated_numbers(simulated_week):
+    config, [(data, summary), _] = simulated_week
+    log = EventLog(data, config)
+    try:
+        period = Period(MONDAY, MONDAY + timedelta(days=6))
+        assert visitors([log], period, by="kind").summary["total"] == summary["tickets_issued"]
+        by_kind = {row[0]: row[-1] for row in visitors([log], period, by="kind").rows[:-1]}
+        assert by_kind == summary["by_kind"]
+        index = ikm([log], period, by="site").summary
+        assert index["respondents"] == summary["surveys"]
+        assert index["ikm"] == pytest.approx(summary["ikm"], abs=0.01)
+    finally:
+        log.close()
