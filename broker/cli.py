@@ -24,7 +24,8 @@ DEFAULT_DATA = "antrian-data"
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
 # Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers).
-EXTENSIONS: tuple[str, ...] = ("kiosk.cli", "display.cli")
+EXTENSIONS: tuple[str, ...] = ("kiosk.cli", "display.cli", "kiosk.counter_cli", "broker.access_cli", "broker.report_cli",
+                               "broker.sim_cli", "kiosk.survey_cli")
 
 
 def _print_json(data: Any) -> None:
@@ -51,6 +52,25 @@ def add_mqtt_options(parser: argparse.ArgumentParser) -> None:
                              "or set ANTRIAN_MQTT_USER / ANTRIAN_MQTT_PASSWORD)")
     parser.add_argument("--site", default=os.environ.get("ANTRIAN_SITE"),
                         help="site id (default: the one engine found on the broker)")
+    parser.add_argument("--user", help="this device's MQTT user, such as counter-3 (or $ANTRIAN_MQTT_USER)")
+    parser.add_argument("--password", help="its password (better: $ANTRIAN_MQTT_PASSWORD, which `ps` cannot show)")
+
+
+def data_folder(data: str, config) -> Path:
+    """The engine's data folder: the default one holds a sub-folder per site."""
+    return Path(data) / config.site.id if data == DEFAULT_DATA else Path(data)
+
+
+def _engine_url(url: str, config, data_dir: Path) -> str:
+    """The engine's broker URL with its own identity, unless one is given or the site runs open and has none."""
+    from .devices import ENGINE_SECRET_FILE, engine_credentials
+    from .mqtt import BrokerAddress, with_credentials
+
+    if BrokerAddress.parse(url).username:
+        return url
+    if config.access.allow_anonymous and not (data_dir / ENGINE_SECRET_FILE).exists():
+        return url
+    return with_credentials(url, *engine_credentials(data_dir, config))
 
 
 def resolve_site(args: argparse.Namespace) -> str:
@@ -100,36 +120,57 @@ def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .devices import DeviceError, LivePolicy
     from .embedded import EmbeddedBroker
     from .service import EngineService
     from .store import StoreError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = _load_config_or_exit(args.config)
+    data_dir = data_folder(args.data, config)
     broker = None
     url = args.mqtt
     if url is None:
         host, _, port = args.listen.rpartition(":")
+        tls = config.access.tls_files(config.source)
         try:
-            broker = EmbeddedBroker(host or "127.0.0.1", int(port)).start()
-        except (OSError, RuntimeError, ValueError) as exc:
+            broker = EmbeddedBroker(host or "127.0.0.1", int(port), policy=LivePolicy(config, data_dir),
+                                    tls=(*tls, config.access.tls_port) if tls else None).start()
+        except (OSError, RuntimeError, ValueError, DeviceError) as exc:
             return _fail(str(exc), EXIT_USAGE)
         url = broker.url
-        logging.getLogger("antrian").info("embedded MQTT broker listening on %s", url)
-    data_dir = Path(args.data) / config.site.id if args.data == DEFAULT_DATA else Path(args.data)
+        logging.getLogger("antrian").info("embedded MQTT broker listening on %s%s (anonymous clients %s)", url,
+                                          f" and TLS port {config.access.tls_port}" if tls else "",
+                                          "allowed" if config.access.allow_anonymous else "refused")
     try:
-        service = EngineService(config, data_dir, url, ignore_hours=args.ignore_hours)
-    except (StoreError, ValueError) as exc:
+        service = EngineService(config, data_dir, _engine_url(url, config, data_dir),
+                                ignore_hours=args.ignore_hours)
+    except (StoreError, ValueError, OSError) as exc:
         if broker:
             broker.stop()
         return _fail(str(exc), EXIT_USAGE)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: service.stop())
+    web = None
+    if args.http:  # the phone survey page, in this process, talking to the engine over MQTT
+        from .survey_web import SurveyWebServer
+
+        try:
+            web = SurveyWebServer(args.http, config, service.survey_secret, _engine_url(url, config, data_dir))
+        except (OSError, ValueError) as exc:
+            if broker:
+                broker.stop()
+            return _fail(f"--http {args.http}: {exc}", EXIT_USAGE)
+        print(f"Survey page on {web.url}/survei/<ticket>/<token>", file=sys.stderr, flush=True)
     print(f"Antrian engine for {config.site.name} on {url} (data: {data_dir}). Ctrl-C stops it.",
           file=sys.stderr, flush=True)
     try:
+        if web:
+            web.start()
         service.run()
     finally:
+        if web:
+            web.stop()
         if broker:
             broker.stop()
     return 0
@@ -227,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"data folder for the SQLite log (default ./{DEFAULT_DATA}/<site>)")
     p.add_argument("--mqtt", help="use this external broker (e.g. Mosquitto) instead of the embedded one")
     p.add_argument("--listen", default="127.0.0.1:1883", help="where the embedded broker listens")
+    p.add_argument("--http", metavar="HOST:PORT",
+                   help="also serve the phone survey page here (the QR code's link), e.g. 0.0.0.0:8080")
     p.add_argument("--ignore-hours", action="store_true",
                    help="treat every service as open (quotas still apply): for demos and tests")
     p.set_defaults(func=cmd_serve)
@@ -273,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "user", None) and getattr(args, "mqtt", None):
+        from .mqtt import with_credentials
+
+        args.mqtt = with_credentials(args.mqtt, args.user, args.password or os.environ.get("ANTRIAN_MQTT_PASSWORD"))
     return args.func(args)
 
 

@@ -113,6 +113,24 @@ class EngineClient:
             with self._lock:
                 self._waiting.pop(request_id, None)
 
+    def request_many(self, requests: list[tuple[str, str, dict[str, Any]]], *,
+                     timeout: float = ENGINE_TIMEOUT_S) -> list[dict[str, Any]]:
+        """Publish several commands at once (in order) and return their replies in the same order.
+
+        For the simulator and benchmarks: the engine takes them in one batch, one transaction.
+        """
+        return self.send_many(requests).wait(timeout)
+
+    def send_many(self, requests: list[tuple[str, str, dict[str, Any]]]) -> "PendingReplies":
+        """Publish (topic, reply topic, body) commands in order without waiting; a body may bring its request_id."""
+        bodies = [body if "request_id" in body else {"request_id": new_request_id()} | body for _, _, body in requests]
+        for _, reply_topic, _ in requests:
+            self._listen(reply_topic)
+        pending = PendingReplies(self, [body["request_id"] for body in bodies])
+        for (topic, _, _), body in zip(requests, bodies):
+            self.connection.publish(topic, encode(body))
+        return pending
+
     def issue(self, kiosk: str, service: str, priority: str | None = None, *, request_id: str | None = None,
               timeout: float = ENGINE_TIMEOUT_S) -> dict[str, Any]:
         body: dict[str, Any] = {"service": service, "priority": priority}
@@ -132,6 +150,32 @@ class EngineClient:
             body["request_id"] = request_id
         return self.request(self.topics.counter_command(counter), self.topics.counter_reply(counter), body,
                             timeout=timeout)
+
+
+class PendingReplies:
+    """Replies still to come for commands published by `EngineClient.send_many`."""
+
+    def __init__(self, client: EngineClient, request_ids: list[str]):
+        self.client, self.request_ids = client, request_ids
+        self.waiters: list[queue.Queue[dict]] = [queue.Queue() for _ in request_ids]
+        with client._lock:
+            client._waiting.update(zip(request_ids, self.waiters))
+
+    def wait(self, timeout: float = ENGINE_TIMEOUT_S) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        try:
+            replies = []
+            for request_id, waiter in zip(self.request_ids, self.waiters):
+                try:
+                    replies.append(waiter.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    raise EngineTimeout(f"the engine did not answer within {timeout:g} s "
+                                        f"(request {request_id})") from None
+            return replies
+        finally:
+            with self.client._lock:
+                for request_id in self.request_ids:
+                    self.client._waiting.pop(request_id, None)
 
 
 class StateMirror:

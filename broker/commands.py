@@ -21,6 +21,8 @@ class CounterCommand(StrEnum):
     OPEN = "open"
     BREAK = "break"
     CLOSE = "close"
+    SIGN_IN = "sign-in"  # an officer takes the counter, with `officer` and `pin`
+    SIGN_OUT = "sign-out"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +48,23 @@ class CounterRequest(Command):
     action: CounterCommand
     to_service: str | None = None  # for transfer
     number: str | None = None  # for call / reactivate
+    officer: str | None = None  # for sign-in
+    pin: str | None = field(default=None, repr=False)  # for sign-in; checked, never stored or echoed
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyAnswer(Command):
+    """A visitor's satisfaction survey for one served ticket, from a tablet or the phone page.
+
+    Without `answers` it only asks whether the ticket may still answer (the phone page's form).
+    """
+
+    ticket: str  # the ticket id, such as "20261123-A001"
+    channel: str  # "tablet" or "web"
+    answers: tuple[int, ...] | None = None  # one score 1-4 per survey element
+    comment: str = ""
+    token: str | None = field(default=None, repr=False)  # the phone link's token; required on the web
+    counter: str | None = None  # the tablet's counter: the ticket must have been served there
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .pin import is_pin_hash
 from .schedule import DAY_NAMES_EN, Schedule, format_ranges, parse_day, parse_ranges
 
 SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "assets" / "sample-mpp.toml"
@@ -26,6 +27,7 @@ _SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _AGENCY_ID = _SITE_ID
 _SERVICE_CODE = re.compile(r"^[A-Z]{1,3}$")
 _COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
+_OFFICER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")  # a short name or an 18-digit NIP
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Site:
     footer: str = "Mohon menunggu nomor Anda dipanggil"
     info_text: str = ""
     ticket_url: str = ""  # QR code target; "{ticket}" and "{site}" are filled in
+    survey_url: str = ""  # where phones reach `antrian serve --http`, e.g. "http://192.168.1.10:8080"
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,10 @@ class Rules:
     counter_debounce_s: float = 1.0  # a second "next" from one counter within this is the same press
     issue_lead_minutes: int = 30  # kiosks hand out tickets this long before the counters open
     min_recalls_before_no_show: int = 0
+    recall_interval_s: float = 0.0  # the least time between two calls of one ticket (the voice must finish)
+    require_sign_in: bool = False  # counter commands need a signed-in officer (sign-in itself aside)
     number_digits: int = 3
+    survey_days: int = 7  # a served ticket may answer the satisfaction survey this many days long
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,41 @@ class Counter:
 
 
 @dataclass(frozen=True)
+class Officer:
+    """A counter officer who signs in with a PIN; only its salted hash is kept."""
+
+    id: str
+    name: str
+    pin_hash: str = field(repr=False)
+    agency: str = ""  # when given, the officer may sign in only at this agency's counters
+    counters: tuple[str, ...] = ()  # when given, only at these counters
+
+    def may_staff(self, counter: Counter) -> bool:
+        return (not self.agency or self.agency == counter.agency) and (not self.counters
+                                                                       or counter.id in self.counters)
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "agency": self.agency, "counters": list(self.counters)}
+
+
+@dataclass(frozen=True)
+class Access:
+    """[access]: who may use the MQTT broker, and its TLS listener (see docs/operations.md)."""
+
+    allow_anonymous: bool = False  # true only for a demo: anyone on the network could call numbers
+    tls_port: int = 8883
+    tls_cert: str = ""  # PEM certificate (chain) for the TLS listener; relative to this config file
+    tls_key: str = ""
+
+    def tls_files(self, source: str) -> tuple[Path, Path] | None:
+        """The certificate and key paths, relative paths taken from the config file's folder."""
+        if not self.tls_cert:
+            return None
+        base = Path(source).parent if source and not source.startswith("<") else Path(".")
+        return base / self.tls_cert, base / self.tls_key
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     site: Site
     rules: Rules
@@ -91,6 +132,8 @@ class SiteConfig:
     services: dict[str, Service]
     counters: dict[str, Counter]
     source: str = ""
+    officers: dict[str, Officer] = field(default_factory=dict)
+    access: Access = field(default_factory=Access)
 
     def counters_serving(self, code: str) -> list[Counter]:
         return [c for c in self.counters.values() if code in c.services]
@@ -117,6 +160,7 @@ class SiteConfig:
                  "name": c.name}
                 for c in self.counters.values()
             ],
+            "officers": [o.public() for o in self.officers.values()],  # never the PIN hashes
         }
 
 
@@ -311,6 +355,7 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         footer=site_r.text("footer", default=Site.footer),
         info_text=site_r.text("info_text"),
         ticket_url=site_r.text("ticket_url"),
+        survey_url=site_r.text("survey_url"),
     )
     try:
         ZoneInfo(site.timezone)
@@ -331,7 +376,10 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         counter_debounce_s=rules_r.number("counter_debounce_s", Rules.counter_debounce_s, integer=False),
         issue_lead_minutes=rules_r.number("issue_lead_minutes", Rules.issue_lead_minutes),
         min_recalls_before_no_show=rules_r.number("min_recalls_before_no_show", Rules.min_recalls_before_no_show),
+        recall_interval_s=rules_r.number("recall_interval_s", Rules.recall_interval_s, integer=False),
+        require_sign_in=rules_r.flag("require_sign_in", Rules.require_sign_in),
         number_digits=rules_r.number("number_digits", Rules.number_digits, minimum=1),
+        survey_days=rules_r.number("survey_days", Rules.survey_days, minimum=1),
     )
     rules_r.finish()
 
@@ -412,20 +460,65 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         elif counter_id:
             counters[counter_id] = counter
 
+    officers = _officers(raw, problems, lines, agencies, counters)
+
+    access_r = _Reader(raw.get("access", {}), "access", problems, lambda k: lines.of("access", key=k))
+    access = Access(allow_anonymous=access_r.flag("allow_anonymous", Access.allow_anonymous),
+                    tls_port=access_r.number("tls_port", Access.tls_port, minimum=1),
+                    tls_cert=access_r.text("tls_cert"), tls_key=access_r.text("tls_key"))
+    if bool(access.tls_cert) != bool(access.tls_key):
+        access_r.problem("tls_key" if access.tls_cert else "tls_cert",
+                         "TLS needs both tls_cert and tls_key (the certificate and its private key)")
+    access_r.finish()
+
     served = {code for c in counters.values() for code in c.services}
     for code, i in service_entry.items():
         if code not in served:
             problems.append(Problem(f"services[{i + 1}] ({code})", "no counter serves this service, so its "
                                     "tickets could never be called", lines.of("services", i)))
     for key in raw:
-        if key not in ("site", "rules", "agencies", "services", "counters"):
+        if key not in ("site", "rules", "agencies", "services", "counters", "officers", "access"):
             problems.append(Problem(key, "is not a known section (use site, rules, agencies, services, "
-                                    "counters)", lines.of(key) or lines.of(key, 0)))
+                                    "counters, officers, access)", lines.of(key) or lines.of(key, 0)))
 
     if problems:
         raise ConfigError(source, problems)
     return SiteConfig(site=site, rules=rules, agencies=agencies, services=services, counters=counters,
-                      source=source)
+                      source=source, officers=officers, access=access)
+
+
+def _officers(raw: dict, problems: list[Problem], lines: _Lines, agencies: dict[str, Agency],
+              counters: dict[str, Counter]) -> dict[str, Officer]:
+    """[[officers]]: id, name, pin_hash (never a plain PIN), optional agency and counters."""
+    officers: dict[str, Officer] = {}
+    for i, entry in enumerate(_entries(raw, "officers", problems, lines)):
+        r = _Reader(entry, f"officers[{i + 1}]", problems, lambda k, i=i: lines.of("officers", i, k))
+        officer_id = r.text("id", required=True, pattern=_OFFICER_ID,
+                            pattern_help="use letters, digits, '.', '_' or '-', such as budi or 198703152010011002")
+        if officer_id:
+            r.location = f"officers[{i + 1}] ({officer_id})"
+        if isinstance(r.data, dict) and "pin" in r.data:
+            r.known.add("pin")
+            r.problem("pin", "a PIN is never written in plain text: make a pin_hash with "
+                             "`antrian officer hash-pin` and remove this line")
+        pin_hash = r.text("pin_hash", required=True)
+        if pin_hash and not is_pin_hash(pin_hash):
+            r.problem("pin_hash", "is not a hash made by `antrian officer hash-pin` (pbkdf2_sha256$...)")
+        agency_id = r.text("agency")
+        if agency_id and agency_id not in agencies:
+            r.problem("agency", f"names agency '{agency_id}', which is not defined")
+        allowed = r.texts("counters") or []
+        for cid in allowed:
+            if cid not in counters:
+                r.problem("counters", f"names counter '{cid}', which is not defined")
+        officer = Officer(id=officer_id, name=r.text("name", required=True), pin_hash=pin_hash, agency=agency_id,
+                          counters=tuple(allowed))
+        r.finish()
+        if officer_id in officers:
+            r.problem("id", f"officer '{officer_id}' is defined twice")
+        elif officer_id:
+            officers[officer_id] = officer
+    return officers
 
 
 def load_config(path: str | Path | None = None) -> SiteConfig:
@@ -440,5 +533,5 @@ def load_config(path: str | Path | None = None) -> SiteConfig:
     return parse_config(text, str(path))
 
 
-__all__ = ["AGENCY_KINDS", "PRIORITY_GROUPS", "SAMPLE_CONFIG", "Agency", "ConfigError", "Counter", "Problem",
+__all__ = ["AGENCY_KINDS", "PRIORITY_GROUPS", "SAMPLE_CONFIG", "Access", "Agency", "ConfigError", "Counter", "Officer", "Problem",
            "Rules", "Service", "Site", "SiteConfig", "load_config", "parse_config", "format_ranges"]

@@ -11,12 +11,25 @@ import logging
 import socket
 import threading
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from amqtt.broker import Broker
+from amqtt.contexts import Action as AmqttAction
 from amqtt.session import Session
 
+from .access import BROKER_MESSAGE_LIMIT, AccessPolicy, Action
+
 log = logging.getLogger("antrian.broker")
+
+_ACTIONS = {AmqttAction.PUBLISH: Action.PUBLISH, AmqttAction.SUBSCRIBE: Action.SUBSCRIBE,
+            AmqttAction.RECEIVE: Action.RECEIVE}
+
+
+class PolicySource(Protocol):
+    """Anything that hands out the access policy in force now (broker.devices.LivePolicy re-reads its file)."""
+
+    def current(self) -> AccessPolicy: ...
 
 
 class _FixedBroker(Broker):
@@ -27,7 +40,41 @@ class _FixedBroker(Broker):
        as soon as DISCONNECT arrived. Here the loop delivers what already arrived before leaving.
     2. A new client received every retained message matching *any* client's subscription, even
        topics it never subscribed to. Here retained messages go only to the session's own filters.
+
+    With a `policy` it also checks every CONNECT, PUBLISH, SUBSCRIBE and delivery against the
+    site's access rules (broker/access.py, the same ones Mosquitto gets), and it drops messages
+    larger than BROKER_MESSAGE_LIMIT as Mosquitto's `message_size_limit` does.
     """
+
+    policy: PolicySource | None = None
+
+    async def _authenticate(self, session: Session, listener: Any) -> bool:
+        if self.policy is None:
+            return await super()._authenticate(session, listener)
+        allowed = self.policy.current().authenticate(session.username, session.password)
+        if not allowed:
+            log.warning("refused a connection from %s as %s: %s", session.remote_address,
+                        session.username or "anonymous", "unknown user or wrong password" if session.username
+                        else "anonymous clients are not allowed")
+        return allowed
+
+    async def _topic_filtering(self, session: Session, topic: str, action: AmqttAction) -> bool:
+        if self.policy is None:
+            return True
+        allowed = self.policy.current().may(session.username if session else None, _ACTIONS[action], topic)
+        if not allowed and action != AmqttAction.RECEIVE:
+            log.warning("refused %s of %s by %s", _ACTIONS[action], topic, session.username or "anonymous")
+        return allowed
+
+    async def _handle_message_delivery(self, client_session: Session, handler: Any,
+                                       wait_deliver: asyncio.Future[Any]) -> bool:
+        app_message = wait_deliver.result()
+        if app_message is not None and app_message.data is not None and len(app_message.data) > BROKER_MESSAGE_LIMIT:
+            log.warning("dropped a %d-byte message on %s from %s: larger than %d bytes", len(app_message.data),
+                        app_message.topic, client_session.username or client_session.client_id,
+                        BROKER_MESSAGE_LIMIT)
+            return True
+        return await super()._handle_message_delivery(client_session, handler, wait_deliver)
 
     async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int],
                                                            session: Session) -> None:
@@ -94,10 +141,12 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 class EmbeddedBroker:
-    """An amqtt broker listening on host:port until stop()."""
+    """An amqtt broker listening on host:port until stop(); with `tls` (cert, key, port) also over TLS."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 1883):
+    def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, policy: PolicySource | None = None,
+                 tls: tuple[Path, Path, int] | None = None):
         self.host, self.port = host, port
+        self.policy, self.tls = policy, tls
         self._loop: asyncio.AbstractEventLoop | None = None
         self._broker: Broker | None = None
         self._stopped = threading.Event()
@@ -111,6 +160,8 @@ class EmbeddedBroker:
 
     def start(self, timeout: float = 10.0) -> "EmbeddedBroker":
         _check_port_free(self.host, self.port)
+        if self.tls:
+            _check_port_free(self.host, self.tls[2])
         self._thread.start()
         if not self._ready.wait(timeout):
             raise RuntimeError(f"the embedded MQTT broker did not start within {timeout:g} s")
@@ -126,12 +177,18 @@ class EmbeddedBroker:
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
+        listeners: dict[str, Any] = {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}}
+        if self.tls:
+            cert, key, tls_port = self.tls
+            listeners["tls"] = {"type": "tcp", "bind": f"{self.host}:{tls_port}", "ssl": True,
+                                "certfile": str(cert), "keyfile": str(key)}
         config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "listeners": listeners,
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
         }
         try:
             self._broker = _FixedBroker(config)
+            self._broker.policy = self.policy
             await self._broker.start()
         except BaseException as exc:  # reported to start()
             self._error = exc

@@ -12,22 +12,28 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, insort
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable
 
-from .commands import Command, CounterCommand, CounterRequest, IssueTicket, Outcome, Tick
+from .commands import Command, CounterCommand, CounterRequest, IssueTicket, Outcome, SurveyAnswer, Tick
 from .config import PRIORITY_GROUPS, SiteConfig
 from .events import Event, EventType
 from .lifecycle import (TICKET_TRANSITIONS, CounterStatus, IllegalTransition, TicketAction, TicketState,
                         counter_transition, ticket_transition)
 from .messages import message
+from .pin import verify_pin
 from .schedule import SiteClock
+from .ikm import BadAnswers, check_answers
+from .survey import SurveyLedger, survey_token, token_matches
 
 DEFAULT_SERVICE_S = 300.0  # assumed service time before any ticket of a service was finished today
 SERVICE_TIME_WINDOW = 20  # recent service times that feed the wait estimate
 RECENT_CALLS = 10
 REPLY_MEMORY_S = 2 * 86400  # how long a retried request still gets its first answer
+SIGN_IN_ATTEMPTS = 5  # wrong PINs at one counter within SIGN_IN_LOCK_S before it stops trying PINs
+SIGN_IN_LOCK_S = 60.0
+LISTED_WAITING = 50  # waiting numbers in a service's state, for the counter panel's "call a number" list
 
 E = EventType
 
@@ -56,6 +62,7 @@ class Ticket:
     called_at: float | None = None
     recalls: int = 0
     finished_at: float | None = None
+    last_call_at: float | None = None  # the latest call or recall: recalls keep a distance from it
 
     @property
     def queue_key(self) -> tuple[float, int, str]:
@@ -65,7 +72,7 @@ class Ticket:
         return {"id": self.id, "number": self.number, "service": self.service, "agency": self.agency,
                 "priority": self.priority, "state": str(self.state), "issued_at": self.issued_at,
                 "counter": self.counter, "called_at": self.called_at, "recalls": self.recalls,
-                "origin_service": self.origin_service}
+                "last_call_at": self.last_call_at, "origin_service": self.origin_service}
 
 
 @dataclass
@@ -76,6 +83,10 @@ class CounterState:
     last_call_at: float = -math.inf
     priority_streak: int = 0
     served_today: int = 0
+    officer: str | None = None  # id of the officer signed in here
+    officer_name: str = ""
+    officer_since: float | None = None
+    failed_sign_ins: list[float] = field(default_factory=list)  # times of recent wrong PINs
 
 
 class ServiceQueue:
@@ -114,7 +125,7 @@ class ServiceQueue:
 class Engine:
     """Owns every queue of one site; the single writer of queue state."""
 
-    def __init__(self, config: SiteConfig, *, ignore_hours: bool = False):
+    def __init__(self, config: SiteConfig, *, ignore_hours: bool = False, survey_secret: bytes = b""):
         self.config = config
         self.clock = SiteClock(config.site.timezone)
         self.ignore_hours = ignore_hours
@@ -122,6 +133,8 @@ class Engine:
         self.day: date | None = None
         self.replies: dict[str, tuple[float, dict]] = {}
         self.counters = {cid: CounterState(cid) for cid in config.counters}
+        self.survey_secret = survey_secret  # signs the phone survey links; kept in the data folder
+        self.surveys = SurveyLedger()  # survives the day reset: a visitor may answer days later
         self._reset_day()
 
     def _reset_day(self) -> None:
@@ -135,9 +148,12 @@ class Engine:
         self.last_called: dict[str, str | None] = {code: None for code in codes}
         self.service_times = {code: deque(maxlen=SERVICE_TIME_WINDOW) for code in codes}
         self.calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
-        for counter in self.counters.values():
+        self.no_shows: dict[str, list[str]] = {code: [] for code in codes}  # numbers that may be reactivated
+        for counter in self.counters.values():  # a new day starts with every counter closed and signed out
             counter.status, counter.current = CounterStatus.CLOSED, None
             counter.priority_streak = counter.served_today = 0
+            counter.officer, counter.officer_name, counter.officer_since = None, "", None
+            counter.failed_sign_ins = []
 
     # ------------------------------------------------------------------ commands
 
@@ -153,6 +169,8 @@ class Engine:
                 reply = self._issue(command, now, events)
             elif isinstance(command, CounterRequest):
                 reply = self._counter(command, now, events)
+            elif isinstance(command, SurveyAnswer):
+                reply = self._survey(command, now, events)
             elif isinstance(command, Tick):
                 reply = {"ok": True}
             else:
@@ -198,8 +216,11 @@ class Engine:
                    service=service.code, agency=service.agency, priority=cmd.priority, kiosk=cmd.kiosk)
         ticket = self.tickets[self.by_number[number]]
         ahead = self.queues[service.code].ahead_of(ticket)
-        return {"ok": True, "ticket": ticket.public(), "ahead": ahead,
-                "est_wait_s": self.estimate_wait_s(service.code, ahead)}
+        reply = {"ok": True, "ticket": ticket.public(), "ahead": ahead,
+                 "est_wait_s": self.estimate_wait_s(service.code, ahead)}
+        if self.survey_secret:  # for the survey link in the ticket's QR code (broker.survey.survey_url)
+            reply["survey_token"] = survey_token(self.survey_secret, ticket.id)
+        return reply
 
     def _counter(self, cmd: CounterRequest, now: float, events: list[Event]) -> dict[str, Any]:
         if cmd.counter not in self.counters:
@@ -211,9 +232,13 @@ class Engine:
             CounterCommand.FINISH: self._finish, CounterCommand.TRANSFER: self._transfer,
             CounterCommand.REACTIVATE: self._reactivate, CounterCommand.OPEN: self._set_status,
             CounterCommand.BREAK: self._set_status, CounterCommand.CLOSE: self._set_status,
+            CounterCommand.SIGN_IN: self._sign_in, CounterCommand.SIGN_OUT: self._sign_out,
         }[cmd.action]
+        if (self.config.rules.require_sign_in and counter.officer is None
+                and cmd.action not in (CounterCommand.SIGN_IN, CounterCommand.SIGN_OUT)):
+            raise Refusal("not_signed_in", counter=counter.id)
         reply = handler(counter, cmd, now, events)
-        return {"ok": True, "counter": self.counter_public(counter.id)} | reply
+        return {"ok": True, "counter": self.counter_public(counter.id, now)} | reply
 
     def _next(self, counter: CounterState, cmd: CounterRequest, now: float, events: list[Event]) -> dict:
         if counter.current and now - counter.last_call_at < self.config.rules.counter_debounce_s:
@@ -235,6 +260,9 @@ class Engine:
 
     def _recall(self, counter: CounterState, cmd: CounterRequest, now: float, events: list[Event]) -> dict:
         ticket = self._current(counter)
+        wait = self.config.rules.recall_interval_s - (now - (ticket.last_call_at or -math.inf))
+        if wait > 0:
+            raise Refusal("recall_too_soon", number=ticket.number, seconds=math.ceil(wait))
         self._emit(events, E.TICKET_RECALLED, now, ticket=ticket.id, number=ticket.number,
                    service=ticket.service, agency=ticket.agency, counter=counter.id)
         return {"ticket": ticket.public()}
@@ -292,6 +320,68 @@ class Engine:
             raise Refusal("counter_status", counter=counter.id, status=counter.status, new=new) from None
         self._emit(events, E.COUNTER_STATUS, now, counter=counter.id, status=str(new))
         return {"ticket": None}
+
+    def _sign_in(self, counter: CounterState, cmd: CounterRequest, now: float, events: list[Event]) -> dict:
+        """Who staffs the counter from now on; wrong PINs are recorded and, repeated, lock the counter."""
+        recent = [t for t in counter.failed_sign_ins if now - t < SIGN_IN_LOCK_S]
+        if len(recent) >= SIGN_IN_ATTEMPTS:
+            raise Refusal("sign_in_locked", counter=counter.id,
+                          seconds=math.ceil(SIGN_IN_LOCK_S - (now - recent[-SIGN_IN_ATTEMPTS])))
+        officer = self.config.officers.get((cmd.officer or "").strip())
+        if officer is None or not verify_pin(cmd.pin or "", officer.pin_hash):
+            self._emit(events, E.OFFICER_SIGN_IN_FAILED, now, counter=counter.id,
+                       officer=officer.id if officer else None)
+            if officer is None:
+                raise Refusal("unknown_officer", officer=(cmd.officer or "")[:40])
+            raise Refusal("wrong_pin")
+        if not officer.may_staff(self.config.counters[counter.id]):
+            raise Refusal("officer_not_here", name=officer.name, counter=counter.id)
+        if counter.officer == officer.id:
+            return {"ticket": None}
+        for other in self.counters.values():  # one officer, one counter: moving desks signs out of the old one
+            if other.officer == officer.id:
+                self._emit(events, E.OFFICER_SIGNED_OUT, now, counter=other.id, officer=officer.id, reason="moved")
+        if counter.officer:
+            self._emit(events, E.OFFICER_SIGNED_OUT, now, counter=counter.id, officer=counter.officer,
+                       reason="replaced")
+        self._emit(events, E.OFFICER_SIGNED_IN, now, counter=counter.id, officer=officer.id, name=officer.name)
+        return {"ticket": None}
+
+    def _sign_out(self, counter: CounterState, cmd: CounterRequest, now: float, events: list[Event]) -> dict:
+        """The officer leaves: refused while a visitor is at the counter; an open counter closes."""
+        if counter.officer is None:
+            return {"ticket": None}
+        if counter.current:
+            raise Refusal("counter_busy", counter=counter.id, number=self.tickets[counter.current].number)
+        self._emit(events, E.OFFICER_SIGNED_OUT, now, counter=counter.id, officer=counter.officer, reason="signed_out")
+        if counter.status != CounterStatus.CLOSED:
+            counter_transition(counter.status, CounterStatus.CLOSED)
+            self._emit(events, E.COUNTER_STATUS, now, counter=counter.id, status=str(CounterStatus.CLOSED))
+        return {"ticket": None}
+
+    def _survey(self, cmd: SurveyAnswer, now: float, events: list[Event]) -> dict[str, Any]:
+        """One response per served ticket, over the tablet and the phone page alike."""
+        if cmd.channel == "web" and not (self.survey_secret and token_matches(self.survey_secret, cmd.ticket,
+                                                                               cmd.token or "")):
+            raise Refusal("survey_bad_token")
+        entry = self.surveys.served.get(cmd.ticket)
+        if entry is None or now - entry.finished_at > self.config.rules.survey_days * 86400:
+            raise Refusal("survey_unknown_ticket")
+        if cmd.counter and entry.counter != cmd.counter:
+            raise Refusal("survey_other_counter", number=entry.number, other=entry.counter, counter=cmd.counter)
+        if entry.answered:
+            raise Refusal("survey_already_answered", number=entry.number)
+        survey = {"ticket": entry.ticket, "number": entry.number, "service": entry.service,
+                  "agency": entry.agency, "counter": entry.counter, "finished_at": entry.finished_at}
+        if cmd.answers is None:
+            return {"ok": True, "survey": survey, "answered": False}
+        try:
+            answers = check_answers(cmd.answers)
+        except BadAnswers as exc:
+            raise Refusal("survey_bad_answers", detail=str(exc)) from None
+        self._emit(events, E.SURVEY_ANSWERED, now, **survey, channel=cmd.channel, answers=list(answers),
+                   comment=cmd.comment.strip()[:500])
+        return {"ok": True, "survey": survey, "answered": True}
 
     # ------------------------------------------------------------------ helpers of commands
 
@@ -353,9 +443,16 @@ class Engine:
             self.day = date.fromisoformat(d["day"])
             self._reset_day()
             self.replies = {k: v for k, v in self.replies.items() if v[0] > event.ts - REPLY_MEMORY_S}
+            self.surveys.forget_before(event.ts - self.config.rules.survey_days * 86400)
+            return
+        if event.type == E.SURVEY_ANSWERED:
+            self.surveys.record_answer(d)
             return
         if event.type == E.COUNTER_STATUS:
             self.counters[d["counter"]].status = CounterStatus(d["status"])
+            return
+        if event.type in (E.OFFICER_SIGNED_IN, E.OFFICER_SIGNED_OUT, E.OFFICER_SIGN_IN_FAILED):
+            self._apply_officer(event)
             return
         if event.type == E.TICKET_ISSUED:
             ticket = Ticket(id=d["ticket"], number=d["number"], service=d["service"], agency=d["agency"],
@@ -368,12 +465,17 @@ class Engine:
             self.last_issued[ticket.service] = ticket.number
             self.queues[ticket.service].add(ticket)
             return
+        if event.type == E.TICKET_FINISHED:
+            self.surveys.record_served(event.ts, d)
+            if d["ticket"] not in self.tickets:  # an earlier day's ticket, replayed only for its survey
+                return
         ticket = self.tickets[d["ticket"]]
         counter = self.counters.get(d.get("counter") or "")
         if event.type == E.TICKET_CALLED:
             ticket.state = ticket_transition(ticket.state, TicketAction.CALL)
             self.queues[ticket.service].remove(ticket)
             ticket.counter, ticket.called_at, ticket.recalls = counter.id, event.ts, 0
+            ticket.last_call_at = event.ts
             counter.current, counter.last_call_at = ticket.id, event.ts
             counter.priority_streak = counter.priority_streak + 1 if ticket.priority else 0
             self.last_called[ticket.service] = ticket.number
@@ -381,10 +483,12 @@ class Engine:
         elif event.type == E.TICKET_RECALLED:
             ticket.state = ticket_transition(ticket.state, TicketAction.RECALL)
             ticket.recalls += 1
+            ticket.last_call_at = event.ts
             self._remember_call(event, ticket, recall=True)
         elif event.type == E.TICKET_NO_SHOW:
             ticket.state = ticket_transition(ticket.state, TicketAction.NO_SHOW)
             counter.current = None
+            self.no_shows[ticket.service].append(ticket.number)
         elif event.type == E.TICKET_FINISHED:
             ticket.state = ticket_transition(ticket.state, TicketAction.FINISH)
             ticket.finished_at = event.ts
@@ -406,6 +510,19 @@ class Engine:
             ticket.state = ticket_transition(ticket.state, TicketAction.REACTIVATE)
             ticket.counter, ticket.called_at = None, None
             self.queues[ticket.service].add(ticket)
+            if ticket.number in self.no_shows[ticket.service]:
+                self.no_shows[ticket.service].remove(ticket.number)
+
+    def _apply_officer(self, event: Event) -> None:
+        counter = self.counters[event.data["counter"]]
+        if event.type == E.OFFICER_SIGNED_IN:
+            counter.officer, counter.officer_name = event.data["officer"], event.data.get("name", "")
+            counter.officer_since, counter.failed_sign_ins = event.ts, []
+        elif event.type == E.OFFICER_SIGNED_OUT:
+            if counter.officer == event.data["officer"]:
+                counter.officer, counter.officer_name, counter.officer_since = None, "", None
+        else:
+            counter.failed_sign_ins = counter.failed_sign_ins[-(SIGN_IN_ATTEMPTS - 1):] + [event.ts]
 
     def _remember_call(self, event: Event, ticket: Ticket, recall: bool) -> None:
         self.calls.appendleft({"seq": event.seq, "ts": event.ts, "ticket": ticket.id, "number": ticket.number,
@@ -434,11 +551,24 @@ class Engine:
                             if self.counters[c.id].status == CounterStatus.OPEN)
         return round(ahead * average / max(1, open_counters))
 
-    def counter_public(self, counter_id: str) -> dict[str, Any]:
+    def counter_in_hours(self, counter_id: str, now: float) -> bool:
+        """Whether any service of the counter is within its opening hours (an officer should be there)."""
+        if self.ignore_hours:
+            return True
+        local = self.clock.local(now)
+        return any(self.config.services[code].schedule.is_open(local, 0)
+                   for code in self.config.counters[counter_id].services)
+
+    def counter_public(self, counter_id: str, now: float | None = None) -> dict[str, Any]:
+        """The counter's retained state; with `now`, also whether it stands empty in opening hours."""
         counter, conf = self.counters[counter_id], self.config.counters[counter_id]
         current = self.tickets[counter.current].public() if counter.current else None
+        officer = ({"id": counter.officer, "name": counter.officer_name, "since": counter.officer_since}
+                   if counter.officer else None)
+        in_hours = None if now is None else self.counter_in_hours(counter_id, now)
         return {"id": counter.id, "agency": conf.agency, "services": list(conf.services), "zone": conf.zone,
-                "status": str(counter.status), "current": current, "served_today": counter.served_today}
+                "status": str(counter.status), "current": current, "served_today": counter.served_today,
+                "officer": officer, "in_hours": in_hours, "unstaffed": bool(in_hours) and officer is None}
 
     def service_public(self, code: str, now: float) -> dict[str, Any]:
         service, queue = self.config.services[code], self.queues[code]
@@ -447,7 +577,9 @@ class Engine:
                 "waiting_priority": queue.count(True), "issued_today": self.issued[code],
                 "last_issued": self.last_issued[code], "last_called": self.last_called[code],
                 "quota": service.quota, "quota_left": quota_left, "open": self.is_open(code, now),
-                "est_wait_s": self.estimate_wait_s(code, queue.count())}
+                "est_wait_s": self.estimate_wait_s(code, queue.count()),
+                "waiting_numbers": [self.tickets[t].number for t in queue.ids()[:LISTED_WAITING]],
+                "no_shows": list(self.no_shows[code])}
 
     def waiting_ids(self, code: str) -> list[str]:
         return self.queues[code].ids()

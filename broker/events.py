@@ -21,6 +21,10 @@ class EventType(StrEnum):
     TICKET_TRANSFERRED = "ticket_transferred"
     TICKET_REACTIVATED = "ticket_reactivated"
     COUNTER_STATUS = "counter_status"
+    OFFICER_SIGNED_IN = "officer_signed_in"
+    OFFICER_SIGNED_OUT = "officer_signed_out"
+    OFFICER_SIGN_IN_FAILED = "officer_sign_in_failed"  # a wrong PIN or unknown officer: audit and lockout
+    SURVEY_ANSWERED = "survey_answered"  # one satisfaction survey response for a served ticket
 
 
 @dataclass(frozen=True)

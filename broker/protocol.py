@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .commands import Command, CounterCommand, CounterRequest, IssueTicket
+from .commands import Command, CounterCommand, CounterRequest, IssueTicket, SurveyAnswer
 from .config import PRIORITY_GROUPS
 from .messages import Message, message
 
@@ -47,6 +47,12 @@ class Topics:
 
     def counter_reply(self, counter: str) -> str:
         return f"{self.root}/counter/{counter}/reply"
+
+    def survey_request(self, device: str) -> str:
+        return f"{self.root}/survey/{device}/request"
+
+    def survey_reply(self, device: str) -> str:
+        return f"{self.root}/survey/{device}/reply"
 
     # facts out
     def event(self, event_type: str) -> str:
@@ -84,7 +90,8 @@ class Topics:
 
     @property
     def engine_subscriptions(self) -> list[str]:
-        return [f"{self.root}/kiosk/+/request", f"{self.root}/counter/+/command", f"{self.root}/counter/+/button"]
+        return [f"{self.root}/kiosk/+/request", f"{self.root}/counter/+/command", f"{self.root}/counter/+/button",
+                f"{self.root}/survey/+/request"]
 
 
 ENGINE_DISCOVERY = "antrian/+/state/engine"
@@ -110,10 +117,11 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
     """Turn one incoming MQTT message into a command; raises BadMessage with a plain reason."""
     parts = topic.split("/")
     root = topics.root.split("/")
-    if parts[:2] != root or len(parts) != 5 or parts[2] not in ("kiosk", "counter"):
+    if parts[:2] != root or len(parts) != 5 or parts[2] not in ("kiosk", "counter", "survey"):
         raise BadMessage(None, "", message("unknown_topic", topic=topic))
     role, device, kind = parts[2], parts[3], parts[4]
-    reply_topic = topics.kiosk_reply(device) if role == "kiosk" else topics.counter_reply(device)
+    reply_topic = {"kiosk": topics.kiosk_reply, "counter": topics.counter_reply,
+                   "survey": topics.survey_reply}[role](device)
 
     def fail(msg: Message, request_id: str = "") -> BadMessage:
         return BadMessage(reply_topic, request_id, msg)
@@ -125,7 +133,7 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
         raise bad(f"payload is {len(payload)} bytes, more than the limit of {MAX_PAYLOAD}")
     if role == "counter" and kind == "button":
         return _parse_button(device, payload, fail, bad)
-    if (role, kind) not in (("kiosk", "request"), ("counter", "command")):
+    if (role, kind) not in (("kiosk", "request"), ("counter", "command"), ("survey", "request")):
         raise fail(message("unknown_topic", topic=topic))
     try:
         body = json.loads(payload.decode("utf-8"))
@@ -138,6 +146,8 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
         raise bad("request_id is missing or not an id of 1-64 letters, digits, '-', '_', '.' or ':'",
                   request_id if isinstance(request_id, str) and len(request_id) <= 64 else "")
     source = f"{role}/{device}"
+    if role == "survey":
+        return _survey_answer(device, body, request_id, source, bad)
     if role == "kiosk":
         service = body.get("service")
         if not isinstance(service, str) or not service:
@@ -158,6 +168,10 @@ def _counter_request(counter: str, body: dict, request_id: str, source: str, fai
         raise fail(message("unknown_action", action=str(action_text)[:40],
                            choices=", ".join(a.value for a in CounterCommand)), request_id) from None
     to_service, number = body.get("to"), body.get("number")
+    officer, pin = body.get("officer"), body.get("pin")
+    if action == CounterCommand.SIGN_IN and (not isinstance(officer, str) or not officer
+                                             or not isinstance(pin, str) or not pin):
+        raise bad("sign-in needs \"officer\" (the officer id) and \"pin\" (digits, as text)", request_id)
     if to_service is not None and not isinstance(to_service, str):
         raise bad("to must be a service code such as \"B\"", request_id)
     if number is not None and not isinstance(number, str):
@@ -167,7 +181,27 @@ def _counter_request(counter: str, body: dict, request_id: str, source: str, fai
     if action in (CounterCommand.CALL, CounterCommand.REACTIVATE) and not number:
         raise bad(f"{action} needs \"number\": the ticket number, such as \"A001\"", request_id)
     return CounterRequest(request_id=request_id, source=source, counter=counter, action=action,
-                          to_service=to_service, number=number)
+                          to_service=to_service, number=number,
+                          officer=officer[:64] if action == CounterCommand.SIGN_IN else None,
+                          pin=pin if action == CounterCommand.SIGN_IN else None)
+
+
+def _survey_answer(device: str, body: dict, request_id: str, source: str, bad) -> SurveyAnswer:
+    """A tablet (device = its counter id) or the phone page (device "web", with the link's token)."""
+    ticket, answers, comment = body.get("ticket"), body.get("answers"), body.get("comment", "")
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 64:
+        raise bad("ticket is missing (the ticket id, such as \"20261123-A001\")", request_id)
+    if answers is not None and not isinstance(answers, list):
+        raise bad("answers must be a list of nine scores from 1 to 4", request_id)
+    if not isinstance(comment, str):
+        raise bad("comment must be text", request_id)
+    token = body.get("token")
+    web = device == "web"
+    if web and not isinstance(token, str):
+        raise bad("token is missing (the last part of the survey link)", request_id)
+    return SurveyAnswer(request_id=request_id, source=source, ticket=ticket, channel="web" if web else "tablet",
+                        answers=tuple(answers) if answers is not None else None, comment=comment[:500],
+                        token=token if web else None, counter=None if web else device)
 
 
 def _parse_button(counter: str, payload: bytes, fail, bad) -> CounterRequest:

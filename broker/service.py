@@ -24,6 +24,7 @@ from .messages import message
 from .mqtt import Connection
 from .protocol import BadMessage, Topics, encode, parse
 from .store import EventStore, StoreError
+from .survey import load_secret as load_survey_secret
 
 log = logging.getLogger("antrian.engine")
 
@@ -34,12 +35,15 @@ STATE_REFRESH_S = 30.0  # opening hours change with the clock: republish service
 _CALL_EVENTS = {EventType.TICKET_CALLED, EventType.TICKET_RECALLED}
 
 
-def load_engine(config: SiteConfig, store: EventStore, now: float, ignore_hours: bool = False) -> Engine:
-    """A fresh engine with today's state rebuilt from the log."""
-    engine = Engine(config, ignore_hours=ignore_hours)
+def load_engine(config: SiteConfig, store: EventStore, now: float, ignore_hours: bool = False,
+                survey_secret: bytes = b"") -> Engine:
+    """A fresh engine with today's state (and the survey window's served tickets) rebuilt from the log."""
+    engine = Engine(config, ignore_hours=ignore_hours, survey_secret=survey_secret)
     snapshot = store.snapshot(since_ts=now - REPLY_MEMORY_S)
+    today = snapshot.events[0].seq if snapshot.events else 0  # the seq of today's day_started
+    earlier = store.survey_events(now - (config.rules.survey_days + 1) * 86400, today)
     try:
-        engine.restore(snapshot.events, snapshot.replies)
+        engine.restore(earlier + snapshot.events, snapshot.replies)
     except KeyError as exc:
         raise StoreError(f"today's log names {exc}, which the site config no longer has; put it back "
                          "in the config until tomorrow, or use a new --data folder") from None
@@ -54,12 +58,14 @@ class EngineService:
         self.clock = clock
         self.ignore_hours = ignore_hours
         self.store = EventStore(data_dir, config.site.id, synchronous=synchronous)
-        self.engine = load_engine(config, self.store, clock(), ignore_hours)
+        self.survey_secret = load_survey_secret(data_dir)
+        self.engine = load_engine(config, self.store, clock(), ignore_hours, self.survey_secret)
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.published: dict[str, bytes] = {}  # last retained payload per topic
         self._republish = threading.Event()
         self._stop = threading.Event()
         self.started_at = clock()
+        self.state_refresh_s = STATE_REFRESH_S  # the simulator, a minute per step, stretches it
         self.mqtt = Connection(mqtt_url, f"antrian-engine-{config.site.id}",
                                subscriptions=self.topics.engine_subscriptions,
                                on_message=self._received,
@@ -86,8 +92,9 @@ class EngineService:
                     self._publish_everything(now)
                     last_refresh = now
                 self._process(batch, now)
-                if now - last_refresh >= STATE_REFRESH_S:
+                if now - last_refresh >= self.state_refresh_s:
                     self._publish_services(self.config.services, now)
+                    self._publish_counters(self.config.counters, now)  # "unstaffed" follows the hours too
                     last_refresh = now
         finally:
             goodbye = self.mqtt.publish(self.topics.engine, encode({"status": "offline", "site": self.config.site.id}),
@@ -121,7 +128,36 @@ class EngineService:
 
     # ------------------------------------------------------------------ one batch
 
+    _stale = False  # the engine ran a batch the log refused and could not be rebuilt from the log yet
+
+    def _reload(self, now: float) -> bool:
+        """Rebuild the engine from the log after a failed write; while the disk is unreadable, stay stale."""
+        try:
+            self.engine = load_engine(self.config, self.store, now, self.ignore_hours, self.survey_secret)
+        except StoreError as exc:
+            log.error("%s; refusing every command until the log can be read again", exc)
+            self._stale = True
+            return False
+        self._stale = False
+        self._publish_everything(now)
+        return True
+
+    def _refuse_batch(self, batch: list[tuple[str, bytes]]) -> None:
+        """Answer every command with storage_failed, without running it: nothing unstored is acknowledged."""
+        failure = message("storage_failed", detail=f"cannot read {self.store.path}").as_dict()
+        for topic, payload in batch:
+            try:
+                command = parse(self.topics, topic, payload)
+            except BadMessage as bad:
+                self._report_bad(bad, topic)
+                continue
+            reply = {"ok": False, "request_id": getattr(command, "request_id", ""), "error": failure}
+            self.mqtt.publish(topic.rsplit("/", 1)[0] + "/reply", encode(reply))
+
     def _process(self, batch: list[tuple[str, bytes]], now: float) -> None:
+        if self._stale and not self._reload(now):
+            self._refuse_batch(batch)
+            return
         answers: list[tuple[str | None, Outcome]] = []
         for topic, payload in batch:
             try:
@@ -143,8 +179,7 @@ class EngineService:
                     reply = outcome.reply if not outcome.reply.get("ok") else {
                         "ok": False, "request_id": outcome.reply.get("request_id", ""), "error": failure}
                     self.mqtt.publish(reply_topic, encode(reply))
-            self.engine = load_engine(self.config, self.store, now, self.ignore_hours)
-            self._publish_everything(now)
+            self._reload(now)
             return
         events: list[Event] = [e for o in outcomes for e in o.events]
         for reply_topic, outcome in answers:
@@ -179,8 +214,7 @@ class EngineService:
         # a counter opening or closing changes the wait estimate of the services it serves
         services |= {code for cid in counters for code in self.config.counters[cid].services}
         self._publish_services(services, now)
-        for cid in sorted(counters):
-            self._retain(self.topics.counter_state(cid), self.engine.counter_public(cid))
+        self._publish_counters(counters, now)
         if any(e.type in _CALL_EVENTS for e in events):
             self._retain(self.topics.calls, {"calls": list(self.engine.calls)})
 
@@ -188,12 +222,15 @@ class EngineService:
         for code in sorted(codes):
             self._retain(self.topics.service_state(code), self.engine.service_public(code, now))
 
+    def _publish_counters(self, ids, now: float) -> None:
+        for cid in sorted(ids):
+            self._retain(self.topics.counter_state(cid), self.engine.counter_public(cid, now))
+
     def _publish_everything(self, now: float) -> None:
         self._retain(self.topics.config, self.config.public_dict())
         self._retain(self.topics.engine, {"status": "online", "site": self.config.site.id,
                                           "day": self.engine.day.isoformat() if self.engine.day else None,
                                           "started_at": self.started_at, "ignore_hours": self.ignore_hours})
         self._publish_services(self.config.services, now)
-        for cid in self.config.counters:
-            self._retain(self.topics.counter_state(cid), self.engine.counter_public(cid))
+        self._publish_counters(self.config.counters, now)
         self._retain(self.topics.calls, {"calls": list(self.engine.calls)})

@@ -95,7 +95,8 @@ class EventStore:
                 db.executemany("INSERT OR REPLACE INTO replies (key, ts, reply) VALUES (?, ?, ?)", replies)
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # a full disk makes SQLite roll back by itself
+                    db.execute("ROLLBACK")
                 raise
         except (sqlite3.Error, StoreError) as exc:
             self.close()  # a read-only or full disk may recover; reconnect on the next try
@@ -114,6 +115,16 @@ class EventStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read {self.path}: {exc}") from None
         return Snapshot(events, replies)
+
+    def survey_events(self, since_ts: float, before_seq: int) -> list[Event]:
+        """Served and surveyed tickets of earlier days still within the survey window."""
+        types = (str(EventType.TICKET_FINISHED), str(EventType.SURVEY_ANSWERED))
+        try:
+            return [Event(EventType(t), ts, seq, json.loads(data)) for seq, ts, t, data in self._connection().execute(
+                "SELECT seq, ts, type, data FROM events WHERE ts >= ? AND seq < ? AND type IN (?, ?) ORDER BY seq",
+                (since_ts, before_seq, *types))]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from None
 
     def iter_events(self, since_seq: int = 0) -> Iterator[Event]:
         """Every stored event in order, for reports and tests."""

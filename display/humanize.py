@@ -55,3 +55,13 @@ def duration(seconds: float | int | None, lang: str = "id") -> str:
     if hours:
         return f"± {hours} {words[0]}"
     return f"± {rest} {words[1]}"
+
+
+def stopwatch(seconds: float | int | None) -> str:
+    """Time spent so far, as a counter officer reads it: '4:05', '1:02:03' ('-' when unknown)."""
+    if seconds is None:
+        return "-"
+    total = int(max(0, seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

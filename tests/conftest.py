@@ -35,6 +35,9 @@ priority_max_in_a_row = 2
 counter_debounce_s = 1.0
 issue_lead_minutes = 30
 
+[access]
+allow_anonymous = true  # the test site is a demo; tests/secure_broker.py makes a closed one
+
 [[agencies]]
 id = "dukcapil"
 name = "Dinas Kependudukan dan Pencatatan Sipil"

@@ -22,7 +22,8 @@ def test_state_and_action_codes_become_words():
 def test_every_message_has_both_languages_and_no_unfilled_placeholder(code):
     indonesian, english = CATALOG[code]
     params = {name: "X" for name in ("detail", "topic", "action", "choices", "service", "counter", "group",
-                                     "hours", "quota", "number", "status", "new", "state", "needed", "other")}
+                                     "hours", "quota", "number", "status", "new", "state", "needed", "other",
+                                     "seconds", "officer", "name")}
     text = message(code, **params)
     assert "{" not in text.text() and "{" not in text.text("en")
     assert indonesian != english
