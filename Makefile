@@ -18,9 +18,14 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	@bash .ci/system-deps
 
-# Engine + embedded MQTT broker + the shipped sample MPP, open at any hour.
+# The whole hall: broker, engine, kiosk, hall TV, two counter panels, announcer and simulated
+# visitors, each its own process and window (headless without a screen: see demo-output/).
 demo: system-deps setup
 	$(BIN)/antrian config check
+	$(BIN)/antrian demo --listen $(LISTEN)
+
+# Only the engine with its embedded MQTT broker and the sample MPP, open at any hour.
+serve: system-deps setup
 	$(BIN)/antrian serve --ignore-hours --listen $(LISTEN)
 
 test: system-deps setup
@@ -30,4 +35,4 @@ check: setup
 	$(BIN)/antrian config check
 
 clean:
-	rm -rf $(VENV) antrian-data tests/output .pytest_cache .hypothesis
+	rm -rf $(VENV) antrian-data demo-output tests/output .pytest_cache .hypothesis

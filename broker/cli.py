@@ -25,7 +25,7 @@ EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
 # Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers).
 EXTENSIONS: tuple[str, ...] = ("kiosk.cli", "display.cli", "kiosk.counter_cli", "broker.access_cli", "broker.report_cli",
-                               "broker.sim_cli", "kiosk.survey_cli")
+                               "broker.sim_cli", "kiosk.survey_cli", "broker.demo")
 
 
 def _print_json(data: Any) -> None:
@@ -320,7 +320,10 @@ def main(argv: list[str] | None = None) -> int:
         from .mqtt import with_credentials
 
         args.mqtt = with_credentials(args.mqtt, args.user, args.password or os.environ.get("ANTRIAN_MQTT_PASSWORD"))
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C on any window or service: stop quietly, not with a traceback
+        return 130
 
 
 if __name__ == "__main__":
