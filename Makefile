@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 LISTEN ?= 127.0.0.1:1883
 
-.PHONY: setup system-deps demo serve test check clean
+.PHONY: setup system-deps demo serve test check clean screenshots
 
 setup: $(VENV)/.installed
 
@@ -36,3 +36,20 @@ check: setup
 
 clean:
 	rm -rf $(VENV) antrian-data demo-output tests/output .pytest_cache .hypothesis
+
+# The README's pictures, made by the project's own screenshot commands (headless).
+screenshots: setup
+	rm -rf demo-output/shots && mkdir -p docs/screenshots
+	SDL_VIDEODRIVER=dummy $(BIN)/antrian kiosk --screenshots demo-output/shots/kiosk
+	SDL_VIDEODRIVER=dummy $(BIN)/antrian counter --screenshots demo-output/shots/counter
+	SDL_VIDEODRIVER=dummy $(BIN)/antrian survey --screenshots demo-output/shots/survey
+	$(BIN)/antrian print-test --printer preview:demo-output/shots/ticket --paper 58
+	$(BIN)/antrian demo --headless --minutes 1 --speed 40 --seed 3 --out demo-output/shots/demo \
+		--listen 127.0.0.1:18983 --http 127.0.0.1:18984 > /dev/null
+	cp demo-output/shots/kiosk/portrait-01-home.png docs/screenshots/kiosk-home.png
+	cp demo-output/shots/kiosk/portrait-02-services.png docs/screenshots/kiosk-services.png
+	cp demo-output/shots/counter/counter-05-serving.png docs/screenshots/counter-panel.png
+	cp demo-output/shots/survey/survey-03-question-1.png docs/screenshots/survey-tablet.png
+	cp demo-output/shots/demo/screenshots/hall-final.png docs/screenshots/hall-display.png
+	cp demo-output/shots/demo/screenshots/counter-1-final.png docs/screenshots/counter-display.png
+	cp "$$(ls demo-output/shots/ticket/*.png | head -n 1)" docs/screenshots/ticket-58mm.png
