@@ -78,7 +78,9 @@ _RIGHTS: dict[Role, Callable[[Topics, Device], tuple[Grant, ...]]] = {
     Role.ENGINE: lambda t, d: (Grant(f"{t.root}/#", read=True, write=True),),
     Role.KIOSK: lambda t, d: (_w(t.kiosk_request(d.id)), _r(t.kiosk_reply(d.id)), _w(t.presence("kiosk", d.id))),
     Role.COUNTER: lambda t, d: (_w(t.counter_command(d.commands_counter)), _w(t.counter_button(d.commands_counter)),
-                                _r(t.counter_reply(d.commands_counter)), _w(t.presence("counter", d.id))),
+                                _r(t.counter_reply(d.commands_counter)),
+                                # the panel reports on its counter's presence, whatever the login is called
+                                _w(t.presence("counter", d.commands_counter))),
     Role.DISPLAY: _screen,
     Role.ANNOUNCER: _screen,
     Role.SURVEY: lambda t, d: (_w(t.survey_request(d.commands_counter)), _r(t.survey_reply(d.commands_counter)),

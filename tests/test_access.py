@@ -42,6 +42,8 @@ def test_each_device_may_only_use_its_own_topics():
     assert not may("counter-c3", Action.PUBLISH, T.counter_command("4")), "counter 3 cannot command counter 4"
     assert not may("counter-c3", Action.SUBSCRIBE, T.counter_reply("4"))
     assert not may("counter-c3", Action.SUBSCRIBE, f"{T.root}/counter/+/reply")
+    assert may("counter-c3", Action.PUBLISH, T.presence("counter", "3")), "the panel reports on its counter"
+    assert not may("counter-c3", Action.PUBLISH, T.presence("counter", "4"))
     for screen in ("display-hall", "announcer-voice"):
         assert not may(screen, Action.PUBLISH, T.counter_command("3")), "screens only read"
         assert not may(screen, Action.PUBLISH, T.kiosk_request("K1"))
