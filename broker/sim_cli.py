@@ -32,15 +32,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     try:
         summary = simulate(config, model, args.data, start=args.start, days=args.days, seed=args.seed,
-                           speed=args.speed, mqtt_url=args.mqtt,
+                           speed=args.speed, mqtt_url=args.mqtt, broker=args.broker,
                            synchronous="FULL" if args.durable else "NORMAL", on_day=progress)
     except (FileExistsError, ConnectionError) as exc:
         print(f"antrian: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(summary, ensure_ascii=False, indent=2))
-    if summary["log_mismatches"]:
-        print("antrian: the engine's log differs from the simulated input:\n  "
-              + "\n  ".join(summary["log_mismatches"]), file=sys.stderr)
+    problems = summary["log_mismatches"] + summary["report_mismatches"]
+    if problems:
+        print("antrian: the engine's log or reports differ from the simulated input:\n  " + "\n  ".join(problems),
+              file=sys.stderr)
         return 1
     return 0
 
@@ -68,7 +69,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--speed", type=float, default=0,
                    help="simulated seconds per real second, e.g. 60 for a demo; 0 = as fast as the engine goes")
     p.add_argument("--seed", type=int, default=1, help="the same seed gives the same simulation")
-    p.add_argument("--mqtt", help="use this broker (e.g. Mosquitto) instead of an embedded one")
+    p.add_argument("--mqtt", help="use this running broker (screens may watch) instead of a private one")
+    p.add_argument("--broker", choices=("auto", "mosquitto", "amqtt"), default="auto",
+                   help="the private broker: Mosquitto when installed (auto), or the embedded amqtt")
     p.add_argument("--durable", action="store_true",
                    help="fsync every batch as `antrian serve` does (synchronous=FULL); by default the "
                         "synthetic log is written with synchronous=NORMAL")

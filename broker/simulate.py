@@ -25,6 +25,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -73,7 +74,7 @@ class Tally:
     wall_s: float = 0.0
 
     def by_agency(self, config: SiteConfig) -> Counter:
-        return Counter({a: n for a, n in _sum_by(self.issued, lambda c: config.services[c].agency).items()})
+        return _sum_by(self.issued, lambda c: config.services[c].agency)
 
     def by_kind(self, config: SiteConfig) -> Counter:
         return _sum_by(self.issued, lambda c: config.agencies[config.services[c].agency].kind)
@@ -375,12 +376,15 @@ class SimulatedSite:
     """
 
     def __init__(self, config: SiteConfig, data_dir: str | Path, start_ts: float, *, mqtt_url: str | None = None,
-                 synchronous: str = "FULL"):
+                 synchronous: str = "FULL", broker: str = "auto"):
         self.config, self.data_dir = config, Path(data_dir)
         if (self.data_dir / "antrian.sqlite3").exists():
             raise FileExistsError(f"{self.data_dir} already holds a log; the simulator writes a fresh one: "
                                   "give a new or empty --data folder")
         self.start_ts, self.mqtt_url, self.synchronous = start_ts, mqtt_url, synchronous
+        self.broker_kind = broker
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.broker_used = f"external: {mqtt_url.split('@')[-1]}" if mqtt_url else ""
         self.processes: list[subprocess.Popen] = []
         self.client: EngineClient | None = None
         self._ids = itertools.count()
@@ -388,6 +392,10 @@ class SimulatedSite:
     def __enter__(self) -> "SimulatedSite":
         try:
             url = self.mqtt_url or self._start_broker()
+            if self.mqtt_url and _engine_online(url, self.config.site.id):
+                raise ConnectionError(f"an engine for site '{self.config.site.id}' is already online on {url}: "
+                                      "both would answer the simulated commands. Run `antrian broker` for the "
+                                      "screens instead of `antrian serve`, or use another broker")
             engine = self._spawn("broker.sim_engine", "--config", self.config.source or "", "--data",
                                  str(self.data_dir), "--mqtt", url, "--start", repr(self.start_ts),
                                  "--synchronous", self.synchronous, stdout=subprocess.PIPE)
@@ -399,21 +407,35 @@ class SimulatedSite:
             raise
         return self
 
-    def _spawn(self, module: str, *args: str, stdout=subprocess.DEVNULL) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, "-m", module, *args], stdout=stdout)
+    def _spawn(self, module: str, *args: str, stdout=subprocess.DEVNULL, stderr=None) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, "-m", module, *args], stdout=stdout, stderr=stderr)
         self.processes.append(process)
         return process
 
     def _start_broker(self) -> str:
+        """A private broker: Mosquitto when installed (twice as fast as amqtt here), else the embedded one."""
         port = _free_port()
-        broker = self._spawn("broker.cli", "broker", "--listen", f"127.0.0.1:{port}")
+        mosquitto = mosquitto_binary() if self.broker_kind in ("auto", "mosquitto") else None
+        if self.broker_kind == "mosquitto" and mosquitto is None:
+            raise ConnectionError("mosquitto is not installed (apt install mosquitto), use --broker amqtt")
+        if mosquitto:
+            conf = self.data_dir / "simulate-mosquitto.conf"
+            conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                            "max_queued_messages 100000\n", encoding="utf-8")
+            process = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            self.processes.append(process)
+            self.broker_used = "mosquitto"
+        else:
+            process = self._spawn("broker.cli", "broker", "--listen", f"127.0.0.1:{port}", stderr=subprocess.DEVNULL)
+            self.broker_used = "amqtt (embedded)"
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and broker.poll() is None:
+        while time.monotonic() < deadline and process.poll() is None:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     return f"mqtt://127.0.0.1:{port}"
             time.sleep(0.05)
-        raise ConnectionError("the embedded MQTT broker did not start")
+        raise ConnectionError(f"the {self.broker_used} broker did not start")
 
     def send(self, step_ts: float, commands: list[tuple[str, str, dict]]):
         """Publish one step's commands, each request id tagged with the step; `.wait()` gives the replies."""
@@ -430,6 +452,30 @@ class SimulatedSite:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        (self.data_dir / "simulate-mosquitto.conf").unlink(missing_ok=True)
+
+
+def mosquitto_binary() -> str | None:
+    found = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    return found
+
+
+def _engine_online(url: str, site: str, wait_s: float = 0.5) -> bool:
+    """Whether the broker holds an "online" engine status for this site (retained, so it comes at once)."""
+    import json
+
+    from .mqtt import Connection
+    from .protocol import Topics
+
+    status: dict[str, Any] = {}
+    conn = Connection(url, "antrian-simulate-check", subscriptions=[Topics(site).engine],
+                      on_message=lambda topic, payload, retained: status.update(json.loads(payload or b"{}")))
+    conn.start(wait=5.0)
+    try:
+        time.sleep(wait_s)
+    finally:
+        conn.stop()
+    return status.get("status") == "online"
 
 
 class _Waiting:
@@ -472,16 +518,49 @@ def compare_with_log(summary: dict[str, Any], data_dir: str | Path, site_id: str
     return [f"{key}: simulated {summary[key]}, logged {logged[key]}" for key in keys if summary[key] != logged[key]]
 
 
+def compare_with_reports(summary: dict[str, Any], config: SiteConfig, data_dir: str | Path, first: date,
+                         last: date) -> list[str]:
+    """Differences between the simulated input and what `antrian report visitors` and `report ikm` say."""
+    from .reports import EventLog, Period, ikm, visitors
+
+    log = EventLog(data_dir, config)
+    try:
+        period = Period(first, last)
+        by_kind = visitors([log], period, by="kind")
+        by_agency = visitors([log], period, by="agency")
+        index = ikm([log], period, by="site").summary
+    finally:
+        log.close()
+    found = {"tickets_issued": by_kind.summary["total"],
+             "by_kind": {row[0]: row[-1] for row in by_kind.rows[:-1]},
+             "by_agency": {row[0]: row[-1] for row in by_agency.rows[:-1]},
+             "surveys": index["respondents"], "ikm": index["ikm"]}
+    expected = dict(summary) | {"by_agency": {config.agencies[a].short or config.agencies[a].name: n
+                                              for a, n in summary["by_agency"].items()}}
+    problems = [f"{key}: simulated {expected[key]}, report {found[key]}" for key in found
+                if key != "ikm" and expected[key] != found[key]]
+    if (found["ikm"] is None) != (summary["ikm"] is None) or (
+            found["ikm"] is not None and abs(found["ikm"] - summary["ikm"]) > 0.01):
+        problems.append(f"ikm: simulated {summary['ikm']}, report {found['ikm']}")
+    return problems
+
+
 def simulate(config: SiteConfig, model: TrafficModel, data_dir: str | Path, *, start: date, days: int,
              seed: int = 1, speed: float | None = None, mqtt_url: str | None = None, synchronous: str = "FULL",
+             broker: str = "auto",
              survey_sink: SurveySink | None = None,
              on_day: Callable[[date, Tally], None] | None = None) -> dict[str, Any]:
     """Run a simulation against a fresh engine and return its summary, checked against the log."""
     zone = _zone(config)
     start_ts = datetime(start.year, start.month, start.day, tzinfo=zone).timestamp()
-    with SimulatedSite(config, data_dir, start_ts, mqtt_url=mqtt_url, synchronous=synchronous) as site:
+    with SimulatedSite(config, data_dir, start_ts, mqtt_url=mqtt_url, synchronous=synchronous,
+                       broker=broker) as site:
         sim = Simulation(model, site.send, seed=seed, survey_sink=survey_sink)
         tally = sim.run(start, days, speed=speed, on_day=on_day)
-    summary = tally.summary(config)
+    summary = tally.summary(config) | {"broker": site.broker_used}
+    last = start + timedelta(days=days - 1)
     summary["log_mismatches"] = compare_with_log(summary, data_dir, config.site.id)
+    summary["report_mismatches"] = compare_with_reports(summary, config, data_dir, start, last)
+    summary["check_with"] = (f"antrian report visitors --by kind --data {data_dir} --from {start} --to {last}"
+                             + (f" --config {config.source}" if config.source else ""))
     return summary

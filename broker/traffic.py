@@ -24,7 +24,7 @@ SLOT_MIN = 30  # arrival curve resolution, minutes
 DEFAULT_MINUTES = 6.0
 SERVICE_TIME_SIGMA = 0.5  # log-normal spread of service times
 SKM_ELEMENTS = 9  # survey elements (unsur) of PermenPANRB 14/2017
-SKM_SCORE_WEIGHTS = (2, 6, 52, 40)  # how often visitors answer 1, 2, 3, 4
+SKM_SCORE_WEIGHTS = (1, 3, 33, 63)  # how often visitors answer 1, 2, 3, 4: IKM about 89.5 (A)
 
 
 class TrafficError(ValueError):

@@ -72,7 +72,7 @@ def run(live, render: Callable[[Any, tuple[int, int]], Any], size: tuple[int, in
     gate = FrameGate()
     started = time.monotonic()
     speed = TICKER_SPEED * size[1] / 1080
-    state = None
+    state, state_second = None, 0
     while True:
         for event in pygame.event.get():
             if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE,
@@ -81,10 +81,15 @@ def run(live, render: Callable[[Any, tuple[int, int]], Any], size: tuple[int, in
         now = time.monotonic()
         if max_seconds is not None and now - started >= max_seconds:
             return 0
+        # between changes, clock seconds and blinks the state is the one on the glass: the ticker's
+        # 30 frames a second need not rebuild it (half the CPU of an idle hall screen)
+        second = int(time.time())
+        fresh = state is None or live.changed.is_set() or live.animating or second != state_second
         live.changed.clear()
         try:
-            state = live.state(now)
-            redraw = gate.needs_redraw(state)
+            if fresh:
+                state, state_second = live.state(now), second
+            redraw = fresh and gate.needs_redraw(state)
             if redraw:
                 screen.blit(render(state, size), (0, 0))
                 gate.drawn(state)
