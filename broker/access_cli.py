@@ -16,7 +16,7 @@ def _site_and_data(args: argparse.Namespace):
 
 
 def cmd_device_add(args: argparse.Namespace) -> int:
-    from .cli import EXIT_USAGE, _fail
+    from .cli import EXIT_USAGE, fail
     from .devices import DeviceError, add_device
 
     config, data = _site_and_data(args)
@@ -24,7 +24,7 @@ def cmd_device_add(args: argparse.Namespace) -> int:
         device, password = add_device(data, config, args.role, args.id, args.counter or "",
                                       replace=args.command_name == "passwd")
     except (DeviceError, OSError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     print(f"user:     {device.username}\npassword: {password}")
     print(f"\nThe password is shown only this once (kata sandi hanya ditampilkan sekali ini). Give it to "
           f"the device, e.g. ANTRIAN_MQTT_USER={device.username} ANTRIAN_MQTT_PASSWORD=... or --user/--password.\n"
@@ -34,27 +34,27 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 
 
 def cmd_device_remove(args: argparse.Namespace) -> int:
-    from .cli import EXIT_USAGE, _fail
+    from .cli import EXIT_USAGE, fail
     from .devices import DeviceError, remove_device
 
     _, data = _site_and_data(args)
     try:
         remove_device(data, args.role, args.id)
     except (DeviceError, OSError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     print(f"removed {args.role}-{args.id}", file=sys.stderr)
     return 0
 
 
 def cmd_device_list(args: argparse.Namespace) -> int:
-    from .cli import EXIT_USAGE, _fail
+    from .cli import EXIT_USAGE, fail
     from .devices import DeviceError, load_devices
 
     _, data = _site_and_data(args)
     try:
         devices = load_devices(data)
     except DeviceError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     for d in devices:
         print(f"{d.username:<28} {d.role:<10} {d.id}" + (f" (counter {d.counter})" if d.counter else ""))
     return 0
@@ -62,7 +62,7 @@ def cmd_device_list(args: argparse.Namespace) -> int:
 
 def cmd_broker_config(args: argparse.Namespace) -> int:
     from .access import AccessPolicy
-    from .cli import EXIT_USAGE, _fail
+    from .cli import EXIT_USAGE, fail
     from .devices import DeviceError, engine_credentials, load_devices
     from .mosquitto_conf import write_mosquitto_config
     from .protocol import Topics
@@ -74,7 +74,7 @@ def cmd_broker_config(args: argparse.Namespace) -> int:
         policy = AccessPolicy(Topics(config.site.id), load_devices(data), config.access.allow_anonymous)
         files = write_mosquitto_config(config, policy, args.out, host or "127.0.0.1", int(port))
     except (DeviceError, OSError, ValueError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     print(f"wrote {files.conf}, {files.passwords} and {files.acl} ({len(policy.devices)} devices, anonymous "
           f"{'allowed' if policy.allow_anonymous else 'refused'}). Run: mosquitto -c {files.conf}\n"
           f"The engine's own password is in {data / 'engine.secret'}; `antrian serve --mqtt ... --data {data}` "

@@ -32,7 +32,8 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _fail(text: str, code: int) -> int:
+def fail(text: str, code: int) -> int:
+    """Print `antrian: text` on stderr and return the exit code: every command's way to stop."""
     print(f"antrian: {text}", file=sys.stderr)
     return code
 
@@ -100,6 +101,29 @@ def wait_for_site(args: argparse.Namespace, keep_trying: bool = True, retry_s: f
             time.sleep(retry_s)
 
 
+def run_device_app(args: argparse.Namespace, make_app: Callable[[str], Any], run: Callable[..., int]) -> int:
+    """The one shell of every touch app (kiosk, counter panel, survey tablet).
+
+    Waits for the engine's site, starts the app's MQTT side, runs its window until it
+    closes or SIGTERM arrives, and always stops the app so its presence says goodbye.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        site = wait_for_site(args)  # a device that boots before the engine waits for it
+    except ValueError as exc:  # several sites on the broker and no --site
+        return fail(str(exc), EXIT_USAGE)
+    app = make_app(site)
+    try:
+        app.start(wait=None)
+    except (ConnectionError, OSError, ValueError) as exc:
+        return fail(str(exc), EXIT_UNREACHABLE)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        return run(app, fullscreen=args.fullscreen, max_seconds=args.max_seconds)
+    finally:
+        app.stop()
+
+
 def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
     """Connect as a client, run `action(client)`, and turn connection problems into plain messages."""
     from .client import EngineClient, EngineTimeout
@@ -107,11 +131,11 @@ def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
     try:
         client = EngineClient(args.mqtt, resolve_site(args), name=name).start()
     except (ConnectionError, EngineTimeout, ValueError, OSError) as exc:
-        return _fail(str(exc), EXIT_UNREACHABLE)
+        return fail(str(exc), EXIT_UNREACHABLE)
     try:
         return action(client)
     except EngineTimeout as exc:
-        return _fail(f"{exc}; is `antrian serve` running?", EXIT_UNREACHABLE)
+        return fail(f"{exc}; is `antrian serve` running?", EXIT_UNREACHABLE)
     finally:
         client.stop()
 
@@ -137,7 +161,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             broker = EmbeddedBroker(host or "127.0.0.1", int(port), policy=LivePolicy(config, data_dir),
                                     tls=(*tls, config.access.tls_port) if tls else None).start()
         except (OSError, RuntimeError, ValueError, DeviceError) as exc:
-            return _fail(str(exc), EXIT_USAGE)
+            return fail(str(exc), EXIT_USAGE)
         url = broker.url
         logging.getLogger("antrian").info("embedded MQTT broker listening on %s%s (anonymous clients %s)", url,
                                           f" and TLS port {config.access.tls_port}" if tls else "",
@@ -148,7 +172,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except (StoreError, ValueError, OSError) as exc:
         if broker:
             broker.stop()
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: service.stop())
     web = None
@@ -160,7 +184,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             if broker:
                 broker.stop()
-            return _fail(f"--http {args.http}: {exc}", EXIT_USAGE)
+            return fail(f"--http {args.http}: {exc}", EXIT_USAGE)
         print(f"Survey page on {web.url}/survei/<ticket>/<token>", file=sys.stderr, flush=True)
     print(f"Antrian engine for {config.site.name} on {url} (data: {data_dir}). Ctrl-C stops it.",
           file=sys.stderr, flush=True)
@@ -184,7 +208,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
     try:
         broker = EmbeddedBroker(host or "127.0.0.1", int(port)).start()
     except (OSError, RuntimeError, ValueError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     print(f"MQTT broker listening on {broker.url}. Ctrl-C stops it.", file=sys.stderr, flush=True)
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -202,7 +226,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
         reply = client.issue(args.kiosk, args.service.upper(), args.priority, request_id=args.request_id)
         if not reply.get("ok"):
             _print_json(reply)
-            return _fail(reply["error"]["message"], EXIT_REFUSED)
+            return fail(reply["error"]["message"], EXIT_REFUSED)
         _print_json(reply["ticket"] | {"ahead": reply.get("ahead"), "est_wait_s": reply.get("est_wait_s")})
         return 0
 
@@ -215,7 +239,7 @@ def cmd_call(args: argparse.Namespace) -> int:
                                request_id=args.request_id)
         if not reply.get("ok"):
             _print_json(reply)
-            return _fail(reply["error"]["message"], EXIT_REFUSED)
+            return fail(reply["error"]["message"], EXIT_REFUSED)
         if reply.get("notice"):
             reply["message"] = reply["notice"]["message"]
             print(reply["message"], file=sys.stderr)
@@ -231,10 +255,10 @@ def cmd_state(args: argparse.Namespace) -> int:
     try:
         mirror = StateMirror(args.mqtt, resolve_site(args), name="antrian-cli-state").start(wait=3.0)
     except (ConnectionError, EngineTimeout, ValueError, OSError) as exc:
-        return _fail(str(exc), EXIT_UNREACHABLE)
+        return fail(str(exc), EXIT_UNREACHABLE)
     try:
         if not mirror.wait_complete(args.timeout):
-            return _fail("the engine's state topics are incomplete; is `antrian serve` running?",
+            return fail("the engine's state topics are incomplete; is `antrian serve` running?",
                          EXIT_UNREACHABLE)
         _print_json(mirror.snapshot())
         return 0

@@ -14,16 +14,8 @@ import sys
 import threading
 import time
 import wave
-from pathlib import Path
 
-from broker.cli import wait_for_site
-
-EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
-
-
-def _fail(text: str, code: int) -> int:
-    print(f"antrian: {text}", file=sys.stderr)
-    return code
+from broker.cli import EXIT_REFUSED as EXIT_FAILED, EXIT_UNREACHABLE, fail, wait_for_site
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -57,7 +49,7 @@ def _run_screen(args: argparse.Namespace, live, render, ticker_of) -> int:
         try:
             live.start(wait=args.wait)
         except (ConnectionError, OSError) as exc:
-            return _fail(str(exc), EXIT_UNREACHABLE)
+            return fail(str(exc), EXIT_UNREACHABLE)
         try:
             ready = live.wait_ready(args.wait)
             time.sleep(0.2)  # let the call events and the last retained topics land
@@ -66,7 +58,7 @@ def _run_screen(args: argparse.Namespace, live, render, ticker_of) -> int:
             live.stop()
         print(path)
         if not ready:
-            return _fail("the engine's state did not arrive in time; the screenshot shows what was known",
+            return fail("the engine's state did not arrive in time; the screenshot shows what was known",
                          EXIT_UNREACHABLE)
         return 0
     _logging()
@@ -177,9 +169,9 @@ def cmd_say(args: argparse.Namespace) -> int:
         else:
             announcer.player.play(clip)
     except (OSError, PlaybackError) as exc:
-        return _fail(str(exc), EXIT_FAILED)
+        return fail(str(exc), EXIT_FAILED)
     if error:
-        return _fail(f"speech failed, only the chime {'was written' if args.wav else 'played'}: {error}",
+        return fail(f"speech failed, only the chime {'was written' if args.wav else 'played'}: {error}",
                      EXIT_FAILED)
     return 0
 

@@ -6,21 +6,14 @@ Imports happen inside the commands so `antrian --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import signal
 import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+from broker.cli import EXIT_REFUSED as EXIT_FAILED, EXIT_USAGE, fail
 DEFAULT_PRINTER = "preview:antrian-data/tickets"
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
-
-
-def _fail(text: str, code: int) -> int:
-    print(f"antrian: {text}", file=sys.stderr)
-    return code
 
 
 def _add_printer_options(p: argparse.ArgumentParser) -> None:
@@ -49,32 +42,18 @@ def _printer(args: argparse.Namespace):
 def cmd_kiosk(args: argparse.Namespace) -> int:
     if args.screenshots:
         return _screenshots(args)
-    from broker.cli import wait_for_site
+    from broker.cli import run_device_app
 
     from .app import KioskApp
     from .printer_uri import PrinterUriError
     from .window import run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         printer = _printer(args)
     except (PrinterUriError, ValueError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    try:
-        site = wait_for_site(args)  # a kiosk that boots before the engine waits for it
-    except ValueError as exc:  # several sites on the broker and no --site
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     size = ORIENTATIONS[args.orientation]
-    app = KioskApp(args.kiosk, args.mqtt, site, printer, size=size)
-    try:
-        app.start(wait=None)
-    except (ConnectionError, OSError, ValueError) as exc:
-        return _fail(str(exc), EXIT_UNREACHABLE)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        return run(app, fullscreen=args.fullscreen, max_seconds=args.max_seconds)
-    finally:
-        app.stop()
+    return run_device_app(args, lambda site: KioskApp(args.kiosk, args.mqtt, site, printer, size=size), run)
 
 
 def _screenshots(args: argparse.Namespace) -> int:
@@ -85,11 +64,11 @@ def _screenshots(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except (ConfigError, OSError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     try:
         written = write_screenshots(config.public_dict(), args.screenshots)
     except ValueError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     print(f"{len(written)} screens written to {args.screenshots}", file=sys.stderr)
     return 0
 
@@ -123,10 +102,10 @@ def cmd_print_test(args: argparse.Namespace) -> int:
         printer = _printer(args)
         config = load_config(args.config)
     except (PrinterUriError, ValueError, ConfigError, OSError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     status = printer.print_ticket(sample_ticket(config, args.lang))
     if status.fault:
-        return _fail(f"{printer_text(status.code, 'en')} ({printer.target}): {status.detail}", EXIT_FAILED)
+        return fail(f"{printer_text(status.code, 'en')} ({printer.target}): {status.detail}", EXIT_FAILED)
     where = f" to {printer.last_preview}" if printer.last_preview else ""
     note = "" if status.code == "ok" else f" ({printer_text(status.code, 'en')})"
     print(f"sample ticket printed{where} on {printer.paper.mm} mm paper{note}", file=sys.stderr)

@@ -7,16 +7,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
-import signal
 import sys
 
-EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
-
-
-def _fail(text: str, code: int) -> int:
-    print(f"antrian: {text}", file=sys.stderr)
-    return code
+from broker.cli import EXIT_USAGE, fail
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -33,26 +26,13 @@ def cmd_counter(args: argparse.Namespace) -> int:
     if args.screenshots:
         return _screenshots(args)
     if not args.counter:
-        return _fail("say which counter this panel is for: --counter ID (such as 3 or 4K-10)", EXIT_USAGE)
-    from broker.cli import wait_for_site
+        return fail("say which counter this panel is for: --counter ID (such as 3 or 4K-10)", EXIT_USAGE)
+    from broker.cli import run_device_app
 
     from .counter_app import CounterApp, run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        site = wait_for_site(args)  # a panel that boots before the engine waits for it
-    except ValueError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    app = CounterApp(args.counter, args.mqtt, site, size=args.size, lang=args.lang)
-    try:
-        app.start(wait=None)
-    except (ConnectionError, OSError, ValueError) as exc:
-        return _fail(str(exc), EXIT_UNREACHABLE)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        return run(app, fullscreen=args.fullscreen, max_seconds=args.max_seconds)
-    finally:
-        app.stop()
+    return run_device_app(args, lambda site: CounterApp(args.counter, args.mqtt, site, size=args.size,
+                                                        lang=args.lang), run)
 
 
 def _screenshots(args: argparse.Namespace) -> int:
@@ -63,11 +43,11 @@ def _screenshots(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except (ConfigError, OSError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     try:
         written = write_screenshots(config.public_dict(), args.screenshots, args.counter, args.size)
     except ValueError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
     print(f"{len(written)} panel screens written to {args.screenshots}", file=sys.stderr)
     return 0
 
@@ -83,9 +63,9 @@ def cmd_hash_pin(args: argparse.Namespace) -> int:
         pin = getpass.getpass("PIN (4-12 digits): ")
         again = getpass.getpass("PIN again: ")
     if pin != again:
-        return _fail("the two PINs differ; nothing was made", EXIT_USAGE)
+        return fail("the two PINs differ; nothing was made", EXIT_USAGE)
     if not PIN_PATTERN.match(pin):
-        return _fail("a PIN is 4 to 12 digits (so it can be typed on a numeric keypad)", EXIT_USAGE)
+        return fail("a PIN is 4 to 12 digits (so it can be typed on a numeric keypad)", EXIT_USAGE)
     print(f'pin_hash = "{hash_pin(pin)}"')
     return 0
 

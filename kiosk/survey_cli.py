@@ -6,20 +6,13 @@ Imports happen inside the commands so `antrian --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-EXIT_USAGE, EXIT_UNREACHABLE = 2, 3
+from broker.cli import EXIT_USAGE, fail
 DEMO_NOW = 1795400000.0
-
-
-def _fail(text: str, code: int) -> int:
-    print(f"antrian: {text}", file=sys.stderr)
-    return code
 
 
 def demo_states(number: str = "A012") -> dict[str, Any]:
@@ -85,34 +78,20 @@ def cmd_survey(args: argparse.Namespace) -> int:
         try:
             config = load_config(args.config)
             if args.counter and args.counter not in config.counters:
-                return _fail(f"there is no counter '{args.counter}' in the config", EXIT_USAGE)
+                return fail(f"there is no counter '{args.counter}' in the config", EXIT_USAGE)
             agency = _agency_of(config, args.counter or "")
         except (ConfigError, OSError, AttributeError, TypeError) as exc:
-            return _fail(str(exc), EXIT_USAGE)
+            return fail(str(exc), EXIT_USAGE)
         written = write_screenshots(args.screenshots, args.counter or "1", agency, args.size)
         print(f"{len(written)} survey screens written to {args.screenshots}", file=sys.stderr)
         return 0
     if not args.counter:
-        return _fail("say which counter this tablet stands next to: --counter ID (such as 3 or 4K-10)", EXIT_USAGE)
-    from broker.cli import wait_for_site
+        return fail("say which counter this tablet stands next to: --counter ID (such as 3 or 4K-10)", EXIT_USAGE)
+    from broker.cli import run_device_app
 
     from .survey_app import SurveyApp, run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        site = wait_for_site(args)  # a tablet that boots before the engine waits for it
-    except ValueError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    app = SurveyApp(args.counter, args.mqtt, site, size=args.size)
-    try:
-        app.start(wait=None)
-    except (ConnectionError, OSError, ValueError) as exc:
-        return _fail(str(exc), EXIT_UNREACHABLE)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        return run(app, fullscreen=args.fullscreen, max_seconds=args.max_seconds)
-    finally:
-        app.stop()
+    return run_device_app(args, lambda site: SurveyApp(args.counter, args.mqtt, site, size=args.size), run)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
