@@ -38,6 +38,29 @@ def fail(text: str, code: int) -> int:
     return code
 
 
+def setup_logging(level: int = logging.INFO) -> None:
+    """The one log format of every long-running command (engine, screens, touch apps, simulator)."""
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def screen_size(example: str, smallest: tuple[int, int]) -> Callable[[str], tuple[int, int]]:
+    """An argparse type for `--size WIDTHxHEIGHT`.
+
+    A hall TV and a touch panel differ only in the size shown as an example and the
+    smallest size that is still usable, so each passes its own.
+    """
+    def parse(text: str) -> tuple[int, int]:
+        try:
+            w, h = (int(x) for x in text.lower().split("x"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a size like {example}") from None
+        if not (smallest[0] <= w <= 7680 and smallest[1] <= h <= 4320):
+            raise argparse.ArgumentTypeError(f"{text} is not a usable screen size")
+        return w, h
+
+    return parse
+
+
 def _load_config_or_exit(path: str | None):
     try:
         return load_config(path)
@@ -107,7 +130,7 @@ def run_device_app(args: argparse.Namespace, make_app: Callable[[str], Any], run
     Waits for the engine's site, starts the app's MQTT side, runs its window until it
     closes or SIGTERM arrives, and always stops the app so its presence says goodbye.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging()
     try:
         site = wait_for_site(args)  # a device that boots before the engine waits for it
     except ValueError as exc:  # several sites on the broker and no --site
@@ -122,6 +145,24 @@ def run_device_app(args: argparse.Namespace, make_app: Callable[[str], Any], run
         return run(app, fullscreen=args.fullscreen, max_seconds=args.max_seconds)
     finally:
         app.stop()
+
+
+def screenshots_from_config(args: argparse.Namespace, write: Callable[[Any], list], what: str) -> int:
+    """`--screenshots DIR` of a touch app: load --config, let `write(config)` draw, say how many.
+
+    A config that cannot be read, or a ValueError while drawing (such as an unknown
+    counter), is a usage error with a plain message rather than a traceback.
+    """
+    try:
+        config = load_config(args.config)
+    except (ConfigError, OSError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    try:
+        written = write(config)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    print(f"{len(written)} {what} written to {args.screenshots}", file=sys.stderr)
+    return 0
 
 
 def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
@@ -149,7 +190,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .service import EngineService
     from .store import StoreError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging()
     config = _load_config_or_exit(args.config)
     data_dir = data_folder(args.data, config)
     broker = None

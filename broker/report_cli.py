@@ -13,10 +13,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from .cli import EXIT_REFUSED, EXIT_USAGE, fail
 from .ikm import ELEMENT_CODES, BadAnswers, check_answers
 from .report_format import FORMATS, Report, render
-
-EXIT_REFUSED, EXIT_USAGE = 1, 2
 
 
 def _output(report: Report, fmt: str, out: str | None) -> int:
@@ -25,8 +24,7 @@ def _output(report: Report, fmt: str, out: str | None) -> int:
         try:
             Path(out).write_text(text, encoding="utf-8")
         except OSError as exc:
-            print(f"antrian: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_USAGE)
         print(f"{report.title}: {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -89,8 +87,7 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     try:
         answers = read_answers_csv(args.file)
     except CsvProblem as exc:
-        print(f"antrian: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+        return fail(str(exc), EXIT_REFUSED)
 
     def group(name: str, items: list[tuple[int, ...]], population: int | None) -> tuple:
         sums = [sum(a[i] for a in items) for i in range(len(ELEMENT_CODES))]
@@ -119,13 +116,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .reports import BUILDERS, EventLog, Period, ReportError
 
     if args.to < args.from_:
-        print("antrian: --to is before --from", file=sys.stderr)
-        return EXIT_USAGE
+        return fail("--to is before --from", EXIT_USAGE)
     configs = args.config or [None]
     folders = args.data or [os.environ.get("ANTRIAN_DATA", DEFAULT_DATA)]
     if len(configs) not in (1, len(folders)):
-        print("antrian: give one --config for all --data folders, or one per folder", file=sys.stderr)
-        return EXIT_USAGE
+        return fail("give one --config for all --data folders, or one per folder", EXIT_USAGE)
     logs = []
     try:
         for i, folder in enumerate(folders):
@@ -139,8 +134,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         kwargs = {"by": args.by} if args.by and args.kind in ("visitors", "ikm") else {}
         report = builder(logs, period, **kwargs)
     except ReportError as exc:
-        print(f"antrian: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+        return fail(str(exc), EXIT_REFUSED)
     finally:
         for log in logs:
             log.close()

@@ -8,6 +8,7 @@ import logging
 import sys
 from datetime import date
 
+from .cli import EXIT_REFUSED, EXIT_USAGE, fail, setup_logging
 from .config import ConfigError, load_config
 from .traffic import TrafficError, load_traffic
 
@@ -17,7 +18,7 @@ REMBANG_START = date(2022, 11, 22)  # MPP Rembang's first day: `--days 364` repl
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import simulate
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging(logging.WARNING)
     try:
         config = load_config(args.config)
         model = load_traffic(config, args.traffic, args.visitors_per_day)
@@ -35,14 +36,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                            speed=args.speed, mqtt_url=args.mqtt, broker=args.broker,
                            synchronous="FULL" if args.durable else "NORMAL", on_day=progress)
     except (FileExistsError, ConnectionError) as exc:
-        print(f"antrian: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc), EXIT_USAGE)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     problems = summary["log_mismatches"] + summary["report_mismatches"]
     if problems:
-        print("antrian: the engine's log or reports differ from the simulated input:\n  " + "\n  ".join(problems),
-              file=sys.stderr)
-        return 1
+        return fail("the engine's log or reports differ from the simulated input:\n  " + "\n  ".join(problems),
+                    EXIT_REFUSED)
     return 0
 
 

@@ -15,21 +15,11 @@ import threading
 import time
 import wave
 
-from broker.cli import EXIT_REFUSED as EXIT_FAILED, EXIT_UNREACHABLE, fail, wait_for_site
+from broker.cli import EXIT_REFUSED as EXIT_FAILED, EXIT_UNREACHABLE, fail, screen_size, setup_logging, wait_for_site
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a size like 1920x1080") from None
-    if not (160 <= w <= 7680 and 120 <= h <= 4320):
-        raise argparse.ArgumentTypeError(f"{text} is not a usable screen size")
-    return w, h
-
-
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+# --size of a hall TV or counter screen (smaller ones than a touch panel still work)
+_size = screen_size("1920x1080", (160, 120))
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -61,7 +51,7 @@ def _run_screen(args: argparse.Namespace, live, render, ticker_of) -> int:
             return fail("the engine's state did not arrive in time; the screenshot shows what was known",
                          EXIT_UNREACHABLE)
         return 0
-    _logging()
+    setup_logging()
     live.start()
     try:
         return run(live, render, args.size, fullscreen=args.fullscreen, ticker=ticker_of(args.size),
@@ -130,7 +120,7 @@ def cmd_announce(args: argparse.Namespace) -> int:
     from .announcer import Announcer
     from .playback import make_player
 
-    _logging()
+    setup_logging()
     stop = threading.Event()
     _stop_on_signals(stop)
     site = wait_for_site(args, keep_trying=True)

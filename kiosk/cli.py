@@ -11,7 +11,8 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from broker.cli import EXIT_REFUSED as EXIT_FAILED, EXIT_USAGE, fail
+from broker.cli import EXIT_REFUSED as EXIT_FAILED, EXIT_USAGE, fail, run_device_app, screenshots_from_config
+
 DEFAULT_PRINTER = "preview:antrian-data/tickets"
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 
@@ -42,8 +43,6 @@ def _printer(args: argparse.Namespace):
 def cmd_kiosk(args: argparse.Namespace) -> int:
     if args.screenshots:
         return _screenshots(args)
-    from broker.cli import run_device_app
-
     from .app import KioskApp
     from .printer_uri import PrinterUriError
     from .window import run
@@ -57,20 +56,10 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
 
 
 def _screenshots(args: argparse.Namespace) -> int:
-    from broker.config import ConfigError, load_config
-
     from .screenshots import write_screenshots
 
-    try:
-        config = load_config(args.config)
-    except (ConfigError, OSError) as exc:
-        return fail(str(exc), EXIT_USAGE)
-    try:
-        written = write_screenshots(config.public_dict(), args.screenshots)
-    except ValueError as exc:
-        return fail(str(exc), EXIT_USAGE)
-    print(f"{len(written)} screens written to {args.screenshots}", file=sys.stderr)
-    return 0
+    return screenshots_from_config(args, lambda config: write_screenshots(config.public_dict(), args.screenshots),
+                                   "screens")
 
 
 def sample_ticket(config, language: str = "id"):

@@ -20,14 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broker.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror
 from broker.presence import Presence
-from display import ui
 from display.humanize import clock
 
 from . import counter_flow as flow
 from .counter_panel import SIZE, PanelView, hit, panel_facts, panel_view, render_panel
+from .window import touch_loop
 
 log = logging.getLogger("antrian.counter")
-FPS = 20
 
 # pygame key codes of a numeric keypad (and the keyboard's own keys) -> the flow's key tokens
 _NAMED = {"K_RETURN": "enter", "K_KP_ENTER": "enter", "K_BACKSPACE": "backspace", "K_ESCAPE": "escape",
@@ -180,33 +179,7 @@ class CounterApp:
 
 
 def run(app: CounterApp, *, fullscreen: bool = False, max_seconds: float | None = None) -> int:
-    """The window: Ctrl+Q or closing it quits (Esc is a panel key: back)."""
-    import pygame
-
-    ui.init_pygame()
-    screen = pygame.display.set_mode((0, 0) if fullscreen else app.size, pygame.FULLSCREEN if fullscreen else 0)
-    app.size = screen.get_size()
-    pygame.display.set_caption(f"Antrian loket {app.counter_id}")
-    pygame.mouse.set_visible(True)
-    shown = None
-    started = time.monotonic()
-    ticker = pygame.time.Clock()
-    while max_seconds is None or time.monotonic() - started < max_seconds:
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_q
-                                             and event.mod & pygame.KMOD_CTRL):
-                return 0
-            app.event(event)
-        try:
-            app.update()
-            view = app.view()
-            if view != shown:  # the clock and the served time change it once a second at most
-                screen.blit(render_panel(view), (0, 0))
-                pygame.display.flip()
-                shown = view
-        except Exception:  # bad data must not freeze the officer's panel on a traceback
-            log.exception("drawing the counter panel failed")
-            shown = None
-            time.sleep(1.0)
-        ticker.tick(FPS)
-    return 0
+    """The window: Ctrl+Q or closing it quits (Esc is a panel key: back); the pointer stays for the mouse."""
+    return touch_loop(app, f"Antrian loket {app.counter_id}", app.view, render_panel, on_event=app.event,
+                      failed="drawing the counter panel failed", logger=log, hide_pointer=False,
+                      fullscreen=fullscreen, max_seconds=max_seconds)

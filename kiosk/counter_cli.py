@@ -9,17 +9,10 @@ import argparse
 import getpass
 import sys
 
-from broker.cli import EXIT_USAGE, fail
+from broker.cli import EXIT_USAGE, fail, run_device_app, screen_size, screenshots_from_config
 
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a size like 1280x800") from None
-    if not (480 <= w <= 7680 and 320 <= h <= 4320):
-        raise argparse.ArgumentTypeError(f"{text} is not a usable screen size")
-    return w, h
+# --size of a touch panel; the survey tablet next to the counter has the same screen.
+panel_size = screen_size("1280x800", (480, 320))
 
 
 def cmd_counter(args: argparse.Namespace) -> int:
@@ -27,8 +20,6 @@ def cmd_counter(args: argparse.Namespace) -> int:
         return _screenshots(args)
     if not args.counter:
         return fail("say which counter this panel is for: --counter ID (such as 3 or 4K-10)", EXIT_USAGE)
-    from broker.cli import run_device_app
-
     from .counter_app import CounterApp, run
 
     return run_device_app(args, lambda site: CounterApp(args.counter, args.mqtt, site, size=args.size,
@@ -36,20 +27,11 @@ def cmd_counter(args: argparse.Namespace) -> int:
 
 
 def _screenshots(args: argparse.Namespace) -> int:
-    from broker.config import ConfigError, load_config
-
     from .counter_screenshots import write_screenshots
 
-    try:
-        config = load_config(args.config)
-    except (ConfigError, OSError) as exc:
-        return fail(str(exc), EXIT_USAGE)
-    try:
-        written = write_screenshots(config.public_dict(), args.screenshots, args.counter, args.size)
-    except ValueError as exc:
-        return fail(str(exc), EXIT_USAGE)
-    print(f"{len(written)} panel screens written to {args.screenshots}", file=sys.stderr)
-    return 0
+    return screenshots_from_config(
+        args, lambda config: write_screenshots(config.public_dict(), args.screenshots, args.counter, args.size),
+        "panel screens")
 
 
 def cmd_hash_pin(args: argparse.Namespace) -> int:
@@ -77,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("counter", help="the counter officer's panel (pygame; touch, mouse, keyboard, "
                                               "numeric keypad), or --screenshots of its states")
     p.add_argument("--counter", help="the counter id, as in the site config (such as 3 or 4K-10)")
-    p.add_argument("--size", type=_size, default=(1280, 800), help="window size (default 1280x800)")
+    p.add_argument("--size", type=panel_size, default=(1280, 800), help="window size (default 1280x800)")
     p.add_argument("--fullscreen", action="store_true", help="fill the screen")
     p.add_argument("--lang", choices=("id", "en"), default="id", help="panel language (default id)")
     p.add_argument("--screenshots", metavar="DIR",

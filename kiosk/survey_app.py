@@ -20,13 +20,12 @@ from typing import Any, Callable
 from broker.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror
 from broker.presence import Presence
 from broker.protocol import Topics
-from display import ui
 
 from . import survey_flow as flow
 from .survey_screens import SIZE, Frame, hit, render
+from .window import tap_event, touch_loop
 
 log = logging.getLogger("antrian.survey")
-FPS = 20
 
 
 class SurveyApp:
@@ -84,12 +83,7 @@ class SurveyApp:
         return effects
 
     def event(self, event) -> None:
-        import pygame
-
-        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and not getattr(event, "touch", False):
-            self.tap(event.pos)
-        elif event.type == pygame.FINGERDOWN:
-            self.tap((event.x * self.size[0], event.y * self.size[1]))
+        tap_event(self, event)
 
     def _send(self, submit: flow.Submit) -> None:
         self.sent.append(submit)
@@ -168,32 +162,6 @@ class SurveyApp:
 
 def run(app: SurveyApp, *, fullscreen: bool = False, max_seconds: float | None = None) -> int:
     """The window: Ctrl+Q or closing it quits."""
-    import pygame
-
-    ui.init_pygame()
-    screen = pygame.display.set_mode((0, 0) if fullscreen else app.size, pygame.FULLSCREEN if fullscreen else 0)
-    app.size = screen.get_size()
-    pygame.display.set_caption(f"Antrian survei loket {app.counter_id}")
-    pygame.mouse.set_visible(not fullscreen)
-    shown = None
-    started = time.monotonic()
-    ticker = pygame.time.Clock()
-    while max_seconds is None or time.monotonic() - started < max_seconds:
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_q
-                                             and event.mod & pygame.KMOD_CTRL):
-                return 0
-            app.event(event)
-        try:
-            app.update()
-            frame = app.frame()
-            if frame != shown:
-                screen.blit(render(frame), (0, 0))
-                pygame.display.flip()
-                shown = frame
-        except Exception:  # bad data must not leave the tablet frozen on a traceback
-            log.exception("drawing the survey tablet failed")
-            shown = None
-            time.sleep(1.0)
-        ticker.tick(FPS)
-    return 0
+    return touch_loop(app, f"Antrian survei loket {app.counter_id}", app.frame, render, on_event=app.event,
+                      failed="drawing the survey tablet failed", logger=log, hide_pointer=fullscreen,
+                      fullscreen=fullscreen, max_seconds=max_seconds)

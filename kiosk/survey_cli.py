@@ -6,12 +6,12 @@ Imports happen inside the commands so `antrian --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from broker.cli import EXIT_USAGE, fail
+from broker.cli import EXIT_USAGE, fail, run_device_app, screenshots_from_config
+
 DEMO_NOW = 1795400000.0
 
 
@@ -73,37 +73,35 @@ def _agency_of(config, counter: str) -> str:
 
 def cmd_survey(args: argparse.Namespace) -> int:
     if args.screenshots:
-        from broker.config import ConfigError, load_config
-
-        try:
-            config = load_config(args.config)
-            if args.counter and args.counter not in config.counters:
-                return fail(f"there is no counter '{args.counter}' in the config", EXIT_USAGE)
-            agency = _agency_of(config, args.counter or "")
-        except (ConfigError, OSError, AttributeError, TypeError) as exc:
-            return fail(str(exc), EXIT_USAGE)
-        written = write_screenshots(args.screenshots, args.counter or "1", agency, args.size)
-        print(f"{len(written)} survey screens written to {args.screenshots}", file=sys.stderr)
-        return 0
+        return screenshots_from_config(args, lambda config: _write_screenshots(args, config), "survey screens")
     if not args.counter:
         return fail("say which counter this tablet stands next to: --counter ID (such as 3 or 4K-10)", EXIT_USAGE)
-    from broker.cli import run_device_app
-
     from .survey_app import SurveyApp, run
 
     return run_device_app(args, lambda site: SurveyApp(args.counter, args.mqtt, site, size=args.size), run)
+
+
+def _write_screenshots(args: argparse.Namespace, config) -> list[Path]:
+    """--screenshots with the agency of --counter; a counter the config lacks is a usage error (ValueError)."""
+    try:
+        if args.counter and args.counter not in config.counters:
+            raise ValueError(f"there is no counter '{args.counter}' in the config")
+        agency = _agency_of(config, args.counter or "")
+    except (AttributeError, TypeError) as exc:  # a config without the expected shape
+        raise ValueError(str(exc)) from exc
+    return write_screenshots(args.screenshots, args.counter or "1", agency, args.size)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `antrian survey` to `antrian`."""
     from broker.cli import add_mqtt_options
 
-    from .counter_cli import _size
+    from .counter_cli import panel_size
 
     p = subparsers.add_parser("survey", help="the satisfaction survey tablet next to a counter (pygame, touch), "
                                              "or --screenshots of its screens")
     p.add_argument("--counter", help="the counter id this tablet stands next to (such as 3 or 4K-10)")
-    p.add_argument("--size", type=_size, default=(1280, 800), help="window size (default 1280x800)")
+    p.add_argument("--size", type=panel_size, default=(1280, 800), help="window size (default 1280x800)")
     p.add_argument("--fullscreen", action="store_true", help="fill the screen")
     p.add_argument("--screenshots", metavar="DIR",
                    help="draw every tablet screen to PNG files in DIR and exit (no engine needed)")
