@@ -15,7 +15,7 @@ import threading
 import time
 import wave
 
-from broker.cli import EXIT_REFUSED as EXIT_FAILED, EXIT_UNREACHABLE, fail, screen_size, setup_logging, wait_for_site
+from broker.cli.main import EXIT_REFUSED as EXIT_FAILED, EXIT_UNREACHABLE, fail, screen_size, setup_logging, wait_for_site
 
 
 # --size of a hall TV or counter screen (smaller ones than a touch panel still work)
@@ -31,8 +31,8 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def _run_screen(args: argparse.Namespace, live, render, ticker_of) -> int:
-    from . import ui
-    from .screen_loop import run
+    from display.toolkit import ui
+    from display.toolkit.screen_loop import run
 
     if args.screenshot:
         ui.init_pygame(headless=True)
@@ -61,9 +61,9 @@ def _run_screen(args: argparse.Namespace, live, render, ticker_of) -> int:
 
 
 def cmd_display(args: argparse.Namespace) -> int:
-    from .hall import HallLayout, render_hall, render_ticker, ticker_scrolls
-    from .live import LiveHall
-    from .screen_loop import Ticker
+    from display.screens.hall import HallLayout, render_hall, render_ticker, ticker_scrolls
+    from display.screens.live import LiveHall
+    from display.toolkit.screen_loop import Ticker
 
     site = wait_for_site(args, keep_trying=not args.screenshot)
     if site is None:
@@ -77,8 +77,8 @@ def cmd_display(args: argparse.Namespace) -> int:
 
 
 def cmd_counter_display(args: argparse.Namespace) -> int:
-    from .counter_screen import render_counter
-    from .live import LiveCounter
+    from display.screens.counter_screen import render_counter
+    from display.screens.live import LiveCounter
 
     site = wait_for_site(args, keep_trying=not args.screenshot)
     if site is None:
@@ -91,7 +91,7 @@ def cmd_counter_display(args: argparse.Namespace) -> int:
 
 
 def _style(args: argparse.Namespace):
-    from .spoken import NumberMode, SpeechStyle
+    from display.voice.spoken import NumberMode, SpeechStyle
 
     return SpeechStyle(mode=NumberMode(args.mode), with_agency=bool(getattr(args, "with_agency", False)),
                        english=args.english, queue_word=args.queue_word)
@@ -99,8 +99,8 @@ def _style(args: argparse.Namespace):
 
 def _chime(path: str | None):
     """The chime WAV; if it is missing or broken, the same chime synthesised now (a call is never silent)."""
-    from .chime import CHIME_PATH, synthesize
-    from .wav import read_wav
+    from display.voice.chime import CHIME_PATH, synthesize
+    from display.voice.wav import read_wav
 
     try:
         return read_wav(path or CHIME_PATH)
@@ -110,15 +110,15 @@ def _chime(path: str | None):
 
 
 def _synthesizer(args: argparse.Namespace):
-    from .speech import make_synthesizer
+    from display.voice.speech import make_synthesizer
 
     return make_synthesizer(args.engine, espeak_binary=args.espeak, voice=args.voice, speed=args.speed)
 
 
 def cmd_announce(args: argparse.Namespace) -> int:
-    from .announce_service import AnnounceService
-    from .announcer import Announcer
-    from .playback import make_player
+    from display.voice.service import AnnounceService
+    from display.voice.announcer import Announcer
+    from display.voice.playback import make_player
 
     setup_logging()
     stop = threading.Event()
@@ -140,10 +140,10 @@ def cmd_announce(args: argparse.Namespace) -> int:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    from .announcer import Announcer
-    from .calls import Call
-    from .playback import PlaybackError, make_player
-    from .wav import write_wav
+    from display.voice.announcer import Announcer
+    from display.screens.calls import Call
+    from display.voice.playback import PlaybackError, make_player
+    from display.voice.wav import write_wav
 
     args.with_agency = bool(args.agency)
     announcer = Announcer(_synthesizer(args), make_player(args.audio), _chime(args.chime), _style(args))
@@ -170,7 +170,7 @@ def cmd_say(args: argparse.Namespace) -> int:
 
 
 def _voice_options(p: argparse.ArgumentParser) -> None:
-    from .speech import ENGINES
+    from display.voice.speech import ENGINES
 
     p.add_argument("--mode", choices=["digits", "words"], default=os.environ.get("ANTRIAN_NUMBER_MODE", "digits"),
                    help="read the number digit by digit ('A nol nol satu', default) or as words ('A satu')")
@@ -188,7 +188,7 @@ def _voice_options(p: argparse.ArgumentParser) -> None:
 
 
 def _screen_options(p: argparse.ArgumentParser, default_size: str) -> None:
-    from broker.cli import add_mqtt_options
+    from broker.cli.main import add_mqtt_options
 
     p.add_argument("--fullscreen", action="store_true", help="fill the whole screen (for the TV)")
     p.add_argument("--size", type=_size, default=_size(default_size), help=f"window size (default {default_size})")
@@ -202,7 +202,7 @@ def _screen_options(p: argparse.ArgumentParser, default_size: str) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to `antrian`."""
-    from broker.cli import add_mqtt_options
+    from broker.cli.main import add_mqtt_options
 
     p = subparsers.add_parser("display", help="the waiting-hall TV: calls, counters, waiting counts, clock")
     p.add_argument("--zone", help="show only the agencies whose counters are in this zone")

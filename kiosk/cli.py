@@ -11,7 +11,7 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from broker.cli import EXIT_REFUSED as EXIT_FAILED, EXIT_USAGE, fail, run_device_app, screenshots_from_config
+from broker.cli.main import EXIT_REFUSED as EXIT_FAILED, EXIT_USAGE, fail, run_device_app, screenshots_from_config
 
 DEFAULT_PRINTER = "preview:antrian-data/tickets"
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -29,10 +29,10 @@ def _add_printer_options(p: argparse.ArgumentParser) -> None:
 
 def _printer(args: argparse.Namespace):
     """A TicketPrinter from the options, or a plain message about what is wrong."""
-    from .logos import site_logo_path
-    from .printer import TicketPrinter, check_profile, paper_from_profile
-    from .printer_uri import parse_printer_uri
-    from .ticket_escpos import paper_for
+    from kiosk.ticketing.logos import site_logo_path
+    from kiosk.printing.printer import TicketPrinter, check_profile, paper_from_profile
+    from kiosk.printing.uri import parse_printer_uri
+    from kiosk.printing.escpos import paper_for
 
     target = parse_printer_uri(args.printer)
     profile = check_profile(args.printer_profile)
@@ -43,9 +43,9 @@ def _printer(args: argparse.Namespace):
 def cmd_kiosk(args: argparse.Namespace) -> int:
     if args.screenshots:
         return _screenshots(args)
-    from .app import KioskApp
-    from .printer_uri import PrinterUriError
-    from .window import run
+    from kiosk.ticketing.app import KioskApp
+    from kiosk.printing.uri import PrinterUriError
+    from kiosk.shell import run
 
     try:
         printer = _printer(args)
@@ -56,7 +56,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
 
 
 def _screenshots(args: argparse.Namespace) -> int:
-    from .screenshots import write_screenshots
+    from kiosk.ticketing.screenshots import write_screenshots
 
     return screenshots_from_config(args, lambda config: write_screenshots(config.public_dict(), args.screenshots),
                                    "screens")
@@ -64,8 +64,8 @@ def _screenshots(args: argparse.Namespace) -> int:
 
 def sample_ticket(config, language: str = "id"):
     """A ticket for print-test from the site config: the real names, an obviously fake number."""
-    from .catalog import build_catalog
-    from .ticket import TicketContent, qr_url
+    from kiosk.ticketing.catalog import build_catalog
+    from kiosk.ticketing.ticket import TicketContent, qr_url
 
     catalog = build_catalog(config.public_dict(), {})
     agency = catalog.agencies[0] if catalog.agencies else None
@@ -82,10 +82,10 @@ def sample_ticket(config, language: str = "id"):
 
 
 def cmd_print_test(args: argparse.Namespace) -> int:
-    from broker.config import ConfigError, load_config
+    from broker.site.config import ConfigError, load_config
 
-    from .printer_uri import PrinterUriError
-    from .texts import printer_text
+    from kiosk.printing.uri import PrinterUriError
+    from kiosk.ticketing.texts import printer_text
 
     try:
         printer = _printer(args)
@@ -103,7 +103,7 @@ def cmd_print_test(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to `antrian`."""
-    from broker.cli import add_mqtt_options
+    from broker.cli.main import add_mqtt_options
 
     p = subparsers.add_parser("kiosk", help="the touchscreen ticket kiosk (pygame), or --screenshots of its screens")
     p.add_argument("--kiosk", default="1", help="this kiosk's id, part of its MQTT topics (default 1)")

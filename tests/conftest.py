@@ -15,7 +15,7 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-from broker.config import parse_config  # noqa: E402
+from broker.site.config import parse_config  # noqa: E402
 
 OUTPUT = Path(__file__).parent / "output"  # screenshots and WAVs (git-ignored)
 
@@ -168,7 +168,7 @@ def _run_broker(kind: str, workdir: Path):
         broker = MosquittoBroker(workdir)
         broker.start()
         return broker.url, broker.stop
-    from broker.embedded import EmbeddedBroker
+    from broker.server.embedded import EmbeddedBroker
 
     embedded = EmbeddedBroker("127.0.0.1", free_port()).start()
     return embedded.url, embedded.stop
@@ -194,7 +194,7 @@ def start_engine(config, url: str, data_dir: Path, **kwargs):
     """Run a real EngineService in a thread; returns (service, stop function)."""
     import threading
 
-    from broker.service import EngineService
+    from broker.server.engine_service import EngineService
 
     service = EngineService(config, data_dir, url, ignore_hours=kwargs.pop("ignore_hours", True), **kwargs)
     ready = threading.Event()

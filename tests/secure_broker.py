@@ -9,13 +9,13 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from broker.config import SiteConfig, parse_config
-from broker.devices import LivePolicy, add_device, engine_credentials, load_devices
-from broker.embedded import EmbeddedBroker
-from broker.mosquitto_conf import write_mosquitto_config
-from broker.access import AccessPolicy
-from broker.mqtt import with_credentials
-from broker.protocol import Topics
+from broker.site.config import SiteConfig, parse_config
+from broker.access.devices import LivePolicy, add_device, engine_credentials, load_devices
+from broker.server.embedded import EmbeddedBroker
+from broker.access.mosquitto_conf import write_mosquitto_config
+from broker.access.policy import AccessPolicy
+from broker.mqtt.connection import with_credentials
+from broker.protocol.codec import Topics
 from conftest import SMALL_SITE, free_port, wait_for_port
 
 # (role, id, counter) of the devices every secured test site has

@@ -10,11 +10,11 @@ import threading
 import paho.mqtt.client as paho
 import pytest
 
-from broker.access import AccessPolicy, Action, Device, Role, filter_covers, topic_matches
-from broker.client import EngineClient, StateMirror
-from broker.devices import DeviceError, add_device, load_devices
-from broker.passwords import hash_password, verify_password
-from broker.protocol import Topics
+from broker.access.policy import AccessPolicy, Action, Device, Role, filter_covers, topic_matches
+from broker.mqtt.client import EngineClient, StateMirror
+from broker.access.devices import DeviceError, add_device, load_devices
+from broker.access.passwords import hash_password, verify_password
+from broker.protocol.codec import Topics
 from conftest import antrian_cli, start_engine
 from secure_broker import secured_broker, secured_site_text
 

@@ -10,18 +10,18 @@ import wave
 
 import pytest
 
-from broker.client import EngineClient
-from broker.mqtt import Connection
-from broker.protocol import Topics, encode
+from broker.mqtt.client import EngineClient
+from broker.mqtt.connection import Connection
+from broker.protocol.codec import Topics, encode
 from conftest import OUTPUT, antrian_cli
-from display.announce_service import AnnounceService
-from display.announcer import Announcer
-from display.calls import Call, CallTracker, call_from_event, calls_from_state
-from display.chime import CHIME_PATH, synthesize
-from display.playback import PygamePlayer, SilentPlayer
-from display.speech import EspeakSynthesizer, Pyttsx3Synthesizer, SpeechError, make_synthesizer
-from display.spoken import Language, SpeechStyle
-from display.wav import Clip, read_wav, rms, voiced_seconds
+from display.voice.service import AnnounceService
+from display.voice.announcer import Announcer
+from display.screens.calls import Call, CallTracker, call_from_event, calls_from_state
+from display.voice.chime import CHIME_PATH, synthesize
+from display.voice.playback import PygamePlayer, SilentPlayer
+from display.voice.speech import EspeakSynthesizer, Pyttsx3Synthesizer, SpeechError, make_synthesizer
+from display.voice.spoken import Language, SpeechStyle
+from display.voice.wav import Clip, read_wav, rms, voiced_seconds
 
 SITE = "testsite"
 PHRASE = "Nomor antrian A nol nol satu, silakan menuju loket empat ka sepuluh"
@@ -49,7 +49,7 @@ def assert_speech(clip: Clip, min_voiced: float = 2.0) -> None:
 def test_the_chime_in_assets_is_the_one_the_script_makes():
     committed = read_wav(CHIME_PATH)
     made = synthesize()
-    assert committed.samples == made.samples, "assets/chime.wav differs from `python -m display.chime`"
+    assert committed.samples == made.samples, "assets/chime.wav differs from `python -m display.voice.chime`"
     with wave.open(str(CHIME_PATH)) as w:
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 22050)
     assert 1.5 <= committed.duration <= 3.5

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broker.config import AGENCY_KINDS, SAMPLE_CONFIG, ConfigError, load_config, parse_config
-from broker.schedule import Schedule, SiteClock, parse_day, parse_ranges
+from broker.site.config import AGENCY_KINDS, SAMPLE_CONFIG, ConfigError, load_config, parse_config
+from broker.core.schedule import Schedule, SiteClock, parse_day, parse_ranges
 from conftest import SMALL_SITE, antrian_cli
 
 WIB = ZoneInfo("Asia/Jakarta")

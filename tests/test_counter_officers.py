@@ -10,11 +10,11 @@ import re
 
 import pytest
 
-from broker.commands import Tick
-from broker.config import ConfigError, parse_config
-from broker.engine import SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_S
-from broker.events import EventType as E
-from broker.pin import hash_pin, verify_pin
+from broker.core.commands import Tick
+from broker.site.config import ConfigError, parse_config
+from broker.core.engine import SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_S
+from broker.core.events import EventType as E
+from broker.core.pin import hash_pin, verify_pin
 
 from conftest import SMALL_SITE
 from test_engine import MONDAY, SATURDAY, TUESDAY, Site, refused, wib
@@ -158,7 +158,7 @@ def test_require_sign_in_refuses_counter_commands_of_an_empty_counter():
 
 
 def test_sign_in_state_replays_from_the_log_and_ends_with_the_day():
-    from broker.engine import Engine
+    from broker.core.engine import Engine
 
     site = staffed_site()
     sign_in(site, "1", "siti")

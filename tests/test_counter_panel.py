@@ -1,6 +1,6 @@
 """The counter officer's panel and hardware buttons against the real engine over real MQTT brokers.
 
-The panel (kiosk/counter_app.py) is driven by real pygame key events, as a USB numeric
+The panel (kiosk/counter/app.py) is driven by real pygame key events, as a USB numeric
 keypad sends them, and drawn headless; what it does is traced on `events/#` as
 `mosquitto_sub -t 'antrian/testsite/events/#'` would show it.
 """
@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from broker.client import EngineClient
-from broker.config import parse_config
-from broker.mqtt import Connection
-from broker.pin import verify_pin
-from broker.protocol import Topics
+from broker.mqtt.client import EngineClient
+from broker.site.config import parse_config
+from broker.mqtt.connection import Connection
+from broker.core.pin import verify_pin
+from broker.protocol.codec import Topics
 
 from conftest import OUTPUT, SMALL_SITE, antrian_cli, start_engine
 from test_counter_officers import PINS, officers_toml
@@ -67,9 +67,9 @@ def staffed(broker_url, tmp_path):
 
 @pytest.fixture
 def panel(staffed):
-    from display import ui
+    from display.toolkit import ui
 
-    from kiosk.counter_app import CounterApp
+    from kiosk.counter.app import CounterApp
 
     ui.init_pygame(headless=True)
     _, url = staffed
@@ -223,8 +223,8 @@ def test_twenty_counters_pressing_next_at_the_same_moment_get_twenty_different_t
 def test_keypad_and_keyboard_keys_map_to_the_same_actions():
     import pygame
 
-    from kiosk.counter_app import key_token
-    from kiosk.counter_flow import MAIN_KEYS
+    from kiosk.counter.app import key_token
+    from kiosk.counter.flow import MAIN_KEYS
 
     def token(key, char="", mod=0):
         return key_token(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=char, mod=mod))

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from broker.client import EngineClient, EngineTimeout, StateMirror
-from broker.commands import IssueTicket
-from broker.engine import Engine
-from broker.store import EventStore, StoreError
+from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
+from broker.core.commands import IssueTicket
+from broker.core.engine import Engine
+from broker.server.store import EventStore, StoreError
 from conftest import OUTPUT, start_engine
 
 SITE = "testsite"

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broker.commands import CounterCommand, CounterRequest, IssueTicket, Tick
-from broker.config import parse_config
-from broker.engine import DEFAULT_SERVICE_S, Engine
-from broker.events import EventType as E
+from broker.core.commands import CounterCommand, CounterRequest, IssueTicket, Tick
+from broker.site.config import parse_config
+from broker.core.engine import DEFAULT_SERVICE_S, Engine
+from broker.core.events import EventType as E
 
 from conftest import SMALL_SITE
 
@@ -702,7 +702,7 @@ def test_the_wait_estimate_follows_recent_service_times_and_open_counters(site):
 
 
 def test_a_retried_double_press_is_still_the_same_press(site):
-    # Panel clients retry with the same request id after 1.5 s without an answer (broker/client.py).
+    # Panel clients retry with the same request id after 1.5 s without an answer (broker/mqtt/client.py).
     for _ in range(2):
         site.number("A")
     site.counter("1", request_id="press-1")  # calls A001

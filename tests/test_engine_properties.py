@@ -56,13 +56,13 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from broker.commands import CounterCommand, CounterRequest, IssueTicket, Tick
-from broker.config import parse_config
-from broker.engine import REPLY_MEMORY_S, Engine
-from broker.events import EventType as E
-from broker.schedule import SiteClock
-from broker.service import load_engine
-from broker.store import EventStore
+from broker.core.commands import CounterCommand, CounterRequest, IssueTicket, Tick
+from broker.site.config import parse_config
+from broker.core.engine import REPLY_MEMORY_S, Engine
+from broker.core.events import EventType as E
+from broker.core.schedule import SiteClock
+from broker.server.engine_service import load_engine
+from broker.server.store import EventStore
 
 from conftest import SMALL_SITE
 

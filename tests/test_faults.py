@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from broker.access import BROKER_MESSAGE_LIMIT
-from broker.client import EngineClient, EngineTimeout, StateMirror
-from broker.messages import CATALOG
-from broker.protocol import MAX_PAYLOAD, Topics
-from broker.store import EventStore
+from broker.access.policy import BROKER_MESSAGE_LIMIT
+from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
+from broker.core.messages import CATALOG
+from broker.protocol.codec import MAX_PAYLOAD, Topics
+from broker.server.store import EventStore
 from conftest import start_engine
 from secure_broker import secured_broker
 from test_mqtt_contract import Listener, wait_until
@@ -213,8 +213,8 @@ _TOPICS = st.one_of(
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory):
     """One engine on the embedded broker for all examples (starting one per example would take minutes)."""
-    from broker.config import parse_config
-    from broker.embedded import EmbeddedBroker
+    from broker.site.config import parse_config
+    from broker.server.embedded import EmbeddedBroker
     from conftest import SMALL_SITE, free_port
 
     broker = EmbeddedBroker("127.0.0.1", free_port()).start()

@@ -9,19 +9,19 @@ from datetime import datetime
 import pygame
 import pytest
 
-from broker.client import EngineClient
-from broker.config import parse_config
-from broker.embedded import EmbeddedBroker
-from broker.mqtt import Connection
-from broker.protocol import Topics, encode
+from broker.mqtt.client import EngineClient
+from broker.site.config import parse_config
+from broker.server.embedded import EmbeddedBroker
+from broker.mqtt.connection import Connection
+from broker.protocol.codec import Topics, encode
 from conftest import OUTPUT, SMALL_SITE, antrian_cli, free_port, start_engine
-from display import ui
-from display.callboard import HOLD_S, CallBoard
-from display.calls import Call
-from display.counter_screen import counter_state, render_counter
-from display.hall import HallLayout, hall_state, render_hall, render_ticker
-from display.live import LiveHall
-from display.screen_loop import FrameGate
+from display.toolkit import ui
+from display.screens.callboard import HOLD_S, CallBoard
+from display.screens.calls import Call
+from display.screens.counter_screen import counter_state, render_counter
+from display.screens.hall import HallLayout, hall_state, render_hall, render_ticker
+from display.screens.live import LiveHall
+from display.toolkit.screen_loop import FrameGate
 
 ui.init_pygame(headless=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from display.humanize import clock, duration, long_date, short_datetime
+from display.toolkit.humanize import clock, duration, long_date, short_datetime
 
 MONDAY = datetime(2026, 11, 23, 8, 5, 9)
 

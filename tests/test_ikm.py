@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from broker.ikm import ELEMENTS, BadAnswers, compute, from_sums, grade, krejcie_morgan, round2
+from broker.core.ikm import ELEMENTS, BadAnswers, compute, from_sums, grade, krejcie_morgan, round2
 
 from conftest import OUTPUT, antrian_cli
 

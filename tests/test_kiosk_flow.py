@@ -6,14 +6,14 @@ from dataclasses import replace
 
 import pytest
 
-from broker.config import parse_config
+from broker.site.config import parse_config
 from conftest import SMALL_SITE
-from kiosk import flow
-from kiosk.catalog import Availability, build_catalog
-from kiosk.flow import IDLE_S, TICKET_SHOW_S, UNPRINTED_SHOW_S, KioskState, PrintStatus, Screen, Tap
-from kiosk.screenshots import DEMO_TIME, SIZES, demo_frames, demo_service_states
-from kiosk.screens import Frame, buttons, hit
-from kiosk.ticket import NotATicket, ticket_from_reply
+from kiosk.ticketing import flow
+from kiosk.ticketing.catalog import Availability, build_catalog
+from kiosk.ticketing.flow import IDLE_S, TICKET_SHOW_S, UNPRINTED_SHOW_S, KioskState, PrintStatus, Screen, Tap
+from kiosk.ticketing.screenshots import DEMO_TIME, SIZES, demo_frames, demo_service_states
+from kiosk.ticketing.screens import Frame, buttons, hit
+from kiosk.ticketing.ticket import NotATicket, ticket_from_reply
 
 CONFIG = parse_config(SMALL_SITE).public_dict()
 STATES = {"A": {"waiting": 4, "est_wait_s": 600, "open": True, "quota_left": None},

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from broker.lifecycle import (COUNTER_TRANSITIONS, FINAL_STATES, TICKET_TRANSITIONS, CounterStatus,
+from broker.core.lifecycle import (COUNTER_TRANSITIONS, FINAL_STATES, TICKET_TRANSITIONS, CounterStatus,
                               IllegalTransition, TicketAction, TicketState, counter_transition,
                               ticket_transition)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from broker.messages import CATALOG, message
+from broker.core.messages import CATALOG, message
 
 
 def test_state_and_action_codes_become_words():

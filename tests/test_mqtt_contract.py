@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from broker.client import EngineClient, StateMirror
-from broker.mqtt import Connection
-from broker.protocol import MAX_PAYLOAD, Topics
+from broker.mqtt.client import EngineClient, StateMirror
+from broker.mqtt.connection import Connection
+from broker.protocol.codec import MAX_PAYLOAD, Topics
 
 SITE = "testsite"
 T = Topics(SITE)

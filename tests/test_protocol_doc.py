@@ -1,4 +1,4 @@
-"""docs/protocol.md and broker/protocol.py describe the same contract."""
+"""docs/protocol.md and broker/protocol/codec.py describe the same contract."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import inspect
 import re
 from pathlib import Path
 
-from broker.events import EventType
-from broker.messages import CATALOG
-from broker.protocol import Topics
+from broker.core.events import EventType
+from broker.core.messages import CATALOG
+from broker.protocol.codec import Topics
 
 DOC = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
 PLACEHOLDER = {"event_type": "type"}  # parameter name -> the name the document uses
@@ -48,4 +48,4 @@ def test_every_error_code_is_documented():
 def test_documented_topics_exist_in_the_code():
     code_topics = set(every_topic())
     documented = {t for t in re.findall(r"`(antrian/<site>/[^`\s]+)`", DOC) if not t.endswith("...")}
-    assert documented <= code_topics, f"documented but not built by broker/protocol.py: {documented - code_topics}"
+    assert documented <= code_topics, f"documented but not built by broker/protocol/codec.py: {documented - code_topics}"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from broker.commands import CounterCommand, CounterRequest, IssueTicket
-from broker.reports import EventLog, Period, ikm, noshows, staffing, times, visitors
-from broker.report_format import render
-from broker.service import load_engine
-from broker.store import EventStore
+from broker.core.commands import CounterCommand, CounterRequest, IssueTicket
+from broker.reports.build import EventLog, Period, ikm, noshows, staffing, times, visitors
+from broker.reports.render import render
+from broker.server.engine_service import load_engine
+from broker.server.store import EventStore
 from test_engine import MONDAY, TUESDAY, wib
 from test_survey import SECRET, tablet
 

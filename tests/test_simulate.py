@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broker.config import load_config
-from broker.reports import EventLog, Period, ikm, visitors
-from broker.simulate import simulate
-from broker.traffic import load_traffic
+from broker.site.config import load_config
+from broker.reports.build import EventLog, Period, ikm, visitors
+from broker.sim.simulate import simulate
+from broker.sim.traffic import load_traffic
 
 ZONE = ZoneInfo("Asia/Jakarta")
 MONDAY = date(2022, 11, 21)

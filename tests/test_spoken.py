@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from display.spoken import (Language, NumberMode, SpeechStyle, announcement, call_phrase, counter_words, digits_id,
+from display.voice.spoken import (Language, NumberMode, SpeechStyle, announcement, call_phrase, counter_words, digits_id,
                             number_en, number_id, ticket_words)
 
 EXPECTED = {

@@ -8,14 +8,14 @@ import urllib.request
 
 import pytest
 
-from broker.client import EngineClient
-from broker.commands import CounterCommand, CounterRequest, IssueTicket, SurveyAnswer
-from broker.engine import Engine
-from broker.events import EventType as E
-from broker.service import load_engine
-from broker.store import EventStore
-from broker.survey import survey_token, survey_url, survey_url_from_reply
-from broker.survey_web import SurveyWebServer
+from broker.mqtt.client import EngineClient
+from broker.core.commands import CounterCommand, CounterRequest, IssueTicket, SurveyAnswer
+from broker.core.engine import Engine
+from broker.core.events import EventType as E
+from broker.server.engine_service import load_engine
+from broker.server.store import EventStore
+from broker.core.survey import survey_token, survey_url, survey_url_from_reply
+from broker.web.survey import SurveyWebServer
 
 from conftest import free_port, start_engine
 from test_engine import MONDAY, TUESDAY, wib

@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import pytest
 
-from broker.client import EngineClient
-from broker.mqtt import Connection
-from broker.protocol import Topics
-from kiosk import survey_flow as flow
-from kiosk.flow import TAP_GUARD_S, Tap
-from kiosk.survey_flow import QUESTIONS, Screen, SurveyState, Visit
+from broker.mqtt.client import EngineClient
+from broker.mqtt.connection import Connection
+from broker.protocol.codec import Topics
+from kiosk.survey import flow
+from kiosk.ticketing.flow import TAP_GUARD_S, Tap
+from kiosk.survey.flow import QUESTIONS, Screen, SurveyState, Visit
 
 from conftest import OUTPUT, antrian_cli
 
@@ -146,7 +146,7 @@ def _center(button) -> tuple[float, float]:
 
 
 def tap_button(app, clock: Clock, kind: str, value: str | None = None) -> list:
-    from kiosk.survey_screens import buttons
+    from kiosk.survey.screens import buttons
 
     clock.step()
     app.update()
@@ -164,8 +164,8 @@ def serve_one(client: EngineClient, counter: str = "1") -> dict:
 
 def test_tablet_against_a_real_engine(engine_embedded):
     """Finishing a ticket at the counter starts the survey; the answers arrive as one survey_answered event."""
-    from display import ui
-    from kiosk.survey_app import SurveyApp
+    from display.toolkit import ui
+    from kiosk.survey.app import SurveyApp
 
     ui.init_pygame(headless=True)
     _, url = engine_embedded
@@ -270,8 +270,8 @@ def test_survey_without_counter_is_a_usage_error():
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_every_question_fits_its_screen(lang):
-    from display import ui
-    from kiosk.survey_screens import Frame, answer_labels, render
+    from display.toolkit import ui
+    from kiosk.survey.screens import Frame, answer_labels, render
 
     ui.init_pygame(headless=True)
     for i in range(QUESTIONS):
@@ -281,7 +281,7 @@ def test_every_question_fits_its_screen(lang):
 
 
 def test_a_survey_tablet_may_answer_only_its_own_counter():
-    from broker.access import AccessPolicy, Action, Device, Role
+    from broker.access.policy import AccessPolicy, Action, Device, Role
 
     t = Topics("testsite")
     policy = AccessPolicy(t, (Device(Role.SURVEY, "1"),))

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from broker.client import EngineClient
+from broker.mqtt.client import EngineClient
 from conftest import free_port, start_engine
 from secure_broker import secured_broker, secured_site_text
 

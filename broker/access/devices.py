@@ -1,0 +1,167 @@
+"""The site's device identities, kept in the data folder as `devices.toml` (hashed passwords only).
+
+The file is the one source for both brokers: `antrian broker-config` renders
+Mosquitto's password and ACL files from it, and the embedded broker re-reads it
+whenever it changes, so a new or rotated device works without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import tomllib
+from pathlib import Path
+
+from broker.access.policy import DEVICE_ID, AccessPolicy, Device, Role
+from broker.site.config import SiteConfig
+from broker.access.passwords import hash_password, is_password_hash, new_password
+from broker.protocol.codec import Topics
+
+DEVICES_FILE = "devices.toml"
+ENGINE_SECRET_FILE = "engine.secret"  # the engine's own password in plain text, readable only by root/antrian
+ENGINE_ID = "main"
+
+
+class DeviceError(ValueError):
+    """A device that cannot be added, or a devices.toml that cannot be read."""
+
+
+def devices_path(data_dir: str | Path) -> Path:
+    return Path(data_dir) / DEVICES_FILE
+
+
+def load_devices(data_dir: str | Path) -> tuple[Device, ...]:
+    """The devices of a data folder (none when the file does not exist yet); raises DeviceError."""
+    path = devices_path(data_dir)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DeviceError(f"{path} cannot be read: {exc}") from None
+    devices = []
+    for n, entry in enumerate(raw.get("devices", []), start=1):
+        try:
+            device = Device(Role(entry["role"]), str(entry["id"]), str(entry.get("counter", "")),
+                            str(entry["password_hash"]))
+        except (KeyError, ValueError, TypeError):
+            raise DeviceError(f"{path}: devices[{n}] needs role, id and password_hash") from None
+        if not DEVICE_ID.match(device.id) or not is_password_hash(device.password_hash):
+            raise DeviceError(f"{path}: devices[{n}] ({device.username}) has a bad id or password_hash")
+        devices.append(device)
+    return tuple(devices)
+
+
+def save_devices(data_dir: str | Path, devices: tuple[Device, ...]) -> None:
+    """Write devices.toml atomically (a power cut leaves the old file or the new one, never half)."""
+    path = devices_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# Antrian devices: written by `antrian device add`. Passwords are hashed ($7$ PBKDF2-SHA512,",
+             "# as Mosquitto reads them); after a change run `antrian broker-config` when Mosquitto is used.", ""]
+    for d in devices:
+        lines += ["[[devices]]", f"role = {json.dumps(str(d.role))}", f"id = {json.dumps(d.id)}"]
+        if d.counter:
+            lines.append(f"counter = {json.dumps(d.counter)}")
+        lines += [f"password_hash = {json.dumps(d.password_hash)}", ""]
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines))
+        out.flush()
+        os.fsync(out.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def add_device(data_dir: str | Path, config: SiteConfig, role: str, device_id: str, counter: str = "",
+               *, replace: bool = False) -> tuple[Device, str]:
+    """Create (or with `replace`, give a new password to) a device; returns it and its new plain password."""
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise DeviceError(f"'{role}' is not a role; choose one of {', '.join(Role)}") from None
+    if not DEVICE_ID.match(device_id):
+        raise DeviceError(f"'{device_id}' is not a device id: use 1-64 letters, digits, '-', '_' or '.'")
+    if counter and role_ != Role.COUNTER:
+        raise DeviceError("--counter is only for a counter device")
+    existing = load_devices(data_dir)
+    username = Device(role_, device_id).username
+    if any(d.username == username for d in existing) and not replace:
+        raise DeviceError(f"{username} exists already; `antrian device passwd {role} {device_id}` gives it a "
+                          "new password")
+    if replace and not any(d.username == username for d in existing):
+        raise DeviceError(f"there is no device {username}; add it with `antrian device add {role} {device_id}`")
+    previous = next((d for d in existing if d.username == username), None)
+    counter = counter or (previous.counter if previous else "")
+    if role_ == Role.COUNTER and (counter or device_id) not in config.counters:
+        raise DeviceError(f"the site has no counter '{counter or device_id}' (counters: "
+                          f"{', '.join(config.counters)}); give the counter with --counter")
+    password = new_password()
+    device = Device(role_, device_id, counter, hash_password(password))
+    save_devices(data_dir, tuple(d for d in existing if d.username != username) + (device,))
+    if role_ == Role.ENGINE:
+        write_engine_secret(data_dir, device.username, password)
+    return device, password
+
+
+def remove_device(data_dir: str | Path, role: str, device_id: str) -> None:
+    existing = load_devices(data_dir)
+    username = f"{role}-{device_id}"
+    if not any(d.username == username for d in existing):
+        raise DeviceError(f"there is no device {username}")
+    save_devices(data_dir, tuple(d for d in existing if d.username != username))
+
+
+def write_engine_secret(data_dir: str | Path, username: str, password: str) -> None:
+    path = Path(data_dir) / ENGINE_SECRET_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(f"{username}\n{password}\n")
+
+
+def engine_credentials(data_dir: str | Path, config: SiteConfig) -> tuple[str, str]:
+    """The engine's own user and password, created on first use (the engine writes state, so it needs one)."""
+    path = Path(data_dir) / ENGINE_SECRET_FILE
+    known = {d.username for d in load_devices(data_dir)}
+    try:
+        username, password = path.read_text(encoding="utf-8").split("\n")[:2]
+        if username in known:
+            return username, password
+    except (OSError, ValueError):
+        pass
+    device, password = add_device(data_dir, config, Role.ENGINE, ENGINE_ID,
+                                  replace=f"{Role.ENGINE}-{ENGINE_ID}" in known)
+    return device.username, password
+
+
+class LivePolicy:
+    """The access policy of a running embedded broker, read again whenever devices.toml changes."""
+
+    def __init__(self, config: SiteConfig, data_dir: str | Path):
+        self.topics = Topics(config.site.id)
+        self.allow_anonymous = config.access.allow_anonymous
+        self.path = devices_path(data_dir)
+        self.data_dir = data_dir
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._checked = 0.0
+        self._policy = AccessPolicy(self.topics, load_devices(data_dir), self.allow_anonymous)
+
+    def current(self) -> AccessPolicy:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked >= 1.0:  # a stat a second at most, even under a burst of publishes
+                self._checked = now
+                try:
+                    st = self.path.stat()
+                    stamp = (st.st_mtime_ns, st.st_size)
+                except OSError:
+                    stamp = None
+                if stamp != self._stamp:
+                    self._stamp = stamp
+                    try:
+                        self._policy = AccessPolicy(self.topics, load_devices(self.data_dir), self.allow_anonymous)
+                    except DeviceError:
+                        pass  # keep the last good rules while the file is half-edited
+            return self._policy

@@ -1,0 +1,119 @@
+"""`antrian device ...` and `antrian broker-config`: device identities and the Mosquitto setup."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _site_and_data(args: argparse.Namespace):
+    from broker.cli.main import _load_config_or_exit, data_folder
+
+    config = _load_config_or_exit(args.config)
+    return config, data_folder(args.data, config)
+
+
+def cmd_device_add(args: argparse.Namespace) -> int:
+    from broker.cli.main import EXIT_USAGE, fail
+    from broker.access.devices import DeviceError, add_device
+
+    config, data = _site_and_data(args)
+    try:
+        device, password = add_device(data, config, args.role, args.id, args.counter or "",
+                                      replace=args.command_name == "passwd")
+    except (DeviceError, OSError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    print(f"user:     {device.username}\npassword: {password}")
+    print(f"\nThe password is shown only this once (kata sandi hanya ditampilkan sekali ini). Give it to "
+          f"the device, e.g. ANTRIAN_MQTT_USER={device.username} ANTRIAN_MQTT_PASSWORD=... or --user/--password.\n"
+          f"Stored hashed in {data / 'devices.toml'}. With Mosquitto, run `antrian broker-config` again and "
+          "reload it; the embedded broker picks the change up by itself.", file=sys.stderr)
+    return 0
+
+
+def cmd_device_remove(args: argparse.Namespace) -> int:
+    from broker.cli.main import EXIT_USAGE, fail
+    from broker.access.devices import DeviceError, remove_device
+
+    _, data = _site_and_data(args)
+    try:
+        remove_device(data, args.role, args.id)
+    except (DeviceError, OSError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    print(f"removed {args.role}-{args.id}", file=sys.stderr)
+    return 0
+
+
+def cmd_device_list(args: argparse.Namespace) -> int:
+    from broker.cli.main import EXIT_USAGE, fail
+    from broker.access.devices import DeviceError, load_devices
+
+    _, data = _site_and_data(args)
+    try:
+        devices = load_devices(data)
+    except DeviceError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    for d in devices:
+        print(f"{d.username:<28} {d.role:<10} {d.id}" + (f" (counter {d.counter})" if d.counter else ""))
+    return 0
+
+
+def cmd_broker_config(args: argparse.Namespace) -> int:
+    from broker.access.policy import AccessPolicy
+    from broker.cli.main import EXIT_USAGE, fail
+    from broker.access.devices import DeviceError, engine_credentials, load_devices
+    from broker.access.mosquitto_conf import write_mosquitto_config
+    from broker.protocol.codec import Topics
+
+    config, data = _site_and_data(args)
+    host, _, port = args.listen.rpartition(":")
+    try:
+        engine_credentials(data, config)  # the engine writes state, so it always has an identity
+        policy = AccessPolicy(Topics(config.site.id), load_devices(data), config.access.allow_anonymous)
+        files = write_mosquitto_config(config, policy, args.out, host or "127.0.0.1", int(port))
+    except (DeviceError, OSError, ValueError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    print(f"wrote {files.conf}, {files.passwords} and {files.acl} ({len(policy.devices)} devices, anonymous "
+          f"{'allowed' if policy.allow_anonymous else 'refused'}). Run: mosquitto -c {files.conf}\n"
+          f"The engine's own password is in {data / 'engine.secret'}; `antrian serve --mqtt ... --data {data}` "
+          "uses it by itself.", file=sys.stderr)
+    return 0
+
+
+def register(sub) -> None:
+    def site_options(p: argparse.ArgumentParser) -> None:
+        from broker.cli.main import DEFAULT_DATA
+
+        p.add_argument("--config", help="site config TOML (default: the shipped sample MPP)")
+        p.add_argument("--data", default=os.environ.get("ANTRIAN_DATA", DEFAULT_DATA),
+                       help=f"the engine's data folder (default ./{DEFAULT_DATA}/<site>)")
+
+    p = sub.add_parser("device", help="device identities for the MQTT broker (kiosks, counters, screens...)")
+    device_sub = p.add_subparsers(dest="device_command", required=True, metavar="ACTION")
+    roles = ["engine", "kiosk", "counter", "display", "announcer", "survey", "monitor"]
+    for name, help_text in (("add", "create a device and print its new password once"),
+                            ("passwd", "give a device a new password (rotation); prints it once")):
+        d = device_sub.add_parser(name, help=help_text)
+        d.add_argument("role", choices=roles)
+        d.add_argument("id", help="the device id: the kiosk id, a counter panel's id, a screen's name...")
+        d.add_argument("--counter", help="the counter a counter device commands (default: its id)")
+        site_options(d)
+        d.set_defaults(func=cmd_device_add, command_name=name)
+    d = device_sub.add_parser("remove", help="remove a device: it can no longer connect")
+    d.add_argument("role", choices=roles)
+    d.add_argument("id")
+    site_options(d)
+    d.set_defaults(func=cmd_device_remove)
+    d = device_sub.add_parser("list", help="list the devices (never their passwords)")
+    site_options(d)
+    d.set_defaults(func=cmd_device_list)
+
+    p = sub.add_parser("broker-config", help="write a Mosquitto configuration (listener, passwords, ACL, "
+                                             "persistence, limits) from the site config and its devices")
+    p.add_argument("--out", type=Path, required=True, help="folder for mosquitto.conf, passwords and acl")
+    p.add_argument("--listen", default="127.0.0.1:1883",
+                   help="HOST:PORT of the plain listener (0.0.0.0:1883 for the hall's network)")
+    site_options(p)
+    p.set_defaults(func=cmd_broker_config)

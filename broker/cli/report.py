@@ -1,0 +1,165 @@
+"""`antrian report KIND` and `antrian ikm ANSWERS.csv`: the admin's figures from the command line.
+
+Both print a text table by default, or CSV, JSON or a self-contained HTML page with
+--format, to the screen or to --out. Neither needs the engine running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from broker.cli.main import EXIT_REFUSED, EXIT_USAGE, fail
+from broker.core.ikm import ELEMENT_CODES, BadAnswers, check_answers
+from broker.reports.render import FORMATS, Report, render
+
+
+def _output(report: Report, fmt: str, out: str | None) -> int:
+    text = render(report, fmt)
+    if out:
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_USAGE)
+        print(f"{report.title}: {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# ---------------------------------------------------------------------- paper surveys
+
+
+class CsvProblem(ValueError):
+    """The answers file cannot be read as survey answers; says the line."""
+
+
+def read_answers_csv(path: str | Path) -> list[tuple[str, tuple[int, ...]]]:
+    """(service, answers) per respondent. Columns U1..U9 (a header row is optional: without one the
+    first nine columns are U1..U9 and a tenth, if any, the service)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CsvProblem(f"cannot read {path}: {exc.strerror or exc}") from None
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    rows = [r for r in csv.reader(text.splitlines(), dialect) if any(c.strip() for c in r)]
+    if not rows:
+        raise CsvProblem(f"{path} has no answers")
+    header = [c.strip().upper() for c in rows[0]]
+    if "U1" in header:
+        missing = [c for c in ELEMENT_CODES if c not in header]
+        if missing:
+            raise CsvProblem(f"{path}: the header has no column {', '.join(missing)}")
+        columns = [header.index(c) for c in ELEMENT_CODES]
+        service_col = header.index("SERVICE") if "SERVICE" in header else (
+            header.index("LAYANAN") if "LAYANAN" in header else None)
+        body, first_line = rows[1:], 2
+    else:
+        columns, service_col, body, first_line = list(range(len(ELEMENT_CODES))), None, rows, 1
+        if rows and len(rows[0]) > len(ELEMENT_CODES):
+            service_col = len(ELEMENT_CODES)
+    found = []
+    for line, row in enumerate(body, start=first_line):
+        try:
+            values = [int(row[i].strip()) if i < len(row) and row[i].strip().lstrip("-").isdigit() else row[i]
+                      if i < len(row) else None for i in columns]
+            answers = check_answers(values)
+        except BadAnswers as exc:
+            raise CsvProblem(f"{path} line {line}: {exc}") from None
+        service = row[service_col].strip() if service_col is not None and service_col < len(row) else ""
+        found.append((service, answers))
+    if not found:
+        raise CsvProblem(f"{path} has a header but no answers")
+    return found
+
+
+def cmd_ikm(args: argparse.Namespace) -> int:
+    from broker.reports.build import ikm_table
+
+    try:
+        answers = read_answers_csv(args.file)
+    except CsvProblem as exc:
+        return fail(str(exc), EXIT_REFUSED)
+
+    def group(name: str, items: list[tuple[int, ...]], population: int | None) -> tuple:
+        sums = [sum(a[i] for a in items) for i in range(len(ELEMENT_CODES))]
+        return name, len(items), sums, population
+
+    groups = [group("Semua responden", [a for _, a in answers], args.population)]
+    services = sorted({s for s, _ in answers if s})
+    groups += [group(f"Layanan {s}", [a for svc, a in answers if svc == s], None) for s in services]
+    report = ikm_table("Indeks Kepuasan Masyarakat (survei kertas)", f"Sumber: {args.file}", groups,
+                       {"source": str(args.file)})
+    return _output(report, args.format, args.out)
+
+
+# ---------------------------------------------------------------------- reports
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date such as 2026-03-31") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from broker.cli.main import DEFAULT_DATA, _load_config_or_exit
+    from broker.reports.build import BUILDERS, EventLog, Period, ReportError
+
+    if args.to < args.from_:
+        return fail("--to is before --from", EXIT_USAGE)
+    configs = args.config or [None]
+    folders = args.data or [os.environ.get("ANTRIAN_DATA", DEFAULT_DATA)]
+    if len(configs) not in (1, len(folders)):
+        return fail("give one --config for all --data folders, or one per folder", EXIT_USAGE)
+    logs = []
+    try:
+        for i, folder in enumerate(folders):
+            config = _load_config_or_exit(configs[i if len(configs) > 1 else 0])
+            path = Path(folder)
+            if not (path / "antrian.sqlite3").exists() and (path / config.site.id / "antrian.sqlite3").exists():
+                path = path / config.site.id  # `antrian serve`'s default layout: antrian-data/<site>
+            logs.append(EventLog(path, config))
+        period = Period(args.from_, args.to)
+        builder = BUILDERS[args.kind]
+        kwargs = {"by": args.by} if args.by and args.kind in ("visitors", "ikm") else {}
+        report = builder(logs, period, **kwargs)
+    except ReportError as exc:
+        return fail(str(exc), EXIT_REFUSED)
+    finally:
+        for log in logs:
+            log.close()
+    return _output(report, args.format, args.out)
+
+
+def register(subparsers) -> None:
+    from broker.reports.build import IKM_GROUPS, KINDS, VISITOR_GROUPS
+
+    p = subparsers.add_parser("ikm", help="satisfaction index (IKM) from paper surveys typed into a CSV")
+    p.add_argument("file", help="CSV with columns U1..U9 (answers 1-4), optional header and service column")
+    p.add_argument("--population", type=int, help="visitors served in the period: checks the sample size")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--out", help="write to this file instead of the screen")
+    p.set_defaults(func=cmd_ikm)
+
+    p = subparsers.add_parser("report", help="reports from the data folder: visitors, times, noshows, staffing, ikm")
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("--data", action="append", help="data folder of `antrian serve` (repeat to compare sites "
+                   "with --by site)")
+    p.add_argument("--config", action="append", help="site config TOML (default: the shipped sample); one per "
+                   "--data folder when comparing sites")
+    p.add_argument("--from", dest="from_", type=_date, required=True, metavar="DATE", help="first day, 2026-01-01")
+    p.add_argument("--to", type=_date, required=True, metavar="DATE", help="last day (included)")
+    p.add_argument("--by", help=f"visitors: {', '.join(VISITOR_GROUPS)}; ikm: {', '.join(IKM_GROUPS)}")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--out", help="write to this file instead of the screen")
+    p.set_defaults(func=cmd_report)

@@ -1,0 +1,151 @@
+"""The site as the engine sees it: agencies, services, counters, officers and rules.
+
+Plain frozen values, built by broker.site from the TOML file (and checked there);
+the engine, the reports and every screen read these, never the TOML itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from broker.core.schedule import Schedule
+
+AGENCY_KINDS = ("OPD", "instansi vertikal", "BUMN", "BUMD", "bank")
+PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak", "korban_bencana")
+
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    timezone: str = "Asia/Jakarta"
+    language: str = "id"
+    address: str = ""
+    footer: str = "Mohon menunggu nomor Anda dipanggil"
+    info_text: str = ""
+    ticket_url: str = ""  # QR code target; "{ticket}" and "{site}" are filled in
+    survey_url: str = ""  # where phones reach `antrian serve --http`, e.g. "http://192.168.1.10:8080"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Site-wide queue rules; each default is the first variant in domain.md."""
+
+    priority_max_in_a_row: int = 2  # priority calls in a row before a waiting normal ticket gets its turn
+    counter_debounce_s: float = 1.0  # a second "next" from one counter within this is the same press
+    issue_lead_minutes: int = 30  # kiosks hand out tickets this long before the counters open
+    min_recalls_before_no_show: int = 0
+    recall_interval_s: float = 0.0  # the least time between two calls of one ticket (the voice must finish)
+    require_sign_in: bool = False  # counter commands need a signed-in officer (sign-in itself aside)
+    number_digits: int = 3
+    survey_days: int = 7  # a served ticket may answer the satisfaction survey this many days long
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    short: str
+    kind: str
+    schedule: Schedule
+    logo: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str  # the letter prefix of its ticket numbers, also its id
+    name: str
+    agency: str
+    schedule: Schedule
+    quota: int | None = None  # tickets per day
+    priority: bool = True  # whether the kiosk offers priority tickets
+    notice: str = ""  # shown at the kiosk, e.g. who should go to the main office instead
+    requirements: str = ""
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
+class Counter:
+    id: str  # such as "3" or "4K-10"
+    agency: str
+    services: tuple[str, ...]  # in order of preference
+    zone: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Officer:
+    """A counter officer who signs in with a PIN; only its salted hash is kept."""
+
+    id: str
+    name: str
+    pin_hash: str = field(repr=False)
+    agency: str = ""  # when given, the officer may sign in only at this agency's counters
+    counters: tuple[str, ...] = ()  # when given, only at these counters
+
+    def may_staff(self, counter: Counter) -> bool:
+        return (not self.agency or self.agency == counter.agency) and (not self.counters
+                                                                       or counter.id in self.counters)
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "agency": self.agency, "counters": list(self.counters)}
+
+
+@dataclass(frozen=True)
+class Access:
+    """[access]: who may use the MQTT broker, and its TLS listener (see docs/operations.md)."""
+
+    allow_anonymous: bool = False  # true only for a demo: anyone on the network could call numbers
+    tls_port: int = 8883
+    tls_cert: str = ""  # PEM certificate (chain) for the TLS listener; relative to this config file
+    tls_key: str = ""
+
+    def tls_files(self, source: str) -> tuple[Path, Path] | None:
+        """The certificate and key paths, relative paths taken from the config file's folder."""
+        if not self.tls_cert:
+            return None
+        base = Path(source).parent if source and not source.startswith("<") else Path(".")
+        return base / self.tls_cert, base / self.tls_key
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    site: Site
+    rules: Rules
+    agencies: dict[str, Agency]
+    services: dict[str, Service]
+    counters: dict[str, Counter]
+    source: str = ""
+    officers: dict[str, Officer] = field(default_factory=dict)
+    access: Access = field(default_factory=Access)
+
+    def counters_serving(self, code: str) -> list[Counter]:
+        return [c for c in self.counters.values() if code in c.services]
+
+    def public_dict(self) -> dict[str, Any]:
+        """What screens and kiosks need to know, published retained by the engine."""
+        return {
+            "site": vars(self.site) | {},
+            "rules": vars(self.rules) | {},
+            "agencies": [
+                {"id": a.id, "name": a.name, "short": a.short, "kind": a.kind, "logo": a.logo,
+                 "hours": a.schedule.describe("id"), "hours_en": a.schedule.describe("en")}
+                for a in self.agencies.values()
+            ],
+            "services": [
+                {"code": s.code, "name": s.name, "name_en": s.name_en or s.name, "agency": s.agency,
+                 "quota": s.quota, "priority": s.priority, "notice": s.notice,
+                 "requirements": s.requirements, "hours": s.schedule.describe("id"),
+                 "hours_en": s.schedule.describe("en")}
+                for s in self.services.values()
+            ],
+            "counters": [
+                {"id": c.id, "agency": c.agency, "services": list(c.services), "zone": c.zone,
+                 "name": c.name}
+                for c in self.counters.values()
+            ],
+            "officers": [o.public() for o in self.officers.values()],  # never the PIN hashes
+        }

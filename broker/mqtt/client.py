@@ -1,0 +1,268 @@
+"""Talking to the engine over MQTT: requests with replies, and the retained state.
+
+Kiosks, counter panels, screens and the CLI all use these two pieces, so the
+request-id, timeout and retry rules live in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+import uuid
+from typing import Any, Callable
+
+from broker.mqtt.connection import Connection
+from broker.protocol.codec import ENGINE_DISCOVERY, Topics, encode
+
+ENGINE_TIMEOUT_S = 3.0
+
+
+class EngineTimeout(Exception):
+    """The engine did not answer in time; the request may be retried with the same id."""
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def discover_site(url: str, timeout: float = 3.0) -> str:
+    """The site id of the one engine on this broker (from its retained status topic)."""
+    found: dict[str, dict] = {}
+    got_one = threading.Event()
+
+    def on_message(topic: str, payload: bytes, retained: bool) -> None:
+        try:
+            found[topic.split("/")[1]] = json.loads(payload)
+        except ValueError:
+            return
+        got_one.set()
+
+    conn = Connection(url, "antrian-discover", subscriptions=[ENGINE_DISCOVERY], on_message=on_message)
+    conn.start(wait=timeout)
+    try:
+        got_one.wait(timeout)
+        time.sleep(0.1)  # let the other retained answers arrive too
+    finally:
+        conn.stop()
+    if not found:
+        raise EngineTimeout(f"no Antrian engine has announced itself on {conn.address}; "
+                            "start it with `antrian serve`")
+    if len(found) > 1:
+        online = [site for site, info in found.items() if info.get("status") == "online"]
+        if len(online) == 1:
+            return online[0]
+        raise ValueError(f"several sites use this broker ({', '.join(sorted(found))}): choose one with --site")
+    return next(iter(found))
+
+
+class EngineClient:
+    """Sends commands as one device (a kiosk or a counter) and waits for the engine's replies."""
+
+    def __init__(self, url: str, site: str, *, name: str = "antrian-client"):
+        self.topics = Topics(site)
+        self._waiting: dict[str, queue.Queue[dict]] = {}
+        self._lock = threading.Lock()
+        self.connection = Connection(url, name, on_message=self._on_reply)
+        self._reply_topics: set[str] = set()
+
+    def start(self, wait: float = ENGINE_TIMEOUT_S) -> "EngineClient":
+        self.connection.start(wait=wait)
+        return self
+
+    def stop(self) -> None:
+        self.connection.stop()
+
+    def _listen(self, reply_topic: str) -> None:
+        """Subscribe to a reply topic once, waiting for the acknowledgement so no reply is missed."""
+        if reply_topic not in self._reply_topics:
+            self._reply_topics.add(reply_topic)
+            self.connection.subscribe(reply_topic, wait=ENGINE_TIMEOUT_S)
+
+    def _on_reply(self, topic: str, payload: bytes, retained: bool) -> None:
+        try:
+            reply = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(reply, dict):
+            return
+        with self._lock:
+            waiter = self._waiting.get(str(reply.get("request_id", "")))
+        if waiter is not None:
+            waiter.put(reply)
+
+    def request(self, topic: str, reply_topic: str, body: dict[str, Any], *, timeout: float = ENGINE_TIMEOUT_S,
+                attempts: int = 2) -> dict[str, Any]:
+        """Publish a command and return its reply; retries with the same request id, so never twice."""
+        body = {"request_id": new_request_id()} | body
+        request_id = body["request_id"]
+        self._listen(reply_topic)
+        waiter: queue.Queue[dict] = queue.Queue()
+        with self._lock:
+            self._waiting[request_id] = waiter
+        try:
+            for _ in range(attempts):
+                self.connection.publish(topic, encode(body))
+                try:
+                    return waiter.get(timeout=timeout / attempts)
+                except queue.Empty:
+                    continue
+            raise EngineTimeout(f"the engine did not answer within {timeout:g} s (request {request_id})")
+        finally:
+            with self._lock:
+                self._waiting.pop(request_id, None)
+
+    def request_many(self, requests: list[tuple[str, str, dict[str, Any]]], *,
+                     timeout: float = ENGINE_TIMEOUT_S) -> list[dict[str, Any]]:
+        """Publish several commands at once (in order) and return their replies in the same order.
+
+        For the simulator and benchmarks: the engine takes them in one batch, one transaction.
+        """
+        return self.send_many(requests).wait(timeout)
+
+    def send_many(self, requests: list[tuple[str, str, dict[str, Any]]]) -> "PendingReplies":
+        """Publish (topic, reply topic, body) commands in order without waiting; a body may bring its request_id."""
+        bodies = [body if "request_id" in body else {"request_id": new_request_id()} | body for _, _, body in requests]
+        for _, reply_topic, _ in requests:
+            self._listen(reply_topic)
+        pending = PendingReplies(self, [body["request_id"] for body in bodies])
+        for (topic, _, _), body in zip(requests, bodies):
+            self.connection.publish(topic, encode(body))
+        return pending
+
+    def issue(self, kiosk: str, service: str, priority: str | None = None, *, request_id: str | None = None,
+              timeout: float = ENGINE_TIMEOUT_S) -> dict[str, Any]:
+        body: dict[str, Any] = {"service": service, "priority": priority}
+        if request_id:
+            body["request_id"] = request_id
+        return self.request(self.topics.kiosk_request(kiosk), self.topics.kiosk_reply(kiosk), body,
+                            timeout=timeout)
+
+    def counter(self, counter: str, action: str = "next", *, to: str | None = None, number: str | None = None,
+                request_id: str | None = None, timeout: float = ENGINE_TIMEOUT_S) -> dict[str, Any]:
+        body: dict[str, Any] = {"action": action}
+        if to:
+            body["to"] = to
+        if number:
+            body["number"] = number
+        if request_id:
+            body["request_id"] = request_id
+        return self.request(self.topics.counter_command(counter), self.topics.counter_reply(counter), body,
+                            timeout=timeout)
+
+
+class PendingReplies:
+    """Replies still to come for commands published by `EngineClient.send_many`."""
+
+    def __init__(self, client: EngineClient, request_ids: list[str]):
+        self.client, self.request_ids = client, request_ids
+        self.waiters: list[queue.Queue[dict]] = [queue.Queue() for _ in request_ids]
+        with client._lock:
+            client._waiting.update(zip(request_ids, self.waiters))
+
+    def wait(self, timeout: float = ENGINE_TIMEOUT_S) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        try:
+            replies = []
+            for request_id, waiter in zip(self.request_ids, self.waiters):
+                try:
+                    replies.append(waiter.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    raise EngineTimeout(f"the engine did not answer within {timeout:g} s "
+                                        f"(request {request_id})") from None
+            return replies
+        finally:
+            with self.client._lock:
+                for request_id in self.request_ids:
+                    self.client._waiting.pop(request_id, None)
+
+
+class StateMirror:
+    """A live copy of the engine's retained state topics, for screens, kiosks and `antrian state`.
+
+    `on_change(kind, key)` is called from the MQTT thread after each update, with kind one of
+    "config", "engine", "service", "counter", "calls".
+    """
+
+    def __init__(self, url: str, site: str, *, name: str = "antrian-mirror",
+                 on_change: Callable[[str, str], None] | None = None,
+                 extra_subscriptions: tuple[str, ...] = (), on_other: Callable[[str, bytes], None] | None = None):
+        self.topics = Topics(site)
+        self.config: dict[str, Any] | None = None
+        self.engine: dict[str, Any] = {}
+        self.services: dict[str, dict] = {}
+        self.counters: dict[str, dict] = {}
+        self.calls: list[dict] = []
+        self.on_change = on_change
+        self.on_other = on_other
+        self.lock = threading.Lock()
+        self.connection = Connection(url, name, subscriptions=[self.topics.state_all, *extra_subscriptions],
+                                     on_message=self._on_message)
+
+    @property
+    def online(self) -> bool:
+        return self.connection.connected.is_set()
+
+    def start(self, wait: float | None = None) -> "StateMirror":
+        self.connection.start(wait=wait)
+        return self
+
+    def stop(self) -> None:
+        self.connection.stop()
+
+    def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        prefix = self.topics.root + "/state/"
+        if not topic.startswith(prefix):
+            if self.on_other:
+                self.on_other(topic, payload)
+            return
+        try:
+            data = json.loads(payload) if payload else None
+        except ValueError:
+            return
+        parts = topic[len(prefix):].split("/")
+        with self.lock:
+            if parts == ["config"]:
+                self.config, kind, key = data, "config", ""
+            elif parts == ["engine"]:
+                self.engine, kind, key = data or {}, "engine", ""
+            elif parts == ["calls"]:
+                self.calls, kind, key = (data or {}).get("calls", []), "calls", ""
+            elif len(parts) == 2 and parts[0] in ("service", "counter"):
+                target = self.services if parts[0] == "service" else self.counters
+                kind, key = parts[0], parts[1]
+                if data is None:
+                    target.pop(key, None)
+                else:
+                    target[key] = data
+            else:
+                return
+        if self.on_change:
+            self.on_change(kind, key)
+
+    def complete(self) -> bool:
+        """True once the config and the state of every service and counter it names have arrived."""
+        with self.lock:
+            if not self.config:
+                return False
+            return (all(s["code"] in self.services for s in self.config["services"])
+                    and all(c["id"] in self.counters for c in self.config["counters"]))
+
+    def wait_complete(self, timeout: float = ENGINE_TIMEOUT_S) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.complete():
+                return True
+            time.sleep(0.02)
+        return self.complete()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state as `antrian state` prints it, in the config's order."""
+        with self.lock:
+            order_s = [s["code"] for s in (self.config or {}).get("services", [])] or sorted(self.services)
+            order_c = [c["id"] for c in (self.config or {}).get("counters", [])] or sorted(self.counters)
+            return {"site": self.topics.site, "engine": self.engine,
+                    "services": [self.services[c] for c in order_s if c in self.services],
+                    "counters": [self.counters[c] for c in order_c if c in self.counters],
+                    "calls": list(self.calls)}

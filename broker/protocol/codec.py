@@ -1,0 +1,223 @@
+"""The MQTT contract: topic names and the parsing of incoming payloads.
+
+docs/protocol.md describes the same contract for people; this module is the one
+place code builds or reads a topic, so the two cannot drift apart unnoticed
+(tests check every topic here against the document).
+
+Every device id sits in the topic path so an access-control list can allow each
+device only its own topics.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from broker.core.commands import Command, CounterCommand, CounterRequest, IssueTicket, SurveyAnswer
+from broker.site.config import PRIORITY_GROUPS
+from broker.core.messages import Message, message
+
+MAX_PAYLOAD = 4096  # bytes; anything larger is refused unread
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+QOS = 1  # every topic of the contract uses QoS 1
+
+
+class Topics:
+    """Every topic of one site, under antrian/<site>/."""
+
+    def __init__(self, site: str):
+        self.site = site
+        self.root = f"antrian/{site}"
+
+    # commands in, replies out
+    def kiosk_request(self, kiosk: str) -> str:
+        return f"{self.root}/kiosk/{kiosk}/request"
+
+    def kiosk_reply(self, kiosk: str) -> str:
+        return f"{self.root}/kiosk/{kiosk}/reply"
+
+    def counter_command(self, counter: str) -> str:
+        return f"{self.root}/counter/{counter}/command"
+
+    def counter_button(self, counter: str) -> str:
+        return f"{self.root}/counter/{counter}/button"
+
+    def counter_reply(self, counter: str) -> str:
+        return f"{self.root}/counter/{counter}/reply"
+
+    def survey_request(self, device: str) -> str:
+        return f"{self.root}/survey/{device}/request"
+
+    def survey_reply(self, device: str) -> str:
+        return f"{self.root}/survey/{device}/reply"
+
+    # facts out
+    def event(self, event_type: str) -> str:
+        return f"{self.root}/events/{event_type}"
+
+    @property
+    def errors(self) -> str:
+        return f"{self.root}/errors"
+
+    # retained state
+    def service_state(self, code: str) -> str:
+        return f"{self.root}/state/service/{code}"
+
+    def counter_state(self, counter: str) -> str:
+        return f"{self.root}/state/counter/{counter}"
+
+    @property
+    def calls(self) -> str:
+        return f"{self.root}/state/calls"
+
+    @property
+    def config(self) -> str:
+        return f"{self.root}/state/config"
+
+    @property
+    def engine(self) -> str:
+        return f"{self.root}/state/engine"
+
+    @property
+    def state_all(self) -> str:
+        return f"{self.root}/state/#"
+
+    def presence(self, role: str, device: str) -> str:
+        return f"{self.root}/presence/{role}/{device}"
+
+    @property
+    def engine_subscriptions(self) -> list[str]:
+        return [f"{self.root}/kiosk/+/request", f"{self.root}/counter/+/command", f"{self.root}/counter/+/button",
+                f"{self.root}/survey/+/request"]
+
+
+ENGINE_DISCOVERY = "antrian/+/state/engine"
+
+
+def encode(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class BadMessage(Exception):
+    """An incoming message the engine cannot act on; `reply_topic` is where to say why (if known)."""
+
+    reply_topic: str | None
+    request_id: str
+    message: Message
+
+    def reply(self) -> dict[str, Any]:
+        return {"ok": False, "request_id": self.request_id, "error": self.message.as_dict()}
+
+
+def parse(topics: Topics, topic: str, payload: bytes) -> Command:
+    """Turn one incoming MQTT message into a command; raises BadMessage with a plain reason."""
+    parts = topic.split("/")
+    root = topics.root.split("/")
+    if parts[:2] != root or len(parts) != 5 or parts[2] not in ("kiosk", "counter", "survey"):
+        raise BadMessage(None, "", message("unknown_topic", topic=topic))
+    role, device, kind = parts[2], parts[3], parts[4]
+    reply_topic = {"kiosk": topics.kiosk_reply, "counter": topics.counter_reply,
+                   "survey": topics.survey_reply}[role](device)
+
+    def fail(msg: Message, request_id: str = "") -> BadMessage:
+        return BadMessage(reply_topic, request_id, msg)
+
+    def bad(detail: str, request_id: str = "") -> BadMessage:
+        return fail(message("bad_payload", detail=detail), request_id)
+
+    if len(payload) > MAX_PAYLOAD:
+        raise bad(f"payload is {len(payload)} bytes, more than the limit of {MAX_PAYLOAD}")
+    if role == "counter" and kind == "button":
+        return _parse_button(device, payload, fail, bad)
+    if (role, kind) not in (("kiosk", "request"), ("counter", "command"), ("survey", "request")):
+        raise fail(message("unknown_topic", topic=topic))
+    try:
+        body = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise bad("it is not JSON text") from None
+    if not isinstance(body, dict):
+        raise bad("it must be a JSON object such as {\"request_id\": \"...\", ...}")
+    request_id = body.get("request_id")
+    if not isinstance(request_id, str) or not _ID.match(request_id):
+        raise bad("request_id is missing or not an id of 1-64 letters, digits, '-', '_', '.' or ':'",
+                  request_id if isinstance(request_id, str) and len(request_id) <= 64 else "")
+    source = f"{role}/{device}"
+    if role == "survey":
+        return _survey_answer(device, body, request_id, source, bad)
+    if role == "kiosk":
+        service = body.get("service")
+        if not isinstance(service, str) or not service:
+            raise bad("service is missing (the service code, such as \"A\")", request_id)
+        priority = body.get("priority")
+        if priority is not None and not isinstance(priority, str):
+            raise bad(f"priority must be null or one of {', '.join(PRIORITY_GROUPS)}", request_id)
+        return IssueTicket(request_id=request_id, source=source, service=service, priority=priority or None,
+                           kiosk=device)
+    return _counter_request(device, body, request_id, source, fail, bad)
+
+
+def _counter_request(counter: str, body: dict, request_id: str, source: str, fail, bad) -> CounterRequest:
+    action_text = body.get("action", "next")
+    try:
+        action = CounterCommand(str(action_text).strip().lower().replace("_", "-"))
+    except ValueError:
+        raise fail(message("unknown_action", action=str(action_text)[:40],
+                           choices=", ".join(a.value for a in CounterCommand)), request_id) from None
+    to_service, number = body.get("to"), body.get("number")
+    officer, pin = body.get("officer"), body.get("pin")
+    if action == CounterCommand.SIGN_IN and (not isinstance(officer, str) or not officer
+                                             or not isinstance(pin, str) or not pin):
+        raise bad("sign-in needs \"officer\" (the officer id) and \"pin\" (digits, as text)", request_id)
+    if to_service is not None and not isinstance(to_service, str):
+        raise bad("to must be a service code such as \"B\"", request_id)
+    if number is not None and not isinstance(number, str):
+        raise bad("number must be a ticket number such as \"A001\"", request_id)
+    if action == CounterCommand.TRANSFER and not to_service:
+        raise bad("transfer needs \"to\": the service code to send the ticket to", request_id)
+    if action in (CounterCommand.CALL, CounterCommand.REACTIVATE) and not number:
+        raise bad(f"{action} needs \"number\": the ticket number, such as \"A001\"", request_id)
+    return CounterRequest(request_id=request_id, source=source, counter=counter, action=action,
+                          to_service=to_service, number=number,
+                          officer=officer[:64] if action == CounterCommand.SIGN_IN else None,
+                          pin=pin if action == CounterCommand.SIGN_IN else None)
+
+
+def _survey_answer(device: str, body: dict, request_id: str, source: str, bad) -> SurveyAnswer:
+    """A tablet (device = its counter id) or the phone page (device "web", with the link's token)."""
+    ticket, answers, comment = body.get("ticket"), body.get("answers"), body.get("comment", "")
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 64:
+        raise bad("ticket is missing (the ticket id, such as \"20261123-A001\")", request_id)
+    if answers is not None and not isinstance(answers, list):
+        raise bad("answers must be a list of nine scores from 1 to 4", request_id)
+    if not isinstance(comment, str):
+        raise bad("comment must be text", request_id)
+    token = body.get("token")
+    web = device == "web"
+    if web and not isinstance(token, str):
+        raise bad("token is missing (the last part of the survey link)", request_id)
+    return SurveyAnswer(request_id=request_id, source=source, ticket=ticket, channel="web" if web else "tablet",
+                        answers=tuple(answers) if answers is not None else None, comment=comment[:500],
+                        token=token if web else None, counter=None if web else device)
+
+
+def _parse_button(counter: str, payload: bytes, fail, bad) -> CounterRequest:
+    """A dumb button sends plain text such as `next`; a smarter one may send the JSON command."""
+    text = payload.decode("utf-8", errors="replace").strip()
+    if text.startswith("{"):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            raise bad("it is neither a plain action such as next nor a JSON object") from None
+        request_id = body.get("request_id") if isinstance(body, dict) else None
+        if isinstance(body, dict):
+            rid = request_id if isinstance(request_id, str) and _ID.match(request_id) else ""
+            return _counter_request(counter, body, rid, f"counter/{counter}", fail, bad)
+    allowed = (CounterCommand.NEXT, CounterCommand.RECALL, CounterCommand.FINISH, CounterCommand.NO_SHOW)
+    action = text.lower().replace("_", "-")
+    if action not in {a.value for a in allowed}:
+        raise fail(message("unknown_action", action=text[:40], choices=", ".join(a.value for a in allowed)))
+    return CounterRequest(source=f"counter/{counter}", counter=counter, action=CounterCommand(action))

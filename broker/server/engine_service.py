@@ -1,0 +1,236 @@
+"""The engine process: MQTT in, engine, SQLite, MQTT out.
+
+One worker thread takes incoming messages in batches, runs each through the
+sans-I/O engine, commits the batch's events in one SQLite transaction, and only
+then publishes replies, events and the changed retained state. A failed commit
+answers every command of the batch with a storage error and reloads the engine
+from the log, so nothing is acknowledged that was not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from broker.core.commands import Outcome, Tick
+from broker.site.config import SiteConfig
+from broker.core.engine import REPLY_MEMORY_S, Engine
+from broker.core.events import Event, EventType
+from broker.core.messages import message
+from broker.mqtt.connection import Connection
+from broker.protocol.codec import BadMessage, Topics, encode, parse
+from broker.server.store import EventStore, StoreError
+from broker.core.survey import load_secret as load_survey_secret
+
+log = logging.getLogger("antrian.engine")
+
+BATCH_MAX = 500
+TICK_S = 1.0  # the engine looks at the clock this often when idle (midnight reset)
+STATE_REFRESH_S = 30.0  # opening hours change with the clock: republish service state this often
+
+_CALL_EVENTS = {EventType.TICKET_CALLED, EventType.TICKET_RECALLED}
+
+
+def load_engine(config: SiteConfig, store: EventStore, now: float, ignore_hours: bool = False,
+                survey_secret: bytes = b"") -> Engine:
+    """A fresh engine with today's state (and the survey window's served tickets) rebuilt from the log."""
+    engine = Engine(config, ignore_hours=ignore_hours, survey_secret=survey_secret)
+    snapshot = store.snapshot(since_ts=now - REPLY_MEMORY_S)
+    today = snapshot.events[0].seq if snapshot.events else 0  # the seq of today's day_started
+    earlier = store.survey_events(now - (config.rules.survey_days + 1) * 86400, today)
+    try:
+        engine.restore(earlier + snapshot.events, snapshot.replies)
+    except KeyError as exc:
+        raise StoreError(f"today's log names {exc}, which the site config no longer has; put it back "
+                         "in the config until tomorrow, or use a new --data folder") from None
+    return engine
+
+
+class EngineService:
+    def __init__(self, config: SiteConfig, data_dir: str | Path, mqtt_url: str, *, ignore_hours: bool = False,
+                 clock: Callable[[], float] = time.time, synchronous: str = "FULL"):
+        self.config = config
+        self.topics = Topics(config.site.id)
+        self.clock = clock
+        self.ignore_hours = ignore_hours
+        self.store = EventStore(data_dir, config.site.id, synchronous=synchronous)
+        self.survey_secret = load_survey_secret(data_dir)
+        self.engine = load_engine(config, self.store, clock(), ignore_hours, self.survey_secret)
+        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.published: dict[str, bytes] = {}  # last retained payload per topic
+        self._republish = threading.Event()
+        self._stop = threading.Event()
+        self.started_at = clock()
+        self.state_refresh_s = STATE_REFRESH_S  # the simulator, a minute per step, stretches it
+        self.mqtt = Connection(mqtt_url, f"antrian-engine-{config.site.id}",
+                               subscriptions=self.topics.engine_subscriptions,
+                               on_message=self._received,
+                               will=(self.topics.engine, encode({"status": "offline", "site": config.site.id})),
+                               on_connect=self._republish.set)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def run(self, ready: threading.Event | None = None) -> None:
+        """Serve until stop(); the MQTT connection retries by itself while the broker is away."""
+        self.mqtt.start()
+        log.info("engine for %s (%s) started, %d services, %d counters, data in %s", self.config.site.name,
+                 self.config.site.id, len(self.config.services), len(self.config.counters), self.store.path)
+        if ready:
+            ready.set()
+        last_refresh = 0.0
+        try:
+            while not self._stop.is_set():
+                batch = self._take_batch()
+                now = self.clock()
+                if self._republish.is_set():
+                    self._republish.clear()
+                    self.published.clear()
+                    self._publish_everything(now)
+                    last_refresh = now
+                self._process(batch, now)
+                if now - last_refresh >= self.state_refresh_s:
+                    self._publish_services(self.config.services, now)
+                    self._publish_counters(self.config.counters, now)  # "unstaffed" follows the hours too
+                    last_refresh = now
+        finally:
+            goodbye = self.mqtt.publish(self.topics.engine, encode({"status": "offline", "site": self.config.site.id}),
+                                        retain=True)
+            if self.mqtt.connected.is_set():  # screens must see "offline": let the broker take it before leaving
+                try:
+                    goodbye.wait_for_publish(2.0)
+                except (RuntimeError, ValueError):
+                    pass
+            self.mqtt.stop()
+            self.store.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _received(self, topic: str, payload: bytes, retained: bool) -> None:
+        if not retained:  # a retained command would replay on every reconnect; never act on one
+            self.inbox.put((topic, payload))
+
+    def _take_batch(self) -> list[tuple[str, bytes]]:
+        try:
+            batch = [self.inbox.get(timeout=TICK_S)]
+        except queue.Empty:
+            return []
+        while len(batch) < BATCH_MAX:
+            try:
+                batch.append(self.inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    # ------------------------------------------------------------------ one batch
+
+    _stale = False  # the engine ran a batch the log refused and could not be rebuilt from the log yet
+
+    def _reload(self, now: float) -> bool:
+        """Rebuild the engine from the log after a failed write; while the disk is unreadable, stay stale."""
+        try:
+            self.engine = load_engine(self.config, self.store, now, self.ignore_hours, self.survey_secret)
+        except StoreError as exc:
+            log.error("%s; refusing every command until the log can be read again", exc)
+            self._stale = True
+            return False
+        self._stale = False
+        self._publish_everything(now)
+        return True
+
+    def _refuse_batch(self, batch: list[tuple[str, bytes]]) -> None:
+        """Answer every command with storage_failed, without running it: nothing unstored is acknowledged."""
+        failure = message("storage_failed", detail=f"cannot read {self.store.path}").as_dict()
+        for topic, payload in batch:
+            try:
+                command = parse(self.topics, topic, payload)
+            except BadMessage as bad:
+                self._report_bad(bad, topic)
+                continue
+            reply = {"ok": False, "request_id": getattr(command, "request_id", ""), "error": failure}
+            self.mqtt.publish(topic.rsplit("/", 1)[0] + "/reply", encode(reply))
+
+    def _process(self, batch: list[tuple[str, bytes]], now: float) -> None:
+        if self._stale and not self._reload(now):
+            self._refuse_batch(batch)
+            return
+        answers: list[tuple[str | None, Outcome]] = []
+        for topic, payload in batch:
+            try:
+                command = parse(self.topics, topic, payload)
+            except BadMessage as bad:
+                self._report_bad(bad, topic)
+                continue
+            reply_topic = topic.rsplit("/", 1)[0] + "/reply"
+            answers.append((reply_topic, self.engine.handle(command, now)))
+        answers.append((None, self.engine.handle(Tick(), now)))  # starts a new day at midnight
+        outcomes = [outcome for _, outcome in answers]
+        try:
+            self.store.append(outcomes)
+        except StoreError as exc:
+            log.error("%s; answering %d command(s) with a storage error", exc, len(batch))
+            failure = message("storage_failed", detail=str(exc)).as_dict()
+            for reply_topic, outcome in answers:
+                if reply_topic:
+                    reply = outcome.reply if not outcome.reply.get("ok") else {
+                        "ok": False, "request_id": outcome.reply.get("request_id", ""), "error": failure}
+                    self.mqtt.publish(reply_topic, encode(reply))
+            self._reload(now)
+            return
+        events: list[Event] = [e for o in outcomes for e in o.events]
+        for reply_topic, outcome in answers:
+            if reply_topic:
+                self.mqtt.publish(reply_topic, encode(outcome.reply))
+        for event in events:
+            self.mqtt.publish(self.topics.event(event.type), encode(event.as_dict()))
+        self._publish_changes(events, now)
+
+    def _report_bad(self, bad: BadMessage, topic: str) -> None:
+        log.warning("refused a message on %s: %s", topic, bad.message.text("en"))
+        reply = bad.reply()
+        if bad.reply_topic:
+            self.mqtt.publish(bad.reply_topic, encode(reply))
+        self.mqtt.publish(self.topics.errors, encode(reply | {"topic": topic}))
+
+    # ------------------------------------------------------------------ retained state
+
+    def _retain(self, topic: str, payload: dict) -> None:
+        data = encode(payload)
+        if self.published.get(topic) != data:
+            self.published[topic] = data
+            self.mqtt.publish(topic, data, retain=True)
+
+    def _publish_changes(self, events: list[Event], now: float) -> None:
+        if any(e.type == EventType.DAY_STARTED for e in events):
+            self._publish_everything(now)
+            return
+        services = {code for e in events for key in ("service", "from_service", "to_service")
+                    if (code := e.data.get(key))}
+        counters = {e.data["counter"] for e in events if e.data.get("counter")}
+        # a counter opening or closing changes the wait estimate of the services it serves
+        services |= {code for cid in counters for code in self.config.counters[cid].services}
+        self._publish_services(services, now)
+        self._publish_counters(counters, now)
+        if any(e.type in _CALL_EVENTS for e in events):
+            self._retain(self.topics.calls, {"calls": list(self.engine.calls)})
+
+    def _publish_services(self, codes, now: float) -> None:
+        for code in sorted(codes):
+            self._retain(self.topics.service_state(code), self.engine.service_public(code, now))
+
+    def _publish_counters(self, ids, now: float) -> None:
+        for cid in sorted(ids):
+            self._retain(self.topics.counter_state(cid), self.engine.counter_public(cid, now))
+
+    def _publish_everything(self, now: float) -> None:
+        self._retain(self.topics.config, self.config.public_dict())
+        self._retain(self.topics.engine, {"status": "online", "site": self.config.site.id,
+                                          "day": self.engine.day.isoformat() if self.engine.day else None,
+                                          "started_at": self.started_at, "ignore_hours": self.ignore_hours})
+        self._publish_services(self.config.services, now)
+        self._publish_counters(self.config.counters, now)
+        self._retain(self.topics.calls, {"calls": list(self.engine.calls)})

@@ -1,0 +1,142 @@
+"""The durable event log in SQLite (WAL): the only thing that survives `kill -9`.
+
+Events are appended in one transaction per batch of commands, together with the
+replies that retried requests must get again. Nothing is acknowledged before
+that transaction commits, so the log always holds every answered ticket.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from broker.core.commands import Outcome
+from broker.core.events import Event, EventType
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    type TEXT NOT NULL,
+    ticket TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type, seq);
+CREATE INDEX IF NOT EXISTS events_by_ts ON events (ts);
+CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, ts REAL NOT NULL, reply TEXT NOT NULL);
+"""
+
+
+class StoreError(Exception):
+    """The log could not be written or read; nothing of the failed batch was stored."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a restarting engine needs: today's events and the recent replies."""
+
+    events: list[Event]
+    replies: list[tuple[str, float, dict]]
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class EventStore:
+    def __init__(self, data_dir: str | Path, site_id: str, *, synchronous: str = "FULL"):
+        self.path = Path(data_dir) / "antrian.sqlite3"
+        self.site_id = site_id
+        self.synchronous = synchronous
+        self._db: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data folder {self.path.parent}: {exc.strerror or exc}") from None
+        self._check_site()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(f"PRAGMA synchronous={self.synchronous}")
+                db.executescript(SCHEMA)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open {self.path}: {exc}") from None
+            self._db = db
+        return self._db
+
+    def _check_site(self) -> None:
+        db = self._connection()
+        row = db.execute("SELECT value FROM meta WHERE key = 'site'").fetchone()
+        if row is None:
+            db.execute("INSERT INTO meta (key, value) VALUES ('site', ?)", (self.site_id,))
+        elif row[0] != self.site_id:
+            raise StoreError(f"the data folder {self.path.parent} belongs to site '{row[0]}', not "
+                             f"'{self.site_id}': use another --data folder")
+
+    def append(self, outcomes: list[Outcome]) -> None:
+        """Store the events and remembered replies of a batch atomically; raises StoreError."""
+        rows = [(e.seq, e.ts, str(e.type), e.data.get("ticket"), _dumps(e.data))
+                for o in outcomes for e in o.events]
+        replies = [(o.remember_as, o.ts, _dumps(o.reply)) for o in outcomes if o.remember_as]
+        if not rows and not replies:
+            return
+        try:
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT INTO events (seq, ts, type, ticket, data) VALUES (?, ?, ?, ?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO replies (key, ts, reply) VALUES (?, ?, ?)", replies)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # a full disk makes SQLite roll back by itself
+                    db.execute("ROLLBACK")
+                raise
+        except (sqlite3.Error, StoreError) as exc:
+            self.close()  # a read-only or full disk may recover; reconnect on the next try
+            raise StoreError(f"cannot write {self.path}: {exc}") from None
+
+    def snapshot(self, since_ts: float) -> Snapshot:
+        """Events from the last day start on (earlier days cannot affect today) and recent replies."""
+        db = self._connection()
+        try:
+            start = db.execute("SELECT MAX(seq) FROM events WHERE type = ?",
+                               (str(EventType.DAY_STARTED),)).fetchone()[0] or 0
+            events = [Event(EventType(t), ts, seq, json.loads(data)) for seq, ts, t, data in
+                      db.execute("SELECT seq, ts, type, data FROM events WHERE seq >= ? ORDER BY seq", (start,))]
+            replies = [(key, ts, json.loads(reply)) for key, ts, reply in
+                       db.execute("SELECT key, ts, reply FROM replies WHERE ts >= ?", (since_ts,))]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from None
+        return Snapshot(events, replies)
+
+    def survey_events(self, since_ts: float, before_seq: int) -> list[Event]:
+        """Served and surveyed tickets of earlier days still within the survey window."""
+        types = (str(EventType.TICKET_FINISHED), str(EventType.SURVEY_ANSWERED))
+        try:
+            return [Event(EventType(t), ts, seq, json.loads(data)) for seq, ts, t, data in self._connection().execute(
+                "SELECT seq, ts, type, data FROM events WHERE ts >= ? AND seq < ? AND type IN (?, ?) ORDER BY seq",
+                (since_ts, before_seq, *types))]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from None
+
+    def iter_events(self, since_seq: int = 0) -> Iterator[Event]:
+        """Every stored event in order, for reports and tests."""
+        for seq, ts, t, data in self._connection().execute(
+                "SELECT seq, ts, type, data FROM events WHERE seq > ? ORDER BY seq", (since_seq,)):
+            yield Event(EventType(t), ts, seq, json.loads(data))
+
+    def close(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+            self._db = None
+

@@ -1,0 +1,331 @@
+"""`antrian bench`: how fast and how small Antrian is on this machine, in one run.
+
+Everything runs as in production, each in its own process: the broker (Mosquitto
+given with --mqtt, else the embedded one), `antrian serve` with its durable SQLite
+log (synchronous=FULL), a hall display and a kiosk (without a screen: SDL's dummy
+driver). The bench process itself plays kiosks, counters and a display's state
+mirror. Latencies are medians and 99th percentiles, also as multiples of the raw
+QoS 1 round trip through the same broker: the floor no Antrian message can beat.
+These are benchmarks, not tests: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+from broker.mqtt.client import EngineClient, StateMirror
+from broker.site.config import SAMPLE_CONFIG
+from broker.mqtt.connection import Connection
+
+SITE = "rembang"
+SERVICES = ("B", "C", "IZ", "S", "J", "JK")  # no daily quota: a bench may issue thousands
+COUNTERS = ("1", "2", "3", "4", "5", "6", "8", "12", "13", "18", "19")  # serve the services above
+TARGETS = {"call_to_display_p99_ms": 10.0, "call_to_display_p99_ratio": 20.0, "issue_p99_ms": 10.0,
+           "commands_per_s": 1000.0, "display_idle_cpu_pct": 2.0, "screen_rss_mb": 120.0}
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    pick = lambda share: ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]  # noqa: E731
+    return {"p50": round(statistics.median(ordered), 3), "p99": round(pick(0.99), 3), "n": len(ordered)}
+
+
+def with_ratio(latency: dict[str, float], floor: dict[str, float]) -> dict[str, float]:
+    return latency | {"ratio_p50": round(latency["p50"] / floor["p50"], 1),
+                      "ratio_p99": round(latency["p99"] / floor["p99"], 1)}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"cpu": model or platform.processor(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "system": f"{platform.system()} {platform.release()}", "date": date.today().isoformat()}
+
+
+# ---------------------------------------------------------------------- processes
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process from /proc (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return round(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024, 1)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Processes:
+    """The processes of one bench run; all stopped on exit."""
+
+    def __init__(self) -> None:
+        self.running: list[subprocess.Popen] = []
+        self.env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+
+    def antrian(self, *args: str) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, "-m", "broker.cli", *args], env=self.env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.running.append(process)
+        return process
+
+    def __enter__(self) -> "Processes":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for process in reversed(self.running):
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise ConnectionError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def bench_config(folder: Path) -> Path:
+    """The sample MPP with the double-press guard off: the bench presses faster than any officer."""
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^counter_debounce_s\s*=.*$", "counter_debounce_s = 0.0", text)
+    path = folder / "bench-mpp.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------- measurements
+
+
+def floor_rtt(url: str, samples: int) -> dict[str, float]:
+    """(a) Publish QoS 1 to a topic we subscribe to, and wait for it to come back."""
+    arrived = threading.Event()
+    conn = Connection(url, "antrian-bench-floor", subscriptions=["antrian-bench/rtt"],
+                      on_message=lambda *_: arrived.set()).start(wait=5)
+    times = []
+    try:
+        for _ in range(samples):
+            arrived.clear()
+            began = time.perf_counter()
+            conn.publish("antrian-bench/rtt", b"x")
+            if arrived.wait(5):
+                times.append((time.perf_counter() - began) * 1000)
+    finally:
+        conn.stop()
+    return percentiles(times)
+
+
+def issue_latency(client: EngineClient, samples: int) -> dict[str, float]:
+    """(b) A kiosk's request until its acknowledged (stored) ticket is back."""
+    times = []
+    for i in range(samples):
+        began = time.perf_counter()
+        reply = client.issue("bench", SERVICES[i % len(SERVICES)])
+        if reply.get("ok"):
+            times.append((time.perf_counter() - began) * 1000)
+    return percentiles(times)
+
+
+def call_to_display(client: EngineClient, url: str, samples: int) -> dict[str, float]:
+    """(c) A counter's "next" until a display's mirror holds the counter's new current ticket."""
+    changed = threading.Condition()
+    mirror = StateMirror(url, SITE, name="antrian-bench-display",
+                         on_change=lambda kind, key: _notify(changed)).start(wait=5)
+    mirror.wait_complete(5)
+    times = []
+    try:
+        for i in range(samples):
+            counter = COUNTERS[i % 3]  # counters 1-3 all serve B
+            client.issue("bench", "B")
+            with mirror.lock:
+                before = (mirror.counters.get(counter) or {}).get("current")
+            began = time.perf_counter()
+            reply = client.counter(counter, "next")
+            number = (reply.get("ticket") or {}).get("number")
+            with changed:
+                shown = changed.wait_for(lambda: _current_number(mirror, counter) == number
+                                         and number != (before or {}).get("number"), timeout=5)
+            if shown and number:
+                times.append((time.perf_counter() - began) * 1000)
+    finally:
+        mirror.stop()
+    return percentiles(times)
+
+
+def _notify(condition: threading.Condition) -> None:
+    with condition:
+        condition.notify_all()
+
+
+def _current_number(mirror: StateMirror, counter: str) -> str | None:
+    with mirror.lock:
+        return ((mirror.counters.get(counter) or {}).get("current") or {}).get("number")
+
+
+def sustained(url: str, seconds: float, kiosks: int = 10, counters: int = 20, processes: int = 2) -> dict[str, Any]:
+    """(d) Kiosks issuing and counters calling at once, each as fast as the engine answers.
+
+    The 30 devices run in `processes` processes of threads: in one, their 60 threads would queue for
+    one interpreter lock and the bench, not the engine, would set the pace.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    devices = [(i, i < kiosks) for i in range(kiosks + counters)]
+    groups = [context.Process(target=_device_group, args=(url, devices[n::processes], seconds, results))
+              for n in range(processes)]
+    for group in groups:
+        group.start()
+    counted = [results.get(timeout=seconds + 60) for _ in groups]
+    for group in groups:
+        group.join(10)
+    commands = sum(n for n, _ in counted)
+    elapsed = max(t for _, t in counted)
+    return {"commands": commands, "seconds": round(elapsed, 2), "commands_per_s": round(commands / elapsed, 1),
+            "devices": kiosks + counters, "processes": processes}
+
+
+def _device_group(url: str, devices: list[tuple[int, bool]], seconds: float, results) -> None:
+    """One process of the sustained load: its devices connect, warm up for a second, then count."""
+    measuring, stop = threading.Event(), threading.Event()
+    counts: list[int] = []
+    lock = threading.Lock()
+
+    def device(i: int, is_kiosk: bool) -> None:
+        client = EngineClient(url, SITE, name=f"antrian-bench-{'k' if is_kiosk else 'c'}{i}").start()
+        count = 0
+        try:
+            while not stop.is_set():
+                if is_kiosk:
+                    client.issue(f"k{i}", SERVICES[(count + i) % len(SERVICES)], timeout=10)
+                else:
+                    client.counter(COUNTERS[i % len(COUNTERS)], "next", timeout=10)
+                count += measuring.is_set()
+        finally:
+            with lock:
+                counts.append(count)
+            client.stop()
+
+    threads = [threading.Thread(target=device, args=d, daemon=True) for d in devices]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    measuring.set()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    elapsed = time.perf_counter() - began
+    for t in threads:
+        t.join(15)
+    results.put((sum(counts), elapsed))
+
+
+def display_cpu(process: subprocess.Popen, client: EngineClient, seconds: float) -> dict[str, float]:
+    """(f) CPU of the hall display process, idle and while two calls a second arrive."""
+    before, began = cpu_seconds(process.pid), time.perf_counter()
+    time.sleep(seconds)
+    idle = (cpu_seconds(process.pid) - before) / (time.perf_counter() - began) * 100
+    before, began = cpu_seconds(process.pid), time.perf_counter()
+    i = 0
+    while time.perf_counter() - began < seconds:
+        client.issue("bench", "B")
+        client.counter(COUNTERS[i % 3], "next")
+        i += 1
+        time.sleep(0.5)
+    busy = (cpu_seconds(process.pid) - before) / (time.perf_counter() - began) * 100
+    return {"idle": round(idle, 2), "busy": round(busy, 2)}
+
+
+# ---------------------------------------------------------------------- one run
+
+
+def run_bench(mqtt_url: str | None = None, *, quick: bool = False,
+              progress: Callable[[str], Any] | None = print) -> dict[str, Any]:
+    say = progress or (lambda text: None)
+    samples, load_s, cpu_s = (200, 4.0, 4.0) if quick else (2000, 20.0, 15.0)
+    results: dict[str, Any] = {"machine": machine(), "quick": quick}
+    with tempfile.TemporaryDirectory(prefix="antrian-bench-") as tmp, Processes() as procs:
+        folder = Path(tmp)
+        url = mqtt_url
+        if url is None:
+            port = _free_port()
+            procs.antrian("broker", "--listen", f"127.0.0.1:{port}")
+            _wait_port(port)
+            url = f"mqtt://127.0.0.1:{port}"
+        results["broker"] = "external: " + url.split("@")[-1] if mqtt_url else "embedded (amqtt)"
+        say(f"broker: {results['broker']}")
+        results["floor_rtt_ms"] = floor = floor_rtt(url, samples)
+        say(f"(a) raw QoS 1 round trip: {floor}")
+
+        engine = procs.antrian("serve", "--config", str(bench_config(folder)), "--data", str(folder / "data"),
+                               "--mqtt", url, "--ignore-hours")
+        client = EngineClient(url, SITE, name="antrian-bench").start()
+        mirror = StateMirror(url, SITE, name="antrian-bench-wait").start(wait=5)
+        if not mirror.wait_complete(20):
+            raise ConnectionError("the engine did not publish its state within 20 s")
+        mirror.stop()
+        try:
+            client.issue("bench", "B", timeout=10)  # warm up: reply topics subscribed, caches filled
+            results["issue_ms"] = with_ratio(issue_latency(client, samples), floor)
+            say(f"(b) kiosk request -> ticket: {results['issue_ms']}")
+            results["call_to_display_ms"] = with_ratio(call_to_display(client, url, samples // 2), floor)
+            say(f"(c) counter press -> display state: {results['call_to_display_ms']}")
+            load = sustained(url, load_s)
+            results["commands_per_s"] = load["commands_per_s"]
+            results["sustained"] = load
+            say(f"(d) 10 kiosks + 20 counters: {load}")
+
+            display = procs.antrian("display", "--mqtt", url, "--site", SITE, "--size", "1920x1080")
+            kiosk = procs.antrian("kiosk", "--mqtt", url, "--site", SITE)
+            time.sleep(3.0 if quick else 6.0)  # started, fonts loaded, first frames drawn
+            results["display_cpu_pct"] = display_cpu(display, client, cpu_s)
+            say(f"(f) display CPU % of a core: {results['display_cpu_pct']}")
+            results["rss_mb"] = {"engine": rss_mb(engine.pid), "display": rss_mb(display.pid),
+                                 "kiosk": rss_mb(kiosk.pid) if kiosk.poll() is None else None}
+            say(f"(e) resident memory MB: {results['rss_mb']}")
+        finally:
+            client.stop()
+    results["targets"] = check_targets(results)
+    return results
+
+
+def check_targets(r: dict[str, Any]) -> dict[str, bool]:
+    screens = [v for k, v in r["rss_mb"].items() if k in ("display", "kiosk") and v is not None]
+    return {
+        "call_to_display_p99_under_10ms": r["call_to_display_ms"]["p99"] < TARGETS["call_to_display_p99_ms"],
+        "call_to_display_p99_under_20x_floor": r["call_to_display_ms"]["ratio_p99"]
+        < TARGETS["call_to_display_p99_ratio"],
+        "issue_p99_under_10ms": r["issue_ms"]["p99"] < TARGETS["issue_p99_ms"],
+        "commands_per_s_at_least_1000": r["commands_per_s"] >= TARGETS["commands_per_s"],
+        "display_idle_cpu_under_2pct": r["display_cpu_pct"]["idle"] < TARGETS["display_idle_cpu_pct"],
+        "screens_under_120mb": all(v < TARGETS["screen_rss_mb"] for v in screens),
+    }

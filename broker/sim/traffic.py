@@ -1,0 +1,203 @@
+"""The traffic model of the simulator: who comes when, for what, and how long they take.
+
+Pure functions of a site config, a traffic file (assets/sample-traffic.toml) and a
+seeded random generator, so a simulated year is the same year every time. Agency
+shares in the file are shares of the *year*: an agency open two days a week gets
+more of the visitors on those days, which `TrafficModel.calibrate` works out.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from broker.site.config import SiteConfig
+from broker.core.schedule import parse_day
+
+from antrian_assets import ROOT as ASSETS
+
+SAMPLE_TRAFFIC = ASSETS / "sample-traffic.toml"
+SLOT_MIN = 30  # arrival curve resolution, minutes
+DEFAULT_MINUTES = 6.0
+SERVICE_TIME_SIGMA = 0.5  # log-normal spread of service times
+SKM_ELEMENTS = 9  # survey elements (unsur) of PermenPANRB 14/2017
+SKM_SCORE_WEIGHTS = (1, 3, 33, 63)  # how often visitors answer 1, 2, 3, 4: IKM about 89.5 (A)
+
+
+class TrafficError(ValueError):
+    """The traffic file does not fit the site config."""
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    priority: float = 0.08
+    no_show: float = 0.03
+    transfer: float = 0.02
+    survey: float = 0.6
+
+
+@dataclass
+class TrafficModel:
+    config: SiteConfig
+    visitors_per_day: float = 200.0
+    step_s: int = 60
+    weekday_factor: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0)
+    arrivals: dict[int, float] = field(default_factory=dict)  # slot start minute -> weight
+    agency_share: dict[str, float] = field(default_factory=dict)
+    service_weight: dict[str, float] = field(default_factory=dict)
+    service_minutes: dict[str, float] = field(default_factory=dict)
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    choice_weight: dict[str, float] = field(default_factory=dict)  # per arrival, after calibration
+
+    # ------------------------------------------------------------------ shares
+
+    def target_share(self) -> dict[str, float]:
+        """Each service's intended share of the year's visitors (sums to 1)."""
+        shares: dict[str, float] = {}
+        for code, service in self.config.services.items():
+            siblings = [c for c, s in self.config.services.items() if s.agency == service.agency]
+            inside = self.service_weight.get(code, 1.0) / sum(self.service_weight.get(c, 1.0) for c in siblings)
+            shares[code] = self.agency_share.get(service.agency, 0.0) * inside
+        total = sum(shares.values())
+        if total <= 0:
+            raise TrafficError("no agency of the config has a share of visitors in the traffic file")
+        return {code: share / total for code, share in shares.items()}
+
+    def _week(self) -> list[tuple[float, list[str]]]:
+        """(arrival weight, services taking tickets) for every half hour of a typical week."""
+        slots = []
+        monday = date(2024, 1, 1)
+        for weekday in range(7):
+            day = monday + timedelta(days=weekday)
+            for start, weight in self.arrivals.items():
+                open_now = self.open_services(datetime(day.year, day.month, day.day, start // 60, start % 60))
+                if open_now and weight > 0 and self.weekday_factor[weekday] > 0:
+                    slots.append((weight * self.weekday_factor[weekday] / self._day_weight(day), open_now))
+        return slots
+
+    def calibrate(self, rounds: int = 30) -> None:
+        """Per-arrival service weights whose yearly result matches the agency shares."""
+        target = self.target_share()
+        weights = {code: share for code, share in target.items() if share > 0}
+        week = self._week()
+        for _ in range(rounds):
+            got = dict.fromkeys(weights, 0.0)
+            for slot_weight, open_now in week:
+                choices = [c for c in open_now if c in weights]
+                total = sum(weights[c] for c in choices)
+                for c in choices:
+                    got[c] += slot_weight * weights[c] / total
+            total_got = sum(got.values()) or 1.0
+            for code in weights:
+                achieved = got[code] / total_got
+                if achieved > 0:
+                    weights[code] *= target[code] / achieved
+        self.choice_weight = weights
+
+    # ------------------------------------------------------------------ one day
+
+    def open_services(self, local: datetime) -> list[str]:
+        """Services whose kiosks take tickets at this local time (opening hours and lead)."""
+        lead = self.config.rules.issue_lead_minutes
+        return [code for code, s in self.config.services.items() if s.schedule.is_open(local, lead)]
+
+    def serving_now(self, services: tuple[str, ...], local: datetime) -> bool:
+        """Whether any of these services is within its counter hours (officers are at their desks)."""
+        return any(self.config.services[c].schedule.is_open(local, 0) for c in services)
+
+    def _day_weight(self, day: date) -> float:
+        """Sum of the arrival weights of the half hours in which something takes tickets."""
+        return sum(w for start, w in self.arrivals.items()
+                   if self.open_services(datetime(day.year, day.month, day.day, start // 60, start % 60))) or 1.0
+
+    def day_arrivals(self, day: date, rng: random.Random, zone: ZoneInfo) -> list[tuple[float, str, str | None]]:
+        """The day's visitors as (UNIX time, service code, priority group or None), in time order."""
+        mean = self.visitors_per_day * self.weekday_factor[day.weekday()]
+        slots = []
+        for start, weight in sorted(self.arrivals.items()):
+            local = datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=zone)
+            if weight > 0 and self.open_services(local):
+                slots.append((local, weight))
+        if mean <= 0 or not slots:
+            return []
+        count = poisson(rng, mean)
+        starts, weights = zip(*slots)
+        visitors = []
+        for local in rng.choices(starts, weights=weights, k=count):
+            at = local + timedelta(seconds=rng.uniform(0, SLOT_MIN * 60))
+            choices = [c for c in self.open_services(at) if c in self.choice_weight]
+            if not choices:  # the slot closes within itself (a service closing at :15)
+                continue
+            code = rng.choices(choices, weights=[self.choice_weight[c] for c in choices])[0]
+            priority = None
+            if self.config.services[code].priority and rng.random() < self.behaviour.priority:
+                priority = rng.choice(("lansia", "lansia", "disabilitas", "ibu_hamil", "anak"))
+            visitors.append((at.timestamp(), code, priority))
+        visitors.sort()
+        return visitors
+
+    def service_time_s(self, code: str, rng: random.Random) -> float:
+        """A log-normal service time around the service's mean, at least one minute."""
+        mean = self.service_minutes.get(code, DEFAULT_MINUTES) * 60
+        mu = math.log(mean) - SERVICE_TIME_SIGMA ** 2 / 2
+        return max(60.0, rng.lognormvariate(mu, SERVICE_TIME_SIGMA))
+
+    def transfer_target(self, code: str) -> str | None:
+        """Another service of the same agency, for a visitor at the wrong desk."""
+        agency = self.config.services[code].agency
+        others = [c for c, s in self.config.services.items() if s.agency == agency and c != code]
+        return others[0] if others else None
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (normal approximation for large means, Knuth's method below)."""
+    if mean > 50:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    limit, k, p = math.exp(-mean), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def survey_answers(rng: random.Random) -> list[int]:
+    """One visitor's answers to the nine SKM elements, each 1-4."""
+    return rng.choices((1, 2, 3, 4), weights=SKM_SCORE_WEIGHTS, k=SKM_ELEMENTS)
+
+
+def _minute(text: str) -> int:
+    hours, _, minutes = text.partition(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def load_traffic(config: SiteConfig, path: str | Path | None = None,
+                 visitors_per_day: float | None = None) -> TrafficModel:
+    """Read a traffic file (default: the sample) for this site and calibrate it."""
+    raw = tomllib.loads(Path(path or SAMPLE_TRAFFIC).read_text(encoding="utf-8"))
+    factors = [0.0] * 7
+    for name, value in raw.get("weekday_factor", {"mon": 1, "tue": 1, "wed": 1, "thu": 1, "fri": 1}).items():
+        factors[parse_day(name)] = float(value)
+    unknown = (set(raw.get("agencies", {})) - set(config.agencies)) | (set(raw.get("services", {}))
+                                                                       - set(config.services))
+    if unknown:
+        raise TrafficError(f"the traffic file names {', '.join(sorted(unknown))}, which the site config lacks")
+    services = raw.get("services", {})
+    model = TrafficModel(
+        config=config,
+        visitors_per_day=float(visitors_per_day if visitors_per_day is not None
+                               else raw.get("visitors_per_day", 200)),
+        step_s=int(raw.get("step_s", 60)),
+        weekday_factor=tuple(factors),
+        arrivals={_minute(k): float(v) for k, v in raw.get("arrivals", {"08:00": 1}).items()},
+        agency_share={k: float(v) for k, v in raw.get("agencies", dict.fromkeys(config.agencies, 1)).items()},
+        service_weight={k: float(v.get("weight", 1)) for k, v in services.items()},
+        service_minutes={k: float(v.get("minutes", DEFAULT_MINUTES)) for k, v in services.items()},
+        behaviour=Behaviour(**{k: float(v) for k, v in raw.get("behaviour", {}).items()}),
+    )
+    model.calibrate()
+    return model

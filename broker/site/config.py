@@ -1,0 +1,404 @@
+"""The site configuration: one TOML file describing an MPP, checked thoroughly.
+
+A technician edits this file by hand, so loading never stops at the first
+mistake: every problem is collected with its location (table, entry, field,
+line) and a plain sentence, and `antrian config check` prints them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from broker.core.pin import is_pin_hash
+from broker.core.model import (AGENCY_KINDS, PRIORITY_GROUPS, Access, Agency, Counter, Officer, Rules, Service, Site,
+                               SiteConfig)
+from broker.core.schedule import DAY_NAMES_EN, Schedule, format_ranges, parse_day, parse_ranges
+
+from antrian_assets import ROOT as ASSETS
+
+SAMPLE_CONFIG = ASSETS / "sample-mpp.toml"
+
+_SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_AGENCY_ID = _SITE_ID
+_SERVICE_CODE = re.compile(r"^[A-Z]{1,3}$")
+_COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
+_OFFICER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")  # a short name or an 18-digit NIP
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.location}: {self.message}"
+
+
+class ConfigError(Exception):
+    """A config file with one or more problems; `problems` lists them all."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s) in the site configuration:\n{lines}")
+
+
+class _Lines:
+    """Finds the line of a table entry or key in the raw TOML text, for friendlier messages."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+
+    def of(self, table: str, index: int | None = None, key: str | None = None) -> int | None:
+        header = f"[[{table}]]" if index is not None else f"[{table}]"
+        seen, start = -1, None
+        for n, line in enumerate(self.lines):
+            if line.strip().startswith(header):
+                seen += 1
+                if index is None or seen == index:
+                    start = n
+                    break
+        if start is None:
+            return None
+        if key is None:
+            return start + 1
+        for n in range(start + 1, len(self.lines)):
+            stripped = self.lines[n].strip()
+            if stripped.startswith("["):
+                break
+            if re.match(rf"^{re.escape(key)}\s*=", stripped):
+                return n + 1
+        return start + 1
+
+
+class _Reader:
+    """Reads typed fields from one TOML table and records every problem found."""
+
+    def __init__(self, data: Any, location: str, problems: list[Problem], line_of):
+        self.location = location
+        self.problems = problems
+        self.line_of = line_of  # key -> line number or None
+        if not isinstance(data, dict):
+            self.problem(None, "must be a table of settings")
+            data = {}
+        self.data = data
+        self.known: set[str] = set()
+
+    def problem(self, key: str | None, message: str) -> None:
+        where = f"{self.location}.{key}" if key else self.location
+        self.problems.append(Problem(where, message, self.line_of(key)))
+
+    def _get(self, key: str, kind: type | tuple[type, ...], kind_name: str, required: bool, default: Any):
+        self.known.add(key)
+        if key not in self.data:
+            if required:
+                self.problem(key, "is missing")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            self.problem(key, f"must be {kind_name}, not {value!r}")
+            return default
+        return value
+
+    def text(self, key: str, required: bool = False, default: str = "", pattern: re.Pattern | None = None,
+             pattern_help: str = "") -> str:
+        value = self._get(key, str, "text", required, default)
+        given = key in self.data and value is self.data[key]  # not `value is not default`: "" is "" in CPython
+        if given and pattern is not None and not pattern.match(value):
+            self.problem(key, f"'{value}' is not valid: {pattern_help}")
+            return default
+        if required and given and not value.strip():
+            self.problem(key, "must not be empty")
+        return value
+
+    def number(self, key: str, default: Any = None, minimum: float = 0, integer: bool = True) -> Any:
+        kind = int if integer else (int, float)
+        value = self._get(key, kind, "a whole number" if integer else "a number", False, default)
+        if key in self.data and value is self.data[key] and value < minimum:
+            self.problem(key, f"must be at least {minimum}, not {value}")
+            return default
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        return self._get(key, bool, "true or false", False, default)
+
+    def texts(self, key: str, required: bool = False) -> list[str] | None:
+        value = self._get(key, list, "a list of texts", required, None)
+        if value is not None and not all(isinstance(v, str) for v in value):
+            self.problem(key, "must be a list of texts")
+            return None
+        return value
+
+    def schedule(self, inherited: Schedule) -> Schedule:
+        """Optional `days`, `hours` and per-day overrides such as `fri = "08:00-11:00"`."""
+        days, hours, by_day = inherited.days, inherited.hours, dict(inherited.by_day)
+        given_days: dict[int, str] = {}  # weekday -> key, for per-day hours written in this table
+        names = self.texts("days")
+        if names is not None:
+            try:
+                days = frozenset(parse_day(n) for n in names)
+            except ValueError as exc:
+                self.problem("days", str(exc))
+        hours_text = self.text("hours")
+        if hours_text:
+            try:
+                hours = parse_ranges(hours_text)
+                by_day = {}  # own hours replace the inherited ones, per-day exceptions included
+            except ValueError as exc:
+                self.problem("hours", str(exc))
+        for key in list(self.data):
+            if key in self.known:
+                continue
+            try:
+                day = parse_day(key)
+            except ValueError:
+                continue
+            self.known.add(key)
+            value = self.data[key]
+            if not isinstance(value, str):
+                self.problem(key, "must be a time range text such as \"08:00-11:00\"")
+                continue
+            try:
+                by_day[day] = parse_ranges(value) if value.strip().lower() not in ("", "tutup", "closed") else ()
+            except ValueError as exc:
+                self.problem(key, str(exc))
+                continue
+            if by_day[day]:
+                given_days[day] = key
+        for day, key in given_days.items():
+            if day not in days:  # hours_on() would ignore them without a word
+                self.problem(key, f"gives opening hours for {DAY_NAMES_EN[day]}, but that day is not in "
+                                  f"days; add \"{DAY_NAMES_EN[day].lower()}\" to days or remove this line")
+        return Schedule(days=days, hours=hours, by_day=by_day)
+
+    def finish(self, allowed_extra: tuple[str, ...] = ()) -> None:
+        """Report keys nobody asked for: usually a typo."""
+        known = self.known | set(allowed_extra)
+        for key in self.data:
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.problem(key, f"is not a known setting{hint}")
+
+
+def _entries(raw: dict, table: str, problems: list[Problem], lines: _Lines) -> list[Any]:
+    value = raw.get(table, [])
+    if not isinstance(value, list):
+        problems.append(Problem(table, f"must be written as [[{table}]] entries", lines.of(table)))
+        return []
+    return value
+
+
+def parse_config(text: str, source: str = "<config>") -> SiteConfig:
+    """Parse and validate TOML text; raises ConfigError listing every problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(source, [Problem("file", f"is not valid TOML: {exc}",
+                                           int(line.group(1)) if line else None)]) from None
+    problems: list[Problem] = []
+    lines = _Lines(text)
+
+    site_r = _Reader(raw.get("site", {}), "site", problems, lambda k: lines.of("site", key=k))
+    if "site" not in raw:
+        problems.append(Problem("site", "the [site] table is missing"))
+    site = Site(
+        id=site_r.text("id", required=True, pattern=_SITE_ID,
+                       pattern_help="use lowercase letters, digits, '-' or '_' (it becomes part of MQTT topics)"),
+        name=site_r.text("name", required=True),
+        timezone=site_r.text("timezone", default="Asia/Jakarta"),
+        language=site_r.text("language", default="id"),
+        address=site_r.text("address"),
+        footer=site_r.text("footer", default=Site.footer),
+        info_text=site_r.text("info_text"),
+        ticket_url=site_r.text("ticket_url"),
+        survey_url=site_r.text("survey_url"),
+    )
+    try:
+        ZoneInfo(site.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        site_r.problem("timezone", f"'{site.timezone}' is not a known time zone (e.g. Asia/Jakarta, "
+                                   "Asia/Makassar, Asia/Jayapura)")
+    if site.language not in ("id", "en"):
+        site_r.problem("language", f"must be 'id' or 'en', not '{site.language}'")
+    hours_r = _Reader(raw.get("site", {}).get("hours", {}) if isinstance(raw.get("site"), dict) else {},
+                      "site.hours", problems, lambda k: lines.of("site.hours", key=k))
+    site_schedule = hours_r.schedule(Schedule())
+    hours_r.finish()
+    site_r.finish(allowed_extra=("hours",))
+
+    rules_r = _Reader(raw.get("rules", {}), "rules", problems, lambda k: lines.of("rules", key=k))
+    rules = Rules(
+        priority_max_in_a_row=rules_r.number("priority_max_in_a_row", Rules.priority_max_in_a_row, minimum=1),
+        counter_debounce_s=rules_r.number("counter_debounce_s", Rules.counter_debounce_s, integer=False),
+        issue_lead_minutes=rules_r.number("issue_lead_minutes", Rules.issue_lead_minutes),
+        min_recalls_before_no_show=rules_r.number("min_recalls_before_no_show", Rules.min_recalls_before_no_show),
+        recall_interval_s=rules_r.number("recall_interval_s", Rules.recall_interval_s, integer=False),
+        require_sign_in=rules_r.flag("require_sign_in", Rules.require_sign_in),
+        number_digits=rules_r.number("number_digits", Rules.number_digits, minimum=1),
+        survey_days=rules_r.number("survey_days", Rules.survey_days, minimum=1),
+    )
+    rules_r.finish()
+
+    agencies: dict[str, Agency] = {}
+    for i, entry in enumerate(_entries(raw, "agencies", problems, lines)):
+        r = _Reader(entry, f"agencies[{i + 1}]", problems, lambda k, i=i: lines.of("agencies", i, k))
+        agency_id = r.text("id", required=True, pattern=_AGENCY_ID,
+                           pattern_help="use lowercase letters, digits, '-' or '_'")
+        if agency_id:
+            r.location = f"agencies[{i + 1}] ({agency_id})"
+        name = r.text("name", required=True)
+        kind = r.text("kind", required=True)
+        kinds = {k.lower(): k for k in AGENCY_KINDS}
+        canonical = kinds.get(kind.strip().lower()) if kind else None
+        if kind and canonical is None:
+            close = difflib.get_close_matches(kind.strip().lower(), list(kinds), n=1)
+            hint = f" (did you mean '{kinds[close[0]]}'?)" if close else ""
+            r.problem("kind", f"'{kind}' is not an agency kind{hint}; use one of: {', '.join(AGENCY_KINDS)}")
+        agency = Agency(id=agency_id, name=name, short=r.text("short") or name, kind=canonical or kind,
+                        schedule=r.schedule(site_schedule), logo=r.text("logo"))
+        r.finish()
+        if agency_id in agencies:
+            r.problem("id", f"agency '{agency_id}' is defined twice")
+        elif agency_id:
+            agencies[agency_id] = agency
+    if not agencies:
+        problems.append(Problem("agencies", "no agency is defined: add [[agencies]] entries"))
+
+    services: dict[str, Service] = {}
+    service_entry: dict[str, int] = {}  # code -> index of its [[services]] entry, for line numbers
+    for i, entry in enumerate(_entries(raw, "services", problems, lines)):
+        r = _Reader(entry, f"services[{i + 1}]", problems, lambda k, i=i: lines.of("services", i, k))
+        code = r.text("code", required=True, pattern=_SERVICE_CODE,
+                      pattern_help="use 1 to 3 capital letters, such as A or SIM")
+        if code:
+            r.location = f"services[{i + 1}] ({code})"
+        agency_id = r.text("agency", required=True)
+        agency = agencies.get(agency_id)
+        if agency_id and agency is None:
+            r.problem("agency", f"names agency '{agency_id}', which is not defined")
+        quota = r.number("quota", None, minimum=1)
+        service = Service(
+            code=code, name=r.text("name", required=True), agency=agency_id,
+            schedule=r.schedule(agency.schedule if agency else site_schedule),
+            quota=quota, priority=r.flag("priority", True), notice=r.text("notice"),
+            requirements=r.text("requirements"), name_en=r.text("name_en"),
+        )
+        r.finish()
+        if code in services:
+            r.problem("code", f"service code '{code}' is used twice: ticket numbers would clash")
+        elif code:
+            services[code] = service
+            service_entry[code] = i
+
+    counters: dict[str, Counter] = {}
+    for i, entry in enumerate(_entries(raw, "counters", problems, lines)):
+        r = _Reader(entry, f"counters[{i + 1}]", problems, lambda k, i=i: lines.of("counters", i, k))
+        counter_id = r.text("id", required=True, pattern=_COUNTER_ID,
+                            pattern_help="use letters, digits and '-', such as 3 or 4K-10")
+        if counter_id:
+            r.location = f"counters[{i + 1}] ({counter_id})"
+        agency_id = r.text("agency", required=True)
+        if agency_id and agency_id not in agencies:
+            r.problem("agency", f"names agency '{agency_id}', which is not defined")
+        codes = r.texts("services", required=True) or []
+        for code in codes:
+            if code not in services:
+                r.problem("services", f"names service '{code}', which is not defined")
+        if len(set(codes)) != len(codes):
+            r.problem("services", "lists a service twice")
+        if "services" in r.data and not codes:
+            r.problem("services", "must list at least one service")
+        counter = Counter(id=counter_id, agency=agency_id, services=tuple(codes), zone=r.text("zone"),
+                          name=r.text("name"))
+        r.finish()
+        if counter_id in counters:
+            r.problem("id", f"counter '{counter_id}' is defined twice")
+        elif counter_id:
+            counters[counter_id] = counter
+
+    officers = _officers(raw, problems, lines, agencies, counters)
+
+    access_r = _Reader(raw.get("access", {}), "access", problems, lambda k: lines.of("access", key=k))
+    access = Access(allow_anonymous=access_r.flag("allow_anonymous", Access.allow_anonymous),
+                    tls_port=access_r.number("tls_port", Access.tls_port, minimum=1),
+                    tls_cert=access_r.text("tls_cert"), tls_key=access_r.text("tls_key"))
+    if bool(access.tls_cert) != bool(access.tls_key):
+        access_r.problem("tls_key" if access.tls_cert else "tls_cert",
+                         "TLS needs both tls_cert and tls_key (the certificate and its private key)")
+    access_r.finish()
+
+    served = {code for c in counters.values() for code in c.services}
+    for code, i in service_entry.items():
+        if code not in served:
+            problems.append(Problem(f"services[{i + 1}] ({code})", "no counter serves this service, so its "
+                                    "tickets could never be called", lines.of("services", i)))
+    for key in raw:
+        if key not in ("site", "rules", "agencies", "services", "counters", "officers", "access"):
+            problems.append(Problem(key, "is not a known section (use site, rules, agencies, services, "
+                                    "counters, officers, access)", lines.of(key) or lines.of(key, 0)))
+
+    if problems:
+        raise ConfigError(source, problems)
+    return SiteConfig(site=site, rules=rules, agencies=agencies, services=services, counters=counters,
+                      source=source, officers=officers, access=access)
+
+
+def _officers(raw: dict, problems: list[Problem], lines: _Lines, agencies: dict[str, Agency],
+              counters: dict[str, Counter]) -> dict[str, Officer]:
+    """[[officers]]: id, name, pin_hash (never a plain PIN), optional agency and counters."""
+    officers: dict[str, Officer] = {}
+    for i, entry in enumerate(_entries(raw, "officers", problems, lines)):
+        r = _Reader(entry, f"officers[{i + 1}]", problems, lambda k, i=i: lines.of("officers", i, k))
+        officer_id = r.text("id", required=True, pattern=_OFFICER_ID,
+                            pattern_help="use letters, digits, '.', '_' or '-', such as budi or 198703152010011002")
+        if officer_id:
+            r.location = f"officers[{i + 1}] ({officer_id})"
+        if isinstance(r.data, dict) and "pin" in r.data:
+            r.known.add("pin")
+            r.problem("pin", "a PIN is never written in plain text: make a pin_hash with "
+                             "`antrian officer hash-pin` and remove this line")
+        pin_hash = r.text("pin_hash", required=True)
+        if pin_hash and not is_pin_hash(pin_hash):
+            r.problem("pin_hash", "is not a hash made by `antrian officer hash-pin` (pbkdf2_sha256$...)")
+        agency_id = r.text("agency")
+        if agency_id and agency_id not in agencies:
+            r.problem("agency", f"names agency '{agency_id}', which is not defined")
+        allowed = r.texts("counters") or []
+        for cid in allowed:
+            if cid not in counters:
+                r.problem("counters", f"names counter '{cid}', which is not defined")
+        officer = Officer(id=officer_id, name=r.text("name", required=True), pin_hash=pin_hash, agency=agency_id,
+                          counters=tuple(allowed))
+        r.finish()
+        if officer_id in officers:
+            r.problem("id", f"officer '{officer_id}' is defined twice")
+        elif officer_id:
+            officers[officer_id] = officer
+    return officers
+
+
+def load_config(path: str | Path | None = None) -> SiteConfig:
+    """Load a site config file (the shipped sample when None); raises ConfigError."""
+    path = Path(path) if path else SAMPLE_CONFIG
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [Problem("file", f"cannot be read: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), [Problem("file", "is not UTF-8 text")]) from None
+    return parse_config(text, str(path))
+
+
+__all__ = ["AGENCY_KINDS", "PRIORITY_GROUPS", "SAMPLE_CONFIG", "Access", "Agency", "ConfigError", "Counter", "Officer", "Problem",
+           "Rules", "Service", "Site", "SiteConfig", "load_config", "parse_config", "format_ranges"]

@@ -1,0 +1,81 @@
+"""The small screen above one counter: which number it serves and whether it is open.
+
+Same pattern as the hall: `counter_state(...)` is a frozen dataclass (compared
+to decide whether to redraw), `render_counter(state, size)` draws it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+from pygame import Rect  # noqa: E402
+
+from display.toolkit import ui  # noqa: E402
+from display.screens.hall import items, mapping  # noqa: E402
+from display.toolkit.labels import label, status_label  # noqa: E402
+
+STATUS_COLORS = {"open": ui.OK, "break": ui.WARNING, "closed": ui.DISABLED}
+
+
+@dataclass(frozen=True)
+class CounterScreenState:
+    counter: str
+    agency: str = ""
+    services: str = ""
+    number: str | None = None
+    status: str = "closed"
+    offline: bool = False
+    ready: bool = True  # False until the engine has published this counter
+    lang: str = "id"
+
+
+def counter_state(config: dict | None, counters: dict[str, dict], counter_id: str, *, online: bool,
+                  engine_online: bool = True, lang: str = "id") -> CounterScreenState:
+    offline = not online or not engine_online
+    config = mapping(config)
+    conf = next((c for c in items(config.get("counters")) if str(c.get("id")) == counter_id), None)
+    live = counters.get(counter_id)
+    if conf is None or not isinstance(live, dict):
+        return CounterScreenState(counter_id, offline=offline, ready=False, lang=lang)
+    agency = next((a for a in items(config.get("agencies")) if a.get("id") == conf.get("agency")), {})
+    names = {s.get("code"): (s.get("name_en") if lang == "en" else None) or s.get("name")
+             for s in items(config.get("services"))}
+    codes = conf.get("services") if isinstance(conf.get("services"), list) else []
+    services = " · ".join(f"{code} {names.get(code) or ''}".strip() for code in codes)
+    number = mapping(live.get("current")).get("number")
+    status = str(live.get("status") or "closed")
+    return CounterScreenState(counter_id, str(agency.get("name") or agency.get("short") or ""), services,
+                              str(number) if number else None,
+                              status if status in STATUS_COLORS else "closed", offline, True, lang)
+
+
+def render_counter(state: CounterScreenState, size: tuple[int, int] = (1280, 720)):
+    w, h = size
+    s = min(w / 1280, h / 720)
+    surface = ui.new_surface(size)
+
+    def box(x: float, y: float, bw: float, bh: float) -> Rect:
+        return Rect(round(x * w / 1280), round(y * h / 720), round(bw * w / 1280), round(bh * h / 720))
+
+    ui.rounded_box(surface, box(0, 0, 1280, 150), ui.PANEL, radius=0)
+    ui.draw_text(surface, f"{label('counter', state.lang)} {state.counter}", box(30, 8, 760, 134), int(100 * s),
+                 bold=True, align="left")
+    ui.pill(surface, status_label(state.status, state.lang), box(850, 40, 400, 76),
+            STATUS_COLORS.get(state.status, ui.DISABLED), size=int(44 * s))
+    ui.draw_text(surface, state.agency, box(30, 160, 1220, 60), int(40 * s), ui.TEXT_MUTED)
+    if not state.ready:
+        ui.draw_text(surface, label("waiting_for_engine", state.lang), box(30, 250, 1220, 250), int(56 * s),
+                     ui.TEXT_MUTED)
+    elif state.status == "open":
+        ui.draw_text(surface, label("serving", state.lang), box(30, 225, 1220, 60), int(40 * s), ui.TEXT)
+        ui.draw_text(surface, state.number or "—", box(30, 280, 1220, 300), int(290 * s), ui.ACCENT, bold=True)
+    else:
+        note = label("break_note" if state.status == "break" else "closed_note", state.lang)
+        ui.draw_text(surface, note, box(30, 280, 1220, 280), int(110 * s),
+                     STATUS_COLORS.get(state.status, ui.DISABLED), bold=True)
+    ui.draw_text(surface, state.services, box(30, 600, 1220, 50), int(34 * s), ui.TEXT_MUTED)
+    if state.offline:
+        ui.pill(surface, "● " + label("offline", state.lang), box(880, 660, 380, 48), ui.DANGER, size=int(22 * s))
+    return surface

@@ -1,0 +1,420 @@
+"""The counter officer's panel: `panel_view(...)` picks what to show, `render_panel(view)` draws it.
+
+Same pattern as the hall and the kiosk: the view is a frozen dataclass of plain
+texts and numbers built from the engine's retained state (so the panel is right
+after any restart), and `buttons(view)` is the one list of touch areas that both
+drawing and `hit()` use, so what is drawn is what can be pressed. Every button
+shows its keypad key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+from pygame import Rect  # noqa: E402
+
+from broker.site.config import Counter, Officer  # noqa: E402
+from display.toolkit import ui  # noqa: E402
+from display.toolkit.humanize import clock, stopwatch  # noqa: E402
+from display.toolkit.labels import label, status_label  # noqa: E402
+
+from kiosk.counter.flow import Action, Choice, Facts, Note, Panel, Screen  # noqa: E402
+
+SIZE = (1280, 800)
+STATUS_COLORS = {"open": ui.OK, "break": ui.WARNING, "closed": ui.DISABLED}
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "next": ("Panggil berikutnya", "Call next"), "recall": ("Panggil ulang", "Recall"),
+    "no-show": ("Tidak hadir", "No-show"), "finish": ("Selesai", "Finish"),
+    "transfer-list": ("Alihkan layanan", "Transfer"), "call-list": ("Panggil nomor", "Call a number"),
+    "break": ("Istirahat", "Break"), "resume": ("Lanjut melayani", "Resume"),
+    "close": ("Tutup loket", "Close"), "open": ("Buka loket", "Open"), "sign-out": ("Keluar", "Sign out"),
+    "back": ("Kembali", "Back"), "delete": ("Hapus", "Delete"), "sign-in": ("Masuk", "Sign in"),
+    "serving": ("Sedang dilayani", "Now serving"), "served_for": ("Lama dilayani", "Served for"),
+    "recalls": ("Dipanggil ulang {n}×", "Recalled {n}×"), "no_ticket": ("Belum ada nomor", "No ticket"),
+    "press_next": ("Tekan Enter atau «Panggil berikutnya»", "Press Enter or «Call next»"),
+    "nobody_waiting": ("Tidak ada antrian yang menunggu", "Nobody is waiting"),
+    "waiting": ("Menunggu", "Waiting"), "priority": ("prioritas", "priority"),
+    "served_today": ("Dilayani hari ini", "Served today"), "officer": ("Petugas", "Officer"),
+    "choose_officer": ("Pilih nama Anda, lalu masukkan PIN", "Choose your name, then type your PIN"),
+    "keypad_choice": ("Keypad: ketik nomor lalu Enter", "Keypad: type the number, then Enter"),
+    "pin_for": ("PIN untuk {name}", "PIN for {name}"), "pin_keys": ("Enter = masuk, - = kembali",
+                                                                     "Enter = sign in, - = back"),
+    "signed_out": ("Loket kosong: belum ada petugas masuk", "Counter empty: nobody signed in"),
+    "transfer_title": ("Alihkan {number} ke layanan:", "Transfer {number} to service:"),
+    "call_title": ("Panggil nomor yang menunggu, atau aktifkan kembali yang tidak hadir",
+                   "Call a waiting number, or put a no-show back in the queue"),
+    "list_keys": ("Ketik nomor pilihan lalu Enter · - = kembali", "Type the choice number, then Enter · - = back"),
+    "nothing_to_choose": ("Tidak ada nomor yang menunggu atau tidak hadir", "No waiting or no-show ticket"),
+    "no_show_item": ("tidak hadir: aktifkan kembali", "no-show: reactivate"),
+    "waiting_item": ("menunggu", "waiting"), "on_break": ("Loket sedang istirahat", "This counter is on a break"),
+    "closed_note": ("Loket tutup. Tekan «Buka loket» atau Enter", "Counter closed. Press «Open» or Enter"),
+    "sending": ("Mengirim…", "Sending…"), "more": ("+{n} lainnya", "+{n} more"),
+    "wait_s": ("{s} dtk", "{s} s"), "after_recalls": ("setelah {n}× panggil ulang", "after {n} recalls"),
+}
+
+
+def text(key: str, lang: str, **params: Any) -> str:
+    indonesian, english = TEXTS[key]
+    return (english if lang == "en" else indonesian).format(**params)
+
+
+@dataclass(frozen=True)
+class QueueView:
+    code: str
+    name: str
+    waiting: int
+    priority: int
+
+
+@dataclass(frozen=True)
+class TicketView:
+    number: str
+    service: str
+    served_s: int
+    recalls: int
+    priority: bool
+    recall_wait_s: int  # seconds before the engine accepts a recall (0: now)
+
+
+@dataclass(frozen=True)
+class PanelView:
+    counter: str
+    agency: str
+    screen: Screen
+    lang: str = "id"
+    officer_name: str = ""
+    status: str = "closed"
+    ticket: TicketView | None = None
+    queues: tuple[QueueView, ...] = ()
+    served_today: int = 0
+    no_show_ready: bool = True  # enough recalls for a no-show
+    recalls_needed: int = 0
+    note: Note | None = None
+    choices: tuple[Choice, ...] = ()
+    digits: str = ""
+    chosen_officer: str = ""
+    clock_text: str = ""
+    online: bool = True
+    busy: bool = False
+    size: tuple[int, int] = SIZE
+
+    @property
+    def nobody_waiting(self) -> bool:
+        return sum(q.waiting for q in self.queues) == 0
+
+
+def _items(value: Any) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def panel_facts(config: dict | None, counters: dict[str, dict], services: dict[str, dict], counter_id: str,
+                lang: str = "id") -> Facts:
+    """What the flow needs from the retained state: who may sign in here, what can be chosen."""
+    config = config or {}
+    live = counters.get(counter_id) or {}
+    conf = next((c for c in _items(config.get("counters")) if str(c.get("id")) == counter_id), {})
+    names = _service_names(config, lang)
+    codes = [str(c) for c in conf.get("services") or []]
+    counter = Counter(counter_id, str(conf.get("agency") or ""), tuple(codes))
+    officers = tuple(Choice(str(o.get("name") or o.get("id")), str(o.get("id")), Action("officer", str(o.get("id"))))
+                     for o in _items(config.get("officers"))
+                     if Officer(str(o.get("id")), "", "", str(o.get("agency") or ""),
+                                tuple(o.get("counters") or ())).may_staff(counter))
+    current = live.get("current") if isinstance(live.get("current"), dict) else None
+    own = {str(s.get("code")) for s in _items(config.get("services")) if s.get("agency") == conf.get("agency")}
+    ordered = sorted(names, key=lambda code: code not in own)  # the counter's own agency first, then the rest
+    targets = tuple(Choice(f"{code} · {names[code]}", "", Action("transfer", code)) for code in ordered
+                    if not current or code != current.get("service"))
+    calls: list[Choice] = []
+    for code in codes:
+        for number in (services.get(code) or {}).get("waiting_numbers") or []:
+            calls.append(Choice(str(number), text("waiting_item", lang), Action("call", str(number))))
+    for code in codes:
+        for number in (services.get(code) or {}).get("no_shows") or []:
+            calls.append(Choice(str(number), text("no_show_item", lang), Action("reactivate", str(number))))
+    return Facts(signed_in=bool(live.get("officer")), status=str(live.get("status") or "closed"),
+                 has_ticket=current is not None, officers=officers, transfer_targets=targets,
+                 call_choices=tuple(calls))
+
+
+def _service_names(config: dict, lang: str) -> dict[str, str]:
+    return {str(s.get("code")): str((s.get("name_en") if lang == "en" else None) or s.get("name") or s.get("code"))
+            for s in _items(config.get("services"))}
+
+
+def panel_view(panel: Panel, facts: Facts, config: dict | None, counters: dict[str, dict],
+               services: dict[str, dict], counter_id: str, *, now: float, local_clock: str = "",
+               online: bool = True, lang: str = "id", size: tuple[int, int] = SIZE) -> PanelView:
+    """Everything the panel draws, as plain values (equal views draw the same picture)."""
+    config = config or {}
+    live = counters.get(counter_id) or {}
+    conf = next((c for c in _items(config.get("counters")) if str(c.get("id")) == counter_id), {})
+    agency = next((a for a in _items(config.get("agencies")) if a.get("id") == conf.get("agency")), {})
+    rules = config.get("rules") if isinstance(config.get("rules"), dict) else {}
+    names = _service_names(config, lang)
+    queues = tuple(QueueView(code, names.get(code, code), int((services.get(code) or {}).get("waiting") or 0),
+                             int((services.get(code) or {}).get("waiting_priority") or 0))
+                   for code in [str(c) for c in conf.get("services") or []])
+    current = live.get("current") if isinstance(live.get("current"), dict) else None
+    ticket, needed = None, int(rules.get("min_recalls_before_no_show") or 0)
+    if current:
+        last = current.get("last_call_at") or current.get("called_at") or now
+        wait = float(rules.get("recall_interval_s") or 0) - (now - float(last))
+        ticket = TicketView(str(current.get("number")), names.get(str(current.get("service")), ""),
+                            int(now - float(current.get("called_at") or now)), int(current.get("recalls") or 0),
+                            bool(current.get("priority")), max(0, int(wait + 0.999)))
+    choices = {Screen.SIGN_IN: facts.officers, Screen.TRANSFER: facts.transfer_targets,
+               Screen.CALL_LIST: facts.call_choices}.get(panel.screen, ())
+    officer = live.get("officer") if isinstance(live.get("officer"), dict) else {}
+    return PanelView(counter_id, str(agency.get("short") or agency.get("name") or ""), panel.screen, lang,
+                     str(officer.get("name") or officer.get("id") or ""), facts.status, ticket, queues,
+                     int(live.get("served_today") or 0), ticket is None or ticket.recalls >= needed, needed,
+                     panel.note, choices, panel.digits, panel.officer_name, local_clock, online,
+                     panel.pending is not None, size)
+
+
+# ---------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class Button:
+    rect: Rect
+    action: Action
+    title: str
+    key: str = ""
+    color: tuple = ui.PANEL
+    enabled: bool = True
+    note: str = ""
+
+
+def _box(view: PanelView, x: float, y: float, w: float, h: float) -> Rect:
+    sw, sh = view.size
+    return Rect(round(x * sw / 1280), round(y * sh / 800), round(w * sw / 1280), round(h * sh / 800))
+
+
+def buttons(view: PanelView) -> list[Button]:
+    """Every touch area of this view, in drawing order."""
+    t = lambda key: text(key, view.lang)  # noqa: E731
+    if view.screen == Screen.MAIN:
+        ticket, status = view.ticket, view.status
+        recall_note = text("wait_s", view.lang, s=ticket.recall_wait_s) if ticket and ticket.recall_wait_s else ""
+        no_show_note = "" if view.no_show_ready else text("after_recalls", view.lang, n=view.recalls_needed)
+        x, w, gap = 700, 275, 14
+        rows = [(96, 150), (260, 100), (372, 100), (484, 100), (596, 90)]
+        out = [Button(_box(view, x, 96, 2 * w + gap, 150), Action("next"), t("next"), "Enter", ui.OK)]
+        pairs = [
+            (Button(Rect(0, 0, 0, 0), Action("recall"), t("recall"), "+", ui.PANEL,
+                    bool(ticket) and not ticket.recall_wait_s, recall_note),
+             Button(Rect(0, 0, 0, 0), Action("no-show"), t("no-show"), "−", ui.DANGER,
+                    bool(ticket) and view.no_show_ready, no_show_note)),
+            (Button(Rect(0, 0, 0, 0), Action("finish"), t("finish"), "*", ui.PANEL, bool(ticket)),
+             Button(Rect(0, 0, 0, 0), Action("transfer-list"), t("transfer-list"), "/", ui.PANEL, bool(ticket))),
+            (Button(Rect(0, 0, 0, 0), Action("call-list"), t("call-list"), ".", ui.PANEL),
+             Button(Rect(0, 0, 0, 0), Action("break-toggle"), t("resume" if status == "break" else "break"), "7",
+                    ui.WARNING, status != "closed" and (status == "break" or not ticket))),
+            (Button(Rect(0, 0, 0, 0), Action("close-toggle"), t("open" if status == "closed" else "close"), "8",
+                    ui.DISABLED, status == "closed" or not ticket),
+             Button(Rect(0, 0, 0, 0), Action("sign-out"), t("sign-out"), "9", ui.DISABLED, not ticket)),
+        ]
+        for (top, height), pair in zip(rows[1:], pairs):
+            for i, b in enumerate(pair):
+                out.append(Button(_box(view, x + i * (w + gap), top, w, height), b.action, b.title, b.key, b.color,
+                                  b.enabled, b.note))
+        return out
+    if view.screen == Screen.PIN:
+        keys = [str(n) for n in range(1, 10)] + ["del", "0", "ok"]
+        out = []
+        for i, k in enumerate(keys):
+            rect = _box(view, 420 + (i % 3) * 150, 300 + (i // 3) * 104, 140, 94)
+            if k == "del":
+                out.append(Button(rect, Action("delete"), t("delete"), "⌫", ui.DISABLED))
+            elif k == "ok":
+                out.append(Button(rect, Action("enter"), t("sign-in"), "Enter", ui.OK, bool(view.digits)))
+            else:
+                out.append(Button(rect, Action("digit", k), k, "", ui.PANEL))
+        out.append(Button(_box(view, 40, 700, 300, 76), Action("back"), t("back"), "−", ui.DISABLED))
+        return out
+    # the list screens: sign-in officers, transfer targets, numbers to call
+    area = _box(view, 40, 190, 1200, 490)
+    cols = 3 if view.screen == Screen.SIGN_IN else 4
+    rows = 4 if view.screen == Screen.SIGN_IN else 6
+    shown = view.choices[: cols * rows]
+    cell_w, cell_h = (area.width - (cols - 1) * 14) // cols, (area.height - (rows - 1) * 14) // rows
+    out = [Button(Rect(area.left + (i % cols) * (cell_w + 14), area.top + (i // cols) * (cell_h + 14), cell_w, cell_h),
+                  c.action, c.label, str(i + 1), ui.PANEL, True, c.detail)
+           for i, c in enumerate(shown)]
+    if view.screen != Screen.SIGN_IN:
+        out.append(Button(_box(view, 40, 700, 300, 76), Action("back"), t("back"), "−", ui.DISABLED))
+    return out
+
+
+def hit(view: PanelView, pos: tuple[float, float]) -> Action | None:
+    """The action under a finger or mouse at `pos`, if it can be pressed now."""
+    for button in reversed(buttons(view)):
+        if button.rect.collidepoint(pos):
+            return button.action if button.enabled else None
+    return None
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def render_panel(view: PanelView):
+    surface = ui.new_surface(view.size)
+    s = min(view.size[0] / 1280, view.size[1] / 800)
+    _header(surface, view, s)
+    if view.screen == Screen.MAIN:
+        _main(surface, view, s)
+    elif view.screen == Screen.PIN:
+        _pin(surface, view, s)
+    else:
+        _list(surface, view, s)
+    for button in buttons(view):
+        _button(surface, button, s)
+    _note(surface, view, s)
+    return surface
+
+
+def _header(surface, view: PanelView, s: float) -> None:
+    ui.rounded_box(surface, _box(view, 0, 0, 1280, 80), ui.PANEL, radius=0)
+    ui.draw_text(surface, f"{label('counter', view.lang)} {view.counter}", _box(view, 24, 6, 250, 68), int(46 * s),
+                 bold=True, align="left")
+    ui.draw_text(surface, view.agency, _box(view, 280, 6, 330, 68), int(26 * s), ui.TEXT_MUTED, align="left")
+    who = (f"{text('officer', view.lang)}: {view.officer_name}" if view.officer_name
+           else text("signed_out", view.lang))
+    ui.draw_text(surface, who, _box(view, 620, 6, 380, 68), int(24 * s),
+                 ui.TEXT if view.officer_name else ui.ACCENT, bold=not view.officer_name, align="left")
+    ui.pill(surface, status_label(view.status, view.lang), _box(view, 1010, 18, 150, 44),
+            STATUS_COLORS.get(view.status, ui.DISABLED), size=int(22 * s))
+    ui.draw_text(surface, view.clock_text, _box(view, 1165, 6, 100, 68), int(30 * s), align="right")
+    if not view.online:
+        ui.pill(surface, "● " + label("offline", view.lang), _box(view, 860, 726, 400, 50), ui.DANGER,
+                size=int(22 * s))
+
+
+def _main(surface, view: PanelView, s: float) -> None:
+    card = _box(view, 24, 96, 650, 330)
+    ticket = view.ticket
+    if view.status == "break" and not ticket:
+        ui.rounded_box(surface, card, ui.PANEL)
+        ui.draw_text(surface, text("on_break", view.lang), card.inflate(-40, -40), int(56 * s), ui.WARNING, bold=True)
+    elif ticket:
+        ui.rounded_box(surface, card, ui.PANEL_LIGHT)
+        ui.draw_text(surface, text("serving", view.lang), _box(view, 48, 104, 600, 44), int(28 * s), ui.TEXT_DARK,
+                     align="left")
+        ui.draw_text(surface, ticket.number, _box(view, 48, 140, 600, 160), int(150 * s), ui.TEXT_DARK, bold=True)
+        ui.draw_text(surface, ticket.service + (f" · {text('priority', view.lang)}" if ticket.priority else ""),
+                     _box(view, 48, 300, 600, 40), int(28 * s), ui.TEXT_DARK)
+        served = f"{text('served_for', view.lang)} {stopwatch(ticket.served_s)}"
+        if ticket.recalls:
+            served += " · " + text("recalls", view.lang, n=ticket.recalls)
+        ui.draw_text(surface, served, _box(view, 48, 350, 600, 50), int(32 * s), ui.TEXT_DARK, bold=True)
+    else:
+        ui.rounded_box(surface, card, ui.PANEL)
+        ui.draw_text(surface, text("no_ticket", view.lang), _box(view, 48, 130, 600, 90), int(60 * s), ui.TEXT_MUTED,
+                     bold=True)
+        hint = "closed_note" if view.status == "closed" else "press_next"
+        ui.draw_text(surface, text(hint, view.lang), _box(view, 48, 250, 600, 60), int(28 * s), ui.TEXT)
+    _queues(surface, view, s)
+
+
+def _queues(surface, view: PanelView, s: float) -> None:
+    top = 444
+    ui.draw_text(surface, text("waiting", view.lang), _box(view, 24, top, 400, 40), int(28 * s), ui.TEXT_MUTED,
+                 align="left")
+    ui.draw_text(surface, f"{text('served_today', view.lang)}: {view.served_today}", _box(view, 330, top, 344, 40),
+                 int(28 * s), ui.TEXT, bold=True, align="right")
+    if view.nobody_waiting:
+        box = _box(view, 24, top + 48, 650, 110)
+        ui.rounded_box(surface, box, ui.WARNING)
+        ui.draw_text(surface, text("nobody_waiting", view.lang), box.inflate(-30, -20), int(40 * s), ui.TEXT_DARK,
+                     bold=True)
+        top += 170
+    else:
+        top += 48
+    for q in view.queues[: max(0, (700 - top) // 56)]:
+        row = _box(view, 24, top, 650, 50)
+        ui.rounded_box(surface, row, ui.PANEL, radius=10)
+        ui.draw_text(surface, f"{q.code} · {q.name}", _box(view, 40, top, 400, 50), int(26 * s), align="left")
+        count = str(q.waiting) + (f" ({q.priority} {text('priority', view.lang)})" if q.priority else "")
+        ui.draw_text(surface, count, _box(view, 440, top, 220, 50), int(30 * s),
+                     ui.ACCENT if q.waiting else ui.TEXT_MUTED, bold=True, align="right")
+        top += 56
+
+
+def _pin(surface, view: PanelView, s: float) -> None:
+    ui.draw_text(surface, text("pin_for", view.lang, name=view.chosen_officer), _box(view, 40, 100, 1200, 60),
+                 int(40 * s), bold=True)
+    dots = "●" * len(view.digits) if view.digits else "_ _ _ _"
+    field = _box(view, 420, 180, 440, 100)
+    ui.rounded_box(surface, field, ui.PANEL_LIGHT)
+    ui.draw_text(surface, dots, field.inflate(-30, -20), int(60 * s), ui.TEXT_DARK, bold=True)
+    ui.draw_text(surface, text("pin_keys", view.lang), _box(view, 880, 300, 380, 50), int(24 * s), ui.TEXT_MUTED,
+                 align="left")
+
+
+def _list(surface, view: PanelView, s: float) -> None:
+    number = view.ticket.number if view.ticket else ""
+    title = {Screen.SIGN_IN: text("choose_officer", view.lang),
+             Screen.TRANSFER: text("transfer_title", view.lang, number=number),
+             Screen.CALL_LIST: text("call_title", view.lang)}[view.screen]
+    ui.draw_text(surface, title, _box(view, 40, 96, 1200, 50), int(36 * s), bold=True)
+    keys = text("keypad_choice" if view.screen == Screen.SIGN_IN else "list_keys", view.lang)
+    typed = f"   [ {view.digits} ]" if view.digits else ""
+    ui.draw_text(surface, keys + typed, _box(view, 40, 146, 1200, 36), int(24 * s), ui.TEXT_MUTED)
+    if not view.choices:
+        empty = text("nothing_to_choose", view.lang) if view.screen == Screen.CALL_LIST else "—"
+        ui.draw_text(surface, empty, _box(view, 40, 300, 1200, 100), int(40 * s), ui.TEXT_MUTED, bold=True)
+    limit = len([b for b in buttons(view) if b.action.kind != "back"])
+    if len(view.choices) > limit:
+        ui.draw_text(surface, text("more", view.lang, n=len(view.choices) - limit), _box(view, 360, 700, 500, 76),
+                     int(28 * s), ui.TEXT_MUTED)
+
+
+def _button(surface, b: Button, s: float) -> None:
+    """A key chip in the top-left corner, the title across the button (one size for all), a note below."""
+    color = b.color if b.enabled else (44, 62, 88)
+    ui.rounded_box(surface, b.rect, color, radius=14)
+    fg = ui.TEXT if b.enabled else ui.TEXT_MUTED
+    inner = b.rect.inflate(-20, -12)
+    big = b.rect.height >= 120
+    chip_h = int(46 * s) if big else int(34 * s)
+    if b.key:
+        chip = Rect(inner.left, inner.top, max(chip_h, ui.font(int(chip_h * 0.75), True).size(b.key)[0] + 16), chip_h)
+        ui.rounded_box(surface, chip, ui.PANEL_LIGHT if b.enabled else ui.DISABLED, radius=8)
+        ui.draw_text(surface, b.key, chip.inflate(-6, -4), int(chip_h * 0.75), ui.TEXT_DARK, bold=True)
+        body = Rect(inner.left, chip.bottom, inner.width, inner.bottom - chip.bottom)
+    else:
+        body = inner
+    size = int((48 if big else 28) * s) if b.key else int(min(inner.height * 0.45, 40 * s))
+    if b.note:
+        ui.draw_text(surface, b.title, Rect(body.left, body.top, body.width, body.height * 0.55), size, fg, bold=True)
+        ui.draw_text(surface, b.note, Rect(body.left, body.top + body.height * 0.55, body.width, body.height * 0.45),
+                     int(20 * s), fg)
+    else:
+        ui.draw_text(surface, b.title, body, size, fg, bold=True)
+
+
+def _note(surface, view: PanelView, s: float) -> None:
+    """The engine's last answer (or "sending…"), where the officer's eyes are on each screen."""
+    note = view.note
+    if view.screen == Screen.MAIN:
+        box = _box(view, 24, 716, 650, 70)
+    elif view.screen == Screen.PIN:
+        box = _box(view, 880, 560, 380, 120)
+    else:
+        box = _box(view, 360, 700, 880, 76)
+    if view.busy:
+        ui.draw_text(surface, text("sending", view.lang), box, int(28 * s), ui.TEXT_MUTED)
+        return
+    if note is None:
+        return
+    ui.rounded_box(surface, box, {"ok": ui.OK, "error": ui.DANGER}.get(note.level, ui.WARNING), radius=12)
+    if box.height > 100:
+        ui.draw_paragraph(surface, note.text(view.lang), box.inflate(-24, -20), int(26 * s), bold=True, max_lines=3)
+    else:
+        ui.draw_text(surface, note.text(view.lang), box.inflate(-24, -10), int(28 * s), bold=True)

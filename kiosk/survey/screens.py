@@ -1,0 +1,338 @@
+"""Every screen of the satisfaction tablet as `render(frame) -> Surface`, and its buttons for hit-testing.
+
+Same pattern as the kiosk: `buttons(frame)` is the one layout that drawing and
+`hit()` share, so what a finger touches is what is drawn. Each answer is a big
+tile with a face and a colour as well as the regulation's words, so it reads
+at a glance and without reading well. Bahasa Indonesia first, English on the
+switch in the corner. Drawn for a 1280x800 tablet; any size scales.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from broker.core.ikm import ELEMENTS
+from display.toolkit import ui
+
+from kiosk.ticketing.flow import Tap
+from kiosk.survey.flow import QUESTIONS, Screen, SurveyState
+from kiosk.ticketing.texts import text as kiosk_text
+
+SIZE = (1280, 800)
+# worst (1) to best (4): red, orange, light green, green, each with its face
+ANSWER_COLORS = {1: (198, 52, 52), 2: (232, 140, 30), 3: (120, 180, 60), 4: (38, 150, 70)}
+FACE = (255, 214, 64)
+FACE_LINE = (40, 30, 20)
+KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm,.")
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "title": ("Survei Kepuasan Masyarakat", "Public Satisfaction Survey"),
+    "counter": ("Loket {counter}", "Counter {counter}"),
+    "idle_big": ("Bagaimana pelayanan kami?", "How did we do?"),
+    "idle_body": ("Setelah selesai dilayani di loket ini, Anda dapat menilai pelayanan kami di layar ini. "
+                  "Hanya 9 pertanyaan, tanpa nama.",
+                  "When you have been served at this counter, you can rate our service on this screen. "
+                  "Only 9 questions, no name needed."),
+    "invite_hello": ("Terima kasih, nomor {number}", "Thank you, number {number}"),
+    "invite_ask": ("Maukah Anda menilai pelayanan kami hari ini?", "Would you rate our service today?"),
+    "invite_hint": ("9 pertanyaan singkat, sekitar 1 menit, tanpa nama", "9 short questions, about 1 minute, "
+                                                                           "anonymous"),
+    "start": ("Ya, mulai", "Yes, start"),
+    "decline": ("Tidak, terima kasih", "No, thank you"),
+    "progress": ("Pertanyaan {n} dari {total}", "Question {n} of {total}"),
+    "touch_answer": ("Sentuh satu jawaban", "Touch one answer"),
+    "back": ("Kembali", "Back"),
+    "comment_title": ("Ada saran atau pesan untuk kami?", "Any suggestion or message for us?"),
+    "comment_hint": ("Boleh dikosongkan: sentuh «Lewati»", "You may leave it empty: touch «Skip»"),
+    "comment_empty": ("Ketik di sini dengan tombol di bawah…", "Type here with the keys below…"),
+    "skip": ("Lewati", "Skip"),
+    "send": ("Kirim", "Send"),
+    "space": ("spasi", "space"),
+    "delete": ("Hapus", "Delete"),
+    "sending": ("Mengirim jawaban Anda…", "Sending your answers…"),
+    "thanks": ("Terima kasih!", "Thank you!"),
+    "thanks_body": ("Penilaian Anda membantu kami melayani lebih baik.",
+                    "Your answers help us serve you better."),
+    "notice_title": ("Terima kasih", "Thank you"),
+    "offline_title": ("Jawaban belum terkirim", "Your answers were not sent yet"),
+    "try_again": ("Coba lagi", "Try again"),
+    "close": ("Tutup", "Close"),
+    "offline_pill": ("Server tidak tersambung", "Server not connected"),
+}
+
+# The regulation's questions in plain words, per element code (an unknown code shows its element name).
+QUESTION_TEXTS: dict[str, tuple[str, str]] = {
+    "U1": ("Apakah persyaratan pelayanan sesuai dengan jenis layanannya?",
+           "Did the requirements fit the service you asked for?"),
+    "U2": ("Apakah prosedur pelayanan di sini mudah?", "Was the procedure here easy?"),
+    "U3": ("Bagaimana kecepatan waktu pelayanannya?", "How quick was the service?"),
+    "U4": ("Bagaimana kewajaran biaya/tarif pelayanannya?", "How fair was the cost of the service?"),
+    "U5": ("Apakah hasil pelayanan sesuai dengan standar pelayanan?",
+           "Did you get what the service standard promises?"),
+    "U6": ("Bagaimana kemampuan (kompetensi) petugas?", "How competent were the staff?"),
+    "U7": ("Bagaimana kesopanan dan keramahan petugas?", "How polite and friendly were the staff?"),
+    "U8": ("Bagaimana penanganan pengaduan, saran dan masukan?", "How are complaints and suggestions handled?"),
+    "U9": ("Bagaimana kualitas sarana dan prasarana?", "How good are the facilities?"),
+}
+ANSWER_EN: dict[str, tuple[str, str, str, str]] = {
+    "U1": ("Not suitable", "Somewhat suitable", "Suitable", "Very suitable"),
+    "U2": ("Not easy", "Somewhat easy", "Easy", "Very easy"),
+    "U3": ("Not quick", "Somewhat quick", "Quick", "Very quick"),
+    "U4": ("Very expensive", "Rather expensive", "Cheap", "Free"),
+    "U5": ("Not as promised", "Partly as promised", "As promised", "Fully as promised"),
+    "U6": ("Not competent", "Somewhat competent", "Competent", "Very competent"),
+    "U7": ("Not polite or friendly", "Somewhat polite", "Polite and friendly", "Very polite and friendly"),
+    "U8": ("Not available", "Available, not working", "Works, could be better", "Handled well"),
+    "U9": ("Poor", "Fair", "Good", "Very good"),
+}
+
+
+def text(key: str, lang: str, **params: object) -> str:
+    indonesian, english = TEXTS[key]
+    return (english if lang == "en" else indonesian).format(**params)
+
+
+def question_text(index: int, lang: str) -> str:
+    element = ELEMENTS[index]
+    pair = QUESTION_TEXTS.get(element.code)
+    if pair is None:
+        return element.name_en if lang == "en" and element.name_en else element.name
+    return pair[1] if lang == "en" else pair[0]
+
+
+def answer_labels(index: int, lang: str) -> tuple[str, str, str, str]:
+    element = ELEMENTS[index]
+    if lang == "en" and element.code in ANSWER_EN:
+        return ANSWER_EN[element.code]
+    return element.labels
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything one picture of the tablet depends on."""
+
+    state: SurveyState
+    size: tuple[int, int] = SIZE
+    counter: str = ""
+    agency: str = ""
+
+    @property
+    def lang(self) -> str:
+        return self.state.language
+
+    @property
+    def unit(self) -> float:
+        return min(self.size[0] / SIZE[0], self.size[1] / SIZE[1])
+
+
+@dataclass(frozen=True)
+class Button:
+    rect: tuple[int, int, int, int]
+    tap: Tap
+    label: str = ""
+    kind: str = "plain"  # answer, primary, quiet, key, language
+    color: tuple = ui.PANEL
+
+    def contains(self, pos: tuple[float, float]) -> bool:
+        x, y, w, h = self.rect
+        return x <= pos[0] < x + w and y <= pos[1] < y + h
+
+
+def _box(frame: Frame, x: float, y: float, w: float, h: float) -> tuple[int, int, int, int]:
+    sx, sy = frame.size[0] / SIZE[0], frame.size[1] / SIZE[1]
+    return round(x * sx), round(y * sy), round(w * sx), round(h * sy)
+
+
+def buttons(frame: Frame) -> list[Button]:
+    """Every touch area of this frame, in drawing order."""
+    state, lang = frame.state, frame.lang
+    out = [Button(_box(frame, 1040, 14, 220, 62), Tap("language"), kiosk_text("language_switch", lang), "language",
+                  (70, 92, 124))]
+    if state.screen == Screen.INVITE:
+        out.append(Button(_box(frame, 340, 470, 600, 150), Tap("start"), text("start", lang), "primary", ui.OK))
+        out.append(Button(_box(frame, 440, 650, 400, 90), Tap("decline"), text("decline", lang), "quiet",
+                          (70, 92, 124)))
+    elif state.screen == Screen.QUESTION:
+        labels = answer_labels(state.question, lang)
+        for i in range(4):
+            out.append(Button(_box(frame, 40 + i * 305, 340, 285, 330), Tap("answer", str(i + 1)), labels[i],
+                              "answer", ANSWER_COLORS[i + 1]))
+        out.append(Button(_box(frame, 40, 700, 260, 80), Tap("back"), text("back", lang), "quiet", (70, 92, 124)))
+    elif state.screen == Screen.COMMENT:
+        key_w, gap, top = 104, 8, 294
+        for r, row in enumerate(KEYBOARD_ROWS):
+            left = 40 + (1280 - 80 - (len(row) * key_w + (len(row) - 1) * gap)) / 2
+            for c, char in enumerate(row):
+                out.append(Button(_box(frame, left + c * (key_w + gap), top + r * 78, key_w, 70), Tap("key", char),
+                                  char.upper() if char.isalpha() else char, "key", ui.PANEL_LIGHT))
+        out.append(Button(_box(frame, 300, top + 4 * 78, 560, 70), Tap("key", " "), text("space", lang), "key",
+                          ui.PANEL_LIGHT))
+        out.append(Button(_box(frame, 868, top + 4 * 78, 220, 70), Tap("delete"), "← " + text("delete", lang), "key",
+                          (210, 216, 226)))
+        out.append(Button(_box(frame, 40, 700, 260, 80), Tap("back"), text("back", lang), "quiet", (70, 92, 124)))
+        out.append(Button(_box(frame, 700, 700, 260, 80), Tap("skip"), text("skip", lang), "quiet", (70, 92, 124)))
+        out.append(Button(_box(frame, 980, 700, 260, 80), Tap("send"), text("send", lang), "primary", ui.OK))
+    elif state.screen == Screen.OFFLINE:
+        out.append(Button(_box(frame, 340, 520, 600, 130), Tap("retry"), text("try_again", lang), "primary", ui.OK))
+        out.append(Button(_box(frame, 490, 680, 300, 80), Tap("done"), text("close", lang), "quiet", (70, 92, 124)))
+    elif state.screen in (Screen.THANKS, Screen.NOTICE):
+        out.append(Button(_box(frame, 490, 660, 300, 90), Tap("done"), text("close", lang), "quiet", (70, 92, 124)))
+    return out
+
+
+def hit(frame: Frame, pos: tuple[float, float]) -> Tap | None:
+    for button in reversed(buttons(frame)):
+        if button.contains(pos):
+            return button.tap
+    return None
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def draw_face(surface, center: tuple[int, int], radius: int, score: int, *, color=FACE) -> None:
+    """A face from very unhappy (1) to very happy (4), drawn with lines so it scales to any size."""
+    import pygame
+
+    cx, cy = center
+    pygame.draw.circle(surface, color, center, radius)
+    pygame.draw.circle(surface, FACE_LINE, center, radius, max(2, radius // 18))
+    eye_r, eye_dx, eye_y = max(2, radius // 9), radius * 0.36, cy - radius * 0.22
+    for side in (-1, 1):
+        pygame.draw.circle(surface, FACE_LINE, (round(cx + side * eye_dx), round(eye_y)), eye_r)
+    width = max(3, radius // 10)
+    mouth_w, mouth_y = radius * 0.52, cy + radius * 0.38
+    curve = {1: -0.30, 2: -0.12, 3: 0.14, 4: 0.34}[score] * radius  # positive: a smile
+    points = []
+    for i in range(21):
+        t = -1 + i / 10
+        points.append((cx + t * mouth_w, mouth_y + curve * (1 - t * t) - curve / 2))
+    points = [(round(x), round(y)) for x, y in points]
+    if score == 4:  # a wide open smile
+        pygame.draw.polygon(surface, FACE_LINE, points)
+    else:
+        pygame.draw.lines(surface, FACE_LINE, False, points, width)
+
+
+def render(frame: Frame):
+    import pygame
+
+    surface = ui.new_surface(frame.size)
+    u = frame.unit
+    state, lang = frame.state, frame.lang
+    _header(surface, frame, u)
+    screen = state.screen
+    if screen == Screen.IDLE:
+        ui.draw_text(surface, text("idle_big", lang), _box(frame, 40, 150, 1200, 100), int(72 * u), bold=True)
+        for score in range(1, 5):
+            draw_face(surface, _center(frame, 340 + (score - 1) * 200, 370), int(70 * u), score,
+                      color=ANSWER_COLORS[score])
+        _centered(surface, text("idle_body", lang), _box(frame, 140, 480, 1000, 200), int(34 * u), ui.TEXT_MUTED)
+        if not state.engine_online:
+            ui.pill(surface, "● " + text("offline_pill", lang), _box(frame, 440, 720, 400, 54), ui.DANGER,
+                    size=int(24 * u))
+    elif screen == Screen.INVITE:
+        number = state.visit.number if state.visit else ""
+        ui.draw_text(surface, text("invite_hello", lang, number=number), _box(frame, 40, 120, 1200, 80), int(52 * u),
+                     ui.ACCENT, bold=True)
+        ui.draw_text(surface, text("invite_ask", lang), _box(frame, 40, 210, 1200, 80), int(50 * u), bold=True)
+        for score in range(1, 5):
+            draw_face(surface, _center(frame, 430 + (score - 1) * 140, 355), int(50 * u), score,
+                      color=ANSWER_COLORS[score])
+        ui.draw_text(surface, text("invite_hint", lang), _box(frame, 40, 415, 1200, 44), int(30 * u), ui.TEXT_MUTED)
+    elif screen == Screen.QUESTION:
+        _question(surface, frame, u)
+    elif screen == Screen.COMMENT:
+        ui.draw_text(surface, text("comment_title", lang), _box(frame, 40, 96, 1200, 60), int(44 * u), bold=True)
+        ui.draw_text(surface, text("comment_hint", lang), _box(frame, 40, 146, 1200, 36), int(26 * u), ui.TEXT_MUTED)
+        field = pygame.Rect(_box(frame, 40, 190, 1200, 92))
+        ui.rounded_box(surface, field, ui.PANEL_LIGHT, radius=14, border=3, border_color=ui.ACCENT)
+        if state.comment:
+            ui.draw_paragraph(surface, state.comment + "▏", field.inflate(-32, -20), int(30 * u), ui.TEXT_DARK,
+                              max_lines=2)
+        else:
+            ui.draw_text(surface, text("comment_empty", lang), field.inflate(-32, -20), int(30 * u), ui.DISABLED,
+                         align="left")
+    elif screen == Screen.SENDING:
+        ui.draw_text(surface, text("sending", lang), _box(frame, 40, 300, 1200, 120), int(56 * u), bold=True)
+    elif screen == Screen.THANKS:
+        draw_face(surface, _center(frame, 640, 300), int(130 * u), 4)
+        ui.draw_text(surface, text("thanks", lang), _box(frame, 40, 450, 1200, 100), int(80 * u), ui.ACCENT,
+                     bold=True)
+        ui.draw_text(surface, text("thanks_body", lang), _box(frame, 40, 560, 1200, 60), int(36 * u))
+    elif screen in (Screen.NOTICE, Screen.OFFLINE):
+        title = text("notice_title" if screen == Screen.NOTICE else "offline_title", lang)
+        if screen == Screen.NOTICE:
+            draw_face(surface, _center(frame, 640, 240), int(90 * u), 3, color=ui.ACCENT)
+        ui.draw_text(surface, title, _box(frame, 40, 350 if screen == Screen.NOTICE else 150, 1200, 90),
+                     int(64 * u), ui.ACCENT, bold=True)
+        if state.notice:
+            _centered(surface, state.notice.text(lang),
+                      _box(frame, 140, 450 if screen == Screen.NOTICE else 260, 1000, 180), int(38 * u))
+    for button in buttons(frame):
+        _button(surface, button, u)
+    return surface
+
+
+def _centered(surface, words: str, rect, size: int, color=ui.TEXT, *, bold: bool = False, max_lines: int = 3) -> None:
+    """Wrapped lines, each centred, the block centred in `rect`; the font shrinks until it fits `max_lines`."""
+    x, y, w, h = rect
+    while size > 16 and (len(ui.wrap_lines(words, w, size, bold)) > max_lines
+                         or len(ui.wrap_lines(words, w, size, bold)) * size * 1.2 > h):
+        size -= 2
+    lines = ui.wrap_lines(words, w, size, bold)[:max_lines]
+    step = int(size * 1.2)
+    top = y + (h - step * len(lines)) // 2
+    for line in lines:
+        ui.draw_text(surface, line, (x, top, w, step), size, color, bold=bold)
+        top += step
+
+
+def _center(frame: Frame, x: float, y: float) -> tuple[int, int]:
+    bx, by, _, _ = _box(frame, x, y, 0, 0)
+    return bx, by
+
+
+def _header(surface, frame: Frame, u: float) -> None:
+    lang = frame.lang
+    ui.rounded_box(surface, _box(frame, 0, 0, 1280, 90), ui.PANEL, radius=0)
+    ui.draw_text(surface, text("title", lang), _box(frame, 24, 8, 560, 74), int(36 * u), bold=True, align="left")
+    where = text("counter", lang, counter=frame.counter) + (f" · {frame.agency}" if frame.agency else "")
+    ui.draw_text(surface, where, _box(frame, 600, 8, 420, 74), int(26 * u), ui.TEXT_MUTED, align="right")
+
+
+def _question(surface, frame: Frame, u: float) -> None:
+    import pygame
+
+    state, lang = frame.state, frame.lang
+    n = state.question + 1
+    ui.draw_text(surface, text("progress", lang, n=n, total=QUESTIONS), _box(frame, 40, 100, 500, 44), int(28 * u),
+                 ui.TEXT_MUTED, align="left")
+    if state.visit:
+        ui.draw_text(surface, state.visit.number, _box(frame, 740, 100, 500, 44), int(28 * u), ui.TEXT_MUTED,
+                     align="right")
+    for i in range(QUESTIONS):  # progress dots: done, current, to come
+        colour = ui.ACCENT if i == state.question else (ui.OK if i < state.question else (70, 92, 124))
+        pygame.draw.circle(surface, colour, _center(frame, 640 - (QUESTIONS - 1) * 18 + i * 36, 122),
+                           int((11 if i == state.question else 8) * u))
+    _centered(surface, question_text(state.question, lang), _box(frame, 60, 160, 1160, 160), int(50 * u),
+              bold=True, max_lines=2)
+    ui.draw_text(surface, text("touch_answer", lang), _box(frame, 340, 700, 600, 80), int(28 * u), ui.TEXT_MUTED)
+
+
+def _button(surface, b: Button, u: float) -> None:
+    import pygame
+
+    rect = pygame.Rect(b.rect)
+    if b.kind == "answer":
+        score = int(b.tap.value or 1)
+        ui.rounded_box(surface, rect, b.color, radius=int(24 * u))
+        radius = int(min(rect.width, rect.height) * 0.30)
+        draw_face(surface, (rect.centerx, rect.top + int(rect.height * 0.36)), radius, score)
+        label = (rect.left + 12, rect.top + int(rect.height * 0.66), rect.width - 24, int(rect.height * 0.30))
+        _centered(surface, b.label, label, int(32 * u), bold=True, max_lines=2)
+        return
+    dark = b.kind == "key"
+    ui.rounded_box(surface, rect, b.color, radius=int((12 if dark else 20) * u))
+    size = int(min(rect.height * (0.42 if dark else 0.4), (34 if dark else 44) * u))
+    ui.draw_text(surface, b.label, rect.inflate(-16, -8), size, ui.TEXT_DARK if dark else ui.TEXT, bold=True)

@@ -1,0 +1,626 @@
+"""Every kiosk screen as `render(frame) -> Surface`, and the buttons on it for hit-testing.
+
+Drawing and touching share one layout (`buttons(frame)`), so what a finger hits
+is exactly what is drawn. Written for first-time users: one question per
+screen in large words, big tiles, a visible "Back" button, and no gesture other
+than a single touch. Works in portrait (1080x1920) and landscape (1920x1080).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from display.toolkit import humanize
+from display.toolkit import ui
+
+from kiosk.ticketing.catalog import Availability, Catalog, ServiceChoice
+from kiosk.ticketing.flow import KioskState, PrintStatus, Screen, Tap
+from kiosk.ticketing.logos import logo_surface
+from kiosk.printing.qr import qr_surface
+from kiosk.ticketing.texts import printer_text, text
+
+PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak", "korban_bencana")
+CARD = ui.PANEL_LIGHT
+GREY_TILE = (58, 70, 88)
+GREY_TEXT = (150, 158, 170)
+BACK_BUTTON = (70, 92, 124)
+PRIORITY_COLOUR = (120, 60, 170)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything one picture of the kiosk depends on."""
+
+    state: KioskState
+    catalog: Catalog
+    size: tuple[int, int]
+    now: datetime  # local time of the site, for the clock
+
+    @property
+    def lang(self) -> str:
+        return self.state.language
+
+    @property
+    def portrait(self) -> bool:
+        return self.size[1] > self.size[0]
+
+    @property
+    def unit(self) -> float:
+        """1.0 on a 1080-pixel short side; every size is a multiple of it."""
+        return min(self.size) / 1080
+
+
+@dataclass(frozen=True)
+class Button:
+    rect: tuple[int, int, int, int]
+    tap: Tap
+    label: str = ""
+    kind: str = "plain"  # agency, service, priority, primary, back, language, retry, done
+    enabled: bool = True
+
+    def contains(self, pos: tuple[float, float]) -> bool:
+        x, y, w, h = self.rect
+        return x <= pos[0] < x + w and y <= pos[1] < y + h
+
+
+# ---------------------------------------------------------------- layout
+
+
+def _regions(frame: Frame):
+    """(header, title, content, footer) rectangles."""
+    import pygame
+
+    w, h = frame.size
+    u = frame.unit
+    header_h = int(130 * u)
+    title_h = int((190 if frame.portrait else 135) * u)
+    footer_h = int((150 if frame.portrait else 130) * u)
+    pad = int(28 * u)
+    header = pygame.Rect(0, 0, w, header_h)
+    title = pygame.Rect(pad, header_h, w - 2 * pad, title_h)
+    footer = pygame.Rect(pad, h - footer_h, w - 2 * pad, footer_h)
+    content = pygame.Rect(pad, title.bottom, w - 2 * pad, footer.top - title.bottom - int(10 * u))
+    return header, title, content, footer
+
+
+def _language_button(frame: Frame) -> Button:
+    u = frame.unit
+    w, h = int(330 * u), int(88 * u)
+    return Button((frame.size[0] - w - int(24 * u), int(21 * u), w, h), Tap("language"),
+                  text("language_switch", frame.lang), "language")
+
+
+def _footer_buttons(frame: Frame, *, back: bool = True, home: bool = False) -> list[Button]:
+    _, _, _, footer = _regions(frame)
+    u = frame.unit
+    bw, bh = int(380 * u), int(112 * u)
+    top = footer.centery - bh // 2
+    found = []
+    if back:
+        found.append(Button((footer.left, top, bw, bh), Tap("back"), "◀  " + text("back", frame.lang), "back"))
+    if home:
+        found.append(Button((footer.right - bw, top, bw, bh), Tap("home"), text("home", frame.lang), "back"))
+    return found
+
+
+def _agency_rects(frame: Frame, count: int):
+    _, _, content, _ = _regions(frame)
+    gap = int(22 * frame.unit)
+    return ui.grid(content, count, aspect=1.3 if frame.portrait else 1.75, gap=gap)
+
+
+def _service_rects(frame: Frame, count: int):
+    import pygame
+
+    _, _, content, _ = _regions(frame)
+    gap = int(20 * frame.unit)
+    cols = 1 if frame.portrait or count <= 3 else 2
+    rows = max(1, math.ceil(count / cols))
+    w = (content.width - gap * (cols - 1)) // cols
+    h = min(int(300 * frame.unit), (content.height - gap * (rows - 1)) // rows)
+    return [pygame.Rect(content.left + (i % cols) * (w + gap), content.top + (i // cols) * (h + gap), w, h)
+            for i in range(count)]
+
+
+def _priority_rects(frame: Frame):
+    """The regular-ticket button (first, widest), then one per priority group."""
+    import pygame
+
+    _, _, content, _ = _regions(frame)
+    u = frame.unit
+    gap = int(22 * u)
+    regular_h = int(190 * u)
+    regular = pygame.Rect(content.left, content.top + int(10 * u), content.width, regular_h)
+    hint_h = int(70 * u)
+    area = pygame.Rect(content.left, regular.bottom + hint_h + gap, content.width,
+                       content.bottom - regular.bottom - hint_h - gap)
+    cols = 1 if frame.portrait else 2
+    rows = math.ceil(len(PRIORITY_GROUPS) / cols)
+    w = (area.width - gap * (cols - 1)) // cols
+    h = min(int(170 * u), (area.height - gap * (rows - 1)) // rows)
+    groups = [pygame.Rect(area.left + (i % cols) * (w + gap), area.top + (i // cols) * (h + gap), w, h)
+              for i in range(len(PRIORITY_GROUPS))]
+    return regular, groups
+
+
+def _dialog_buttons(frame: Frame, labels: list[tuple[Tap, str, str]]) -> list[Button]:
+    """Large buttons side by side in the lower part of a message screen."""
+    u = frame.unit
+    w, h = frame.size
+    bw, bh, gap = int(440 * u), int(130 * u), int(40 * u)
+    total = len(labels) * bw + (len(labels) - 1) * gap
+    left, top = (w - total) // 2, int(h * (0.74 if frame.portrait else 0.72))
+    return [Button((left + i * (bw + gap), top, bw, bh), tap, label, kind) for i, (tap, label, kind) in
+            enumerate(labels)]
+
+
+def buttons(frame: Frame) -> list[Button]:
+    """What can be touched on this frame, in drawing order."""
+    s, lang, catalog = frame.state, frame.lang, frame.catalog
+    found: list[Button] = []
+    if s.screen == Screen.HOME:
+        for agency, rect in zip(catalog.agencies, _agency_rects(frame, len(catalog.agencies))):
+            found.append(Button(tuple(rect), Tap("agency", agency.id), agency.short, "agency", agency.available))
+    elif s.screen == Screen.SERVICES:
+        agency = catalog.agency(s.agency)
+        services = agency.services if agency else ()
+        for service, rect in zip(services, _service_rects(frame, len(services))):
+            found.append(Button(tuple(rect), Tap("service", service.code), service.title(lang), "service",
+                                service.availability == Availability.OPEN))
+        found += _footer_buttons(frame)
+    elif s.screen == Screen.PRIORITY:
+        regular, groups = _priority_rects(frame)
+        found.append(Button(tuple(regular), Tap("priority", None), text("regular_ticket", lang), "primary"))
+        for group, rect in zip(PRIORITY_GROUPS, groups):
+            found.append(Button(tuple(rect), Tap("priority", group), text(group, lang), "priority"))
+        found += _footer_buttons(frame)
+    elif s.screen == Screen.NOTICE:
+        found += _dialog_buttons(frame, [(Tap("back"), "◀  " + text("back", lang), "back"),
+                                         (Tap("home"), text("home", lang), "primary")])
+    elif s.screen == Screen.TICKET and s.print_status != PrintStatus.PRINTING:
+        found.append(Button(tuple(_ticket_regions(frame)[2]), Tap("done"), text("done", lang), "primary"))
+    elif s.screen == Screen.ENGINE_OFFLINE and s.pending is not None:
+        found += _dialog_buttons(frame, [(Tap("back"), "◀  " + text("back", lang), "back"),
+                                         (Tap("retry"), text("try_again", lang), "primary")])
+    if s.screen != Screen.ISSUING:
+        found.append(_language_button(frame))
+    return found
+
+
+def hit(frame: Frame, pos: tuple[float, float]) -> Tap | None:
+    """The action under a finger or mouse at `pos`, if any."""
+    for button in reversed(buttons(frame)):
+        if button.contains(pos):
+            return button.tap
+    return None
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def render(frame: Frame):
+    """The whole screen for this frame."""
+    surface = ui.new_surface(frame.size)
+    _header(surface, frame)
+    draw = {Screen.HOME: _home, Screen.SERVICES: _services, Screen.PRIORITY: _priority,
+            Screen.ISSUING: _issuing, Screen.TICKET: _ticket, Screen.NOTICE: _notice,
+            Screen.OUT_OF_SERVICE: _out_of_service, Screen.ENGINE_OFFLINE: _engine_offline}[frame.state.screen]
+    draw(surface, frame)
+    for button in buttons(frame):
+        _button(surface, frame, button)
+    return surface
+
+
+def _header(surface, frame: Frame) -> None:
+    import pygame
+
+    header, _, _, _ = _regions(frame)
+    u = frame.unit
+    pygame.draw.rect(surface, ui.PANEL, header)
+    lang_left = _language_button(frame).rect[0]
+    clock_w = int(190 * u)
+    clock = pygame.Rect(lang_left - clock_w - int(24 * u), int(10 * u), clock_w, int(74 * u))
+    ui.draw_text(surface, humanize.clock(frame.now), clock, int(64 * u), ui.ACCENT, bold=True, align="right")
+    ui.draw_text(surface, humanize.long_date(frame.now, frame.lang), (clock.left - int(120 * u), clock.bottom,
+                 clock.width + int(120 * u), int(38 * u)), int(26 * u), ui.TEXT_MUTED, align="right")
+    name_rect = pygame.Rect(int(28 * u), int(8 * u), clock.left - int(150 * u), header.height - int(16 * u))
+    _fitted_paragraph(surface, frame.catalog.site_name or "Antrian", name_rect, int(42 * u), ui.TEXT, bold=True,
+                      max_lines=2, align_center=False)
+
+
+def _title(surface, frame: Frame, line: str, step: int | None = None, total: int = 3) -> None:
+    _, title, _, _ = _regions(frame)
+    u = frame.unit
+    if step is not None:
+        ui.draw_text(surface, text("step", frame.lang, n=step, total=total),
+                     (title.left, title.top + int(16 * u), title.width, int(44 * u)), int(34 * u), ui.ACCENT,
+                     bold=True, align="left")
+        body = (title.left, title.top + int(60 * u), title.width, title.height - int(70 * u))
+    else:
+        body = title
+    lines = ui.wrap_lines(line, title.width, int(54 * u), bold=True)
+    size = int(54 * u) if len(lines) <= (2 if frame.portrait else 1) else int(44 * u)
+    ui.draw_paragraph(surface, line, body, size, bold=True, line_spacing=1.15, max_lines=2)
+
+
+def _home(surface, frame: Frame) -> None:
+    import pygame
+
+    lang = frame.lang
+    _title(surface, frame, text("touch_agency", lang), step=1)
+    if not frame.catalog.agencies:
+        _, _, content, _ = _regions(frame)
+        ui.draw_text(surface, text("no_agencies", lang), content, int(48 * frame.unit), ui.TEXT_MUTED)
+    _, _, _, footer = _regions(frame)
+    footer_text = frame.catalog.footer or ""
+    if footer_text:
+        ui.draw_text(surface, footer_text, footer, int(34 * frame.unit), ui.TEXT_MUTED)
+    del pygame
+
+
+def _agency_tile(surface, frame: Frame, button: Button) -> None:
+    import pygame
+
+    agency = frame.catalog.agency(button.tap.value)
+    rect = pygame.Rect(button.rect)
+    u = frame.unit
+    colour = CARD if button.enabled else GREY_TILE
+    ui.rounded_box(surface, rect, colour, radius=int(22 * u))
+    if agency is None:
+        return
+    text_colour = ui.TEXT_DARK if button.enabled else GREY_TEXT
+    status = (text("services_count", frame.lang, n=len(agency.services)) if button.enabled
+              else text("agency_closed", frame.lang))
+    status_colour = (70, 84, 104) if button.enabled else GREY_TEXT
+    wide = rect.width > 1.9 * rect.height
+    logo_size = int(rect.height * 0.62) if wide else int(min(rect.height * 0.42, rect.width * 0.4))
+    logo = logo_surface(agency.id, agency.short, agency.logo, logo_size)
+    if not button.enabled:
+        logo = logo.copy()
+        logo.set_alpha(110)
+    if wide:  # logo on the left, name on the right: landscape screens with few agencies
+        surface.blit(logo, logo.get_rect(midleft=(rect.left + int(rect.height * 0.16), rect.centery)))
+        left = rect.left + int(rect.height * 0.16) + logo_size + int(20 * u)
+        status_h = int(rect.height * 0.22)
+        name_rect = pygame.Rect(left, rect.top + int(8 * u), rect.right - left - int(16 * u),
+                                rect.height - status_h - int(16 * u))
+        _fitted_paragraph(surface, agency.short, name_rect, int(44 * u), text_colour, bold=True, max_lines=2,
+                          align_center=False)
+        ui.draw_text(surface, status, (left, rect.bottom - status_h - int(8 * u), name_rect.width, status_h),
+                     int(28 * u), status_colour, align="left")
+        return
+    surface.blit(logo, logo.get_rect(midtop=(rect.centerx, rect.top + int(rect.height * 0.07))))
+    name_top = rect.top + int(rect.height * 0.07) + logo_size + int(8 * u)
+    status_h = int(rect.height * 0.16)
+    name_rect = pygame.Rect(rect.left + int(12 * u), name_top, rect.width - int(24 * u),
+                            rect.bottom - name_top - status_h - int(6 * u))
+    _fitted_paragraph(surface, agency.short, name_rect, int(40 * u), text_colour, bold=True, max_lines=2)
+    ui.draw_text(surface, status, (rect.left, rect.bottom - status_h - int(4 * u), rect.width, status_h),
+                 int(26 * u), status_colour)
+
+
+def _fitted_paragraph(surface, value: str, rect, size: int, colour, *, bold: bool, max_lines: int,
+                      align_center: bool = True) -> None:
+    """Wrapped text centred in `rect`, shrunk until it fits in `max_lines`."""
+    import pygame
+
+    rect = pygame.Rect(rect)
+    while size > 14:
+        lines = ui.wrap_lines(value, rect.width, size, bold)
+        if len(lines) <= max_lines and len(lines) * size * 1.15 <= rect.height and \
+                all(ui.font(size, bold).size(line)[0] <= rect.width for line in lines):
+            break
+        size = int(size * 0.9)
+    lines = ui.wrap_lines(value, rect.width, size, bold)[:max_lines]
+    step = int(size * 1.15)
+    top = rect.centery - step * len(lines) // 2
+    for i, line in enumerate(lines):
+        ui.draw_text(surface, line, (rect.left, top + i * step, rect.width, step), size, colour, bold=bold,
+                     align="center" if align_center else "left")
+
+
+def _services(surface, frame: Frame) -> None:
+    agency = frame.catalog.agency(frame.state.agency)
+    name = agency.short if agency else ""
+    _title(surface, frame, f"{name}: {text('touch_service', frame.lang)}", step=2)
+
+
+def _service_tile(surface, frame: Frame, button: Button) -> None:
+    import pygame
+
+    service = frame.catalog.service(button.tap.value)
+    if service is None:
+        return
+    lang, u = frame.lang, frame.unit
+    rect = pygame.Rect(button.rect)
+    open_ = service.availability == Availability.OPEN
+    ui.rounded_box(surface, rect, CARD if open_ else GREY_TILE, radius=int(20 * u))
+    pad = int(24 * u)
+    side_w = int(min(300 * u, rect.width * 0.3))
+    main = pygame.Rect(rect.left + pad, rect.top + int(14 * u), rect.width - side_w - 2 * pad,
+                       rect.height - int(28 * u))
+    dark = ui.TEXT_DARK if open_ else (225, 229, 235)
+    name_h = int(min(64 * u, main.height * 0.42))
+    ui.draw_text(surface, f"{service.code}  ·  {service.title(lang)}", (main.left, main.top, main.width, name_h),
+                 int(44 * u), dark, bold=True, align="left")
+    detail_rect = pygame.Rect(main.left, main.top + name_h + int(4 * u), main.width,
+                              main.height - name_h - int(4 * u))
+    _service_details(surface, frame, service, detail_rect, open_)
+    side = pygame.Rect(rect.right - side_w - pad, rect.top + int(14 * u), side_w, rect.height - int(28 * u))
+    if open_:
+        waiting = service.waiting
+        big = str(waiting) if waiting is not None else "–"
+        ui.draw_text(surface, big, (side.left, side.top, side.width, side.height * 0.5), int(78 * u), ui.TEXT_DARK,
+                     bold=True)
+        label = text("waiting_people", lang, n=waiting).split(" ", 1)[1] if waiting else text("nobody_waiting", lang)
+        ui.draw_text(surface, label, (side.left, side.top + side.height * 0.48, side.width, side.height * 0.22),
+                     int(28 * u), (70, 84, 104))
+        if waiting:
+            ui.draw_text(surface, humanize.duration(service.est_wait_s, lang),
+                         (side.left, side.top + side.height * 0.72, side.width, side.height * 0.24), int(30 * u),
+                         (70, 84, 104), bold=True)
+    else:
+        badge = text("quota_badge" if service.availability == Availability.QUOTA_REACHED else "closed_badge", lang)
+        badge_rect = pygame.Rect(0, 0, side.width, int(min(80 * u, side.height * 0.5)))
+        badge_rect.center = side.center
+        ui.pill(surface, badge, badge_rect, ui.DANGER if service.availability == Availability.QUOTA_REACHED
+                else (96, 104, 118))
+
+
+def _service_details(surface, frame: Frame, service: ServiceChoice, rect, open_: bool) -> None:
+    """The notice (redirections) first, then what to bring, or why it cannot be chosen now."""
+    lang, u = frame.lang, frame.unit
+    size = int(27 * u)
+    max_lines = max(1, int(rect.height // (size * 1.22)))
+    if service.availability == Availability.CLOSED:
+        body = text("opens", lang, hours=service.opening_hours(lang))
+        ui.draw_paragraph(surface, body, rect, int(30 * u), (235, 238, 242), bold=True, max_lines=max_lines)
+        return
+    if service.availability == Availability.QUOTA_REACHED:
+        ui.draw_paragraph(surface, text("quota_title", lang), rect, int(30 * u), (235, 238, 242), bold=True,
+                          max_lines=max_lines)
+        return
+    used = 0
+    if service.notice:
+        used = ui.draw_paragraph(surface, "⚠ " + service.notice, rect, size, (176, 80, 0), bold=True,
+                                 max_lines=min(2, max_lines))
+    if service.requirements and used < rect.height - size:
+        lines_left = max(1, int((rect.height - used) // (size * 1.22)))
+        ui.draw_paragraph(surface, f"{text('requirements', lang)}: {service.requirements}",
+                          (rect.left, rect.top + used, rect.width, rect.height - used), size, (60, 72, 90),
+                          max_lines=lines_left)
+
+
+def _priority(surface, frame: Frame) -> None:
+    import pygame
+
+    lang, u = frame.lang, frame.unit
+    service = frame.catalog.service(frame.state.service)
+    _title(surface, frame, text("priority_question", lang), step=3)
+    regular, _ = _priority_rects(frame)
+    hint = pygame.Rect(regular.left, regular.bottom + int(10 * u), regular.width, int(60 * u))
+    ui.draw_text(surface, text("priority_hint", lang), hint, int(30 * u), ui.TEXT_MUTED)
+    del service
+
+
+def _issuing(surface, frame: Frame) -> None:
+    w, h = frame.size
+    u = frame.unit
+    ui.draw_text(surface, text("please_wait", frame.lang), (40, h * 0.4, w - 80, 120 * u), int(56 * u), bold=True)
+    phase = int(frame.now.timestamp() * 2) % 3
+    import pygame
+
+    for i in range(3):
+        colour = ui.ACCENT if i == phase else ui.PANEL
+        pygame.draw.circle(surface, colour, (w // 2 + (i - 1) * int(70 * u), int(h * 0.55)), int(20 * u))
+
+
+def _card(surface, frame: Frame, top_ratio: float, height_ratio: float):
+    import pygame
+
+    w, h = frame.size
+    u = frame.unit
+    card = pygame.Rect(0, 0, int(min(w - 80 * u, 980 * u)), int(h * height_ratio))
+    card.midtop = (w // 2, int(h * top_ratio))
+    ui.rounded_box(surface, card, CARD, radius=int(30 * u))
+    return card
+
+
+def _ticket_regions(frame: Frame):
+    """(card with the number, side area for the printing message or QR, Done button)."""
+    import pygame
+
+    w, h = frame.size
+    u = frame.unit
+    top = int(160 * u)
+    if frame.portrait:
+        card = pygame.Rect(int(60 * u), top, w - int(120 * u), int(h * 0.5))
+        side = pygame.Rect(card.left, card.bottom + int(20 * u), card.width, int(h * 0.84) - card.bottom - int(40 * u))
+        done = pygame.Rect(0, 0, int(440 * u), int(130 * u))
+        done.midtop = (w // 2, side.bottom + int(20 * u))
+    else:
+        card = pygame.Rect(int(50 * u), top, int(w * 0.52), h - top - int(50 * u))
+        side = pygame.Rect(card.right + int(50 * u), top, w - card.right - int(100 * u), card.height - int(170 * u))
+        done = pygame.Rect(0, 0, int(440 * u), int(130 * u))
+        done.midbottom = (side.centerx, card.bottom)
+    return card, side, done
+
+
+def _ticket(surface, frame: Frame) -> None:
+    import pygame
+
+    s, lang, u = frame.state, frame.lang, frame.unit
+    ticket = s.ticket
+    if ticket is None:
+        return
+    card, side, _ = _ticket_regions(frame)
+    ui.rounded_box(surface, card, CARD, radius=int(30 * u))
+    inner = card.inflate(-int(60 * u), -int(50 * u))
+    lines = [(ticket.service, 46, True), (ticket.agency, 30, False),
+             (ticket.ahead_line("ahead") if ticket.ahead else text("ahead_none", lang), 38, False),
+             (ticket.wait_line("est_wait") if ticket.ahead else "", 38, False)]
+    lines_h = sum(int(size * 1.45 * u) for line, size, _ in lines if line)
+    extra = int(80 * u) if ticket.priority else 0
+    y = inner.top
+    ui.draw_text(surface, text("your_number", lang), (inner.left, y, inner.width, int(60 * u)), int(46 * u),
+                 (70, 84, 104), bold=True)
+    y += int(70 * u)
+    number_h = inner.bottom - y - lines_h - extra - int(10 * u)
+    ui.draw_text(surface, ticket.number, (inner.left, y, inner.width, number_h), int(number_h * 0.9),
+                 ui.TEXT_DARK, bold=True)
+    y += number_h + int(10 * u)
+    if ticket.priority:
+        pill = pygame.Rect(0, 0, int(inner.width * 0.8), int(64 * u))
+        pill.midtop = (inner.centerx, y)
+        ui.pill(surface, ticket.priority_line(), pill, PRIORITY_COLOUR)
+        y += extra
+    for line, size, bold in lines:
+        if line:
+            ui.draw_text(surface, line, (inner.left, y, inner.width, int(size * 1.4 * u)), int(size * u),
+                         ui.TEXT_DARK, bold=bold)
+            y += int(size * 1.45 * u)
+    if s.print_status == PrintStatus.PRINTING:
+        _centered_paragraph(surface, text("printing", lang), side, int(52 * u), ui.ACCENT, bold=True)
+    elif s.print_status == PrintStatus.PRINTED:
+        used = _centered_paragraph(surface, text("take_ticket", lang), side, int(52 * u), ui.ACCENT, bold=True)
+        _arrow_down(surface, (side.centerx, min(side.bottom, side.top + used + int(150 * u))), int(60 * u))
+    else:
+        _unprinted(surface, frame, side)
+
+
+def _centered_paragraph(surface, value: str, rect, size: int, colour=ui.TEXT, *, bold: bool = False,
+                        max_lines: int = 4) -> int:
+    """Wrapped lines, each centred, from the top of `rect`; returns the height used."""
+    import pygame
+
+    rect = pygame.Rect(rect)
+    lines = ui.wrap_lines(value, rect.width, size, bold)[:max_lines]
+    step = int(size * 1.25)
+    for i, line in enumerate(lines):
+        ui.draw_text(surface, line, (rect.left, rect.top + i * step, rect.width, step), size, colour, bold=bold)
+    return step * len(lines)
+
+
+def _arrow_down(surface, tip: tuple[int, int], size: int) -> None:
+    import pygame
+
+    x, y = tip
+    pygame.draw.polygon(surface, ui.ACCENT, [(x, y), (x - size, y - size), (x + size, y - size)])
+    pygame.draw.rect(surface, ui.ACCENT, (x - size // 3, y - 2 * size, 2 * (size // 3), size + 2))
+
+
+def _unprinted(surface, frame: Frame, side) -> None:
+    """Print failed after the engine issued the number: the number stays valid and can go to a phone."""
+    import pygame
+
+    ticket, lang, u = frame.state.ticket, frame.lang, frame.unit
+    band = pygame.Rect(side.left, side.top, side.width, int(90 * u))
+    ui.rounded_box(surface, band, ui.DANGER, radius=int(16 * u))
+    ui.draw_text(surface, text("print_failed", lang), band.inflate(-int(30 * u), 0), int(40 * u), bold=True)
+    rest = pygame.Rect(side.left, band.bottom + int(24 * u), side.width, side.bottom - band.bottom - int(24 * u))
+    if ticket.qr_url:
+        if frame.portrait:
+            code = qr_surface(ticket.qr_url, min(rest.height, int(rest.width * 0.45)))
+            spot = code.get_rect(topleft=(rest.left, rest.top))
+            words = pygame.Rect(spot.right + int(30 * u), rest.top, rest.right - spot.right - int(30 * u), rest.height)
+            surface.blit(code, spot)
+            ui.draw_paragraph(surface, text("scan_qr", lang), words, int(38 * u), bold=True)
+        else:
+            words_h = int(130 * u)
+            code = qr_surface(ticket.qr_url, min(rest.height - words_h, rest.width))
+            spot = code.get_rect(midtop=(rest.centerx, rest.top))
+            surface.blit(code, spot)
+            _centered_paragraph(surface, text("scan_qr", lang), (rest.left, spot.bottom + int(16 * u), rest.width,
+                                words_h), int(34 * u), bold=True)
+    else:
+        _centered_paragraph(surface, text("note_number", lang), rest, int(40 * u), bold=True)
+
+
+def _message(surface, frame: Frame, title: str, lines: list[tuple[str, int, tuple, bool]], colour, symbol: str) -> None:
+    """A full-width message: a coloured symbol, a title and a few lines, all centred."""
+    import pygame
+
+    w, h = frame.size
+    u = frame.unit
+    radius = int((90 if frame.portrait else 70) * u)
+    centre = (w // 2, int(h * 0.22) if frame.portrait else int(130 * u) + int(40 * u) + radius)
+    pygame.draw.circle(surface, colour, centre, radius)
+    ui.draw_text(surface, symbol, (centre[0] - radius, centre[1] - radius, 2 * radius, 2 * radius),
+                 int(radius * 1.3), bold=True)
+    y = centre[1] + radius + int(36 * u)
+    width = int(w * (0.86 if frame.portrait else 0.8))
+    left = (w - width) // 2
+    y += _centered_paragraph(surface, title, (left, y, width, int(200 * u)), int(62 * u), bold=True,
+                             max_lines=2) + int(24 * u)
+    for line, size, line_colour, bold in lines:
+        if line:
+            y += _centered_paragraph(surface, line, (left, y, width, int(300 * u)), int(size * u), line_colour,
+                                     bold=bold, max_lines=3) + int(16 * u)
+
+
+def _notice(surface, frame: Frame) -> None:
+    s, lang = frame.state, frame.lang
+    notice = s.notice
+    service = frame.catalog.service(notice.service if notice else None)
+    name = service.title(lang) if service else ""
+    if notice and notice.kind == "closed":
+        hours = service.opening_hours(lang) if service else ""
+        _message(surface, frame, text("service_closed_title", lang),
+                 [(name, 50, ui.ACCENT, True), (text("opens", lang, hours=hours), 44, ui.TEXT, True),
+                  (text("service_closed_body", lang, service=name, hours=hours), 34, ui.TEXT_MUTED, False)],
+                 (96, 104, 118), "!")
+    elif notice and notice.kind == "quota_reached":
+        quota = service.quota if service and service.quota is not None else "-"
+        _message(surface, frame, text("quota_title", lang),
+                 [(name, 50, ui.ACCENT, True), (text("quota_body", lang, quota=quota, service=name), 40, ui.TEXT, False),
+                  (text("opens", lang, hours=service.opening_hours(lang)) if service else "", 34, ui.TEXT_MUTED,
+                   False)], ui.DANGER, "!")
+    else:
+        message = (notice.message_en if lang == "en" and notice and notice.message_en
+                   else notice.message if notice else "")
+        _message(surface, frame, text("refused_title", lang), [(name, 50, ui.ACCENT, True), (message, 38, ui.TEXT, False)],
+                 ui.WARNING, "!")
+
+
+def _out_of_service(surface, frame: Frame) -> None:
+    lang = frame.lang
+    fault = frame.state.printer_fault or "error"
+    _message(surface, frame, text("out_of_service_title", lang),
+             [(printer_text(fault, lang), 50, ui.ACCENT, True),
+              (text("out_of_service_body", lang), 38, ui.TEXT, False)], ui.DANGER, "!")
+
+
+def _engine_offline(surface, frame: Frame) -> None:
+    lang = frame.lang
+    body = text("engine_offline_body" if frame.state.pending else "engine_waiting_body", lang)
+    _message(surface, frame, text("engine_offline_title", lang), [(body, 40, ui.TEXT, False)], ui.WARNING, "!")
+
+
+def _button(surface, frame: Frame, button: Button) -> None:
+    import pygame
+
+    u = frame.unit
+    rect = pygame.Rect(button.rect)
+    if button.kind == "agency":
+        _agency_tile(surface, frame, button)
+    elif button.kind == "service":
+        _service_tile(surface, frame, button)
+    elif button.kind == "priority":
+        ui.rounded_box(surface, rect, CARD, radius=int(20 * u))
+        pygame.draw.rect(surface, PRIORITY_COLOUR, (rect.left, rect.top, int(22 * u), rect.height),
+                         border_top_left_radius=int(20 * u), border_bottom_left_radius=int(20 * u))
+        ui.draw_text(surface, button.label, rect.inflate(-int(80 * u), 0).move(int(12 * u), 0), int(46 * u),
+                     ui.TEXT_DARK, bold=True)
+    elif button.kind == "primary":
+        ui.rounded_box(surface, rect, ui.OK, radius=int(24 * u))
+        ui.draw_text(surface, button.label, rect.inflate(-int(40 * u), 0), int(54 * u), bold=True)
+    elif button.kind == "language":
+        ui.rounded_box(surface, rect, ui.PANEL_LIGHT, radius=rect.height // 2)
+        ui.draw_text(surface, button.label, rect.inflate(-int(30 * u), 0), int(38 * u),
+                     ui.TEXT_DARK, bold=True)
+    else:
+        ui.rounded_box(surface, rect, BACK_BUTTON, radius=int(24 * u), border=int(3 * u),
+                       border_color=ui.TEXT_MUTED)
+        ui.draw_text(surface, button.label, rect.inflate(-int(30 * u), 0), int(46 * u), bold=True)

@@ -1,0 +1,89 @@
+"""`antrian kiosk --screenshots DIR`: every kiosk screen drawn headless to PNG, portrait and landscape.
+
+The screens are drawn from the real config (the same public dict the engine
+publishes) with made-up queue numbers, so the layout can be reviewed on a
+laptop without an engine, a touchscreen or a printer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from display.toolkit import ui
+
+from kiosk.ticketing.catalog import Catalog, build_catalog
+from kiosk.ticketing.flow import KioskState, Notice, PrintStatus, Request, Screen
+from kiosk.ticketing.screens import Frame, render
+from kiosk.ticketing.ticket import TicketContent, qr_url
+
+SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+DEMO_TIME = datetime(2026, 11, 23, 9, 41, tzinfo=ZoneInfo("Asia/Jakarta"))  # a Monday morning
+
+
+def demo_service_states(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Plausible live numbers; in the agency with most services the last is closed, the one before full."""
+    services = config.get("services", [])
+    by_agency: dict[str, list[str]] = {}
+    for s in services:
+        by_agency.setdefault(s["agency"], []).append(s["code"])
+    busiest = max(by_agency.values(), key=len) if by_agency else []
+    states = {}
+    for i, s in enumerate(services):
+        waiting = (7 * i + 3) % 16
+        states[s["code"]] = {"code": s["code"], "waiting": waiting, "est_wait_s": waiting * 260, "open": True,
+                             "quota": s.get("quota"), "quota_left": None if s.get("quota") is None else 40}
+    if len(busiest) >= 2:
+        states[busiest[-1]] |= {"open": False, "waiting": 0}
+    if len(busiest) >= 3:
+        states[busiest[-2]] |= {"quota": states[busiest[-2]]["quota"] or 50, "quota_left": 0}
+    return states
+
+
+def demo_frames(catalog: Catalog) -> dict[str, KioskState]:
+    """One state per screen the issue lists, plus the unprinted ticket."""
+    base = KioskState(language="id", default_language="id")
+    agency = max(catalog.agencies, key=lambda a: len(a.services))
+    first = agency.services[0]
+    closed = next((s for s in agency.services if s.availability == "closed"), first)
+    full = next((s for s in agency.services if s.availability == "quota_reached"), first)
+    ticket = TicketContent(number=f"{first.code}012", ticket_id=f"20261123-{first.code}012",
+                           site_name=catalog.site_name, agency=agency.name, service=first.title("id"),
+                           issued=DEMO_TIME, ahead=11, est_wait_s=11 * 260,
+                           qr_url=qr_url(catalog.ticket_url or "https://antrian.example.org/{site}/{ticket}",
+                                         ticket_id=f"20261123-{first.code}012", number=f"{first.code}012",
+                                         site=catalog.site_id),
+                           footer=catalog.footer)
+    return {
+        "home": base,
+        "services": replace(base, screen=Screen.SERVICES, agency=agency.id),
+        "priority": replace(base, screen=Screen.PRIORITY, agency=agency.id, service=first.code),
+        "ticket": replace(base, screen=Screen.TICKET, agency=agency.id, ticket=ticket,
+                          print_status=PrintStatus.PRINTED),
+        "ticket-unprinted": replace(base, screen=Screen.TICKET, agency=agency.id, ticket=ticket,
+                                    print_status=PrintStatus.FAILED, printer_fault="paper_out"),
+        "closed-service": replace(base, screen=Screen.NOTICE, agency=agency.id, service=closed.code,
+                                  notice=Notice("closed", closed.code)),
+        "quota-reached": replace(base, screen=Screen.NOTICE, agency=agency.id, service=full.code,
+                                 notice=Notice("quota_reached", full.code)),
+        "printer-fault": replace(base, screen=Screen.OUT_OF_SERVICE, printer_fault="paper_out"),
+        "engine-offline": replace(base, screen=Screen.ENGINE_OFFLINE, engine_online=False,
+                                  pending=Request("demo-1", first.code)),
+        "home-english": replace(base, language="en"),
+    }
+
+
+def write_screenshots(config: dict[str, Any], out_dir: str | Path) -> list[Path]:
+    ui.init_pygame(headless=True)
+    catalog = build_catalog(config, demo_service_states(config))
+    if not catalog.agencies:
+        raise ValueError("the config offers no agency with a service, so there is nothing to draw")
+    written = []
+    for orientation, size in SIZES.items():
+        for i, (name, state) in enumerate(demo_frames(catalog).items(), start=1):
+            frame = Frame(state, catalog, size, DEMO_TIME)
+            written.append(ui.save_png(render(frame), Path(out_dir) / f"{orientation}-{i:02d}-{name}.png"))
+    return written

@@ -1,0 +1,92 @@
+"""What one ticket says, built from the engine's reply: the same content goes to paper, PNG and screen.
+
+Only an engine acknowledgement (`{"ok": true, "ticket": ...}`) can become a
+TicketContent, so nothing is ever printed that the engine does not know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from broker.core.survey import survey_url_from_reply
+from display.toolkit import humanize
+
+from kiosk.ticketing.catalog import Catalog
+from kiosk.ticketing.texts import text
+
+
+@dataclass(frozen=True)
+class TicketContent:
+    number: str
+    ticket_id: str
+    site_name: str
+    agency: str
+    service: str
+    issued: datetime  # local time of the site
+    ahead: int | None
+    est_wait_s: int | None
+    qr_url: str = ""
+    footer: str = ""
+    address: str = ""
+    logo: str = ""
+    priority: str | None = None
+    language: str = "id"
+    sample: bool = False  # print-test: marked so it is never mistaken for a real ticket
+
+    def date_line(self) -> str:
+        return f"{humanize.long_date(self.issued, self.language)}  {humanize.clock(self.issued)}"
+
+    def ahead_line(self, key: str = "ticket_ahead") -> str:
+        return text(key, self.language, n=self.ahead if self.ahead is not None else "-")
+
+    def wait_line(self, key: str = "ticket_wait") -> str:
+        return text(key, self.language, duration=humanize.duration(self.est_wait_s, self.language))
+
+    def priority_line(self) -> str:
+        if not self.priority:
+            return ""
+        return f"{text('priority', self.language)}: {text(self.priority, self.language)}"
+
+
+def qr_url(template: str, *, ticket_id: str, number: str, site: str) -> str:
+    """Fill the site's `ticket_url` ({ticket}, {number}, {site}); a template with a typo is used as it is."""
+    if not template:
+        return ""
+    try:
+        return template.format(ticket=ticket_id, number=number, site=site)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+class NotATicket(ValueError):
+    """The reply is not an acknowledgement with a ticket: nothing may be printed."""
+
+
+def ticket_from_reply(reply: dict[str, Any], catalog: Catalog, language: str = "id") -> TicketContent:
+    if not isinstance(reply, dict) or reply.get("ok") is not True or not isinstance(reply.get("ticket"), dict):
+        raise NotATicket(f"the engine did not acknowledge a ticket: {reply!r:.200}")
+    ticket = reply["ticket"]
+    number, ticket_id = str(ticket.get("number", "")), str(ticket.get("id", ""))
+    if not number:
+        raise NotATicket("the engine's reply has no ticket number")
+    service = catalog.service(str(ticket.get("service", "")))
+    agency = catalog.agency(service.agency if service else str(ticket.get("agency", "")))
+    try:
+        zone = ZoneInfo(catalog.timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("Asia/Jakarta")
+    issued_at = ticket.get("issued_at")
+    issued = datetime.fromtimestamp(float(issued_at), zone) if isinstance(issued_at, (int, float)) else \
+        datetime.now(zone)
+    return TicketContent(
+        number=number, ticket_id=ticket_id, site_name=catalog.site_name,
+        agency=agency.name if agency else str(ticket.get("agency", "")),
+        service=service.title(language) if service else str(ticket.get("service", "")),
+        issued=issued, ahead=reply.get("ahead"), est_wait_s=reply.get("est_wait_s"),
+        qr_url=(survey_url_from_reply(catalog.survey_url, reply)
+                or qr_url(catalog.ticket_url, ticket_id=ticket_id, number=number, site=catalog.site_id)),
+        footer=catalog.footer, address=catalog.address, logo=catalog.logo,
+        priority=ticket.get("priority"), language=language)
