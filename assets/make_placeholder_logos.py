@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from broker.site.config import load_config  # noqa: E402
-from display.toolkit import ui  # noqa: E402
-from kiosk.ticketing.logos import LOGOS, SITE_LOGO, placeholder_logo  # noqa: E402
+from broker.site.config import load_config
+from display.toolkit import ui
+from kiosk.ticketing.logos import LOGOS, SITE_LOGO, placeholder_logo
 
 SIZE = 256
 

@@ -15,8 +15,8 @@ import threading
 import time
 import wave
 
-from broker.cli.main import EXIT_REFUSED as EXIT_FAILED, EXIT_UNREACHABLE, fail, screen_size, setup_logging, wait_for_site
-
+from broker.cli.main import EXIT_REFUSED as EXIT_FAILED
+from broker.cli.main import EXIT_UNREACHABLE, fail, screen_size, setup_logging, wait_for_site
 
 # --size of a hall TV or counter screen (smaller ones than a touch panel still work)
 _size = screen_size("1920x1080", (160, 120))
@@ -116,9 +116,9 @@ def _synthesizer(args: argparse.Namespace):
 
 
 def cmd_announce(args: argparse.Namespace) -> int:
-    from display.voice.service import AnnounceService
     from display.voice.announcer import Announcer
     from display.voice.playback import make_player
+    from display.voice.service import AnnounceService
 
     setup_logging()
     stop = threading.Event()
@@ -140,8 +140,8 @@ def cmd_announce(args: argparse.Namespace) -> int:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    from display.voice.announcer import Announcer
     from display.screens.calls import Call
+    from display.voice.announcer import Announcer
     from display.voice.playback import PlaybackError, make_player
     from display.voice.wav import write_wav
 

@@ -11,7 +11,8 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from broker.cli.main import EXIT_REFUSED as EXIT_FAILED, EXIT_USAGE, fail, run_device_app, screenshots_from_config
+from broker.cli.main import EXIT_REFUSED as EXIT_FAILED
+from broker.cli.main import EXIT_USAGE, fail, run_device_app, screenshots_from_config
 
 DEFAULT_PRINTER = "preview:antrian-data/tickets"
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -29,10 +30,10 @@ def _add_printer_options(p: argparse.ArgumentParser) -> None:
 
 def _printer(args: argparse.Namespace):
     """A TicketPrinter from the options, or a plain message about what is wrong."""
-    from kiosk.ticketing.logos import site_logo_path
+    from kiosk.printing.escpos import paper_for
     from kiosk.printing.printer import TicketPrinter, check_profile, paper_from_profile
     from kiosk.printing.uri import parse_printer_uri
-    from kiosk.printing.escpos import paper_for
+    from kiosk.ticketing.logos import site_logo_path
 
     target = parse_printer_uri(args.printer)
     profile = check_profile(args.printer_profile)
@@ -43,9 +44,9 @@ def _printer(args: argparse.Namespace):
 def cmd_kiosk(args: argparse.Namespace) -> int:
     if args.screenshots:
         return _screenshots(args)
-    from kiosk.ticketing.app import KioskApp
     from kiosk.printing.uri import PrinterUriError
     from kiosk.shell import run
+    from kiosk.ticketing.app import KioskApp
 
     try:
         printer = _printer(args)
@@ -83,7 +84,6 @@ def sample_ticket(config, language: str = "id"):
 
 def cmd_print_test(args: argparse.Namespace) -> int:
     from broker.site.config import ConfigError, load_config
-
     from kiosk.printing.uri import PrinterUriError
     from kiosk.ticketing.texts import printer_text
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from display.toolkit import ui
-
 from kiosk.ticketing.flow import Screen
 
 if TYPE_CHECKING:

@@ -9,13 +9,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-from broker.site.config import parse_config  # noqa: E402
+from broker.site.config import parse_config
 
 OUTPUT = Path(__file__).parent / "output"  # screenshots and WAVs (git-ignored)
 
@@ -143,7 +144,7 @@ class MosquittoBroker:
         )
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "MosquittoBroker":
+    def start(self) -> MosquittoBroker:
         self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         wait_for_port(self.port)
@@ -239,7 +240,7 @@ class FakeTcpPrinter:
     has been cut (paper ran out during the ticket). Each connection's bytes are kept separately in `jobs`.
     """
 
-    ANSWERS = {"ok": {1: 0x16, 2: 0x12, 4: 0x12}, "paper_out": {1: 0x1E, 2: 0x32, 4: 0x72},
+    ANSWERS: ClassVar[dict[str, dict[int, int]]] = {"ok": {1: 0x16, 2: 0x12, 4: 0x12}, "paper_out": {1: 0x1E, 2: 0x32, 4: 0x72},
                "cover_open": {1: 0x1E, 2: 0x16, 4: 0x12}}
 
     def __init__(self) -> None:

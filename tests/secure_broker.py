@@ -9,13 +9,13 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from broker.site.config import SiteConfig, parse_config
 from broker.access.devices import LivePolicy, add_device, engine_credentials, load_devices
-from broker.server.embedded import EmbeddedBroker
 from broker.access.mosquitto_conf import write_mosquitto_config
 from broker.access.policy import AccessPolicy
 from broker.mqtt.connection import with_credentials
 from broker.protocol.codec import Topics
+from broker.server.embedded import EmbeddedBroker
+from broker.site.config import SiteConfig, parse_config
 from conftest import SMALL_SITE, free_port, wait_for_port
 
 # (role, id, counter) of the devices every secured test site has
@@ -61,7 +61,7 @@ class SecuredBroker:
     def engine_url(self) -> str:
         return self.url(self.engine_user)
 
-    def start(self) -> "SecuredBroker":
+    def start(self) -> SecuredBroker:
         tls = self.config.access.tls_files(self.config.source)
         if self.kind == "amqtt":
             self.embedded = EmbeddedBroker("127.0.0.1", self.port, policy=LivePolicy(self.config, self.data),

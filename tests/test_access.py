@@ -10,10 +10,10 @@ import threading
 import paho.mqtt.client as paho
 import pytest
 
-from broker.access.policy import AccessPolicy, Action, Device, Role, filter_covers, topic_matches
-from broker.mqtt.client import EngineClient, StateMirror
 from broker.access.devices import DeviceError, add_device, load_devices
 from broker.access.passwords import hash_password, verify_password
+from broker.access.policy import AccessPolicy, Action, Device, Role, filter_covers, topic_matches
+from broker.mqtt.client import EngineClient, StateMirror
 from broker.protocol.codec import Topics
 from conftest import antrian_cli, start_engine
 from secure_broker import secured_broker, secured_site_text

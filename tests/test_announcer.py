@@ -14,11 +14,11 @@ from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics, encode
 from conftest import OUTPUT, antrian_cli
-from display.voice.service import AnnounceService
-from display.voice.announcer import Announcer
 from display.screens.calls import Call, CallTracker, call_from_event, calls_from_state
+from display.voice.announcer import Announcer
 from display.voice.chime import CHIME_PATH, synthesize
 from display.voice.playback import PygamePlayer, SilentPlayer
+from display.voice.service import AnnounceService
 from display.voice.speech import EspeakSynthesizer, Pyttsx3Synthesizer, SpeechError, make_synthesizer
 from display.voice.spoken import Language, SpeechStyle
 from display.voice.wav import Clip, read_wav, rms, voiced_seconds

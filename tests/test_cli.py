@@ -22,7 +22,7 @@ def served(tmp_path_factory):
     config = tmp / "site.toml"
     config.write_text(SMALL_SITE, encoding="utf-8")
     port = free_port()
-    log = open(tmp / "serve.log", "wb")
+    log = open(tmp / "serve.log", "wb")  # noqa: SIM115 (closed when the server stops)
     proc = subprocess.Popen([sys.executable, "-m", "broker.cli", "serve", "--config", str(config),
                              "--data", str(tmp / "data"), "--listen", f"127.0.0.1:{port}", "--ignore-hours"],
                             stdout=log, stderr=log)

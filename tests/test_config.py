@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from broker.site.config import AGENCY_KINDS, SAMPLE_CONFIG, ConfigError, load_config, parse_config
 from broker.core.schedule import Schedule, SiteClock, parse_day, parse_ranges
+from broker.site.config import AGENCY_KINDS, SAMPLE_CONFIG, ConfigError, load_config, parse_config
 from conftest import SMALL_SITE, antrian_cli
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -375,23 +375,23 @@ def test_services_inherit_and_override_agency_hours():
 
 def test_the_local_day_follows_asia_jakarta_across_utc_midnight():
     clock = SiteClock("Asia/Jakarta")
-    ts = datetime(2024, 3, 7, 17, 30, tzinfo=timezone.utc).timestamp()  # Thursday in UTC
+    ts = datetime(2024, 3, 7, 17, 30, tzinfo=UTC).timestamp()  # Thursday in UTC
     assert clock.local(ts).strftime("%a %H:%M") == "Fri 00:30"
     assert clock.day(ts) == date(2024, 3, 8)
     assert clock.day(ts - 3600) == date(2024, 3, 7), "16:30 UTC is still Thursday 23:30 WIB"
-    assert clock.midnight_after(ts) == datetime(2024, 3, 8, 17, 0, tzinfo=timezone.utc).timestamp()
+    assert clock.midnight_after(ts) == datetime(2024, 3, 8, 17, 0, tzinfo=UTC).timestamp()
     assert clock.midnight_after(ts - 3600) == ts - 1800, "Thursday's reset is at 17:00 UTC"
     # Friday 11:30 WIB is 04:30 UTC: closed for Friday prayer, whatever the UTC hour suggests.
-    friday_prayer = datetime(2024, 3, 8, 4, 30, tzinfo=timezone.utc).timestamp()
+    friday_prayer = datetime(2024, 3, 8, 4, 30, tzinfo=UTC).timestamp()
     assert not Schedule(by_day={FRI: parse_ranges("08:00-11:00, 13:00-15:00")}).is_open(clock.local(friday_prayer))
 
 
 def test_open_now_uses_the_sites_weekday_not_utcs():
     clock = SiteClock("Asia/Jayapura")  # WIT, UTC+9
-    sunday_utc = datetime(2024, 3, 10, 23, 30, tzinfo=timezone.utc).timestamp()  # Monday 08:30 WIT
+    sunday_utc = datetime(2024, 3, 10, 23, 30, tzinfo=UTC).timestamp()  # Monday 08:30 WIT
     local = clock.local(sunday_utc)
     assert local.weekday() == MON and Schedule().is_open(local)
-    assert not Schedule().is_open(datetime.fromtimestamp(sunday_utc, timezone.utc)), "UTC would say Sunday"
+    assert not Schedule().is_open(datetime.fromtimestamp(sunday_utc, UTC)), "UTC would say Sunday"
 
 
 def test_own_hours_replace_the_inherited_friday_split():

@@ -11,11 +11,9 @@ import re
 import pytest
 
 from broker.core.commands import Tick
-from broker.site.config import ConfigError, parse_config
 from broker.core.engine import SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_S
-from broker.core.events import EventType as E
 from broker.core.pin import hash_pin, verify_pin
-
+from broker.site.config import ConfigError, parse_config
 from conftest import SMALL_SITE
 from test_engine import MONDAY, SATURDAY, TUESDAY, Site, refused, wib
 

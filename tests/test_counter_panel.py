@@ -12,12 +12,11 @@ import time
 
 import pytest
 
-from broker.mqtt.client import EngineClient
-from broker.site.config import parse_config
-from broker.mqtt.connection import Connection
 from broker.core.pin import verify_pin
+from broker.mqtt.client import EngineClient
+from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics
-
+from broker.site.config import parse_config
 from conftest import OUTPUT, SMALL_SITE, antrian_cli, start_engine
 from test_counter_officers import PINS, officers_toml
 from test_mqtt_contract import Listener, wait_until
@@ -68,7 +67,6 @@ def staffed(broker_url, tmp_path):
 @pytest.fixture
 def panel(staffed):
     from display.toolkit import ui
-
     from kiosk.counter.app import CounterApp
 
     ui.init_pygame(headless=True)
@@ -123,7 +121,7 @@ def test_every_action_from_the_numeric_keypad_over_a_real_broker(staffed, panel)
                           and panel.facts().call_choices[2].action.value == "A004"
                           and panel.mirror.counters["1"]["current"] is None)
         choices = panel.facts().call_choices
-        reactivate = [i for i, c in enumerate(choices) if c.action.kind == "reactivate"][0]
+        reactivate = next(i for i, c in enumerate(choices) if c.action.kind == "reactivate")
         type_keys(panel, str(reactivate + 1))
         keypad(panel, "enter")  # A001 back in the queue
         keypad(panel, "enter")  # next: A001 came back with its old arrival time, so it goes first

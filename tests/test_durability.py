@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
 from broker.core.commands import IssueTicket
 from broker.core.engine import Engine
+from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
 from broker.server.store import EventStore, StoreError
 from conftest import OUTPUT, start_engine
 
@@ -33,7 +33,7 @@ class ServeProcess:
         self.url, self.log = watch_url or url, log
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "ServeProcess":
+    def start(self) -> ServeProcess:
         """Start and wait until this very process (not a retained ghost of the last one) says online."""
         since = time.time() - 0.5
         with open(self.log, "ab") as log:
@@ -60,7 +60,7 @@ class ServeProcess:
             self.proc.terminate()
             self.proc.wait(10)
 
-    def __enter__(self) -> "ServeProcess":
+    def __enter__(self) -> ServeProcess:
         return self
 
     def __exit__(self, *exc) -> None:

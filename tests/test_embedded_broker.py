@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from broker.server.embedded import EmbeddedBroker
 from broker.mqtt.connection import Connection
+from broker.server.embedded import EmbeddedBroker
 from conftest import free_port
 
 needs_clients = pytest.mark.skipif(shutil.which("mosquitto_pub") is None,

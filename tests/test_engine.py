@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from broker.core.commands import CounterCommand, CounterRequest, IssueTicket, Tick
-from broker.site.config import parse_config
 from broker.core.engine import DEFAULT_SERVICE_S, Engine
 from broker.core.events import EventType as E
-
+from broker.site.config import parse_config
 from conftest import SMALL_SITE
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -33,7 +32,7 @@ def wib(day: int, hour: int = 9, minute: int = 0, second: float = 0) -> float:
 
 
 def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> float:
-    return datetime(2026, 3, day, hour, minute, second, tzinfo=timezone.utc).timestamp()
+    return datetime(2026, 3, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
 class Site:
@@ -359,7 +358,7 @@ def test_calls_are_recorded_for_the_screens(site):
     assert service["last_called"] == "A001" and service["waiting"] == 0
     call = site.engine.calls[0]
     assert (call["number"], call["counter"], call["recall"], call["agency"]) == ("A001", "1", False, "dukcapil")
-    called = [e for e in site.last.events if e.type == E.TICKET_CALLED][0]
+    called = next(e for e in site.last.events if e.type == E.TICKET_CALLED)
     assert called.data["counter"] == "1" and called.data["waited_s"] == 0
     public = site.engine.counter_public("1")
     assert public["status"] == "open" and public["current"]["number"] == "A001"
@@ -485,7 +484,7 @@ def test_a_transferred_ticket_belongs_to_the_agency_of_its_new_service(site):
     reply = site.counter("1", "transfer", to_service="K")
     assert reply["ticket"]["agency"] == "bank"
     site.called("5")
-    called = [e for e in site.last.events if e.type == E.TICKET_CALLED][0]
+    called = next(e for e in site.last.events if e.type == E.TICKET_CALLED)
     assert called.data["agency"] == "bank"
     assert site.engine.calls[0]["agency"] == "bank"
     assert site.engine.counter_public("5")["current"]["agency"] == "bank"

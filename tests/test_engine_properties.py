@@ -47,23 +47,21 @@ the live engine and ends in the same state.
 from __future__ import annotations
 
 import tempfile
-
-import pytest
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broker.core.commands import CounterCommand, CounterRequest, IssueTicket, Tick
-from broker.site.config import parse_config
 from broker.core.engine import REPLY_MEMORY_S, Engine
 from broker.core.events import EventType as E
 from broker.core.schedule import SiteClock
 from broker.server.engine_service import load_engine
 from broker.server.store import EventStore
-
+from broker.site.config import parse_config
 from conftest import SMALL_SITE
 
 CONFIG = parse_config(SMALL_SITE, "small-site.toml")

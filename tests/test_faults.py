@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broker.access.policy import BROKER_MESSAGE_LIMIT
-from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
 from broker.core.messages import CATALOG
+from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
 from broker.protocol.codec import MAX_PAYLOAD, Topics
 from broker.server.store import EventStore
 from conftest import start_engine
@@ -47,7 +47,7 @@ def test_a_broker_restart_heals_by_itself(tmp_path):
         assert counter.counter("1", "next")["ticket"]["number"] == "A001"
         b.kill()
         for client in (kiosk.connection, counter.connection, hall.connection, service.mqtt):
-            assert wait_until(lambda: not client.connected.is_set(), 5)
+            assert wait_until(lambda c=client: not c.connected.is_set(), 5)
         with pytest.raises(EngineTimeout):
             kiosk.issue("K1", "A", timeout=1)  # a kiosk during the outage tells its visitor to wait
         b.start()
@@ -213,8 +213,8 @@ _TOPICS = st.one_of(
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory):
     """One engine on the embedded broker for all examples (starting one per example would take minutes)."""
-    from broker.site.config import parse_config
     from broker.server.embedded import EmbeddedBroker
+    from broker.site.config import parse_config
     from conftest import SMALL_SITE, free_port
 
     broker = EmbeddedBroker("127.0.0.1", free_port()).start()

@@ -10,17 +10,17 @@ import pygame
 import pytest
 
 from broker.mqtt.client import EngineClient
-from broker.site.config import parse_config
-from broker.server.embedded import EmbeddedBroker
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics, encode
+from broker.server.embedded import EmbeddedBroker
+from broker.site.config import parse_config
 from conftest import OUTPUT, SMALL_SITE, antrian_cli, free_port, start_engine
-from display.toolkit import ui
 from display.screens.callboard import HOLD_S, CallBoard
 from display.screens.calls import Call
 from display.screens.counter_screen import counter_state, render_counter
 from display.screens.hall import HallLayout, hall_state, render_hall, render_ticker
 from display.screens.live import LiveHall
+from display.toolkit import ui
 from display.toolkit.screen_loop import FrameGate
 
 ui.init_pygame(headless=True)

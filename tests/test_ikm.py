@@ -9,7 +9,6 @@ from fractions import Fraction
 import pytest
 
 from broker.core.ikm import ELEMENTS, BadAnswers, compute, from_sums, grade, krejcie_morgan, round2
-
 from conftest import OUTPUT, antrian_cli
 
 

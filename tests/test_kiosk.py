@@ -8,18 +8,18 @@ import time
 
 import pytest
 
-from broker.site.config import parse_config
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics
+from broker.site.config import parse_config
 from conftest import OUTPUT, SMALL_SITE, antrian_cli, start_engine
 from display.toolkit import ui
-from kiosk.ticketing.app import KioskApp, inline
+from kiosk.printing.escpos import PAPERS
 from kiosk.printing.escpos_reader import QrCode, TextLine, read_escpos
-from kiosk.ticketing.flow import PrintStatus, Screen
 from kiosk.printing.printer import TicketPrinter
 from kiosk.printing.uri import parse_printer_uri
+from kiosk.ticketing.app import KioskApp, inline
+from kiosk.ticketing.flow import PrintStatus, Screen
 from kiosk.ticketing.screens import buttons
-from kiosk.printing.escpos import PAPERS
 
 SITE = SMALL_SITE.replace('name = "MPP Uji"', 'name = "MPP Uji"\nticket_url = "https://antrian.example.org/{site}/t/{ticket}"')
 

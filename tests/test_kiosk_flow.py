@@ -11,8 +11,8 @@ from conftest import SMALL_SITE
 from kiosk.ticketing import flow
 from kiosk.ticketing.catalog import Availability, build_catalog
 from kiosk.ticketing.flow import IDLE_S, TICKET_SHOW_S, UNPRINTED_SHOW_S, KioskState, PrintStatus, Screen, Tap
-from kiosk.ticketing.screenshots import DEMO_TIME, SIZES, demo_frames, demo_service_states
 from kiosk.ticketing.screens import Frame, buttons, hit
+from kiosk.ticketing.screenshots import DEMO_TIME, SIZES, demo_frames, demo_service_states
 from kiosk.ticketing.ticket import NotATicket, ticket_from_reply
 
 CONFIG = parse_config(SMALL_SITE).public_dict()
@@ -151,7 +151,7 @@ def test_every_button_is_big_and_hits_exactly_its_own_action():
             for button in found:
                 x, y, w, h = button.rect
                 assert w >= 200 and h >= 80, (name, button)  # a finger, even a shaky one, finds it
-                assert 0 <= x and x + w <= size[0] and 0 <= y and y + h <= size[1], (name, button)
+                assert x >= 0 and x + w <= size[0] and y >= 0 and y + h <= size[1], (name, button)
                 assert hit(frame, (x + w / 2, y + h / 2)) == button.tap, (name, button)
 
 

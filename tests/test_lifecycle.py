@@ -6,9 +6,17 @@ import itertools
 
 import pytest
 
-from broker.core.lifecycle import (COUNTER_TRANSITIONS, FINAL_STATES, TICKET_TRANSITIONS, CounterStatus,
-                              IllegalTransition, TicketAction, TicketState, counter_transition,
-                              ticket_transition)
+from broker.core.lifecycle import (
+    COUNTER_TRANSITIONS,
+    FINAL_STATES,
+    TICKET_TRANSITIONS,
+    CounterStatus,
+    IllegalTransition,
+    TicketAction,
+    TicketState,
+    counter_transition,
+    ticket_transition,
+)
 
 S, A, C = TicketState, TicketAction, CounterStatus
 
@@ -62,7 +70,7 @@ def test_illegal_moves_include_the_ones_that_would_corrupt_a_queue():
 
 
 def test_final_states_have_no_way_out():
-    assert FINAL_STATES == {S.DONE, S.EXPIRED}
+    assert {S.DONE, S.EXPIRED} == FINAL_STATES
     for state in FINAL_STATES:
         assert not [a for a in TicketAction if (state, a) in TICKET_TRANSITIONS]
     # and every state that is not final can still end (expire at midnight)

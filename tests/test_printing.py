@@ -9,12 +9,21 @@ import pytest
 from escpos.printer import Dummy
 
 from conftest import OUTPUT, antrian_cli
-from kiosk.printing.escpos_reader import Cut, Init, QrCode, RasterImage, StatusQuery, TextLine, printed_text, read_escpos
+from kiosk.printing.escpos import PAPERS, write_ticket
+from kiosk.printing.escpos_reader import (
+    Cut,
+    Init,
+    QrCode,
+    RasterImage,
+    StatusQuery,
+    TextLine,
+    printed_text,
+    read_escpos,
+)
 from kiosk.printing.printer import TicketPrinter, check_profile
 from kiosk.printing.status import interpret
 from kiosk.printing.uri import PrinterUriError, parse_printer_uri
 from kiosk.ticketing.ticket import TicketContent
-from kiosk.printing.escpos import PAPERS, write_ticket
 
 URL = "https://antrian.example.org/testsite/tiket/20261123-A007"
 

@@ -7,13 +7,11 @@ from datetime import date
 
 from broker.core.commands import CounterCommand, CounterRequest, IssueTicket
 from broker.reports.build import EventLog, Period, ikm, noshows, staffing, times, visitors
-from broker.reports.render import render
 from broker.server.engine_service import load_engine
 from broker.server.store import EventStore
+from conftest import OUTPUT, SMALL_SITE, antrian_cli
 from test_engine import MONDAY, TUESDAY, wib
 from test_survey import SECRET, tablet
-
-from conftest import OUTPUT, antrian_cli, SMALL_SITE
 
 
 def build_log(config, folder):

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from display.voice.spoken import (Language, NumberMode, SpeechStyle, announcement, call_phrase, counter_words, digits_id,
-                            number_en, number_id, ticket_words)
+from display.voice.spoken import (
+    Language,
+    NumberMode,
+    SpeechStyle,
+    announcement,
+    call_phrase,
+    counter_words,
+    digits_id,
+    number_en,
+    number_id,
+    ticket_words,
+)
 
 EXPECTED = {
     0: "nol", 1: "satu", 2: "dua", 3: "tiga", 4: "empat", 5: "lima", 6: "enam", 7: "tujuh", 8: "delapan",

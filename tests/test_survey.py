@@ -6,17 +6,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
-
-from broker.mqtt.client import EngineClient
 from broker.core.commands import CounterCommand, CounterRequest, IssueTicket, SurveyAnswer
 from broker.core.engine import Engine
 from broker.core.events import EventType as E
+from broker.core.survey import survey_token, survey_url, survey_url_from_reply
+from broker.mqtt.client import EngineClient
 from broker.server.engine_service import load_engine
 from broker.server.store import EventStore
-from broker.core.survey import survey_token, survey_url, survey_url_from_reply
 from broker.web.survey import SurveyWebServer
-
 from conftest import free_port, start_engine
 from test_engine import MONDAY, TUESDAY, wib
 

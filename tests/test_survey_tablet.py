@@ -12,11 +12,10 @@ import pytest
 from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics
-from kiosk.survey import flow
-from kiosk.ticketing.flow import TAP_GUARD_S, Tap
-from kiosk.survey.flow import QUESTIONS, Screen, SurveyState, Visit
-
 from conftest import OUTPUT, antrian_cli
+from kiosk.survey import flow
+from kiosk.survey.flow import QUESTIONS, Screen, SurveyState, Visit
+from kiosk.ticketing.flow import TAP_GUARD_S, Tap
 
 VISIT = Visit("20260302-A001", "A001", "KTP Elektronik")
 ANSWERS = [4, 3, 3, 4, 3, 3, 4, 3, 4]

@@ -14,10 +14,10 @@ import time
 import tomllib
 from pathlib import Path
 
-from broker.access.policy import DEVICE_ID, AccessPolicy, Device, Role
-from broker.site.config import SiteConfig
 from broker.access.passwords import hash_password, is_password_hash, new_password
+from broker.access.policy import DEVICE_ID, AccessPolicy, Device, Role
 from broker.protocol.codec import Topics
+from broker.site.config import SiteConfig
 
 DEVICES_FILE = "devices.toml"
 ENGINE_SECRET_FILE = "engine.secret"  # the engine's own password in plain text, readable only by root/antrian

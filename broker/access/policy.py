@@ -9,9 +9,9 @@ the contract and the rules cannot drift apart.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Callable
 
 from broker.access.passwords import verify_password
 from broker.protocol.codec import ENGINE_DISCOVERY, Topics

@@ -16,8 +16,8 @@ def _site_and_data(args: argparse.Namespace):
 
 
 def cmd_device_add(args: argparse.Namespace) -> int:
-    from broker.cli.main import EXIT_USAGE, fail
     from broker.access.devices import DeviceError, add_device
+    from broker.cli.main import EXIT_USAGE, fail
 
     config, data = _site_and_data(args)
     try:
@@ -34,8 +34,8 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 
 
 def cmd_device_remove(args: argparse.Namespace) -> int:
-    from broker.cli.main import EXIT_USAGE, fail
     from broker.access.devices import DeviceError, remove_device
+    from broker.cli.main import EXIT_USAGE, fail
 
     _, data = _site_and_data(args)
     try:
@@ -47,8 +47,8 @@ def cmd_device_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_device_list(args: argparse.Namespace) -> int:
-    from broker.cli.main import EXIT_USAGE, fail
     from broker.access.devices import DeviceError, load_devices
+    from broker.cli.main import EXIT_USAGE, fail
 
     _, data = _site_and_data(args)
     try:
@@ -61,10 +61,10 @@ def cmd_device_list(args: argparse.Namespace) -> int:
 
 
 def cmd_broker_config(args: argparse.Namespace) -> int:
-    from broker.access.policy import AccessPolicy
-    from broker.cli.main import EXIT_USAGE, fail
     from broker.access.devices import DeviceError, engine_credentials, load_devices
     from broker.access.mosquitto_conf import write_mosquitto_config
+    from broker.access.policy import AccessPolicy
+    from broker.cli.main import EXIT_USAGE, fail
     from broker.protocol.codec import Topics
 
     config, data = _site_and_data(args)

@@ -14,11 +14,12 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from broker.site.config import SAMPLE_CONFIG, ConfigError, load_config
 from broker.mqtt.connection import DEFAULT_URL
+from broker.site.config import SAMPLE_CONFIG, ConfigError, load_config
 
 DEFAULT_DATA = "antrian-data"
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3

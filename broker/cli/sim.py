@@ -9,8 +9,8 @@ import sys
 from datetime import date
 
 from broker.cli.main import EXIT_REFUSED, EXIT_USAGE, fail, setup_logging
-from broker.site.config import ConfigError, load_config
 from broker.sim.traffic import TrafficError, load_traffic
+from broker.site.config import ConfigError, load_config
 
 REMBANG_START = date(2022, 11, 22)  # MPP Rembang's first day: `--days 364` replays its first 52 weeks
 

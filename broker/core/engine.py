@@ -12,19 +12,27 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, insort
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from broker.core.commands import Command, CounterCommand, CounterRequest, IssueTicket, Outcome, SurveyAnswer, Tick
-from broker.core.model import PRIORITY_GROUPS, SiteConfig
 from broker.core.events import Event, EventType
-from broker.core.lifecycle import (TICKET_TRANSITIONS, CounterStatus, IllegalTransition, TicketAction, TicketState,
-                        counter_transition, ticket_transition)
+from broker.core.ikm import BadAnswers, check_answers
+from broker.core.lifecycle import (
+    TICKET_TRANSITIONS,
+    CounterStatus,
+    IllegalTransition,
+    TicketAction,
+    TicketState,
+    counter_transition,
+    ticket_transition,
+)
 from broker.core.messages import message
+from broker.core.model import PRIORITY_GROUPS, SiteConfig
 from broker.core.pin import verify_pin
 from broker.core.schedule import SiteClock
-from broker.core.ikm import BadAnswers, check_answers
 from broker.core.survey import SurveyLedger, survey_token, token_matches
 
 DEFAULT_SERVICE_S = 300.0  # assumed service time before any ticket of a service was finished today

@@ -38,6 +38,6 @@ class Event:
         return {"type": str(self.type), "ts": self.ts, "seq": self.seq, **self.data}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Event":
+    def from_dict(cls, d: dict[str, Any]) -> Event:
         rest = {k: v for k, v in d.items() if k not in ("type", "ts", "seq")}
         return cls(EventType(d["type"]), float(d["ts"]), int(d["seq"]), rest)

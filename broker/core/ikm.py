@@ -9,10 +9,10 @@ bound); the index is rounded half up to two decimals once, and only then graded.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ about "today" or "open now" goes through the site's time zone here.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -50,7 +51,7 @@ def parse_ranges(text: str) -> Ranges:
             raise ValueError(f"'{part.strip()}' ends before it starts")
         ranges.append((start, end))
     ranges.sort()
-    for (_, end), (start, _) in zip(ranges, ranges[1:]):
+    for (_, end), (start, _) in itertools.pairwise(ranges):
         if start < end:
             raise ValueError(f"time ranges in '{text}' overlap")
     return tuple(ranges)

@@ -11,7 +11,8 @@ import queue
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import ENGINE_DISCOVERY, Topics, encode
@@ -67,7 +68,7 @@ class EngineClient:
         self.connection = Connection(url, name, on_message=self._on_reply)
         self._reply_topics: set[str] = set()
 
-    def start(self, wait: float = ENGINE_TIMEOUT_S) -> "EngineClient":
+    def start(self, wait: float = ENGINE_TIMEOUT_S) -> EngineClient:
         self.connection.start(wait=wait)
         return self
 
@@ -121,7 +122,7 @@ class EngineClient:
         """
         return self.send_many(requests).wait(timeout)
 
-    def send_many(self, requests: list[tuple[str, str, dict[str, Any]]]) -> "PendingReplies":
+    def send_many(self, requests: list[tuple[str, str, dict[str, Any]]]) -> PendingReplies:
         """Publish (topic, reply topic, body) commands in order without waiting; a body may bring its request_id."""
         bodies = [body if "request_id" in body else {"request_id": new_request_id()} | body for _, _, body in requests]
         for _, reply_topic, _ in requests:
@@ -204,7 +205,7 @@ class StateMirror:
     def online(self) -> bool:
         return self.connection.connected.is_set()
 
-    def start(self, wait: float | None = None) -> "StateMirror":
+    def start(self, wait: float | None = None) -> StateMirror:
         self.connection.start(wait=wait)
         return self
 

@@ -11,8 +11,8 @@ import socket
 import ssl
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import paho.mqtt.client as paho
@@ -58,7 +58,7 @@ class BrokerAddress:
     tls: bool = False
 
     @classmethod
-    def parse(cls, url: str) -> "BrokerAddress":
+    def parse(cls, url: str) -> BrokerAddress:
         """Parse mqtt://[user:pass@]host[:port] or mqtts://...; raises ValueError with a plain message."""
         parts = urlsplit(url if "://" in url else f"mqtt://{url}")
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
@@ -120,7 +120,7 @@ class Connection:
         client.on_subscribe = self._subscribed
         self.client = client
 
-    def start(self, wait: float | None = None) -> "Connection":
+    def start(self, wait: float | None = None) -> Connection:
         """Connect in the background; with `wait`, raise ConnectionError if not connected in time."""
         self.client.connect_async(self.address.host, self.address.port, keepalive=15)
         self.client.loop_start()

@@ -26,7 +26,7 @@ class Presence:
         self.connection = Connection(url, f"antrian-{role}-{device}-presence", will=(self.topic, encode(OFFLINE)),
                                      on_connect=self._republish)
 
-    def start(self, wait: float | None = None) -> "Presence":
+    def start(self, wait: float | None = None) -> Presence:
         self.connection.start(wait=wait)
         return self
 

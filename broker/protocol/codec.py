@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.core.commands import Command, CounterCommand, CounterRequest, IssueTicket, SurveyAnswer
-from broker.site.config import PRIORITY_GROUPS
 from broker.core.messages import Message, message
+from broker.site.config import PRIORITY_GROUPS
 
 MAX_PAYLOAD = 4096  # bytes; anything larger is refused unread
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")

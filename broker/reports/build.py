@@ -15,16 +15,17 @@ import math
 import sqlite3
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from broker.site.config import SiteConfig
 from broker.core.events import EventType as E
 from broker.core.ikm import ELEMENTS, from_sums, krejcie_morgan
 from broker.reports.render import Chart, Report
+from broker.site.config import SiteConfig
 
 VISITOR_GROUPS = ("agency", "kind", "service", "day", "week", "month", "site")
 IKM_GROUPS = ("site", "agency", "service", "counter")

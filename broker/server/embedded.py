@@ -10,7 +10,6 @@ import asyncio
 import logging
 import socket
 import threading
-
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -158,7 +157,7 @@ class EmbeddedBroker:
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 10.0) -> "EmbeddedBroker":
+    def start(self, timeout: float = 10.0) -> EmbeddedBroker:
         _check_port_free(self.host, self.port)
         if self.tls:
             _check_port_free(self.host, self.tls[2])

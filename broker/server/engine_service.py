@@ -13,18 +13,18 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from broker.core.commands import Outcome, Tick
-from broker.site.config import SiteConfig
 from broker.core.engine import REPLY_MEMORY_S, Engine
 from broker.core.events import Event, EventType
 from broker.core.messages import message
+from broker.core.survey import load_secret as load_survey_secret
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import BadMessage, Topics, encode, parse
 from broker.server.store import EventStore, StoreError
-from broker.core.survey import load_secret as load_survey_secret
+from broker.site.config import SiteConfig
 
 log = logging.getLogger("antrian.engine")
 

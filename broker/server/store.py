@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from broker.core.commands import Outcome
 from broker.core.events import Event, EventType

@@ -21,13 +21,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from broker.mqtt.client import EngineClient, StateMirror
-from broker.site.config import SAMPLE_CONFIG
 from broker.mqtt.connection import Connection
+from broker.site.config import SAMPLE_CONFIG
 
 SITE = "rembang"
 SERVICES = ("B", "C", "IZ", "S", "J", "JK")  # no daily quota: a bench may issue thousands
@@ -38,7 +39,7 @@ TARGETS = {"call_to_display_p99_ms": 10.0, "call_to_display_p99_ratio": 20.0, "i
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    pick = lambda share: ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]  # noqa: E731
+    pick = lambda share: ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
     return {"p50": round(statistics.median(ordered), 3), "p99": round(pick(0.99), 3), "n": len(ordered)}
 
 
@@ -91,7 +92,7 @@ class Processes:
         self.running.append(process)
         return process
 
-    def __enter__(self) -> "Processes":
+    def __enter__(self) -> Processes:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -171,8 +172,8 @@ def call_to_display(client: EngineClient, url: str, samples: int) -> dict[str, f
             reply = client.counter(counter, "next")
             number = (reply.get("ticket") or {}).get("number")
             with changed:
-                shown = changed.wait_for(lambda: _current_number(mirror, counter) == number
-                                         and number != (before or {}).get("number"), timeout=5)
+                shown = changed.wait_for(lambda c=counter, n=number, b=before: _current_number(mirror, c) == n
+                                         and n != (b or {}).get("number"), timeout=5)
             if shown and number:
                 times.append((time.perf_counter() - began) * 1000)
     finally:

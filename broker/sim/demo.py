@@ -25,8 +25,8 @@ from statistics import mean
 from zoneinfo import ZoneInfo
 
 from broker.mqtt.client import EngineClient, EngineTimeout
-from broker.site.config import SAMPLE_CONFIG, ConfigError, SiteConfig, load_config
 from broker.server.store import EventStore, StoreError
+from broker.site.config import SAMPLE_CONFIG, ConfigError, SiteConfig, load_config
 
 SCREENSHOT_EVERY_S = 30.0
 STOP_GRACE_S = 8.0
@@ -98,7 +98,7 @@ class Trickle:
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 
-    def start(self) -> "Trickle":
+    def start(self) -> Trickle:
         self.client.start(wait=10)
         self.threads = [threading.Thread(target=self._visitors, daemon=True)]
         self.threads += [threading.Thread(target=self._officer, args=(cid,), daemon=True) for cid in self.counters]
@@ -121,7 +121,7 @@ class Trickle:
             service = self.config.services[self.rng.choice(self.near if self.rng.random() < 0.5 else self.others)]
             group = self.rng.choice(("lansia", "disabilitas", "ibu_hamil")) \
                 if service.priority and self.rng.random() < 0.08 else None
-            self._send(lambda: self.client.issue("demo", service.code, group))
+            self._send(lambda code=service.code, g=group: self.client.issue("demo", code, g))
 
     def _officer(self, counter: str) -> None:
         if not self._sleep(self.rng.uniform(0, 60)):  # officers arrive one by one
@@ -154,7 +154,7 @@ class Supervisor:
 
     def start(self, part: Part) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{part.name}.log", "ab")
+        log = open(self.log_dir / f"{part.name}.log", "ab")  # noqa: SIM115 (the child process keeps it)
         self.running[part.name] = subprocess.Popen(
             [sys.executable, "-m", "broker.cli", *part.args], stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, **part.env}, start_new_session=True)

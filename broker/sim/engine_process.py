@@ -17,8 +17,8 @@ import signal
 import sys
 import threading
 
-from broker.site.config import load_config
 from broker.server.engine_service import BATCH_MAX, TICK_S, EngineService
+from broker.site.config import load_config
 
 STEP_TAG = re.compile(rb'"request_id":\s*"s(\d+)-')
 STATE_REFRESH_S = 900.0  # simulated seconds; the production 30 s would republish everything at every step

@@ -31,17 +31,18 @@ import subprocess
 import sys
 import time
 from collections import Counter, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from broker.mqtt.client import EngineClient
-from broker.site.config import SiteConfig
 from broker.core.events import EventType
+from broker.mqtt.client import EngineClient
 from broker.protocol.codec import Topics
 from broker.server.store import EventStore
 from broker.sim.traffic import SKM_ELEMENTS, TrafficModel, survey_answers
+from broker.site.config import SiteConfig
 
 KIOSKS = ("1", "2", "3")
 REACTION_STEPS = 3  # the least number of steps between a reply and what anyone does about it
@@ -184,7 +185,7 @@ class Simulation:
     def _push(self, at: float, kind: str, desk: str = "", data: Any = None) -> None:
         heapq.heappush(self._heap, _Action(at, next(self._seq), kind, desk, data))
 
-    def _step(self, pace: "_Pace") -> None:
+    def _step(self, pace: _Pace) -> None:
         """Publish the next step, after answering the steps in flight whose replies could still change it."""
         step = self.model.step_s
         while True:
@@ -389,7 +390,7 @@ class SimulatedSite:
         self.client: EngineClient | None = None
         self._ids = itertools.count()
 
-    def __enter__(self) -> "SimulatedSite":
+    def __enter__(self) -> SimulatedSite:
         try:
             url = self.mqtt_url or self._start_broker()
             if self.mqtt_url and _engine_online(url, self.config.site.id):

@@ -16,10 +16,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from broker.site.config import SiteConfig
-from broker.core.schedule import parse_day
-
 from antrian_assets import ROOT as ASSETS
+from broker.core.schedule import parse_day
+from broker.site.config import SiteConfig
 
 SAMPLE_TRAFFIC = ASSETS / "sample-traffic.toml"
 SLOT_MIN = 30  # arrival curve resolution, minutes

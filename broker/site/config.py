@@ -10,17 +10,26 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from broker.core.pin import is_pin_hash
-from broker.core.model import (AGENCY_KINDS, PRIORITY_GROUPS, Access, Agency, Counter, Officer, Rules, Service, Site,
-                               SiteConfig)
-from broker.core.schedule import DAY_NAMES_EN, Schedule, format_ranges, parse_day, parse_ranges
-
 from antrian_assets import ROOT as ASSETS
+from broker.core.model import (
+    AGENCY_KINDS,
+    PRIORITY_GROUPS,
+    Access,
+    Agency,
+    Counter,
+    Officer,
+    Rules,
+    Service,
+    Site,
+    SiteConfig,
+)
+from broker.core.pin import is_pin_hash
+from broker.core.schedule import DAY_NAMES_EN, Schedule, format_ranges, parse_day, parse_ranges
 
 SAMPLE_CONFIG = ASSETS / "sample-mpp.toml"
 
@@ -400,5 +409,21 @@ def load_config(path: str | Path | None = None) -> SiteConfig:
     return parse_config(text, str(path))
 
 
-__all__ = ["AGENCY_KINDS", "PRIORITY_GROUPS", "SAMPLE_CONFIG", "Access", "Agency", "ConfigError", "Counter", "Officer", "Problem",
-           "Rules", "Service", "Site", "SiteConfig", "load_config", "parse_config", "format_ranges"]
+__all__ = [
+    "AGENCY_KINDS",
+    "PRIORITY_GROUPS",
+    "SAMPLE_CONFIG",
+    "Access",
+    "Agency",
+    "ConfigError",
+    "Counter",
+    "Officer",
+    "Problem",
+    "Rules",
+    "Service",
+    "Site",
+    "SiteConfig",
+    "format_ranges",
+    "load_config",
+    "parse_config",
+]

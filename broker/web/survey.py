@@ -18,11 +18,11 @@ from typing import Any
 from flask import Flask, render_template_string, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from broker.mqtt.client import EngineClient, EngineTimeout
-from broker.site.config import SiteConfig
 from broker.core.ikm import ELEMENTS
 from broker.core.messages import message
 from broker.core.survey import token_matches
+from broker.mqtt.client import EngineClient, EngineTimeout
+from broker.site.config import SiteConfig
 
 log = logging.getLogger("antrian.survey_web")
 
@@ -140,7 +140,7 @@ class SurveyWebServer:
         self.url = f"http://{host or '127.0.0.1'}:{self.server.server_port}"
         self._thread = threading.Thread(target=self.server.serve_forever, name="survey-web", daemon=True)
 
-    def start(self) -> "SurveyWebServer":
+    def start(self) -> SurveyWebServer:
         self.client.connection.start()  # connects in the background; requests wait for it
         self._thread.start()
         log.info("survey page on %s", self.url)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 CALL_EVENT_TYPES = ("ticket_called", "ticket_recalled")
 CATCH_UP_S = 120.0  # calls missed during a reconnect are still announced if they are at most this old

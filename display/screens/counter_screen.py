@@ -10,11 +10,11 @@ import os
 from dataclasses import dataclass
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-from pygame import Rect  # noqa: E402
+from pygame import Rect
 
-from display.toolkit import ui  # noqa: E402
-from display.screens.hall import items, mapping  # noqa: E402
-from display.toolkit.labels import label, status_label  # noqa: E402
+from display.screens.hall import items, mapping
+from display.toolkit import ui
+from display.toolkit.labels import label, status_label
 
 STATUS_COLORS = {"open": ui.OK, "break": ui.WARNING, "closed": ui.DISABLED}
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-from pygame import Rect  # noqa: E402
+from pygame import Rect
 
-from display.toolkit import ui  # noqa: E402
 from display.screens.callboard import CallBoard
 from display.screens.calls import Call, in_scope, zone_agencies
+from display.toolkit import ui
 from display.toolkit.humanize import clock, long_date
 from display.toolkit.labels import label
 

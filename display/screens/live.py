@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broker.mqtt.client import StateMirror
 from broker.protocol.codec import Topics
-
 from display.screens.callboard import CallBoard
 from display.screens.calls import CallTracker, call_from_event, calls_from_state
 from display.screens.counter_screen import CounterScreenState, counter_state
@@ -35,7 +34,7 @@ class LiveScreen:
         self.mirror = StateMirror(url, site, name=self.name, on_change=self._state_changed,
                                   extra_subscriptions=extra_subscriptions, on_other=self._other)
 
-    def start(self, wait: float | None = None) -> "LiveScreen":
+    def start(self, wait: float | None = None) -> LiveScreen:
         self.mirror.start(wait=wait)
         return self
 

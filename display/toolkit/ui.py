@@ -11,7 +11,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from antrian_assets import ROOT as ASSETS  # noqa: E402
+from antrian_assets import ROOT as ASSETS
+
 FONT_REGULAR = ASSETS / "fonts" / "DejaVuSans.ttf"
 FONT_BOLD = ASSETS / "fonts" / "DejaVuSans-Bold.ttf"
 

@@ -15,9 +15,9 @@ import queue
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from display.screens.calls import Call
 from display.voice.playback import PlaybackError, Player
@@ -62,19 +62,19 @@ class Result:
 
 def wav_name(index: int, call: Call) -> str:
     """'00001-A001-loket-4K-10.wav': sorts in the order spoken."""
-    safe = lambda s: re.sub(r"[^A-Za-z0-9-]", "_", s)[:20]  # noqa: E731
+    safe = lambda s: re.sub(r"[^A-Za-z0-9-]", "_", s)[:20]
     kind = "ulang" if call.recall else "loket"
     return f"{index:05d}-{safe(call.number)}-{kind}-{safe(call.counter)}.wav"
 
 
 class Announcer:
-    def __init__(self, synthesizer: Synthesizer, player: Player, chime: Clip, style: SpeechStyle = SpeechStyle(),
+    def __init__(self, synthesizer: Synthesizer, player: Player, chime: Clip, style: SpeechStyle | None = None,
                  *, wav_dir: str | Path | None = None, on_result: Callable[[Result], None] | None = None,
                  pause_s: float = PAUSE_BETWEEN_CALLS_S):
         self.synthesizer = synthesizer
         self.player = player
         self.chime = chime
-        self.style = style
+        self.style = style or SpeechStyle()
         self.wav_dir = Path(wav_dir) if wav_dir else None
         self.on_result = on_result
         self.pause_s = pause_s
@@ -92,7 +92,7 @@ class Announcer:
             self._busy += 1
         self.pending.put(Request(call, agency_name))
 
-    def start(self) -> "Announcer":
+    def start(self) -> Announcer:
         self._thread = threading.Thread(target=self._work, name="announcer", daemon=True)
         self._thread.start()
         return self

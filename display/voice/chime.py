@@ -13,9 +13,8 @@ import math
 import sys
 from pathlib import Path
 
-from display.voice.wav import RATE, Clip, write_wav
-
 from antrian_assets import ROOT as ASSETS
+from display.voice.wav import RATE, Clip, write_wav
 
 CHIME_PATH = ASSETS / "chime.wav"
 

@@ -18,9 +18,8 @@ from typing import Any
 from broker.mqtt.client import StateMirror
 from broker.mqtt.presence import Presence
 from broker.protocol.codec import Topics
-
-from display.voice.announcer import Announcer, Result
 from display.screens.calls import Call, CallTracker, call_from_event, calls_from_state, in_scope, zone_agencies
+from display.voice.announcer import Announcer, Result
 
 log = logging.getLogger("antrian.announcer")
 
@@ -49,7 +48,7 @@ class AnnounceService:
                                   on_other=self._event)
         self.presence = Presence(url, site, "announcer", self.device)
 
-    def start(self, wait: float | None = None) -> "AnnounceService":
+    def start(self, wait: float | None = None) -> AnnounceService:
         self.announcer.start()
         self.presence.start()
         self.mirror.start(wait=wait)

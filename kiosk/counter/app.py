@@ -14,14 +14,14 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broker.mqtt.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror
 from broker.mqtt.presence import Presence
 from display.toolkit.humanize import clock
-
 from kiosk.counter import flow
 from kiosk.counter.panel import SIZE, PanelView, hit, panel_facts, panel_view, render_panel
 from kiosk.shell import touch_loop
@@ -66,7 +66,7 @@ class CounterApp:
         self.client = EngineClient(url, site, name=f"antrian-counter-panel-{counter_id}-client")
         self.presence = Presence(url, site, "counter", counter_id)
 
-    def start(self, wait: float | None = ENGINE_TIMEOUT_S) -> "CounterApp":
+    def start(self, wait: float | None = ENGINE_TIMEOUT_S) -> CounterApp:
         self.presence.start(wait=wait)
         self.mirror.start(wait=wait)
         self.client.start(wait=wait or ENGINE_TIMEOUT_S)

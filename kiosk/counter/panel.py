@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-from pygame import Rect  # noqa: E402
+from pygame import Rect
 
-from broker.site.config import Counter, Officer  # noqa: E402
-from display.toolkit import ui  # noqa: E402
-from display.toolkit.humanize import clock, stopwatch  # noqa: E402
-from display.toolkit.labels import label, status_label  # noqa: E402
-
-from kiosk.counter.flow import Action, Choice, Facts, Note, Panel, Screen  # noqa: E402
+from broker.site.config import Counter, Officer
+from display.toolkit import ui
+from display.toolkit.humanize import stopwatch
+from display.toolkit.labels import label, status_label
+from kiosk.counter.flow import Action, Choice, Facts, Note, Panel, Screen
 
 SIZE = (1280, 800)
 STATUS_COLORS = {"open": ui.OK, "break": ui.WARNING, "closed": ui.DISABLED}
@@ -198,7 +197,7 @@ def _box(view: PanelView, x: float, y: float, w: float, h: float) -> Rect:
 
 def buttons(view: PanelView) -> list[Button]:
     """Every touch area of this view, in drawing order."""
-    t = lambda key: text(key, view.lang)  # noqa: E731
+    t = lambda key: text(key, view.lang)
     if view.screen == Screen.MAIN:
         ticket, status = view.ticket, view.status
         recall_note = text("wait_s", view.lang, s=ticket.recall_wait_s) if ticket and ticket.recall_wait_s else ""

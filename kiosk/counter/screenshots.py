@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from display.toolkit import ui
-
 from kiosk.counter.flow import Note, Panel, Screen
 from kiosk.counter.panel import SIZE, panel_facts, panel_view, render_panel
 

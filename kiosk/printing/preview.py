@@ -12,10 +12,9 @@ from pathlib import Path
 from escpos.escpos import Escpos
 
 from display.toolkit import ui
-
-from kiosk.printing.qr import qr_matrix
-from kiosk.printing.escpos_reader import Cut, Feed, QrCode, RasterImage, TextLine, read_escpos
 from kiosk.printing.escpos import Paper
+from kiosk.printing.escpos_reader import Cut, Feed, QrCode, RasterImage, TextLine, read_escpos
+from kiosk.printing.qr import qr_matrix
 
 CELL_HEIGHT = 24  # dots of one line of the normal font
 MARGIN = 24

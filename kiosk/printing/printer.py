@@ -13,10 +13,10 @@ import difflib
 import logging
 from pathlib import Path
 
+from kiosk.printing.escpos import Paper, write_ticket
 from kiosk.printing.status import OK, PrinterStatus, query
 from kiosk.printing.uri import PrinterTarget, PrinterUriError
 from kiosk.ticketing.ticket import TicketContent
-from kiosk.printing.escpos import Paper, write_ticket
 
 log = logging.getLogger("antrian.printer")
 

@@ -15,15 +15,15 @@ import queue
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from broker.mqtt.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror
 from broker.mqtt.presence import Presence
 from broker.protocol.codec import Topics
-
+from kiosk.shell import tap_event, touch_loop
 from kiosk.survey import flow
 from kiosk.survey.screens import SIZE, Frame, hit, render
-from kiosk.shell import tap_event, touch_loop
 
 log = logging.getLogger("antrian.survey")
 
@@ -44,7 +44,7 @@ class SurveyApp:
         self.client = EngineClient(url, site, name=f"antrian-survey-{counter_id}-client")
         self.presence = Presence(url, site, "survey", counter_id)
 
-    def start(self, wait: float | None = ENGINE_TIMEOUT_S) -> "SurveyApp":
+    def start(self, wait: float | None = ENGINE_TIMEOUT_S) -> SurveyApp:
         self.presence.start(wait=wait)
         self.mirror.start(wait=wait)
         self.client.start(wait=wait or ENGINE_TIMEOUT_S)

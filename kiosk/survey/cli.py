@@ -54,7 +54,6 @@ def write_screenshots(out_dir: str | Path, counter: str = "1", agency: str = "Di
                       size: tuple[int, int] = (1280, 800)) -> list[Path]:
     """Every tablet screen drawn headless to PNG files (no engine needed)."""
     from display.toolkit import ui
-
     from kiosk.survey.screens import Frame, render
 
     ui.init_pygame(headless=True)
@@ -95,7 +94,6 @@ def _write_screenshots(args: argparse.Namespace, config) -> list[Path]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `antrian survey` to `antrian`."""
     from broker.cli.main import add_mqtt_options
-
     from kiosk.counter.cli import panel_size
 
     p = subparsers.add_parser("survey", help="the satisfaction survey tablet next to a counter (pygame, touch), "

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from broker.core.ikm import ELEMENTS
 from display.toolkit import ui
-
-from kiosk.ticketing.flow import Tap
 from kiosk.survey.flow import QUESTIONS, Screen, SurveyState
+from kiosk.ticketing.flow import Tap
 from kiosk.ticketing.texts import text as kiosk_text
 
 SIZE = (1280, 800)

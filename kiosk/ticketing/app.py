@@ -14,19 +14,19 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from broker.mqtt.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror
-
-from kiosk.ticketing import flow
-from kiosk.ticketing.catalog import EMPTY, Catalog, build_catalog
-from kiosk.ticketing.flow import KioskState, Screen
 from broker.mqtt.presence import Presence
 from kiosk.printing.printer import TicketPrinter
 from kiosk.printing.status import PrinterStatus
+from kiosk.ticketing import flow
+from kiosk.ticketing.catalog import EMPTY, Catalog, build_catalog
+from kiosk.ticketing.flow import KioskState, Screen
 from kiosk.ticketing.screens import Frame, hit, render
 from kiosk.ticketing.texts import printer_text
 from kiosk.ticketing.ticket import NotATicket, TicketContent, ticket_from_reply
@@ -72,7 +72,7 @@ class KioskApp:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self, wait: float | None = ENGINE_TIMEOUT_S) -> "KioskApp":
+    def start(self, wait: float | None = ENGINE_TIMEOUT_S) -> KioskApp:
         """Connect; without `wait` the kiosk comes up at once and shows "connecting" until the broker answers."""
         self.presence.start(wait=wait)
         self.mirror.start(wait=wait)
@@ -98,7 +98,7 @@ class KioskApp:
         self.state, effects = flow.tap(self.state, action, self.catalog, self.clock())
         for effect in effects:
             request, language = effect.request, self.state.language
-            self.run_job(lambda: self._take_ticket(request, language))
+            self.run_job(lambda r=request, lang=language: self._take_ticket(r, lang))
         self.update()
 
     def update(self) -> None:

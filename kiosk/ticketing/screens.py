@@ -12,13 +12,11 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from display.toolkit import humanize
-from display.toolkit import ui
-
+from display.toolkit import humanize, ui
+from kiosk.printing.qr import qr_surface
 from kiosk.ticketing.catalog import Availability, Catalog, ServiceChoice
 from kiosk.ticketing.flow import KioskState, PrintStatus, Screen, Tap
 from kiosk.ticketing.logos import logo_surface
-from kiosk.printing.qr import qr_surface
 from kiosk.ticketing.texts import printer_text, text
 
 PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak", "korban_bencana")

@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from display.toolkit import ui
-
 from kiosk.ticketing.catalog import Catalog, build_catalog
 from kiosk.ticketing.flow import KioskState, Notice, PrintStatus, Request, Screen
 from kiosk.ticketing.screens import Frame, render

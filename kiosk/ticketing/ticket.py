@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from broker.core.survey import survey_url_from_reply
 from display.toolkit import humanize
-
 from kiosk.ticketing.catalog import Catalog
 from kiosk.ticketing.texts import text
 
