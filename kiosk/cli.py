@@ -83,9 +83,9 @@ def sample_ticket(config, language: str = "id"):
 
 
 def cmd_print_test(args: argparse.Namespace) -> int:
+    from broker.protocol.texts import tr
     from broker.site.config import ConfigError, load_config
     from kiosk.printing.uri import PrinterUriError
-    from kiosk.ticketing.texts import printer_text
 
     try:
         printer = _printer(args)
@@ -94,9 +94,10 @@ def cmd_print_test(args: argparse.Namespace) -> int:
         return fail(str(exc), EXIT_USAGE)
     status = printer.print_ticket(sample_ticket(config, args.lang))
     if status.fault:
-        return fail(f"{printer_text(status.code, 'en')} ({printer.target}): {status.detail}", EXIT_FAILED)
+        said = tr(f"printer.{status.code}", "en", default="printer.error")
+        return fail(f"{said} ({printer.target}): {status.detail}", EXIT_FAILED)
     where = f" to {printer.last_preview}" if printer.last_preview else ""
-    note = "" if status.code == "ok" else f" ({printer_text(status.code, 'en')})"
+    note = "" if status.code == "ok" else f" ({tr(f'printer.{status.code}', 'en', default='printer.error')})"
     print(f"sample ticket printed{where} on {printer.paper.mm} mm paper{note}", file=sys.stderr)
     return 0
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 from pygame import Rect
 
+from broker.protocol.texts import tr
 from display.screens.hall import items, mapping
 from display.toolkit import ui
-from display.toolkit.labels import label, status_label
 
 STATUS_COLORS = {"open": ui.OK, "break": ui.WARNING, "closed": ui.DISABLED}
 
@@ -60,22 +60,23 @@ def render_counter(state: CounterScreenState, size: tuple[int, int] = (1280, 720
         return Rect(round(x * w / 1280), round(y * h / 720), round(bw * w / 1280), round(bh * h / 720))
 
     ui.rounded_box(surface, box(0, 0, 1280, 150), ui.PANEL, radius=0)
-    ui.draw_text(surface, f"{label('counter', state.lang)} {state.counter}", box(30, 8, 760, 134), int(100 * s),
+    ui.draw_text(surface, f"{tr('screen.counter', state.lang)} {state.counter}", box(30, 8, 760, 134), int(100 * s),
                  bold=True, align="left")
-    ui.pill(surface, status_label(state.status, state.lang), box(850, 40, 400, 76),
+    ui.pill(surface, tr(f"screen.status_{state.status}", state.lang, default="screen.status_closed"),
+            box(850, 40, 400, 76),
             STATUS_COLORS.get(state.status, ui.DISABLED), size=int(44 * s))
     ui.draw_text(surface, state.agency, box(30, 160, 1220, 60), int(40 * s), ui.TEXT_MUTED)
     if not state.ready:
-        ui.draw_text(surface, label("waiting_for_engine", state.lang), box(30, 250, 1220, 250), int(56 * s),
+        ui.draw_text(surface, tr("screen.waiting_for_engine", state.lang), box(30, 250, 1220, 250), int(56 * s),
                      ui.TEXT_MUTED)
     elif state.status == "open":
-        ui.draw_text(surface, label("serving", state.lang), box(30, 225, 1220, 60), int(40 * s), ui.TEXT)
+        ui.draw_text(surface, tr("screen.serving", state.lang), box(30, 225, 1220, 60), int(40 * s), ui.TEXT)
         ui.draw_text(surface, state.number or "—", box(30, 280, 1220, 300), int(290 * s), ui.ACCENT, bold=True)
     else:
-        note = label("break_note" if state.status == "break" else "closed_note", state.lang)
+        note = tr("screen.break_note" if state.status == "break" else "screen.closed_note", state.lang)
         ui.draw_text(surface, note, box(30, 280, 1220, 280), int(110 * s),
                      STATUS_COLORS.get(state.status, ui.DISABLED), bold=True)
     ui.draw_text(surface, state.services, box(30, 600, 1220, 50), int(34 * s), ui.TEXT_MUTED)
     if state.offline:
-        ui.pill(surface, "● " + label("offline", state.lang), box(880, 660, 380, 48), ui.DANGER, size=int(22 * s))
+        ui.pill(surface, "● " + tr("screen.offline", state.lang), box(880, 660, 380, 48), ui.DANGER, size=int(22 * s))
     return surface

@@ -15,11 +15,11 @@ from datetime import datetime
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 from pygame import Rect
 
+from broker.protocol.texts import tr
 from display.screens.callboard import CallBoard
 from display.screens.calls import Call, in_scope, zone_agencies
 from display.toolkit import ui
 from display.toolkit.humanize import clock, long_date
-from display.toolkit.labels import label
 
 RECENT_ROWS = 5  # recent calls listed beside the large one (the large one makes six)
 
@@ -181,7 +181,7 @@ def render_hall(state: HallState, size: tuple[int, int] = (1920, 1080)):
     surface = ui.new_surface(size)
     _header(surface, state, layout)
     if not state.ready:
-        ui.draw_text(surface, label("waiting_for_engine", state.lang), layout.box(0, 400, 1920, 200),
+        ui.draw_text(surface, tr("screen.waiting_for_engine", state.lang), layout.box(0, 400, 1920, 200),
                      layout.px(64), ui.TEXT_MUTED)
     else:
         _featured(surface, state, layout)
@@ -195,13 +195,13 @@ def render_hall(state: HallState, size: tuple[int, int] = (1920, 1080)):
 def _header(surface, state: HallState, layout: HallLayout) -> None:
     box = layout.header
     ui.rounded_box(surface, box, ui.PANEL, radius=0)
-    title = state.site_name + (f" · {label('zone', state.lang)} {state.zone}" if state.zone else "")
+    title = state.site_name + (f" · {tr('screen.zone', state.lang)} {state.zone}" if state.zone else "")
     ui.draw_text(surface, title, layout.box(40, 10, 1150, 100), layout.px(52), bold=True, align="left")
     ui.draw_text(surface, state.clock_text, layout.box(1500, 8, 380, 70), layout.px(64), bold=True, align="right")
     ui.draw_text(surface, state.date_text, layout.box(1260, 76, 620, 36), layout.px(30), ui.TEXT_MUTED,
                  align="right")
     if state.offline:  # unobtrusive, but there
-        ui.pill(surface, "● " + label("offline", state.lang), layout.box(1140, 30, 330, 50), ui.DANGER,
+        ui.pill(surface, "● " + tr("screen.offline", state.lang), layout.box(1140, 30, 330, 50), ui.DANGER,
                 size=layout.px(24))
 
 
@@ -215,17 +215,17 @@ def _featured(surface, state: HallState, layout: HallLayout) -> None:
     ui.rounded_box(surface, box, background, radius=layout.px(28),
                    border=layout.px(8) if state.highlight else 0, border_color=ui.ACCENT)
     if call is None:
-        ui.draw_text(surface, label("no_calls", state.lang), box, layout.px(64), ui.TEXT_MUTED)
+        ui.draw_text(surface, tr("screen.no_calls", state.lang), box, layout.px(64), ui.TEXT_MUTED)
         return
     inner = box.inflate(-layout.px(60), 0)
 
     def row(y: float, h: float) -> Rect:
         return Rect(inner.left, box.top + layout.px(y), inner.width, layout.px(h))
 
-    heading = label("recall" if call.recall else "now_calling", state.lang)
+    heading = tr("screen.recall" if call.recall else "screen.now_calling", state.lang)
     ui.draw_text(surface, heading, row(18, 56), layout.px(46), text_color, bold=True)
     ui.draw_text(surface, call.number, row(70, 220), layout.px(230), number_color, bold=True)
-    ui.draw_text(surface, f"{label('counter', state.lang)} {call.counter}", row(292, 120), layout.px(110),
+    ui.draw_text(surface, f"{tr('screen.counter', state.lang)} {call.counter}", row(292, 120), layout.px(110),
                  text_color, bold=True)
     ui.draw_text(surface, call.agency, row(418, 60), layout.px(42), ui.TEXT_DARK if flash else ui.TEXT_MUTED)
 
@@ -237,7 +237,7 @@ def _section_title(surface, text: str, box, layout: HallLayout):
 
 
 def _recent(surface, state: HallState, layout: HallLayout) -> None:
-    area = _section_title(surface, label("recent_calls", state.lang), layout.recent, layout)
+    area = _section_title(surface, tr("screen.recent_calls", state.lang), layout.recent, layout)
     rows = max(1, len(state.recent))
     gap = layout.px(10)
     height = min(layout.px(80), (area.height - gap * (RECENT_ROWS - 1)) // RECENT_ROWS)
@@ -249,26 +249,26 @@ def _recent(surface, state: HallState, layout: HallLayout) -> None:
         pad = layout.px(22)
         ui.draw_text(surface, call.number, (row.left + pad, row.top, row.width * 0.42, row.height),
                      layout.px(60), ui.ACCENT, bold=True, align="left")
-        ui.draw_text(surface, f"{label('counter', state.lang)} {call.counter}",
+        ui.draw_text(surface, f"{tr('screen.counter', state.lang)} {call.counter}",
                      (row.left + row.width * 0.42, row.top, row.width * 0.58 - pad, row.height), layout.px(50),
                      ui.TEXT, bold=True, align="right")
 
 
 def _counters(surface, state: HallState, layout: HallLayout) -> None:
-    area = _section_title(surface, label("counters", state.lang), layout.counters, layout)
+    area = _section_title(surface, tr("screen.counters", state.lang), layout.counters, layout)
     if not state.counters:
-        ui.draw_text(surface, label("no_counters", state.lang), area, layout.px(40), ui.TEXT_MUTED)
+        ui.draw_text(surface, tr("screen.no_counters", state.lang), area, layout.px(40), ui.TEXT_MUTED)
         return
     for counter, tile in zip(state.counters, ui.grid(area, len(state.counters), aspect=1.7, gap=layout.px(12))):
         on_break = counter.status == "break"
         ui.rounded_box(surface, tile, ui.PANEL_LIGHT if not on_break else ui.DISABLED, radius=layout.px(14))
         h = tile.height
-        ui.draw_text(surface, f"{label('counter', state.lang)} {counter.id}",
+        ui.draw_text(surface, f"{tr('screen.counter', state.lang)} {counter.id}",
                      (tile.left + 6, tile.top + h * 0.04, tile.width - 12, h * 0.26), int(h * 0.22), ui.TEXT_DARK,
                      bold=True)
         main = counter.number or "—"
         if on_break:
-            main = label("status_break", state.lang)
+            main = tr("screen.status_break", state.lang)
         ui.draw_text(surface, main, (tile.left + 6, tile.top + h * 0.28, tile.width - 12, h * 0.46),
                      int(h * (0.26 if on_break else 0.42)), ui.PANEL if not on_break else ui.TEXT, bold=True)
         ui.draw_text(surface, counter.agency, (tile.left + 6, tile.top + h * 0.74, tile.width - 12, h * 0.22),
@@ -276,7 +276,7 @@ def _counters(surface, state: HallState, layout: HallLayout) -> None:
 
 
 def _services(surface, state: HallState, layout: HallLayout) -> None:
-    area = _section_title(surface, label("waiting", state.lang), layout.services, layout)
+    area = _section_title(surface, tr("screen.waiting", state.lang), layout.services, layout)
     services = list(state.services)
     gap = layout.px(6)
     max_rows = max(1, (area.height + gap) // (layout.px(44) + gap))
@@ -299,7 +299,7 @@ def _services(surface, state: HallState, layout: HallLayout) -> None:
                                                      row.width * 0.3 - pad, row.height), int(height * 0.6),
                      ui.TEXT, bold=True, align="right")
     if hidden:
-        ui.draw_text(surface, label("more", state.lang, n=hidden),
+        ui.draw_text(surface, tr("screen.more", state.lang, n=hidden),
                      (area.left, area.top + len(services) * (height + gap), area.width, height),
                      int(height * 0.45), ui.TEXT_MUTED, align="left")
 

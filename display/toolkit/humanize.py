@@ -8,16 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-DAYS = {
-    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-MONTHS = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-           "Oktober", "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-}
+from broker.protocol.texts import tr
 
 
 def _lang(lang: str) -> str:
@@ -27,7 +18,7 @@ def _lang(lang: str) -> str:
 def long_date(moment: datetime, lang: str = "id") -> str:
     """'Senin, 23 November 2026' / 'Monday, 23 November 2026'."""
     lang = _lang(lang)
-    return f"{DAYS[lang][moment.weekday()]}, {moment.day} {MONTHS[lang][moment.month - 1]} {moment.year}"
+    return f"{tr(f'day.{moment.weekday()}', lang)}, {moment.day} {tr(f'month.{moment.month}', lang)} {moment.year}"
 
 
 def clock(moment: datetime, seconds: bool = False) -> str:
@@ -47,9 +38,9 @@ def duration(seconds: float | int | None, lang: str = "id") -> str:
         return "-"
     minutes = round(max(0, seconds) / 60)
     if minutes < 1:
-        return "kurang dari 1 menit" if lang == "id" else "less than 1 minute"
+        return tr("duration.under_minute", lang)
     hours, rest = divmod(minutes, 60)
-    words = {"id": ("jam", "menit"), "en": ("h", "min")}[lang]
+    words = (tr("duration.hours", lang), tr("duration.minutes", lang))
     if hours and rest:
         return f"± {hours} {words[0]} {rest} {words[1]}"
     if hours:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from broker.core.messages import message
+from broker.protocol.texts import has, message, tr
 
 MESSAGE_S = 10.0  # how long an answer of the engine stays on the panel
 MAX_CHOICE_DIGITS = 3
@@ -208,33 +208,15 @@ def answered(panel: Panel, request_id: str, reply: dict | None, now: float) -> P
     if notice:
         return replace(panel, note=Note(notice.get("message", ""), notice.get("message_en", ""), "info", now))
     number = ((reply.get("ticket") or {}).get("number")) or ""
-    done = _DONE.get(request.action)
-    if reply.get("debounced"):
-        done = ("Tombol ditekan dua kali: tetap {number}", "Pressed twice: still {number}")
-    if done is None:
+    key = "panel.done.debounced" if reply.get("debounced") else f"panel.done.{request.action}"
+    if not has(key):
         return panel
-    return replace(panel, note=Note(done[0].format(number=number, to=request.to or ""),
-                                    done[1].format(number=number, to=request.to or ""), "ok", now))
+    said = {lang: tr(key, lang, number=number, to=request.to or "") for lang in ("id", "en")}
+    return replace(panel, note=Note(said["id"], said["en"], "ok", now))
 
 
-_DONE: dict[str, tuple[str, str]] = {
-    "next": ("Memanggil {number}", "Calling {number}"),
-    "call": ("Memanggil {number}", "Calling {number}"),
-    "recall": ("Memanggil ulang {number}", "Calling {number} again"),
-    "no-show": ("{number} ditandai tidak hadir", "{number} marked a no-show"),
-    "finish": ("{number} selesai dilayani", "{number} served"),
-    "transfer": ("{number} dialihkan ke layanan {to}, nomornya tetap", "{number} sent to service {to}, same number"),
-    "reactivate": ("{number} kembali ke antrian", "{number} is back in the queue"),
-    "sign-in": ("Selamat bertugas", "Signed in"),
-    "sign-out": ("Anda sudah keluar", "Signed out"),
-}
-
-_NOTES: dict[str, tuple[str, str, str]] = {
-    "no_ticket": ("Belum ada nomor yang dilayani", "No ticket is being served", "error"),
-    "no_such_choice": ("Nomor pilihan tidak ada", "There is no such choice", "error"),
-}
+_NOTE_LEVELS = {"no_ticket": "error", "no_such_choice": "error"}
 
 
 def _note(code: str, now: float) -> Note:
-    text_id, text_en, level = _NOTES[code]
-    return Note(text_id, text_en, level, now)
+    return Note(tr(f"panel.note.{code}", "id"), tr(f"panel.note.{code}", "en"), _NOTE_LEVELS[code], now)

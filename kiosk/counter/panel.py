@@ -16,50 +16,14 @@ from typing import Any
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 from pygame import Rect
 
+from broker.protocol.texts import tr
 from broker.site.config import Counter, Officer
 from display.toolkit import ui
 from display.toolkit.humanize import stopwatch
-from display.toolkit.labels import label, status_label
 from kiosk.counter.flow import Action, Choice, Facts, Note, Panel, Screen
 
 SIZE = (1280, 800)
 STATUS_COLORS = {"open": ui.OK, "break": ui.WARNING, "closed": ui.DISABLED}
-
-TEXTS: dict[str, tuple[str, str]] = {
-    "next": ("Panggil berikutnya", "Call next"), "recall": ("Panggil ulang", "Recall"),
-    "no-show": ("Tidak hadir", "No-show"), "finish": ("Selesai", "Finish"),
-    "transfer-list": ("Alihkan layanan", "Transfer"), "call-list": ("Panggil nomor", "Call a number"),
-    "break": ("Istirahat", "Break"), "resume": ("Lanjut melayani", "Resume"),
-    "close": ("Tutup loket", "Close"), "open": ("Buka loket", "Open"), "sign-out": ("Keluar", "Sign out"),
-    "back": ("Kembali", "Back"), "delete": ("Hapus", "Delete"), "sign-in": ("Masuk", "Sign in"),
-    "serving": ("Sedang dilayani", "Now serving"), "served_for": ("Lama dilayani", "Served for"),
-    "recalls": ("Dipanggil ulang {n}×", "Recalled {n}×"), "no_ticket": ("Belum ada nomor", "No ticket"),
-    "press_next": ("Tekan Enter atau «Panggil berikutnya»", "Press Enter or «Call next»"),
-    "nobody_waiting": ("Tidak ada antrian yang menunggu", "Nobody is waiting"),
-    "waiting": ("Menunggu", "Waiting"), "priority": ("prioritas", "priority"),
-    "served_today": ("Dilayani hari ini", "Served today"), "officer": ("Petugas", "Officer"),
-    "choose_officer": ("Pilih nama Anda, lalu masukkan PIN", "Choose your name, then type your PIN"),
-    "keypad_choice": ("Keypad: ketik nomor lalu Enter", "Keypad: type the number, then Enter"),
-    "pin_for": ("PIN untuk {name}", "PIN for {name}"), "pin_keys": ("Enter = masuk, - = kembali",
-                                                                     "Enter = sign in, - = back"),
-    "signed_out": ("Loket kosong: belum ada petugas masuk", "Counter empty: nobody signed in"),
-    "transfer_title": ("Alihkan {number} ke layanan:", "Transfer {number} to service:"),
-    "call_title": ("Panggil nomor yang menunggu, atau aktifkan kembali yang tidak hadir",
-                   "Call a waiting number, or put a no-show back in the queue"),
-    "list_keys": ("Ketik nomor pilihan lalu Enter · - = kembali", "Type the choice number, then Enter · - = back"),
-    "nothing_to_choose": ("Tidak ada nomor yang menunggu atau tidak hadir", "No waiting or no-show ticket"),
-    "no_show_item": ("tidak hadir: aktifkan kembali", "no-show: reactivate"),
-    "waiting_item": ("menunggu", "waiting"), "on_break": ("Loket sedang istirahat", "This counter is on a break"),
-    "closed_note": ("Loket tutup. Tekan «Buka loket» atau Enter", "Counter closed. Press «Open» or Enter"),
-    "sending": ("Mengirim…", "Sending…"), "more": ("+{n} lainnya", "+{n} more"),
-    "wait_s": ("{s} dtk", "{s} s"), "after_recalls": ("setelah {n}× panggil ulang", "after {n} recalls"),
-}
-
-
-def text(key: str, lang: str, **params: Any) -> str:
-    indonesian, english = TEXTS[key]
-    return (english if lang == "en" else indonesian).format(**params)
-
 
 @dataclass(frozen=True)
 class QueueView:
@@ -131,10 +95,10 @@ def panel_facts(config: dict | None, counters: dict[str, dict], services: dict[s
     calls: list[Choice] = []
     for code in codes:
         for number in (services.get(code) or {}).get("waiting_numbers") or []:
-            calls.append(Choice(str(number), text("waiting_item", lang), Action("call", str(number))))
+            calls.append(Choice(str(number), tr("panel.waiting_item", lang), Action("call", str(number))))
     for code in codes:
         for number in (services.get(code) or {}).get("no_shows") or []:
-            calls.append(Choice(str(number), text("no_show_item", lang), Action("reactivate", str(number))))
+            calls.append(Choice(str(number), tr("panel.no_show_item", lang), Action("reactivate", str(number))))
     return Facts(signed_in=bool(live.get("officer")), status=str(live.get("status") or "closed"),
                  has_ticket=current is not None, officers=officers, transfer_targets=targets,
                  call_choices=tuple(calls))
@@ -197,11 +161,11 @@ def _box(view: PanelView, x: float, y: float, w: float, h: float) -> Rect:
 
 def buttons(view: PanelView) -> list[Button]:
     """Every touch area of this view, in drawing order."""
-    t = lambda key: text(key, view.lang)
+    t = lambda key: tr(f"panel.{key}", view.lang)
     if view.screen == Screen.MAIN:
         ticket, status = view.ticket, view.status
-        recall_note = text("wait_s", view.lang, s=ticket.recall_wait_s) if ticket and ticket.recall_wait_s else ""
-        no_show_note = "" if view.no_show_ready else text("after_recalls", view.lang, n=view.recalls_needed)
+        recall_note = tr("panel.wait_s", view.lang, s=ticket.recall_wait_s) if ticket and ticket.recall_wait_s else ""
+        no_show_note = "" if view.no_show_ready else tr("panel.after_recalls", view.lang, n=view.recalls_needed)
         x, w, gap = 700, 275, 14
         rows = [(96, 150), (260, 100), (372, 100), (484, 100), (596, 90)]
         out = [Button(_box(view, x, 96, 2 * w + gap, 150), Action("next"), t("next"), "Enter", ui.OK)]
@@ -280,18 +244,19 @@ def render_panel(view: PanelView):
 
 def _header(surface, view: PanelView, s: float) -> None:
     ui.rounded_box(surface, _box(view, 0, 0, 1280, 80), ui.PANEL, radius=0)
-    ui.draw_text(surface, f"{label('counter', view.lang)} {view.counter}", _box(view, 24, 6, 250, 68), int(46 * s),
+    ui.draw_text(surface, f"{tr('screen.counter', view.lang)} {view.counter}", _box(view, 24, 6, 250, 68), int(46 * s),
                  bold=True, align="left")
     ui.draw_text(surface, view.agency, _box(view, 280, 6, 330, 68), int(26 * s), ui.TEXT_MUTED, align="left")
-    who = (f"{text('officer', view.lang)}: {view.officer_name}" if view.officer_name
-           else text("signed_out", view.lang))
+    who = (f"{tr('panel.officer', view.lang)}: {view.officer_name}" if view.officer_name
+           else tr("panel.signed_out", view.lang))
     ui.draw_text(surface, who, _box(view, 620, 6, 380, 68), int(24 * s),
                  ui.TEXT if view.officer_name else ui.ACCENT, bold=not view.officer_name, align="left")
-    ui.pill(surface, status_label(view.status, view.lang), _box(view, 1010, 18, 150, 44),
+    ui.pill(surface, tr(f"screen.status_{view.status}", view.lang, default="screen.status_closed"),
+            _box(view, 1010, 18, 150, 44),
             STATUS_COLORS.get(view.status, ui.DISABLED), size=int(22 * s))
     ui.draw_text(surface, view.clock_text, _box(view, 1165, 6, 100, 68), int(30 * s), align="right")
     if not view.online:
-        ui.pill(surface, "● " + label("offline", view.lang), _box(view, 860, 726, 400, 50), ui.DANGER,
+        ui.pill(surface, "● " + tr("screen.offline", view.lang), _box(view, 860, 726, 400, 50), ui.DANGER,
                 size=int(22 * s))
 
 
@@ -300,37 +265,37 @@ def _main(surface, view: PanelView, s: float) -> None:
     ticket = view.ticket
     if view.status == "break" and not ticket:
         ui.rounded_box(surface, card, ui.PANEL)
-        ui.draw_text(surface, text("on_break", view.lang), card.inflate(-40, -40), int(56 * s), ui.WARNING, bold=True)
+        ui.draw_text(surface, tr("panel.on_break", view.lang), card.inflate(-40, -40), int(56 * s), ui.WARNING, bold=True)
     elif ticket:
         ui.rounded_box(surface, card, ui.PANEL_LIGHT)
-        ui.draw_text(surface, text("serving", view.lang), _box(view, 48, 104, 600, 44), int(28 * s), ui.TEXT_DARK,
+        ui.draw_text(surface, tr("panel.serving", view.lang), _box(view, 48, 104, 600, 44), int(28 * s), ui.TEXT_DARK,
                      align="left")
         ui.draw_text(surface, ticket.number, _box(view, 48, 140, 600, 160), int(150 * s), ui.TEXT_DARK, bold=True)
-        ui.draw_text(surface, ticket.service + (f" · {text('priority', view.lang)}" if ticket.priority else ""),
+        ui.draw_text(surface, ticket.service + (f" · {tr('panel.priority', view.lang)}" if ticket.priority else ""),
                      _box(view, 48, 300, 600, 40), int(28 * s), ui.TEXT_DARK)
-        served = f"{text('served_for', view.lang)} {stopwatch(ticket.served_s)}"
+        served = f"{tr('panel.served_for', view.lang)} {stopwatch(ticket.served_s)}"
         if ticket.recalls:
-            served += " · " + text("recalls", view.lang, n=ticket.recalls)
+            served += " · " + tr("panel.recalls", view.lang, n=ticket.recalls)
         ui.draw_text(surface, served, _box(view, 48, 350, 600, 50), int(32 * s), ui.TEXT_DARK, bold=True)
     else:
         ui.rounded_box(surface, card, ui.PANEL)
-        ui.draw_text(surface, text("no_ticket", view.lang), _box(view, 48, 130, 600, 90), int(60 * s), ui.TEXT_MUTED,
+        ui.draw_text(surface, tr("panel.no_ticket", view.lang), _box(view, 48, 130, 600, 90), int(60 * s), ui.TEXT_MUTED,
                      bold=True)
         hint = "closed_note" if view.status == "closed" else "press_next"
-        ui.draw_text(surface, text(hint, view.lang), _box(view, 48, 250, 600, 60), int(28 * s), ui.TEXT)
+        ui.draw_text(surface, tr(f"panel.{hint}", view.lang), _box(view, 48, 250, 600, 60), int(28 * s), ui.TEXT)
     _queues(surface, view, s)
 
 
 def _queues(surface, view: PanelView, s: float) -> None:
     top = 444
-    ui.draw_text(surface, text("waiting", view.lang), _box(view, 24, top, 400, 40), int(28 * s), ui.TEXT_MUTED,
+    ui.draw_text(surface, tr("panel.waiting", view.lang), _box(view, 24, top, 400, 40), int(28 * s), ui.TEXT_MUTED,
                  align="left")
-    ui.draw_text(surface, f"{text('served_today', view.lang)}: {view.served_today}", _box(view, 330, top, 344, 40),
+    ui.draw_text(surface, f"{tr('panel.served_today', view.lang)}: {view.served_today}", _box(view, 330, top, 344, 40),
                  int(28 * s), ui.TEXT, bold=True, align="right")
     if view.nobody_waiting:
         box = _box(view, 24, top + 48, 650, 110)
         ui.rounded_box(surface, box, ui.WARNING)
-        ui.draw_text(surface, text("nobody_waiting", view.lang), box.inflate(-30, -20), int(40 * s), ui.TEXT_DARK,
+        ui.draw_text(surface, tr("panel.nobody_waiting", view.lang), box.inflate(-30, -20), int(40 * s), ui.TEXT_DARK,
                      bold=True)
         top += 170
     else:
@@ -339,38 +304,38 @@ def _queues(surface, view: PanelView, s: float) -> None:
         row = _box(view, 24, top, 650, 50)
         ui.rounded_box(surface, row, ui.PANEL, radius=10)
         ui.draw_text(surface, f"{q.code} · {q.name}", _box(view, 40, top, 400, 50), int(26 * s), align="left")
-        count = str(q.waiting) + (f" ({q.priority} {text('priority', view.lang)})" if q.priority else "")
+        count = str(q.waiting) + (f" ({q.priority} {tr('panel.priority', view.lang)})" if q.priority else "")
         ui.draw_text(surface, count, _box(view, 440, top, 220, 50), int(30 * s),
                      ui.ACCENT if q.waiting else ui.TEXT_MUTED, bold=True, align="right")
         top += 56
 
 
 def _pin(surface, view: PanelView, s: float) -> None:
-    ui.draw_text(surface, text("pin_for", view.lang, name=view.chosen_officer), _box(view, 40, 100, 1200, 60),
+    ui.draw_text(surface, tr("panel.pin_for", view.lang, name=view.chosen_officer), _box(view, 40, 100, 1200, 60),
                  int(40 * s), bold=True)
     dots = "●" * len(view.digits) if view.digits else "_ _ _ _"
     field = _box(view, 420, 180, 440, 100)
     ui.rounded_box(surface, field, ui.PANEL_LIGHT)
     ui.draw_text(surface, dots, field.inflate(-30, -20), int(60 * s), ui.TEXT_DARK, bold=True)
-    ui.draw_text(surface, text("pin_keys", view.lang), _box(view, 880, 300, 380, 50), int(24 * s), ui.TEXT_MUTED,
+    ui.draw_text(surface, tr("panel.pin_keys", view.lang), _box(view, 880, 300, 380, 50), int(24 * s), ui.TEXT_MUTED,
                  align="left")
 
 
 def _list(surface, view: PanelView, s: float) -> None:
     number = view.ticket.number if view.ticket else ""
-    title = {Screen.SIGN_IN: text("choose_officer", view.lang),
-             Screen.TRANSFER: text("transfer_title", view.lang, number=number),
-             Screen.CALL_LIST: text("call_title", view.lang)}[view.screen]
+    title = {Screen.SIGN_IN: tr("panel.choose_officer", view.lang),
+             Screen.TRANSFER: tr("panel.transfer_title", view.lang, number=number),
+             Screen.CALL_LIST: tr("panel.call_title", view.lang)}[view.screen]
     ui.draw_text(surface, title, _box(view, 40, 96, 1200, 50), int(36 * s), bold=True)
-    keys = text("keypad_choice" if view.screen == Screen.SIGN_IN else "list_keys", view.lang)
+    keys = tr("panel.keypad_choice" if view.screen == Screen.SIGN_IN else "panel.list_keys", view.lang)
     typed = f"   [ {view.digits} ]" if view.digits else ""
     ui.draw_text(surface, keys + typed, _box(view, 40, 146, 1200, 36), int(24 * s), ui.TEXT_MUTED)
     if not view.choices:
-        empty = text("nothing_to_choose", view.lang) if view.screen == Screen.CALL_LIST else "—"
+        empty = tr("panel.nothing_to_choose", view.lang) if view.screen == Screen.CALL_LIST else "—"
         ui.draw_text(surface, empty, _box(view, 40, 300, 1200, 100), int(40 * s), ui.TEXT_MUTED, bold=True)
     limit = len([b for b in buttons(view) if b.action.kind != "back"])
     if len(view.choices) > limit:
-        ui.draw_text(surface, text("more", view.lang, n=len(view.choices) - limit), _box(view, 360, 700, 500, 76),
+        ui.draw_text(surface, tr("panel.more", view.lang, n=len(view.choices) - limit), _box(view, 360, 700, 500, 76),
                      int(28 * s), ui.TEXT_MUTED)
 
 
@@ -408,7 +373,7 @@ def _note(surface, view: PanelView, s: float) -> None:
     else:
         box = _box(view, 360, 700, 880, 76)
     if view.busy:
-        ui.draw_text(surface, text("sending", view.lang), box, int(28 * s), ui.TEXT_MUTED)
+        ui.draw_text(surface, tr("panel.sending", view.lang), box, int(28 * s), ui.TEXT_MUTED)
         return
     if note is None:
         return

@@ -14,7 +14,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.ticketing.texts import text
+from broker.protocol.texts import tr
 from kiosk.ticketing.ticket import TicketContent
 
 
@@ -100,7 +100,7 @@ def write_ticket(printer, ticket: TicketContent, paper: Paper, *, logo_path: str
         printer.image(logo)
     if ticket.sample:
         printer.set(align="center", bold=True)
-        printer.textln(text("sample", lang))
+        printer.textln(tr("kiosk.sample", lang))
     _size(printer, 2 if paper.mm == 80 else 1)
     printer.set(align="center", bold=True)
     _lines(printer, ticket.site_name.upper(), paper.columns // (2 if paper.mm == 80 else 1))
@@ -116,7 +116,7 @@ def write_ticket(printer, ticket: TicketContent, paper: Paper, *, logo_path: str
     _size(printer, 1)
     printer.set(align="center", bold=False)
     printer.ln()
-    printer.textln(text("ticket_number", lang))
+    printer.textln(tr("kiosk.ticket_number", lang))
     _size(printer, number_magnification(ticket.number, paper))
     printer.set(align="center", bold=True)
     printer.textln(ticket.number)
@@ -136,7 +136,7 @@ def write_ticket(printer, ticket: TicketContent, paper: Paper, *, logo_path: str
             printer.qr(ticket.qr_url, size=module, native=True)
         else:
             printer.image(qr_image(ticket.qr_url, paper, module))
-        _lines(printer, text("ticket_qr", lang), paper.columns)
+        _lines(printer, tr("kiosk.ticket_qr", lang), paper.columns)
     if ticket.footer:
         printer.textln("-" * paper.columns)
         printer.set(align="center", bold=True)

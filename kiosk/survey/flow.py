@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from broker.core.ikm import ELEMENTS
-from broker.core.messages import message
+from broker.protocol.texts import message
 from kiosk.ticketing.flow import TAP_GUARD_S, Tap
 
 QUESTIONS = len(ELEMENTS)  # one screen per SKM element, in the order of broker/core/ikm.py

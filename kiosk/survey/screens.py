@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from broker.core.ikm import ELEMENTS
+from broker.protocol.texts import tr
 from display.toolkit import ui
 from kiosk.survey.flow import QUESTIONS, Screen, SurveyState
 from kiosk.ticketing.flow import Tap
-from kiosk.ticketing.texts import text as kiosk_text
 
 SIZE = (1280, 800)
 # worst (1) to best (4): red, orange, light green, green, each with its face
@@ -24,86 +24,14 @@ FACE = (255, 214, 64)
 FACE_LINE = (40, 30, 20)
 KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm,.")
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("Survei Kepuasan Masyarakat", "Public Satisfaction Survey"),
-    "counter": ("Loket {counter}", "Counter {counter}"),
-    "idle_big": ("Bagaimana pelayanan kami?", "How did we do?"),
-    "idle_body": ("Setelah selesai dilayani di loket ini, Anda dapat menilai pelayanan kami di layar ini. "
-                  "Hanya 9 pertanyaan, tanpa nama.",
-                  "When you have been served at this counter, you can rate our service on this screen. "
-                  "Only 9 questions, no name needed."),
-    "invite_hello": ("Terima kasih, nomor {number}", "Thank you, number {number}"),
-    "invite_ask": ("Maukah Anda menilai pelayanan kami hari ini?", "Would you rate our service today?"),
-    "invite_hint": ("9 pertanyaan singkat, sekitar 1 menit, tanpa nama", "9 short questions, about 1 minute, "
-                                                                           "anonymous"),
-    "start": ("Ya, mulai", "Yes, start"),
-    "decline": ("Tidak, terima kasih", "No, thank you"),
-    "progress": ("Pertanyaan {n} dari {total}", "Question {n} of {total}"),
-    "touch_answer": ("Sentuh satu jawaban", "Touch one answer"),
-    "back": ("Kembali", "Back"),
-    "comment_title": ("Ada saran atau pesan untuk kami?", "Any suggestion or message for us?"),
-    "comment_hint": ("Boleh dikosongkan: sentuh «Lewati»", "You may leave it empty: touch «Skip»"),
-    "comment_empty": ("Ketik di sini dengan tombol di bawah…", "Type here with the keys below…"),
-    "skip": ("Lewati", "Skip"),
-    "send": ("Kirim", "Send"),
-    "space": ("spasi", "space"),
-    "delete": ("Hapus", "Delete"),
-    "sending": ("Mengirim jawaban Anda…", "Sending your answers…"),
-    "thanks": ("Terima kasih!", "Thank you!"),
-    "thanks_body": ("Penilaian Anda membantu kami melayani lebih baik.",
-                    "Your answers help us serve you better."),
-    "notice_title": ("Terima kasih", "Thank you"),
-    "offline_title": ("Jawaban belum terkirim", "Your answers were not sent yet"),
-    "try_again": ("Coba lagi", "Try again"),
-    "close": ("Tutup", "Close"),
-    "offline_pill": ("Server tidak tersambung", "Server not connected"),
-}
-
-# The regulation's questions in plain words, per element code (an unknown code shows its element name).
-QUESTION_TEXTS: dict[str, tuple[str, str]] = {
-    "U1": ("Apakah persyaratan pelayanan sesuai dengan jenis layanannya?",
-           "Did the requirements fit the service you asked for?"),
-    "U2": ("Apakah prosedur pelayanan di sini mudah?", "Was the procedure here easy?"),
-    "U3": ("Bagaimana kecepatan waktu pelayanannya?", "How quick was the service?"),
-    "U4": ("Bagaimana kewajaran biaya/tarif pelayanannya?", "How fair was the cost of the service?"),
-    "U5": ("Apakah hasil pelayanan sesuai dengan standar pelayanan?",
-           "Did you get what the service standard promises?"),
-    "U6": ("Bagaimana kemampuan (kompetensi) petugas?", "How competent were the staff?"),
-    "U7": ("Bagaimana kesopanan dan keramahan petugas?", "How polite and friendly were the staff?"),
-    "U8": ("Bagaimana penanganan pengaduan, saran dan masukan?", "How are complaints and suggestions handled?"),
-    "U9": ("Bagaimana kualitas sarana dan prasarana?", "How good are the facilities?"),
-}
-ANSWER_EN: dict[str, tuple[str, str, str, str]] = {
-    "U1": ("Not suitable", "Somewhat suitable", "Suitable", "Very suitable"),
-    "U2": ("Not easy", "Somewhat easy", "Easy", "Very easy"),
-    "U3": ("Not quick", "Somewhat quick", "Quick", "Very quick"),
-    "U4": ("Very expensive", "Rather expensive", "Cheap", "Free"),
-    "U5": ("Not as promised", "Partly as promised", "As promised", "Fully as promised"),
-    "U6": ("Not competent", "Somewhat competent", "Competent", "Very competent"),
-    "U7": ("Not polite or friendly", "Somewhat polite", "Polite and friendly", "Very polite and friendly"),
-    "U8": ("Not available", "Available, not working", "Works, could be better", "Handled well"),
-    "U9": ("Poor", "Fair", "Good", "Very good"),
-}
-
-
-def text(key: str, lang: str, **params: object) -> str:
-    indonesian, english = TEXTS[key]
-    return (english if lang == "en" else indonesian).format(**params)
-
-
 def question_text(index: int, lang: str) -> str:
-    element = ELEMENTS[index]
-    pair = QUESTION_TEXTS.get(element.code)
-    if pair is None:
-        return element.name_en if lang == "en" and element.name_en else element.name
-    return pair[1] if lang == "en" else pair[0]
+    return tr(f"skm.question.{ELEMENTS[index].code}", lang)
 
 
 def answer_labels(index: int, lang: str) -> tuple[str, str, str, str]:
-    element = ELEMENTS[index]
-    if lang == "en" and element.code in ANSWER_EN:
-        return ANSWER_EN[element.code]
-    return element.labels
+    code = ELEMENTS[index].code
+    first, second, third, fourth = (tr(f"skm.answer.{code}.{i}", lang) for i in range(1, 5))
+    return first, second, third, fourth
 
 
 @dataclass(frozen=True)
@@ -145,18 +73,18 @@ def _box(frame: Frame, x: float, y: float, w: float, h: float) -> tuple[int, int
 def buttons(frame: Frame) -> list[Button]:
     """Every touch area of this frame, in drawing order."""
     state, lang = frame.state, frame.lang
-    out = [Button(_box(frame, 1040, 14, 220, 62), Tap("language"), kiosk_text("language_switch", lang), "language",
+    out = [Button(_box(frame, 1040, 14, 220, 62), Tap("language"), tr("kiosk.language_switch", lang), "language",
                   (70, 92, 124))]
     if state.screen == Screen.INVITE:
-        out.append(Button(_box(frame, 340, 470, 600, 150), Tap("start"), text("start", lang), "primary", ui.OK))
-        out.append(Button(_box(frame, 440, 650, 400, 90), Tap("decline"), text("decline", lang), "quiet",
+        out.append(Button(_box(frame, 340, 470, 600, 150), Tap("start"), tr("tablet.start", lang), "primary", ui.OK))
+        out.append(Button(_box(frame, 440, 650, 400, 90), Tap("decline"), tr("tablet.decline", lang), "quiet",
                           (70, 92, 124)))
     elif state.screen == Screen.QUESTION:
         labels = answer_labels(state.question, lang)
         for i in range(4):
             out.append(Button(_box(frame, 40 + i * 305, 340, 285, 330), Tap("answer", str(i + 1)), labels[i],
                               "answer", ANSWER_COLORS[i + 1]))
-        out.append(Button(_box(frame, 40, 700, 260, 80), Tap("back"), text("back", lang), "quiet", (70, 92, 124)))
+        out.append(Button(_box(frame, 40, 700, 260, 80), Tap("back"), tr("tablet.back", lang), "quiet", (70, 92, 124)))
     elif state.screen == Screen.COMMENT:
         key_w, gap, top = 104, 8, 294
         for r, row in enumerate(KEYBOARD_ROWS):
@@ -164,18 +92,18 @@ def buttons(frame: Frame) -> list[Button]:
             for c, char in enumerate(row):
                 out.append(Button(_box(frame, left + c * (key_w + gap), top + r * 78, key_w, 70), Tap("key", char),
                                   char.upper() if char.isalpha() else char, "key", ui.PANEL_LIGHT))
-        out.append(Button(_box(frame, 300, top + 4 * 78, 560, 70), Tap("key", " "), text("space", lang), "key",
+        out.append(Button(_box(frame, 300, top + 4 * 78, 560, 70), Tap("key", " "), tr("tablet.space", lang), "key",
                           ui.PANEL_LIGHT))
-        out.append(Button(_box(frame, 868, top + 4 * 78, 220, 70), Tap("delete"), "← " + text("delete", lang), "key",
+        out.append(Button(_box(frame, 868, top + 4 * 78, 220, 70), Tap("delete"), "← " + tr("tablet.delete", lang), "key",
                           (210, 216, 226)))
-        out.append(Button(_box(frame, 40, 700, 260, 80), Tap("back"), text("back", lang), "quiet", (70, 92, 124)))
-        out.append(Button(_box(frame, 700, 700, 260, 80), Tap("skip"), text("skip", lang), "quiet", (70, 92, 124)))
-        out.append(Button(_box(frame, 980, 700, 260, 80), Tap("send"), text("send", lang), "primary", ui.OK))
+        out.append(Button(_box(frame, 40, 700, 260, 80), Tap("back"), tr("tablet.back", lang), "quiet", (70, 92, 124)))
+        out.append(Button(_box(frame, 700, 700, 260, 80), Tap("skip"), tr("tablet.skip", lang), "quiet", (70, 92, 124)))
+        out.append(Button(_box(frame, 980, 700, 260, 80), Tap("send"), tr("tablet.send", lang), "primary", ui.OK))
     elif state.screen == Screen.OFFLINE:
-        out.append(Button(_box(frame, 340, 520, 600, 130), Tap("retry"), text("try_again", lang), "primary", ui.OK))
-        out.append(Button(_box(frame, 490, 680, 300, 80), Tap("done"), text("close", lang), "quiet", (70, 92, 124)))
+        out.append(Button(_box(frame, 340, 520, 600, 130), Tap("retry"), tr("tablet.try_again", lang), "primary", ui.OK))
+        out.append(Button(_box(frame, 490, 680, 300, 80), Tap("done"), tr("tablet.close", lang), "quiet", (70, 92, 124)))
     elif state.screen in (Screen.THANKS, Screen.NOTICE):
-        out.append(Button(_box(frame, 490, 660, 300, 90), Tap("done"), text("close", lang), "quiet", (70, 92, 124)))
+        out.append(Button(_box(frame, 490, 660, 300, 90), Tap("done"), tr("tablet.close", lang), "quiet", (70, 92, 124)))
     return out
 
 
@@ -222,45 +150,45 @@ def render(frame: Frame):
     _header(surface, frame, u)
     screen = state.screen
     if screen == Screen.IDLE:
-        ui.draw_text(surface, text("idle_big", lang), _box(frame, 40, 150, 1200, 100), int(72 * u), bold=True)
+        ui.draw_text(surface, tr("tablet.idle_big", lang), _box(frame, 40, 150, 1200, 100), int(72 * u), bold=True)
         for score in range(1, 5):
             draw_face(surface, _center(frame, 340 + (score - 1) * 200, 370), int(70 * u), score,
                       color=ANSWER_COLORS[score])
-        _centered(surface, text("idle_body", lang), _box(frame, 140, 480, 1000, 200), int(34 * u), ui.TEXT_MUTED)
+        _centered(surface, tr("tablet.idle_body", lang), _box(frame, 140, 480, 1000, 200), int(34 * u), ui.TEXT_MUTED)
         if not state.engine_online:
-            ui.pill(surface, "● " + text("offline_pill", lang), _box(frame, 440, 720, 400, 54), ui.DANGER,
+            ui.pill(surface, "● " + tr("tablet.offline_pill", lang), _box(frame, 440, 720, 400, 54), ui.DANGER,
                     size=int(24 * u))
     elif screen == Screen.INVITE:
         number = state.visit.number if state.visit else ""
-        ui.draw_text(surface, text("invite_hello", lang, number=number), _box(frame, 40, 120, 1200, 80), int(52 * u),
+        ui.draw_text(surface, tr("tablet.invite_hello", lang, number=number), _box(frame, 40, 120, 1200, 80), int(52 * u),
                      ui.ACCENT, bold=True)
-        ui.draw_text(surface, text("invite_ask", lang), _box(frame, 40, 210, 1200, 80), int(50 * u), bold=True)
+        ui.draw_text(surface, tr("tablet.invite_ask", lang), _box(frame, 40, 210, 1200, 80), int(50 * u), bold=True)
         for score in range(1, 5):
             draw_face(surface, _center(frame, 430 + (score - 1) * 140, 355), int(50 * u), score,
                       color=ANSWER_COLORS[score])
-        ui.draw_text(surface, text("invite_hint", lang), _box(frame, 40, 415, 1200, 44), int(30 * u), ui.TEXT_MUTED)
+        ui.draw_text(surface, tr("tablet.invite_hint", lang), _box(frame, 40, 415, 1200, 44), int(30 * u), ui.TEXT_MUTED)
     elif screen == Screen.QUESTION:
         _question(surface, frame, u)
     elif screen == Screen.COMMENT:
-        ui.draw_text(surface, text("comment_title", lang), _box(frame, 40, 96, 1200, 60), int(44 * u), bold=True)
-        ui.draw_text(surface, text("comment_hint", lang), _box(frame, 40, 146, 1200, 36), int(26 * u), ui.TEXT_MUTED)
+        ui.draw_text(surface, tr("tablet.comment_title", lang), _box(frame, 40, 96, 1200, 60), int(44 * u), bold=True)
+        ui.draw_text(surface, tr("tablet.comment_hint", lang), _box(frame, 40, 146, 1200, 36), int(26 * u), ui.TEXT_MUTED)
         field = pygame.Rect(_box(frame, 40, 190, 1200, 92))
         ui.rounded_box(surface, field, ui.PANEL_LIGHT, radius=14, border=3, border_color=ui.ACCENT)
         if state.comment:
             ui.draw_paragraph(surface, state.comment + "▏", field.inflate(-32, -20), int(30 * u), ui.TEXT_DARK,
                               max_lines=2)
         else:
-            ui.draw_text(surface, text("comment_empty", lang), field.inflate(-32, -20), int(30 * u), ui.DISABLED,
+            ui.draw_text(surface, tr("tablet.comment_empty", lang), field.inflate(-32, -20), int(30 * u), ui.DISABLED,
                          align="left")
     elif screen == Screen.SENDING:
-        ui.draw_text(surface, text("sending", lang), _box(frame, 40, 300, 1200, 120), int(56 * u), bold=True)
+        ui.draw_text(surface, tr("tablet.sending", lang), _box(frame, 40, 300, 1200, 120), int(56 * u), bold=True)
     elif screen == Screen.THANKS:
         draw_face(surface, _center(frame, 640, 300), int(130 * u), 4)
-        ui.draw_text(surface, text("thanks", lang), _box(frame, 40, 450, 1200, 100), int(80 * u), ui.ACCENT,
+        ui.draw_text(surface, tr("tablet.thanks", lang), _box(frame, 40, 450, 1200, 100), int(80 * u), ui.ACCENT,
                      bold=True)
-        ui.draw_text(surface, text("thanks_body", lang), _box(frame, 40, 560, 1200, 60), int(36 * u))
+        ui.draw_text(surface, tr("tablet.thanks_body", lang), _box(frame, 40, 560, 1200, 60), int(36 * u))
     elif screen in (Screen.NOTICE, Screen.OFFLINE):
-        title = text("notice_title" if screen == Screen.NOTICE else "offline_title", lang)
+        title = tr("tablet.notice_title" if screen == Screen.NOTICE else "tablet.offline_title", lang)
         if screen == Screen.NOTICE:
             draw_face(surface, _center(frame, 640, 240), int(90 * u), 3, color=ui.ACCENT)
         ui.draw_text(surface, title, _box(frame, 40, 350 if screen == Screen.NOTICE else 150, 1200, 90),
@@ -295,8 +223,8 @@ def _center(frame: Frame, x: float, y: float) -> tuple[int, int]:
 def _header(surface, frame: Frame, u: float) -> None:
     lang = frame.lang
     ui.rounded_box(surface, _box(frame, 0, 0, 1280, 90), ui.PANEL, radius=0)
-    ui.draw_text(surface, text("title", lang), _box(frame, 24, 8, 560, 74), int(36 * u), bold=True, align="left")
-    where = text("counter", lang, counter=frame.counter) + (f" · {frame.agency}" if frame.agency else "")
+    ui.draw_text(surface, tr("tablet.title", lang), _box(frame, 24, 8, 560, 74), int(36 * u), bold=True, align="left")
+    where = tr("tablet.counter", lang, counter=frame.counter) + (f" · {frame.agency}" if frame.agency else "")
     ui.draw_text(surface, where, _box(frame, 600, 8, 420, 74), int(26 * u), ui.TEXT_MUTED, align="right")
 
 
@@ -305,7 +233,7 @@ def _question(surface, frame: Frame, u: float) -> None:
 
     state, lang = frame.state, frame.lang
     n = state.question + 1
-    ui.draw_text(surface, text("progress", lang, n=n, total=QUESTIONS), _box(frame, 40, 100, 500, 44), int(28 * u),
+    ui.draw_text(surface, tr("tablet.progress", lang, n=n, total=QUESTIONS), _box(frame, 40, 100, 500, 44), int(28 * u),
                  ui.TEXT_MUTED, align="left")
     if state.visit:
         ui.draw_text(surface, state.visit.number, _box(frame, 740, 100, 500, 44), int(28 * u), ui.TEXT_MUTED,
@@ -316,7 +244,7 @@ def _question(surface, frame: Frame, u: float) -> None:
                            int((11 if i == state.question else 8) * u))
     _centered(surface, question_text(state.question, lang), _box(frame, 60, 160, 1160, 160), int(50 * u),
               bold=True, max_lines=2)
-    ui.draw_text(surface, text("touch_answer", lang), _box(frame, 340, 700, 600, 80), int(28 * u), ui.TEXT_MUTED)
+    ui.draw_text(surface, tr("tablet.touch_answer", lang), _box(frame, 340, 700, 600, 80), int(28 * u), ui.TEXT_MUTED)
 
 
 def _button(surface, b: Button, u: float) -> None:

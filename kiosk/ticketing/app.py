@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 
 from broker.mqtt.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror
 from broker.mqtt.presence import Presence
+from broker.protocol.texts import tr
 from kiosk.printing.printer import TicketPrinter
 from kiosk.printing.status import PrinterStatus
 from kiosk.ticketing import flow
 from kiosk.ticketing.catalog import EMPTY, Catalog, build_catalog
 from kiosk.ticketing.flow import KioskState, Screen
 from kiosk.ticketing.screens import Frame, hit, render
-from kiosk.ticketing.texts import printer_text
 from kiosk.ticketing.ticket import NotATicket, TicketContent, ticket_from_reply
 
 log = logging.getLogger("antrian.kiosk")
@@ -228,8 +228,9 @@ class KioskApp:
         unprinted = self._unprinted
         return {
             "role": "kiosk", "kiosk": self.kiosk_id, "in_service": not status.fault,
-            "printer": {"status": status.code, "fault": status.fault, "message": printer_text(status.code, "id"),
-                        "message_en": printer_text(status.code, "en"), "detail": status.detail,
+            "printer": {"status": status.code, "fault": status.fault,
+                        "message": tr(f"printer.{status.code}", "id", default="printer.error"),
+                        "message_en": tr(f"printer.{status.code}", "en", default="printer.error"), "detail": status.detail,
                         "target": str(self.printer.target)},
             "unprinted": {"number": unprinted.number, "ticket": unprinted.ticket_id} if unprinted else None,
         }

@@ -12,12 +12,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from broker.protocol.texts import tr
 from display.toolkit import humanize, ui
 from kiosk.printing.qr import qr_surface
 from kiosk.ticketing.catalog import Availability, Catalog, ServiceChoice
 from kiosk.ticketing.flow import KioskState, PrintStatus, Screen, Tap
 from kiosk.ticketing.logos import logo_surface
-from kiosk.ticketing.texts import printer_text, text
 
 PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak", "korban_bencana")
 CARD = ui.PANEL_LIGHT
@@ -87,7 +87,7 @@ def _language_button(frame: Frame) -> Button:
     u = frame.unit
     w, h = int(330 * u), int(88 * u)
     return Button((frame.size[0] - w - int(24 * u), int(21 * u), w, h), Tap("language"),
-                  text("language_switch", frame.lang), "language")
+                  tr("kiosk.language_switch", frame.lang), "language")
 
 
 def _footer_buttons(frame: Frame, *, back: bool = True, home: bool = False) -> list[Button]:
@@ -97,9 +97,9 @@ def _footer_buttons(frame: Frame, *, back: bool = True, home: bool = False) -> l
     top = footer.centery - bh // 2
     found = []
     if back:
-        found.append(Button((footer.left, top, bw, bh), Tap("back"), "◀  " + text("back", frame.lang), "back"))
+        found.append(Button((footer.left, top, bw, bh), Tap("back"), "◀  " + tr("kiosk.back", frame.lang), "back"))
     if home:
-        found.append(Button((footer.right - bw, top, bw, bh), Tap("home"), text("home", frame.lang), "back"))
+        found.append(Button((footer.right - bw, top, bw, bh), Tap("home"), tr("kiosk.home", frame.lang), "back"))
     return found
 
 
@@ -170,18 +170,18 @@ def buttons(frame: Frame) -> list[Button]:
         found += _footer_buttons(frame)
     elif s.screen == Screen.PRIORITY:
         regular, groups = _priority_rects(frame)
-        found.append(Button(tuple(regular), Tap("priority", None), text("regular_ticket", lang), "primary"))
+        found.append(Button(tuple(regular), Tap("priority", None), tr("kiosk.regular_ticket", lang), "primary"))
         for group, rect in zip(PRIORITY_GROUPS, groups):
-            found.append(Button(tuple(rect), Tap("priority", group), text(group, lang), "priority"))
+            found.append(Button(tuple(rect), Tap("priority", group), tr(f"kiosk.{group}", lang), "priority"))
         found += _footer_buttons(frame)
     elif s.screen == Screen.NOTICE:
-        found += _dialog_buttons(frame, [(Tap("back"), "◀  " + text("back", lang), "back"),
-                                         (Tap("home"), text("home", lang), "primary")])
+        found += _dialog_buttons(frame, [(Tap("back"), "◀  " + tr("kiosk.back", lang), "back"),
+                                         (Tap("home"), tr("kiosk.home", lang), "primary")])
     elif s.screen == Screen.TICKET and s.print_status != PrintStatus.PRINTING:
-        found.append(Button(tuple(_ticket_regions(frame)[2]), Tap("done"), text("done", lang), "primary"))
+        found.append(Button(tuple(_ticket_regions(frame)[2]), Tap("done"), tr("kiosk.done", lang), "primary"))
     elif s.screen == Screen.ENGINE_OFFLINE and s.pending is not None:
-        found += _dialog_buttons(frame, [(Tap("back"), "◀  " + text("back", lang), "back"),
-                                         (Tap("retry"), text("try_again", lang), "primary")])
+        found += _dialog_buttons(frame, [(Tap("back"), "◀  " + tr("kiosk.back", lang), "back"),
+                                         (Tap("retry"), tr("kiosk.try_again", lang), "primary")])
     if s.screen != Screen.ISSUING:
         found.append(_language_button(frame))
     return found
@@ -232,7 +232,7 @@ def _title(surface, frame: Frame, line: str, step: int | None = None, total: int
     _, title, _, _ = _regions(frame)
     u = frame.unit
     if step is not None:
-        ui.draw_text(surface, text("step", frame.lang, n=step, total=total),
+        ui.draw_text(surface, tr("kiosk.step", frame.lang, n=step, total=total),
                      (title.left, title.top + int(16 * u), title.width, int(44 * u)), int(34 * u), ui.ACCENT,
                      bold=True, align="left")
         body = (title.left, title.top + int(60 * u), title.width, title.height - int(70 * u))
@@ -247,10 +247,10 @@ def _home(surface, frame: Frame) -> None:
     import pygame
 
     lang = frame.lang
-    _title(surface, frame, text("touch_agency", lang), step=1)
+    _title(surface, frame, tr("kiosk.touch_agency", lang), step=1)
     if not frame.catalog.agencies:
         _, _, content, _ = _regions(frame)
-        ui.draw_text(surface, text("no_agencies", lang), content, int(48 * frame.unit), ui.TEXT_MUTED)
+        ui.draw_text(surface, tr("kiosk.no_agencies", lang), content, int(48 * frame.unit), ui.TEXT_MUTED)
     _, _, _, footer = _regions(frame)
     footer_text = frame.catalog.footer or ""
     if footer_text:
@@ -269,8 +269,8 @@ def _agency_tile(surface, frame: Frame, button: Button) -> None:
     if agency is None:
         return
     text_colour = ui.TEXT_DARK if button.enabled else GREY_TEXT
-    status = (text("services_count", frame.lang, n=len(agency.services)) if button.enabled
-              else text("agency_closed", frame.lang))
+    status = (tr("kiosk.services_count", frame.lang, n=len(agency.services)) if button.enabled
+              else tr("kiosk.agency_closed", frame.lang))
     status_colour = (70, 84, 104) if button.enabled else GREY_TEXT
     wide = rect.width > 1.9 * rect.height
     logo_size = int(rect.height * 0.62) if wide else int(min(rect.height * 0.42, rect.width * 0.4))
@@ -322,7 +322,7 @@ def _fitted_paragraph(surface, value: str, rect, size: int, colour, *, bold: boo
 def _services(surface, frame: Frame) -> None:
     agency = frame.catalog.agency(frame.state.agency)
     name = agency.short if agency else ""
-    _title(surface, frame, f"{name}: {text('touch_service', frame.lang)}", step=2)
+    _title(surface, frame, f"{name}: {tr('kiosk.touch_service', frame.lang)}", step=2)
 
 
 def _service_tile(surface, frame: Frame, button: Button) -> None:
@@ -352,7 +352,7 @@ def _service_tile(surface, frame: Frame, button: Button) -> None:
         big = str(waiting) if waiting is not None else "–"
         ui.draw_text(surface, big, (side.left, side.top, side.width, side.height * 0.5), int(78 * u), ui.TEXT_DARK,
                      bold=True)
-        label = text("waiting_people", lang, n=waiting).split(" ", 1)[1] if waiting else text("nobody_waiting", lang)
+        label = tr("kiosk.waiting_people", lang, n=waiting).split(" ", 1)[1] if waiting else tr("kiosk.nobody_waiting", lang)
         ui.draw_text(surface, label, (side.left, side.top + side.height * 0.48, side.width, side.height * 0.22),
                      int(28 * u), (70, 84, 104))
         if waiting:
@@ -360,7 +360,7 @@ def _service_tile(surface, frame: Frame, button: Button) -> None:
                          (side.left, side.top + side.height * 0.72, side.width, side.height * 0.24), int(30 * u),
                          (70, 84, 104), bold=True)
     else:
-        badge = text("quota_badge" if service.availability == Availability.QUOTA_REACHED else "closed_badge", lang)
+        badge = tr("kiosk.quota_badge" if service.availability == Availability.QUOTA_REACHED else "kiosk.closed_badge", lang)
         badge_rect = pygame.Rect(0, 0, side.width, int(min(80 * u, side.height * 0.5)))
         badge_rect.center = side.center
         ui.pill(surface, badge, badge_rect, ui.DANGER if service.availability == Availability.QUOTA_REACHED
@@ -373,11 +373,11 @@ def _service_details(surface, frame: Frame, service: ServiceChoice, rect, open_:
     size = int(27 * u)
     max_lines = max(1, int(rect.height // (size * 1.22)))
     if service.availability == Availability.CLOSED:
-        body = text("opens", lang, hours=service.opening_hours(lang))
+        body = tr("kiosk.opens", lang, hours=service.opening_hours(lang))
         ui.draw_paragraph(surface, body, rect, int(30 * u), (235, 238, 242), bold=True, max_lines=max_lines)
         return
     if service.availability == Availability.QUOTA_REACHED:
-        ui.draw_paragraph(surface, text("quota_title", lang), rect, int(30 * u), (235, 238, 242), bold=True,
+        ui.draw_paragraph(surface, tr("kiosk.quota_title", lang), rect, int(30 * u), (235, 238, 242), bold=True,
                           max_lines=max_lines)
         return
     used = 0
@@ -386,7 +386,7 @@ def _service_details(surface, frame: Frame, service: ServiceChoice, rect, open_:
                                  max_lines=min(2, max_lines))
     if service.requirements and used < rect.height - size:
         lines_left = max(1, int((rect.height - used) // (size * 1.22)))
-        ui.draw_paragraph(surface, f"{text('requirements', lang)}: {service.requirements}",
+        ui.draw_paragraph(surface, f"{tr('kiosk.requirements', lang)}: {service.requirements}",
                           (rect.left, rect.top + used, rect.width, rect.height - used), size, (60, 72, 90),
                           max_lines=lines_left)
 
@@ -396,17 +396,17 @@ def _priority(surface, frame: Frame) -> None:
 
     lang, u = frame.lang, frame.unit
     service = frame.catalog.service(frame.state.service)
-    _title(surface, frame, text("priority_question", lang), step=3)
+    _title(surface, frame, tr("kiosk.priority_question", lang), step=3)
     regular, _ = _priority_rects(frame)
     hint = pygame.Rect(regular.left, regular.bottom + int(10 * u), regular.width, int(60 * u))
-    ui.draw_text(surface, text("priority_hint", lang), hint, int(30 * u), ui.TEXT_MUTED)
+    ui.draw_text(surface, tr("kiosk.priority_hint", lang), hint, int(30 * u), ui.TEXT_MUTED)
     del service
 
 
 def _issuing(surface, frame: Frame) -> None:
     w, h = frame.size
     u = frame.unit
-    ui.draw_text(surface, text("please_wait", frame.lang), (40, h * 0.4, w - 80, 120 * u), int(56 * u), bold=True)
+    ui.draw_text(surface, tr("kiosk.please_wait", frame.lang), (40, h * 0.4, w - 80, 120 * u), int(56 * u), bold=True)
     phase = int(frame.now.timestamp() * 2) % 3
     import pygame
 
@@ -457,12 +457,12 @@ def _ticket(surface, frame: Frame) -> None:
     ui.rounded_box(surface, card, CARD, radius=int(30 * u))
     inner = card.inflate(-int(60 * u), -int(50 * u))
     lines = [(ticket.service, 46, True), (ticket.agency, 30, False),
-             (ticket.ahead_line("ahead") if ticket.ahead else text("ahead_none", lang), 38, False),
+             (ticket.ahead_line("ahead") if ticket.ahead else tr("kiosk.ahead_none", lang), 38, False),
              (ticket.wait_line("est_wait") if ticket.ahead else "", 38, False)]
     lines_h = sum(int(size * 1.45 * u) for line, size, _ in lines if line)
     extra = int(80 * u) if ticket.priority else 0
     y = inner.top
-    ui.draw_text(surface, text("your_number", lang), (inner.left, y, inner.width, int(60 * u)), int(46 * u),
+    ui.draw_text(surface, tr("kiosk.your_number", lang), (inner.left, y, inner.width, int(60 * u)), int(46 * u),
                  (70, 84, 104), bold=True)
     y += int(70 * u)
     number_h = inner.bottom - y - lines_h - extra - int(10 * u)
@@ -480,9 +480,9 @@ def _ticket(surface, frame: Frame) -> None:
                          ui.TEXT_DARK, bold=bold)
             y += int(size * 1.45 * u)
     if s.print_status == PrintStatus.PRINTING:
-        _centered_paragraph(surface, text("printing", lang), side, int(52 * u), ui.ACCENT, bold=True)
+        _centered_paragraph(surface, tr("kiosk.printing", lang), side, int(52 * u), ui.ACCENT, bold=True)
     elif s.print_status == PrintStatus.PRINTED:
-        used = _centered_paragraph(surface, text("take_ticket", lang), side, int(52 * u), ui.ACCENT, bold=True)
+        used = _centered_paragraph(surface, tr("kiosk.take_ticket", lang), side, int(52 * u), ui.ACCENT, bold=True)
         _arrow_down(surface, (side.centerx, min(side.bottom, side.top + used + int(150 * u))), int(60 * u))
     else:
         _unprinted(surface, frame, side)
@@ -516,7 +516,7 @@ def _unprinted(surface, frame: Frame, side) -> None:
     ticket, lang, u = frame.state.ticket, frame.lang, frame.unit
     band = pygame.Rect(side.left, side.top, side.width, int(90 * u))
     ui.rounded_box(surface, band, ui.DANGER, radius=int(16 * u))
-    ui.draw_text(surface, text("print_failed", lang), band.inflate(-int(30 * u), 0), int(40 * u), bold=True)
+    ui.draw_text(surface, tr("kiosk.print_failed", lang), band.inflate(-int(30 * u), 0), int(40 * u), bold=True)
     rest = pygame.Rect(side.left, band.bottom + int(24 * u), side.width, side.bottom - band.bottom - int(24 * u))
     if ticket.qr_url:
         if frame.portrait:
@@ -524,16 +524,16 @@ def _unprinted(surface, frame: Frame, side) -> None:
             spot = code.get_rect(topleft=(rest.left, rest.top))
             words = pygame.Rect(spot.right + int(30 * u), rest.top, rest.right - spot.right - int(30 * u), rest.height)
             surface.blit(code, spot)
-            ui.draw_paragraph(surface, text("scan_qr", lang), words, int(38 * u), bold=True)
+            ui.draw_paragraph(surface, tr("kiosk.scan_qr", lang), words, int(38 * u), bold=True)
         else:
             words_h = int(130 * u)
             code = qr_surface(ticket.qr_url, min(rest.height - words_h, rest.width))
             spot = code.get_rect(midtop=(rest.centerx, rest.top))
             surface.blit(code, spot)
-            _centered_paragraph(surface, text("scan_qr", lang), (rest.left, spot.bottom + int(16 * u), rest.width,
+            _centered_paragraph(surface, tr("kiosk.scan_qr", lang), (rest.left, spot.bottom + int(16 * u), rest.width,
                                 words_h), int(34 * u), bold=True)
     else:
-        _centered_paragraph(surface, text("note_number", lang), rest, int(40 * u), bold=True)
+        _centered_paragraph(surface, tr("kiosk.note_number", lang), rest, int(40 * u), bold=True)
 
 
 def _message(surface, frame: Frame, title: str, lines: list[tuple[str, int, tuple, bool]], colour, symbol: str) -> None:
@@ -565,35 +565,35 @@ def _notice(surface, frame: Frame) -> None:
     name = service.title(lang) if service else ""
     if notice and notice.kind == "closed":
         hours = service.opening_hours(lang) if service else ""
-        _message(surface, frame, text("service_closed_title", lang),
-                 [(name, 50, ui.ACCENT, True), (text("opens", lang, hours=hours), 44, ui.TEXT, True),
-                  (text("service_closed_body", lang, service=name, hours=hours), 34, ui.TEXT_MUTED, False)],
+        _message(surface, frame, tr("kiosk.service_closed_title", lang),
+                 [(name, 50, ui.ACCENT, True), (tr("kiosk.opens", lang, hours=hours), 44, ui.TEXT, True),
+                  (tr("kiosk.service_closed_body", lang, service=name, hours=hours), 34, ui.TEXT_MUTED, False)],
                  (96, 104, 118), "!")
     elif notice and notice.kind == "quota_reached":
         quota = service.quota if service and service.quota is not None else "-"
-        _message(surface, frame, text("quota_title", lang),
-                 [(name, 50, ui.ACCENT, True), (text("quota_body", lang, quota=quota, service=name), 40, ui.TEXT, False),
-                  (text("opens", lang, hours=service.opening_hours(lang)) if service else "", 34, ui.TEXT_MUTED,
+        _message(surface, frame, tr("kiosk.quota_title", lang),
+                 [(name, 50, ui.ACCENT, True), (tr("kiosk.quota_body", lang, quota=quota, service=name), 40, ui.TEXT, False),
+                  (tr("kiosk.opens", lang, hours=service.opening_hours(lang)) if service else "", 34, ui.TEXT_MUTED,
                    False)], ui.DANGER, "!")
     else:
         message = (notice.message_en if lang == "en" and notice and notice.message_en
                    else notice.message if notice else "")
-        _message(surface, frame, text("refused_title", lang), [(name, 50, ui.ACCENT, True), (message, 38, ui.TEXT, False)],
+        _message(surface, frame, tr("kiosk.refused_title", lang), [(name, 50, ui.ACCENT, True), (message, 38, ui.TEXT, False)],
                  ui.WARNING, "!")
 
 
 def _out_of_service(surface, frame: Frame) -> None:
     lang = frame.lang
     fault = frame.state.printer_fault or "error"
-    _message(surface, frame, text("out_of_service_title", lang),
-             [(printer_text(fault, lang), 50, ui.ACCENT, True),
-              (text("out_of_service_body", lang), 38, ui.TEXT, False)], ui.DANGER, "!")
+    _message(surface, frame, tr("kiosk.out_of_service_title", lang),
+             [(tr(f"printer.{fault}", lang, default="printer.error"), 50, ui.ACCENT, True),
+              (tr("kiosk.out_of_service_body", lang), 38, ui.TEXT, False)], ui.DANGER, "!")
 
 
 def _engine_offline(surface, frame: Frame) -> None:
     lang = frame.lang
-    body = text("engine_offline_body" if frame.state.pending else "engine_waiting_body", lang)
-    _message(surface, frame, text("engine_offline_title", lang), [(body, 40, ui.TEXT, False)], ui.WARNING, "!")
+    body = tr("kiosk.engine_offline_body" if frame.state.pending else "kiosk.engine_waiting_body", lang)
+    _message(surface, frame, tr("kiosk.engine_offline_title", lang), [(body, 40, ui.TEXT, False)], ui.WARNING, "!")
 
 
 def _button(surface, frame: Frame, button: Button) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from broker.core.survey import survey_url_from_reply
+from broker.protocol.texts import tr
 from display.toolkit import humanize
 from kiosk.ticketing.catalog import Catalog
-from kiosk.ticketing.texts import text
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,16 @@ class TicketContent:
         return f"{humanize.long_date(self.issued, self.language)}  {humanize.clock(self.issued)}"
 
     def ahead_line(self, key: str = "ticket_ahead") -> str:
-        return text(key, self.language, n=self.ahead if self.ahead is not None else "-")
+        return tr(f"kiosk.{key}", self.language, n=self.ahead if self.ahead is not None else "-")
 
     def wait_line(self, key: str = "ticket_wait") -> str:
-        return text(key, self.language, duration=humanize.duration(self.est_wait_s, self.language))
+        return tr(f"kiosk.{key}", self.language, duration=humanize.duration(self.est_wait_s, self.language))
 
     def priority_line(self) -> str:
         if not self.priority:
             return ""
-        return f"{text('priority', self.language)}: {text(self.priority, self.language)}"
+        group = tr(f"kiosk.{self.priority}", self.language)
+        return f"{tr('kiosk.priority', self.language)}: {group}"
 
 
 def qr_url(template: str, *, ticket_id: str, number: str, site: str) -> str:

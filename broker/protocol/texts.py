@@ -1,0 +1,11 @@
+"""The words of the contract and of every screen, for devices: one table, one lookup.
+
+The table itself lives in the pure core (broker/core/texts.py) because the engine's
+refusals use it too; kiosks, counters, screens and pages read it through here, as
+they read every other part of the contract through broker.protocol.
+"""
+
+from broker.core.messages import Message, message
+from broker.core.texts import LANGUAGES, TEXTS, has, tr
+
+__all__ = ["LANGUAGES", "TEXTS", "Message", "has", "message", "tr"]
