@@ -23,24 +23,31 @@ class Element:
     name: str
     labels: tuple[str, str, str, str]
     name_en: str = ""
+    labels_en: tuple[str, str, str, str] | None = None  # the four answers in English, for the English pages
 
 
 ELEMENTS: tuple[Element, ...] = (
-    Element("U1", "Persyaratan", ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"), "Requirements"),
+    Element("U1", "Persyaratan", ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"), "Requirements",
+            ("Not suitable", "Somewhat suitable", "Suitable", "Very suitable")),
     Element("U2", "Sistem, mekanisme dan prosedur", ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah"),
-            "Procedure"),
-    Element("U3", "Waktu penyelesaian", ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat"), "Time taken"),
-    Element("U4", "Biaya/tarif", ("Sangat mahal", "Cukup mahal", "Murah", "Gratis"), "Cost"),
+            "Procedure", ("Not easy", "Somewhat easy", "Easy", "Very easy")),
+    Element("U3", "Waktu penyelesaian", ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat"), "Time taken",
+            ("Not quick", "Somewhat quick", "Quick", "Very quick")),
+    Element("U4", "Biaya/tarif", ("Sangat mahal", "Cukup mahal", "Murah", "Gratis"), "Cost",
+            ("Very expensive", "Rather expensive", "Cheap", "Free")),
     Element("U5", "Produk spesifikasi jenis pelayanan", ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"),
-            "Product as specified"),
+            "Product as specified", ("Not as promised", "Partly as promised", "As promised", "Fully as promised")),
     Element("U6", "Kompetensi pelaksana", ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten"),
-            "Staff competence"),
+            "Staff competence", ("Not competent", "Somewhat competent", "Competent", "Very competent")),
     Element("U7", "Perilaku pelaksana", ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah",
-                                         "Sangat sopan dan ramah"), "Staff behaviour"),
+                                         "Sangat sopan dan ramah"), "Staff behaviour",
+            ("Not polite or friendly", "Somewhat polite", "Polite and friendly", "Very polite and friendly")),
     Element("U8", "Penanganan pengaduan, saran dan masukan", ("Tidak ada", "Ada tetapi tidak berfungsi",
                                                               "Berfungsi kurang maksimal", "Dikelola dengan baik"),
-            "Complaint handling"),
-    Element("U9", "Sarana dan prasarana", ("Buruk", "Cukup", "Baik", "Sangat baik"), "Facilities"),
+            "Complaint handling", ("Not available", "Available, not working", "Works, could be better",
+                                   "Handled well")),
+    Element("U9", "Sarana dan prasarana", ("Buruk", "Cukup", "Baik", "Sangat baik"), "Facilities",
+            ("Poor", "Fair", "Good", "Very good")),
 )
 ELEMENT_CODES = tuple(e.code for e in ELEMENTS)
 CONVERSION = 25  # the index is the weighted average score (1-4) times 25: 25-100
