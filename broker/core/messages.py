@@ -54,7 +54,7 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "Too many wrong PINs at counter {counter}. Try again in {seconds} s"),
     "survey_unknown_ticket": ("Nomor antrian ini belum dilayani atau masa survei sudah lewat",
                               "This ticket has not been served yet, or its survey period is over"),
-    "survey_bad_token": ("Tautan survei tidak sah. Pindai kembali kode QR pada karcis Anda",
+    "survey_bad_token": ("Tautan survei tidak sah. Pindai kembali kode QR pada tiket Anda",
                          "The survey link is not valid. Scan the QR code on your ticket again"),
     "survey_already_answered": ("Survei untuk nomor {number} sudah diisi. Terima kasih",
                                 "The survey for ticket {number} was already answered. Thank you"),
