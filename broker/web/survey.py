@@ -41,7 +41,6 @@ TOKEN_LENGTH = len(survey_token(b"shape", "only"))  # base32 of TOKEN_BYTES: 24 
 TOKEN_SHAPE = re.compile(rf"[a-z2-7]{{{TOKEN_LENGTH}}}")
 TICKET_SHAPE = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,47}")  # such as 20260302-A001 or 20260302-4K-10-001
 REQUEST_ID_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")  # as the engine takes them
-FACES = ("😞", "😐", "🙂", "😄")
 COMMENT_MAX = 500
 
 
@@ -75,7 +74,7 @@ class SurveyView:
 
 
 def render_survey(view: SurveyView) -> str:
-    return render_template("survey.html", view=view, questions=questions(view.lang), faces=FACES,
+    return render_template("survey.html", view=view, questions=questions(view.lang),
                            t=lambda key, **params: text(key, view.lang, **params), lang=view.lang, site=view.site)
 
 
