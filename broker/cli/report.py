@@ -7,14 +7,13 @@ Both print a text table by default, or CSV, JSON or a self-contained HTML page w
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 from datetime import date
 from pathlib import Path
 
 from broker.cli.main import EXIT_REFUSED, EXIT_USAGE, fail
-from broker.core.ikm import ELEMENT_CODES, BadAnswers, check_answers
+from broker.core.ikm import ELEMENT_CODES
 from broker.reports.render import FORMATS, Report, render
 
 
@@ -34,59 +33,13 @@ def _output(report: Report, fmt: str, out: str | None) -> int:
 # ---------------------------------------------------------------------- paper surveys
 
 
-class CsvProblem(ValueError):
-    """The answers file cannot be read as survey answers; says the line."""
-
-
-def read_answers_csv(path: str | Path) -> list[tuple[str, tuple[int, ...]]]:
-    """(service, answers) per respondent. Columns U1..U9 (a header row is optional: without one the
-    first nine columns are U1..U9 and a tenth, if any, the service)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CsvProblem(f"cannot read {path}: {exc.strerror or exc}") from None
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    rows = [r for r in csv.reader(text.splitlines(), dialect) if any(c.strip() for c in r)]
-    if not rows:
-        raise CsvProblem(f"{path} has no answers")
-    header = [c.strip().upper() for c in rows[0]]
-    if "U1" in header:
-        missing = [c for c in ELEMENT_CODES if c not in header]
-        if missing:
-            raise CsvProblem(f"{path}: the header has no column {', '.join(missing)}")
-        columns = [header.index(c) for c in ELEMENT_CODES]
-        service_col = header.index("SERVICE") if "SERVICE" in header else (
-            header.index("LAYANAN") if "LAYANAN" in header else None)
-        body, first_line = rows[1:], 2
-    else:
-        columns, service_col, body, first_line = list(range(len(ELEMENT_CODES))), None, rows, 1
-        if rows and len(rows[0]) > len(ELEMENT_CODES):
-            service_col = len(ELEMENT_CODES)
-    found = []
-    for line, row in enumerate(body, start=first_line):
-        try:
-            values = [int(row[i].strip()) if i < len(row) and row[i].strip().lstrip("-").isdigit() else row[i]
-                      if i < len(row) else None for i in columns]
-            answers = check_answers(values)
-        except BadAnswers as exc:
-            raise CsvProblem(f"{path} line {line}: {exc}") from None
-        service = row[service_col].strip() if service_col is not None and service_col < len(row) else ""
-        found.append((service, answers))
-    if not found:
-        raise CsvProblem(f"{path} has a header but no answers")
-    return found
-
-
 def cmd_ikm(args: argparse.Namespace) -> int:
     from broker.reports.build import ikm_table
+    from broker.reports.paper import PaperSurveyError, read_paper_survey
 
     try:
-        answers = read_answers_csv(args.file)
-    except CsvProblem as exc:
+        answers = [(r.service, r.answers) for r in read_paper_survey(args.file)]
+    except PaperSurveyError as exc:
         return fail(str(exc), EXIT_REFUSED)
 
     def group(name: str, items: list[tuple[int, ...]], population: int | None) -> tuple:
