@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from broker.cli.main import EXIT_REFUSED, EXIT_USAGE, fail
 from broker.core.ikm import ELEMENT_CODES
@@ -64,16 +65,31 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date such as 2026-03-31") from None
 
 
+def report_period(first: date | None, last: date | None, timezone: str,
+                  now: datetime | None = None) -> tuple[date, date]:
+    """The days a report covers: today in the site's time zone when no day is given (a report run
+    just after midnight in Rembang is about the new day even on a server that keeps UTC); only
+    --from runs to today, only --to is that one day."""
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+    if first is None and last is None:
+        return today, today
+    if first is None:
+        assert last is not None
+        return last, last
+    return first, last if last is not None else max(first, today)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from broker.cli.main import DEFAULT_DATA, _load_config_or_exit
     from broker.reports.build import BUILDERS, EventLog, Period, ReportError
 
-    if args.to < args.from_:
-        return fail("--to is before --from", EXIT_USAGE)
     configs = args.config or [None]
     folders = args.data or [os.environ.get("ANTRIAN_DATA", DEFAULT_DATA)]
     if len(configs) not in (1, len(folders)):
         return fail("give one --config for all --data folders, or one per folder", EXIT_USAGE)
+    first, last = report_period(args.from_, args.to, _load_config_or_exit(configs[0]).site.timezone)
+    if last < first:
+        return fail("--to is before --from", EXIT_USAGE)
     logs = []
     try:
         for i, folder in enumerate(folders):
@@ -82,7 +98,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             if not (path / "antrian.sqlite3").exists() and (path / config.site.id / "antrian.sqlite3").exists():
                 path = path / config.site.id  # `antrian serve`'s default layout: antrian-data/<site>
             logs.append(EventLog(path, config))
-        period = Period(args.from_, args.to)
+        period = Period(first, last)
         builder = BUILDERS[args.kind]
         kwargs = {"by": args.by} if args.by and args.kind in ("visitors", "ikm") else {}
         report = builder(logs, period, **kwargs)
@@ -110,8 +126,10 @@ def register(subparsers) -> None:
                    "with --by site)")
     p.add_argument("--config", action="append", help="site config TOML (default: the shipped sample); one per "
                    "--data folder when comparing sites")
-    p.add_argument("--from", dest="from_", type=_date, required=True, metavar="DATE", help="first day, 2026-01-01")
-    p.add_argument("--to", type=_date, required=True, metavar="DATE", help="last day (included)")
+    p.add_argument("--from", dest="from_", type=_date, metavar="DATE",
+                   help="first day, such as 2026-01-01 (default: today in the site's time zone)")
+    p.add_argument("--to", type=_date, metavar="DATE",
+                   help="last day, included (default: today, or the --from day if that is later)")
     p.add_argument("--by", help=f"visitors: {', '.join(VISITOR_GROUPS)}; ikm: {', '.join(IKM_GROUPS)}")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", help="write to this file instead of the screen")
