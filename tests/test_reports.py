@@ -136,3 +136,15 @@ def test_report_command_defaults_to_today(small_config, small_config_file, tmp_p
     backwards = antrian_cli("report", "visitors", "--data", str(tmp_path), "--config", str(small_config_file),
                             "--from", "2026-03-05", "--to", "2026-03-01")
     assert backwards.returncode == 2 and "--to is before --from" in backwards.stderr
+
+
+def test_html_report_comes_from_template_files_and_escapes_what_it_shows():
+    from broker.reports.render import Chart, Report, render
+
+    hostile = '<script>alert("x")</script>'
+    report = Report(f"Layanan {hostile}", ["Nama", "Jumlah"], [[hostile, 3], ["B & C", 1.5]], subtitle=hostile,
+                    notes=[hostile], charts=[Chart(hostile, [hostile, "b"], {hostile: [1, 2], "lain": [0, 1]})])
+    page = render(report, "html")
+    assert "<script" not in page and page.count("&lt;script&gt;") >= 6
+    assert '<td class="n">3</td>' in page and '<td class="n">1.50</td>' in page and "<td>B &amp; C</td>" in page
+    assert page.count("<rect") == 4 + 2  # four bars and two legend keys
