@@ -452,3 +452,16 @@ def test_the_page_in_a_phone_browser_without_javascript(engine, tier, client):
         finally:
             browser.close()
     assert sorted(e.data["ticket"] for e in answered(service)) == sorted([t1, t2])
+
+
+def test_an_engine_that_does_not_answer_is_a_503_page(small_config):
+    """No broker at all (and no secret, so the engine would check the token): the page says so, plainly."""
+    web = WebTier(f"127.0.0.1:{free_port()}", small_config, f"mqtt://127.0.0.1:{free_port()}", limits=LIMITS).start()
+    try:
+        status, headers, body = request(web.url, path=survey_path("20260302-A001", "a" * 24))
+        assert status == 503 and "Server antrian tidak menjawab" in body and "Traceback" not in body
+        assert headers["content-security-policy"]
+        status, _, body = request(web.url, "POST", survey_path("20260302-A001", "a" * 24) + "?lang=en", form_of())
+        assert status == 503 and "The queue server does not answer" in body
+    finally:
+        web.stop()
