@@ -116,5 +116,5 @@ def test_paper_csv_mistakes_name_the_line(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,4,4,4,4,4,4,4,4\n4,4,4,4,5,4,4,4,4\n", encoding="utf-8")
     result = antrian_cli("ikm", str(path))
-    assert result.returncode == 1 and "line 3" in result.stderr and "answer 5" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 1 and "line 3: answer U5 is \"5\"" in result.stderr
+    assert "baris 3: jawaban U5" in result.stderr and "Traceback" not in result.stderr

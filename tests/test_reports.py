@@ -100,3 +100,51 @@ def test_report_command_formats_and_site_comparison(tmp_path, small_config):
     assert sites.returncode == 0 and sites.stdout.count(",6,") == 2
     missing = antrian_cli("report", "visitors", "--data", str(tmp_path / "none"), *common)
     assert missing.returncode == 1 and "no Antrian log" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_report_without_dates_is_about_today_in_the_sites_time_zone():
+    from datetime import UTC, datetime
+
+    from broker.cli.report import report_period
+
+    just_after_midnight_in_rembang = datetime(2026, 3, 2, 17, 30, tzinfo=UTC)  # 00.30 WIB on 3 March
+    assert report_period(None, None, "Asia/Jakarta", just_after_midnight_in_rembang) == (date(2026, 3, 3),) * 2
+    assert report_period(None, None, "UTC", just_after_midnight_in_rembang) == (date(2026, 3, 2),) * 2
+    assert report_period(None, None, "Asia/Jayapura", datetime(2026, 3, 2, 14, 59, tzinfo=UTC)) == \
+        (date(2026, 3, 2),) * 2  # 23.59 WIT
+    assert report_period(date(2026, 3, 1), None, "Asia/Jakarta", just_after_midnight_in_rembang) == \
+        (date(2026, 3, 1), date(2026, 3, 3))
+    assert report_period(None, date(2026, 2, 1), "Asia/Jakarta", just_after_midnight_in_rembang) == \
+        (date(2026, 2, 1),) * 2
+
+
+def test_report_command_defaults_to_today(small_config, small_config_file, tmp_path):
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    store = EventStore(tmp_path, small_config.site.id)
+    engine = load_engine(small_config, store, time.time(), ignore_hours=True)
+    store.append([engine.handle(IssueTicket(service="A", request_id="now", source="kiosk/k1"), time.time())])
+    store.close()
+    out = antrian_cli("report", "visitors", "--data", str(tmp_path), "--config", str(small_config_file),
+                      "--format", "json", env={"TZ": "UTC"})
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    assert body["total"] == 1 and f"{today:%d/%m/%Y}" in json.dumps(body)
+    backwards = antrian_cli("report", "visitors", "--data", str(tmp_path), "--config", str(small_config_file),
+                            "--from", "2026-03-05", "--to", "2026-03-01")
+    assert backwards.returncode == 2 and "--to is before --from" in backwards.stderr
+
+
+def test_html_report_comes_from_template_files_and_escapes_what_it_shows():
+    from broker.reports.render import Chart, Report, render
+
+    hostile = '<script>alert("x")</script>'
+    report = Report(f"Layanan {hostile}", ["Nama", "Jumlah"], [[hostile, 3], ["B & C", 1.5]], subtitle=hostile,
+                    notes=[hostile], charts=[Chart(hostile, [hostile, "b"], {hostile: [1, 2], "lain": [0, 1]})])
+    page = render(report, "html")
+    assert "<script" not in page and page.count("&lt;script&gt;") >= 6
+    assert '<td class="n">3</td>' in page and '<td class="n">1.50</td>' in page and "<td>B &amp; C</td>" in page
+    assert page.count("<rect") == 4 + 2  # four bars and two legend keys

@@ -13,8 +13,8 @@ from broker.core.survey import survey_token, survey_url, survey_url_from_reply
 from broker.mqtt.client import EngineClient
 from broker.server.engine_service import load_engine
 from broker.server.store import EventStore
-from broker.web.survey import SurveyWebServer
-from conftest import free_port, start_engine
+from broker.web.server import WebTier
+from conftest import free_port
 from test_engine import MONDAY, TUESDAY, wib
 
 SECRET = b"k" * 32
@@ -129,11 +129,10 @@ def _http(url: str, form: dict | None = None) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def test_tablet_over_mqtt_and_phone_over_http(small_config, embedded_url, tmp_path):
-    service, stop = start_engine(small_config, embedded_url, tmp_path / "data")
-    web_server = SurveyWebServer(f"127.0.0.1:{free_port()}", small_config, service.survey_secret,
-                                 embedded_url).start()
-    client = EngineClient(embedded_url, small_config.site.id, name="test-survey").start()
+def test_tablet_over_mqtt_and_phone_over_http(engine, small_config):
+    service, url = engine
+    web_server = WebTier(f"127.0.0.1:{free_port()}", small_config, url, secret=service.survey_secret).start()
+    client = EngineClient(url, small_config.site.id, name="test-survey").start()
     try:
         links = []
         for _ in range(2):
@@ -149,14 +148,14 @@ def test_tablet_over_mqtt_and_phone_over_http(small_config, embedded_url, tmp_pa
                                {"ticket": first, "answers": GOOD, "comment": "ramah"})
         assert reply["ok"] and reply["answered"]
         status, page = _http(first_url)
-        assert status == 409 and "sudah diisi" in page
+        assert status == 409 and "sudah diisi" in page and "karcis" not in page
         # ticket 2: the phone page shows the form, refuses an incomplete one, accepts, then refuses again
         status, page = _http(second_url)
         assert status == 200 and page.count('type="radio"') == 36 and "<script" not in page
         assert "Sangat sopan dan ramah" in page and second.split("-")[1] in page
         form = {f"u{i}": str(v) for i, v in enumerate(GOOD, start=1)} | {"request_id": "form-1", "comment": "ok"}
         status, page = _http(second_url, {k: v for k, v in form.items() if k != "u9"})
-        assert status == 422 and "belum: 9" in page
+        assert status == 422 and "belum dijawab: 9" in page
         status, page = _http(second_url, form)
         assert status == 200 and "Terima kasih" in page
         status, page = _http(second_url, form)  # the same form sent twice: the same single response
@@ -164,14 +163,13 @@ def test_tablet_over_mqtt_and_phone_over_http(small_config, embedded_url, tmp_pa
         reply = client.request(topics.survey_request("1"), topics.survey_reply("1"), {"ticket": second,
                                                                                        "answers": GOOD})
         assert reply["error"]["code"] == "survey_already_answered"
-        status, _ = _http(second_url.rsplit("/", 1)[0] + "/" + "a" * 24)
-        assert status == 404
+        status, page = _http(second_url.rsplit("/", 1)[0] + "/" + "a" * 24)
+        assert status == 404 and "tiket antrian" in page and "karcis" not in page
         answered = [e for e in service.store.iter_events() if e.type == E.SURVEY_ANSWERED]
         assert [(e.data["ticket"], e.data["channel"]) for e in answered] == [(first, "tablet"), (second, "web")]
     finally:
         client.stop()
         web_server.stop()
-        stop()
 
 
 def test_bad_survey_payload_gets_a_reason(engine_embedded):

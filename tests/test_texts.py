@@ -59,3 +59,12 @@ def test_lookup_falls_back_only_when_asked():
         tr("printer.melted")
     assert tr("kiosk.ahead", "en", n=3) == "People ahead of you: 3"
     assert tr("kiosk.ahead", n=3) == "Antrian di depan Anda: 3 orang"
+
+
+def test_every_web_text_the_pages_use_is_in_the_table():
+    used = set()
+    for path in [*(ROOT / "broker" / "web").rglob("*.py"), *(ROOT / "broker" / "web").rglob("*.html")]:
+        used |= {m.group(2) for m in re.finditer(r"""(?<![\w.])(?:t|text)\(\s*(["'])([a-z_]+)\1""",
+                                                   path.read_text(encoding="utf-8"))}
+    assert used, "the scan found none: the pattern is broken"
+    assert not [key for key in used if f"web.{key}" not in TEXTS]

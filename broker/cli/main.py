@@ -26,7 +26,7 @@ EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
 # Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers).
 EXTENSIONS: tuple[str, ...] = ("kiosk.cli", "display.cli", "kiosk.counter.cli", "broker.cli.access", "broker.cli.report",
-                               "broker.cli.sim", "kiosk.survey.cli", "broker.sim.demo")
+                               "broker.cli.sim", "kiosk.survey.cli", "broker.sim.demo", "broker.cli.web")
 
 
 def _print_json(data: Any) -> None:
@@ -136,6 +136,8 @@ def run_device_app(args: argparse.Namespace, make_app: Callable[[str], Any], run
         site = wait_for_site(args)  # a device that boots before the engine waits for it
     except ValueError as exc:  # several sites on the broker and no --site
         return fail(str(exc), EXIT_USAGE)
+    if site is None:  # wait_for_site keeps trying, so this is only for the type checker
+        return EXIT_UNREACHABLE
     app = make_app(site)
     try:
         app.start(wait=None)
@@ -218,21 +220,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: service.stop())
     web = None
-    if args.http:  # the phone survey page, in this process, talking to the engine over MQTT
-        from broker.web.survey import SurveyWebServer
+    if args.http:  # the web pages as their own process (`antrian web`), talking to the engine over MQTT
+        from broker.cli.web import WebProcess
 
+        web = WebProcess.for_engine(args.http, args.config, data_dir, _engine_url(url, config, data_dir),
+                                    config.site.id)
         try:
-            web = SurveyWebServer(args.http, config, service.survey_secret, _engine_url(url, config, data_dir))
-        except (OSError, ValueError) as exc:
+            web.start()  # it prints where it serves
+        except (RuntimeError, OSError) as exc:
             if broker:
                 broker.stop()
             return fail(f"--http {args.http}: {exc}", EXIT_USAGE)
-        print(f"Survey page on {web.url}/survei/<ticket>/<token>", file=sys.stderr, flush=True)
     print(f"Antrian engine for {config.site.name} on {url} (data: {data_dir}). Ctrl-C stops it.",
           file=sys.stderr, flush=True)
     try:
-        if web:
-            web.start()
         service.run()
     finally:
         if web:
@@ -335,7 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mqtt", help="use this external broker (e.g. Mosquitto) instead of the embedded one")
     p.add_argument("--listen", default="127.0.0.1:1883", help="where the embedded broker listens")
     p.add_argument("--http", metavar="HOST:PORT",
-                   help="also serve the phone survey page here (the QR code's link), e.g. 0.0.0.0:8080")
+                   help="also serve the phone survey page here (the QR code's link), e.g. 0.0.0.0:8080, "
+                        "as a child process (`antrian web`)")
     p.add_argument("--ignore-hours", action="store_true",
                    help="treat every service as open (quotas still apply): for demos and tests")
     p.set_defaults(func=cmd_serve)

@@ -7,14 +7,14 @@ Both print a text table by default, or CSV, JSON or a self-contained HTML page w
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from broker.cli.main import EXIT_REFUSED, EXIT_USAGE, fail
-from broker.core.ikm import ELEMENT_CODES, BadAnswers, check_answers
+from broker.core.ikm import ELEMENT_CODES
 from broker.reports.render import FORMATS, Report, render
 
 
@@ -34,59 +34,13 @@ def _output(report: Report, fmt: str, out: str | None) -> int:
 # ---------------------------------------------------------------------- paper surveys
 
 
-class CsvProblem(ValueError):
-    """The answers file cannot be read as survey answers; says the line."""
-
-
-def read_answers_csv(path: str | Path) -> list[tuple[str, tuple[int, ...]]]:
-    """(service, answers) per respondent. Columns U1..U9 (a header row is optional: without one the
-    first nine columns are U1..U9 and a tenth, if any, the service)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CsvProblem(f"cannot read {path}: {exc.strerror or exc}") from None
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    rows = [r for r in csv.reader(text.splitlines(), dialect) if any(c.strip() for c in r)]
-    if not rows:
-        raise CsvProblem(f"{path} has no answers")
-    header = [c.strip().upper() for c in rows[0]]
-    if "U1" in header:
-        missing = [c for c in ELEMENT_CODES if c not in header]
-        if missing:
-            raise CsvProblem(f"{path}: the header has no column {', '.join(missing)}")
-        columns = [header.index(c) for c in ELEMENT_CODES]
-        service_col = header.index("SERVICE") if "SERVICE" in header else (
-            header.index("LAYANAN") if "LAYANAN" in header else None)
-        body, first_line = rows[1:], 2
-    else:
-        columns, service_col, body, first_line = list(range(len(ELEMENT_CODES))), None, rows, 1
-        if rows and len(rows[0]) > len(ELEMENT_CODES):
-            service_col = len(ELEMENT_CODES)
-    found = []
-    for line, row in enumerate(body, start=first_line):
-        try:
-            values = [int(row[i].strip()) if i < len(row) and row[i].strip().lstrip("-").isdigit() else row[i]
-                      if i < len(row) else None for i in columns]
-            answers = check_answers(values)
-        except BadAnswers as exc:
-            raise CsvProblem(f"{path} line {line}: {exc}") from None
-        service = row[service_col].strip() if service_col is not None and service_col < len(row) else ""
-        found.append((service, answers))
-    if not found:
-        raise CsvProblem(f"{path} has a header but no answers")
-    return found
-
-
 def cmd_ikm(args: argparse.Namespace) -> int:
     from broker.reports.build import ikm_table
+    from broker.reports.paper import PaperSurveyError, read_paper_survey
 
     try:
-        answers = read_answers_csv(args.file)
-    except CsvProblem as exc:
+        answers = [(r.service, r.answers) for r in read_paper_survey(args.file)]
+    except PaperSurveyError as exc:
         return fail(str(exc), EXIT_REFUSED)
 
     def group(name: str, items: list[tuple[int, ...]], population: int | None) -> tuple:
@@ -111,16 +65,31 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date such as 2026-03-31") from None
 
 
+def report_period(first: date | None, last: date | None, timezone: str,
+                  now: datetime | None = None) -> tuple[date, date]:
+    """The days a report covers: today in the site's time zone when no day is given (a report run
+    just after midnight in Rembang is about the new day even on a server that keeps UTC); only
+    --from runs to today, only --to is that one day."""
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+    if first is None and last is None:
+        return today, today
+    if first is None:
+        assert last is not None
+        return last, last
+    return first, last if last is not None else max(first, today)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from broker.cli.main import DEFAULT_DATA, _load_config_or_exit
     from broker.reports.build import BUILDERS, EventLog, Period, ReportError
 
-    if args.to < args.from_:
-        return fail("--to is before --from", EXIT_USAGE)
     configs = args.config or [None]
     folders = args.data or [os.environ.get("ANTRIAN_DATA", DEFAULT_DATA)]
     if len(configs) not in (1, len(folders)):
         return fail("give one --config for all --data folders, or one per folder", EXIT_USAGE)
+    first, last = report_period(args.from_, args.to, _load_config_or_exit(configs[0]).site.timezone)
+    if last < first:
+        return fail("--to is before --from", EXIT_USAGE)
     logs = []
     try:
         for i, folder in enumerate(folders):
@@ -129,7 +98,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             if not (path / "antrian.sqlite3").exists() and (path / config.site.id / "antrian.sqlite3").exists():
                 path = path / config.site.id  # `antrian serve`'s default layout: antrian-data/<site>
             logs.append(EventLog(path, config))
-        period = Period(args.from_, args.to)
+        period = Period(first, last)
         builder = BUILDERS[args.kind]
         kwargs = {"by": args.by} if args.by and args.kind in ("visitors", "ikm") else {}
         report = builder(logs, period, **kwargs)
@@ -157,8 +126,10 @@ def register(subparsers) -> None:
                    "with --by site)")
     p.add_argument("--config", action="append", help="site config TOML (default: the shipped sample); one per "
                    "--data folder when comparing sites")
-    p.add_argument("--from", dest="from_", type=_date, required=True, metavar="DATE", help="first day, 2026-01-01")
-    p.add_argument("--to", type=_date, required=True, metavar="DATE", help="last day (included)")
+    p.add_argument("--from", dest="from_", type=_date, metavar="DATE",
+                   help="first day, such as 2026-01-01 (default: today in the site's time zone)")
+    p.add_argument("--to", type=_date, metavar="DATE",
+                   help="last day, included (default: today, or the --from day if that is later)")
     p.add_argument("--by", help=f"visitors: {', '.join(VISITOR_GROUPS)}; ikm: {', '.join(IKM_GROUPS)}")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", help="write to this file instead of the screen")

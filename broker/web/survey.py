@@ -1,151 +1,155 @@
-"""The phone survey page: `antrian serve --http HOST:PORT`, reached from the ticket's QR code.
+"""The phone survey page, `/survei/<ticket>/<token>`, reached from the ticket's QR code.
 
-A thin HTTP shell around the engine: it checks the link's token, shows the nine SKM
-questions as plain HTML radio buttons (no JavaScript, any phone browser), and sends the
-answers to the engine as a `survey/web/request` command over MQTT, exactly as a tablet
-does. The engine alone decides whether the ticket may still answer (served, within the
-survey window, not answered yet), so the one-response rule holds over both channels.
-A hidden request id makes a double tap or a resent form the same single response.
+A thin HTTP shell around the engine: it checks the link, shows the nine SKM questions as
+plain HTML radio buttons (no JavaScript, any phone browser), and sends the answers to the
+engine as a `survey/web/request` command over MQTT, exactly as a tablet does. The engine
+alone decides whether the ticket may still answer (served, within the survey window, not
+answered yet), so the one-response rule holds over both channels. A hidden request id
+makes a double tap or a resent form the same single response.
+
+What the page sends, and what it relies on:
+- GET and HEAD send a *check* request: `{"request_id", "ticket", "token"}` and no `answers`
+  key. It changes nothing, and the engine does not keep its reply (a reload must not grow
+  the log of remembered replies); retrying a check is always safe.
+- POST sends `{"request_id", "ticket", "token", "comment", "answers": [nine scores]}`; only
+  this one is remembered by the engine, under the form's request id.
+- A link whose ticket id or token is not of the shape the engine makes (ASCII, base32 of
+  the right length) is a plain 404 here and never reaches MQTT; with the survey secret at
+  hand the token itself is checked here too.
+
+Every page is a view of a frozen `SurveyView`: `render_survey(view)` draws it from the
+template files in templates/, headless and testable.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
+import re
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, render_template_string, request
-from werkzeug.serving import BaseWSGIServer, make_server
+from flask import Blueprint, current_app, render_template, request
 
-from broker.core.ikm import ELEMENTS
-from broker.core.messages import message
-from broker.core.survey import token_matches
-from broker.mqtt.client import EngineClient, EngineTimeout
-from broker.site.config import SiteConfig
+from broker.core.ikm import ELEMENTS, Element
+from broker.core.survey import survey_token, token_matches
+from broker.protocol.texts import tr
+from broker.web.texts import language, text
 
-log = logging.getLogger("antrian.survey_web")
+bp = Blueprint("survey", __name__)
 
-FACES = ("😞", "😐", "🙂", "😄")
-COLORS = ("#d64545", "#e8a33d", "#7cb342", "#2e7d32")
-
-PAGE = """<!doctype html>
-<html lang="id"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Survei Kepuasan Masyarakat - {{ site }}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1b2a38}
-main{max-width:640px;margin:auto;padding:16px}
-h1{font-size:1.3em;margin:.2em 0} .en{color:#66788a;font-size:.85em}
-fieldset{border:0;background:#fff;border-radius:12px;margin:12px 0;padding:12px}
-legend{font-weight:600;padding:0}
-label.opt{display:block;margin:6px 0;padding:12px;border-radius:10px;border:2px solid #dde3e8;font-size:1.05em}
-label.opt input{transform:scale(1.4);margin-right:10px}
-.face{font-size:1.3em;margin-right:6px}
-textarea{width:100%;min-height:5em;font-size:1em;box-sizing:border-box}
-button{width:100%;padding:16px;font-size:1.2em;border:0;border-radius:12px;background:#1565c0;color:#fff}
-.msg{background:#fff3cd;border-radius:10px;padding:12px} .ok{background:#e3f4e1}
-</style></head><body><main>
-<h1>Survei Kepuasan Masyarakat</h1>
-<div class="en">Public satisfaction survey · {{ site }}</div>
-{% if survey %}<p>Nomor antrian <b>{{ survey.number }}</b> · {{ service }}</p>{% endif %}
-{% if note %}<p class="msg {{ 'ok' if done else '' }}">{{ note }}<br><span class="en">{{ note_en }}</span></p>{% endif %}
-{% if form %}
-<form method="post">
-<input type="hidden" name="request_id" value="{{ request_id }}">
-{% for e in elements %}{% set i = loop.index %}
-<fieldset><legend>{{ i }}. {{ e.name }} <span class="en">{{ e.name_en }}</span></legend>
-{% for label in e.labels %}{% set v = loop.index %}
-<label class="opt" style="border-color:{{ colors[v-1] }}"><input type="radio" name="u{{ i }}" value="{{ v }}"
-{% if chosen.get(i) == v %}checked{% endif %}><span class="face">{{ faces[v-1] }}</span>{{ label }}</label>
-{% endfor %}</fieldset>
-{% endfor %}
-<fieldset><legend>Saran dan masukan (boleh kosong) <span class="en">Comment (optional)</span></legend>
-<textarea name="comment" maxlength="500">{{ comment }}</textarea></fieldset>
-<button type="submit">Kirim · Send</button>
-</form>
-{% endif %}
-</main></body></html>
-"""
+TOKEN_LENGTH = len(survey_token(b"shape", "only"))  # base32 of TOKEN_BYTES: 24 characters
+TOKEN_SHAPE = re.compile(rf"[a-z2-7]{{{TOKEN_LENGTH}}}")
+TICKET_SHAPE = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,47}")  # such as 20260302-A001 or 20260302-4K-10-001
+REQUEST_ID_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")  # as the engine takes them
+COMMENT_MAX = 500
 
 
-def create_app(config: SiteConfig, secret: bytes, client: EngineClient) -> Flask:
-    """The Flask application; `client` carries the answers to the engine."""
-    app = Flask("antrian-survey")
-    topics = client.topics
-    services = config.services
+@dataclass(frozen=True)
+class Question:
+    number: int
+    name: str
+    options: tuple[str, str, str, str]
 
-    def ask(body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return client.request(topics.survey_request("web"), topics.survey_reply("web"), body)
-        except (EngineTimeout, ConnectionError, OSError):
-            return {"ok": False, "error": message("engine_unavailable").as_dict()}
 
-    def page(status: int = 200, **values: Any):
-        survey = values.get("survey")
-        service = services.get(survey["service"]).name if survey and survey.get("service") in services else ""
-        context = {"site": config.site.name, "elements": ELEMENTS, "faces": FACES, "colors": COLORS,
-                   "form": False, "chosen": {}, "comment": "", "note": "", "note_en": "", "done": False,
-                   "request_id": uuid.uuid4().hex, "service": service} | values
-        return render_template_string(PAGE, **context), status
+def questions(lang: str, elements: tuple[Element, ...] = ELEMENTS) -> tuple[Question, ...]:
+    def answers(code: str) -> tuple[str, str, str, str]:
+        first, second, third, fourth = (tr(f"skm.answer.{code}.{n}", lang) for n in range(1, 5))
+        return first, second, third, fourth
 
-    def refusal(reply: dict[str, Any], survey: dict | None = None, status: int = 409):
-        error = reply.get("error", {})
-        return page(status, note=error.get("message", ""), note_en=error.get("message_en", ""), survey=survey)
+    return tuple(Question(i, (e.name_en or e.name) if lang == "en" else e.name, answers(e.code))
+                 for i, e in enumerate(elements, start=1))
 
-    @app.route("/survei/<ticket>/<token>", methods=["GET", "POST"])
-    def survey_page(ticket: str, token: str):
-        if not token_matches(secret, ticket, token):  # checked here too: a wrong link never reaches MQTT
-            return refusal({"error": message("survey_bad_token").as_dict()}, status=404)
-        if request.method == "GET":
-            reply = ask({"ticket": ticket, "token": token})
-            if not reply.get("ok"):
-                return refusal(reply)
-            return page(form=True, survey=reply["survey"])
-        chosen: dict[int, int] = {}
-        for i in range(1, len(ELEMENTS) + 1):
-            value = request.form.get(f"u{i}", "")
-            if value in ("1", "2", "3", "4"):
-                chosen[i] = int(value)
-        comment = request.form.get("comment", "")[:500]
-        request_id = request.form.get("request_id", "")[:64] or uuid.uuid4().hex
-        if len(chosen) < len(ELEMENTS):
-            missing = ", ".join(str(i) for i in range(1, len(ELEMENTS) + 1) if i not in chosen)
-            return page(422, form=True, chosen=chosen, comment=comment, request_id=request_id,
-                        note=f"Mohon jawab semua pertanyaan (belum: {missing})",
-                        note_en=f"Please answer every question (missing: {missing})")
-        reply = ask({"request_id": request_id, "ticket": ticket, "token": token, "comment": comment,
-                     "answers": [chosen[i] for i in range(1, len(ELEMENTS) + 1)]})
+
+@dataclass(frozen=True)
+class SurveyView:
+    """Everything one survey page shows."""
+
+    lang: str
+    site: str
+    number: str = ""
+    service: str = ""
+    form: bool = False
+    chosen: Mapping[int, int] = field(default_factory=dict)
+    comment: str = ""
+    request_id: str = ""
+    note: str = ""
+    note_kind: str = ""  # "ok" (green) or "warn" (amber)
+
+
+def render_survey(view: SurveyView) -> str:
+    return render_template("survey.html", view=view, questions=questions(view.lang),
+                           t=lambda key, **params: text(key, view.lang, **params), lang=view.lang, site=view.site)
+
+
+def link_shape_ok(ticket: str, token: str) -> bool:
+    """The link looks like one the engine makes: ASCII only, so comparing it can never raise."""
+    return bool(TICKET_SHAPE.fullmatch(ticket) and TOKEN_SHAPE.fullmatch(token))
+
+
+def _web() -> Any:
+    return current_app.extensions["antrian"]
+
+
+def _service_name(code: str) -> str:
+    service = _web().config.services.get(code)
+    return service.name if service else ""
+
+
+def _view(lang: str, survey: dict[str, Any] | None = None, **values: Any) -> SurveyView:
+    survey = survey or {}
+    return SurveyView(lang=lang, site=_web().config.site.name, number=str(survey.get("number") or ""),
+                      service=_service_name(str(survey.get("service") or "")), **values)
+
+
+# engine refusal code -> HTTP status of the page that says it
+REFUSAL_STATUS = {"survey_bad_token": 404, "survey_unknown_ticket": 409, "survey_already_answered": 409,
+                  "survey_bad_answers": 422, "engine_unavailable": 503, "bad_payload": 400}
+
+
+def _refusal(lang: str, reply: dict[str, Any]) -> tuple[str, int]:
+    found = reply.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
+    code = str(error.get("code") or "")
+    if code == "survey_bad_token":
+        return render_survey(_view(lang, note=text("bad_link", lang), note_kind="warn")), 404
+    note = str(error.get("message_en") if lang == "en" else error.get("message")) or text("error", lang)
+    return render_survey(_view(lang, note=note, note_kind="warn")), REFUSAL_STATUS.get(code, 409)
+
+
+@bp.route("/survei/<ticket>/<token>", methods=["GET", "HEAD", "POST"])
+def survey_page(ticket: str, token: str) -> tuple[str, int]:
+    lang = language(request.args.get("lang"))
+    web = _web()
+    token = token.lower()
+    if not link_shape_ok(ticket, token) or (web.secret and not token_matches(web.secret, ticket, token)):
+        return render_survey(_view(lang, note=text("bad_link", lang), note_kind="warn")), 404
+    if request.method != "POST":  # GET and HEAD only look: a check request, nothing stored or remembered
+        reply = web.ask({"ticket": ticket, "token": token})
         if not reply.get("ok"):
-            return refusal(reply)
-        return page(done=True, survey=reply["survey"], note="Terima kasih atas penilaian Anda.",
-                    note_en="Thank you for your feedback.")
+            return _refusal(lang, reply)
+        return render_survey(_view(lang, reply.get("survey"), form=True, request_id=uuid.uuid4().hex)), 200
+    chosen: dict[int, int] = {}
+    for i in range(1, len(ELEMENTS) + 1):
+        value = request.form.get(f"u{i}", "")
+        if value in ("1", "2", "3", "4"):  # only these four ASCII strings: never int() of a form field
+            chosen[i] = int(value)
+    comment = request.form.get("comment", "")[:COMMENT_MAX]
+    request_id = request.form.get("request_id", "")
+    if not REQUEST_ID_SHAPE.fullmatch(request_id):
+        request_id = uuid.uuid4().hex
+    if len(chosen) < len(ELEMENTS):
+        missing = ", ".join(str(i) for i in range(1, len(ELEMENTS) + 1) if i not in chosen)
+        return render_survey(_view(lang, form=True, chosen=chosen, comment=comment, request_id=request_id,
+                                   note=text("missing", lang, missing=missing), note_kind="warn")), 422
+    reply = web.ask({"request_id": request_id, "ticket": ticket, "token": token, "comment": comment,
+                     "answers": [chosen[i] for i in range(1, len(ELEMENTS) + 1)]})
+    if not reply.get("ok"):
+        return _refusal(lang, reply)
+    return render_survey(_view(lang, reply.get("survey"), note=text("thanks", lang), note_kind="ok")), 200
 
-    @app.route("/")
-    def home():
-        return page(note="Pindai kode QR pada karcis antrian Anda untuk mengisi survei.",
-                    note_en="Scan the QR code on your ticket to take the survey.")
 
-    return app
-
-
-class SurveyWebServer:
-    """The page in a background thread of the engine process; stop() ends it."""
-
-    def __init__(self, listen: str, config: SiteConfig, secret: bytes, mqtt_url: str):
-        host, _, port = listen.rpartition(":")
-        self.client = EngineClient(mqtt_url, config.site.id, name=f"antrian-survey-web-{config.site.id}")
-        self.server: BaseWSGIServer = make_server(host or "127.0.0.1", int(port),
-                                                  create_app(config, secret, self.client), threaded=True)
-        self.url = f"http://{host or '127.0.0.1'}:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, name="survey-web", daemon=True)
-
-    def start(self) -> SurveyWebServer:
-        self.client.connection.start()  # connects in the background; requests wait for it
-        self._thread.start()
-        log.info("survey page on %s", self.url)
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.client.stop()
+@bp.route("/")
+def home() -> tuple[str, int]:
+    lang = language(request.args.get("lang"))
+    return render_survey(_view(lang, note=text("scan_qr", lang))), 200

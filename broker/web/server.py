@@ -1,0 +1,106 @@
+"""Serving the web tier: waitress, with limits, in front of the Flask app.
+
+Why waitress: it is pure Python (nothing to compile on a hall PC or a Raspberry Pi), a
+production server that has served Pyramid and Flask sites for years, and it has the
+knobs the phone page needs built in: one I/O thread multiplexes every connection and a
+fixed pool of `threads` runs the app, so idle or slow clients never cost a thread;
+`connection_limit` caps open connections (beyond it new ones wait in the kernel's
+backlog), `channel_timeout` closes connections idle that long, and
+`max_request_body_size` answers 413 from the request's headers, before the body is read.
+
+`WebTier` is the whole tier in one object (engine client + app + server): `antrian web`
+runs it as its own process, and tests run it in theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from waitress.server import create_server
+
+from broker.mqtt.client import EngineClient
+from broker.site.config import SiteConfig
+from broker.web.app import create_app
+from broker.web.limits import WebLimits
+from broker.web.logs import protect_loggers
+
+log = logging.getLogger("antrian.web")
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """HOST:PORT (or :PORT, or PORT) as given to --http; raises ValueError with a plain message."""
+    host, _, port = listen.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"'{listen}' is not HOST:PORT, such as 0.0.0.0:8080") from None
+    if not 0 <= number <= 65535:
+        raise ValueError(f"'{listen}' has no valid port number")
+    return host.strip("[]") or "127.0.0.1", number
+
+
+class WebServer:
+    """A WSGI app behind waitress in a background thread; `stop()` ends it and its threads."""
+
+    def __init__(self, listen: str, app: Any, limits: WebLimits | None = None):
+        host, port = parse_listen(listen)
+        limits = limits or WebLimits()
+        proxy: dict[str, Any] = {}
+        if limits.trusted_proxy:
+            proxy = {"trusted_proxy": limits.trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"},
+                     "trusted_proxy_count": 1}
+        protect_loggers()
+        self.server: Any = create_server(
+            app, host=host, port=port, threads=limits.threads, connection_limit=limits.connection_limit,
+            channel_timeout=limits.channel_timeout, cleanup_interval=limits.cleanup_interval,
+            max_request_body_size=limits.max_body, max_request_header_size=limits.max_header,
+            backlog=limits.backlog, ident="antrian", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
+            **proxy)
+        self.host, self.port = host, int(self.server.effective_port)
+        self.url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self.server.run, name="web-io", daemon=True)
+
+    def start(self) -> WebServer:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close the listening socket and every connection in the I/O thread, then end the worker pool."""
+        server = self.server
+
+        def close_everything() -> None:
+            for channel in list(server.active_channels.values()):
+                channel.close()
+            server.close()  # the listening socket and the trigger: the I/O loop has nothing left and ends
+
+        if self._thread.is_alive():
+            server.trigger.pull_trigger(close_everything)
+            self._thread.join(timeout)
+        else:
+            server.close()
+        server.task_dispatcher.shutdown(timeout=timeout)
+
+
+class WebTier:
+    """The web tier of one site: its engine client, its app and its server."""
+
+    def __init__(self, listen: str, config: SiteConfig, mqtt_url: str, *, secret: bytes = b"",
+                 limits: WebLimits | None = None, name: str | None = None):
+        limits = limits or WebLimits()
+        self.client = EngineClient(mqtt_url, config.site.id, name=name or f"antrian-web-{config.site.id}")
+        self.app = create_app(config, self.client, secret=secret, rate_limit=limits.rate_limit,
+                              max_body=limits.max_body)
+        self.server = WebServer(listen, self.app, limits)
+        self.url = self.server.url
+
+    def start(self) -> WebTier:
+        self.client.connection.start()  # connects in the background; a request waits for it or says "unavailable"
+        self.server.start()
+        log.info("web pages on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.client.stop()
