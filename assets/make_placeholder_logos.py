@@ -1,13 +1,19 @@
-"""Writes the placeholder logos in assets/logos/: one round badge per agency of a site config, and the
-site emblem printed at the top of tickets (black on white, for thermal paper).
+"""Writes the site emblem printed at the top of tickets (assets/logos/site.png, black on white for thermal
+paper) and, with --agencies DIR, the kiosk's placeholder badge of every agency of a site config as PNG
+files, for an agency to replace with its real logo.
 
-    /work/venv/bin/python assets/make_placeholder_logos.py [CONFIG.toml]
+    .venv/bin/python assets/make_placeholder_logos.py [--agencies DIR] [CONFIG.toml]
 
-Existing files are kept, so a real logo dropped into assets/logos/<agency id>.png is never overwritten.
+The kiosk draws the same badges itself for any agency without a logo file, worked out
+for all the site's agencies together so that no two share a monogram or (while the
+palette lasts) a colour; so no agency badge is shipped in assets/logos/ (a badge file
+there would win over the kiosk's own and could repeat another agency's). Existing
+files are never overwritten: a real logo dropped in place stays.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -15,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from broker.site.config import load_config
 from display.toolkit import ui
-from kiosk.ticketing.logos import LOGOS, SITE_LOGO, placeholder_logo
+from kiosk.ticketing.logos import LOGOS, SITE_LOGO, placeholder_logo, site_marks
 
 SIZE = 256
 
@@ -32,19 +38,27 @@ def site_emblem(label: str):
     return surface
 
 
-def main(config_path: str | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("config", nargs="?", help="site config (default: the shipped sample MPP)")
+    parser.add_argument("--agencies", metavar="DIR", help="also write every agency's badge as DIR/<agency id>.png")
+    args = parser.parse_args(argv)
     ui.init_pygame(headless=True)
-    config = load_config(config_path)
-    LOGOS.mkdir(parents=True, exist_ok=True)
+    config = load_config(args.config)
     written = []
-    for agency in config.agencies.values():
-        path = LOGOS / f"{agency.id}.png"
-        if not agency.logo and not path.exists():
-            written.append(ui.save_png(placeholder_logo(agency.id, agency.short, SIZE), path))
     if not SITE_LOGO.exists():
+        LOGOS.mkdir(parents=True, exist_ok=True)
         written.append(ui.save_png(site_emblem("MPP"), SITE_LOGO))
-    print(f"{len(written)} logo(s) written to {LOGOS}")
+    if args.agencies:
+        agencies = list(config.agencies.values())
+        marks = site_marks(agencies)
+        for agency in agencies:
+            path = Path(args.agencies) / f"{agency.id}.png"
+            if not path.exists():
+                written.append(ui.save_png(placeholder_logo(agency.id, agency.short, SIZE, marks[agency.id]), path))
+    print(f"{len(written)} logo(s) written: {', '.join(str(p) for p in written) or 'none needed'}")
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    raise SystemExit(main())

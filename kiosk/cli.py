@@ -12,10 +12,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from broker.cli.main import EXIT_REFUSED as EXIT_FAILED
-from broker.cli.main import EXIT_USAGE, fail, run_device_app, screenshots_from_config
+from broker.cli.main import EXIT_USAGE, fail, run_device_app, screen_size, screenshots_from_config
 
 DEFAULT_PRINTER = "preview:antrian-data/tickets"
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+# --size of the kiosk's window: any touchscreen, or a scaled-down window beside the others in a demo
+kiosk_size = screen_size("1080x1920", (480, 480))
+
+
+def window_size(args: argparse.Namespace) -> tuple[int, int]:
+    """--size when given, else the --orientation's full HD size."""
+    return args.size or ORIENTATIONS[args.orientation]
 
 
 def _add_printer_options(p: argparse.ArgumentParser) -> None:
@@ -52,15 +59,16 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         printer = _printer(args)
     except (PrinterUriError, ValueError) as exc:
         return fail(str(exc), EXIT_USAGE)
-    size = ORIENTATIONS[args.orientation]
+    size = window_size(args)
     return run_device_app(args, lambda site: KioskApp(args.kiosk, args.mqtt, site, printer, size=size), run)
 
 
 def _screenshots(args: argparse.Namespace) -> int:
     from kiosk.ticketing.screenshots import write_screenshots
 
-    return screenshots_from_config(args, lambda config: write_screenshots(config.public_dict(), args.screenshots),
-                                   "screens")
+    sizes = {f"{args.size[0]}x{args.size[1]}": args.size} if args.size else None
+    return screenshots_from_config(
+        args, lambda config: write_screenshots(config.public_dict(), args.screenshots, sizes), "screens")
 
 
 def sample_ticket(config, language: str = "id"):
@@ -110,9 +118,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--kiosk", default="1", help="this kiosk's id, part of its MQTT topics (default 1)")
     p.add_argument("--orientation", choices=tuple(ORIENTATIONS), default="portrait",
                    help="portrait 1080x1920 (default) or landscape 1920x1080")
+    p.add_argument("--size", type=kiosk_size, default=None, metavar="WIDTHxHEIGHT",
+                   help="window size instead of the orientation's, such as 540x960 beside the other windows of a "
+                        "demo (the layout scales); with --screenshots, draw at this size only")
     p.add_argument("--fullscreen", action="store_true", help="fill the screen and hide the mouse pointer")
     p.add_argument("--screenshots", metavar="DIR",
-                   help="draw every screen in both orientations to PNG files in DIR and exit (no engine needed)")
+                   help="draw every screen in both orientations and both languages to PNG files in DIR and exit "
+                        "(no engine needed)")
     p.add_argument("--config", help="site config for --screenshots (default: the shipped sample MPP)")
     p.add_argument("--max-seconds", type=float, default=None, help=argparse.SUPPRESS)
     _add_printer_options(p)

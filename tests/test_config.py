@@ -354,10 +354,13 @@ def test_friday_split_from_the_config(small_config):
     assert not ktp.is_open(at(FRIDAY, 12, 29), lead_minutes=30)
     assert ktp.is_open(at(FRIDAY, 12, 30), lead_minutes=30), "kiosks open before the afternoon session too"
     assert ktp.is_open(at(THURSDAY, 12, 0))
-    assert ktp.describe("id") == "Senin-Jumat 08:00-15:00; Jumat 08:00-11:00, 13:00-15:00"
-    assert ktp.describe("en") == "Mon-Fri 08:00-15:00; Fri 08:00-11:00, 13:00-15:00"
+    # PUEBI times (08.00), each day said once: Friday is not also inside "Senin-Jumat"
+    assert ktp.describe("id") == "Senin-Kamis 08.00-15.00; Jumat 08.00-11.00, 13.00-15.00"
+    assert ktp.describe("en") == "Mon-Thu 08.00-15.00; Fri 08.00-11.00, 13.00-15.00"
     passport = small_config.services["P"].schedule
-    assert passport.describe("id") == "Selasa, Kamis 08:00-15:00", "Friday hours of closed days are not shown"
+    assert passport.describe("id") == "Selasa, Kamis 08.00-15.00", "Friday hours of closed days are not shown"
+    assert Schedule(days=frozenset({0, 1, 2, 4, 5})).describe("id") == "Senin-Rabu, Jumat, Sabtu 08.00-15.00"
+    assert Schedule(hours=((480, 1440),)).describe("en") == "Mon-Fri 08.00-24.00"
 
 
 def test_services_inherit_and_override_agency_hours():

@@ -267,3 +267,76 @@ def test_screenshots_of_every_panel_state():
         assert image.get_size() == (1280, 800)
         images[name] = pygame.image.tobytes(image, "RGB")
     assert len(set(images.values())) == len(names), "every state looks different"
+
+
+# ---------------------------------------------------------------- what the panel draws (pure, no broker)
+
+
+def colour_count(surface, rect, colour, tolerance: int = 8) -> int:
+    import pygame
+
+    area = pygame.Rect(rect).clip(surface.get_rect())
+    return pygame.mask.from_threshold(surface.subsurface(area), colour, (tolerance, tolerance, tolerance, 255)).count()
+
+
+@pytest.mark.parametrize("state", ["idle", "nobody-waiting", "serving", "break"])
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 600)])
+def test_every_service_a_counter_serves_stays_listed_with_or_without_the_nobody_waiting_banner(state, size):
+    from broker.site.config import load_config
+    from display.toolkit import ui
+    from kiosk.counter.panel import panel_facts, panel_view, queue_layout, render_panel
+    from kiosk.counter.screenshots import DEMO_CLOCK, DEMO_NOW, demo_states
+
+    ui.init_pygame(headless=True)
+    config = load_config(None).public_dict()
+    for counter in config["counters"]:
+        counter_id = str(counter["id"])
+        panel, counters, services = demo_states(config, counter_id)[state]
+        facts = panel_facts(config, counters, services, counter_id)
+        view = panel_view(panel, facts, config, counters, services, counter_id, now=DEMO_NOW, local_clock=DEMO_CLOCK,
+                          size=size)
+        banner, rows = queue_layout(view)
+        assert [row.queue.code for row in rows] == list(counter["services"]), counter_id
+        assert (banner is not None) == (state == "nobody-waiting")
+        s = min(size[0] / 1280, size[1] / 800)
+        surface = render_panel(view)
+        top, bottom = round(484 * size[1] / 800), round(716 * size[1] / 800)  # under "Menunggu", above the note
+        rects = [row.rect for row in rows] + ([banner] if banner else [])
+        for i, rect in enumerate(rects):
+            assert rect.top >= top and rect.bottom <= bottom and rect.height >= 38 * s, (counter_id, rect)
+            assert all(not rect.colliderect(other) for other in rects[i + 1:]), (counter_id, rect)
+        if banner:
+            assert colour_count(surface, banner, ui.WARNING) > banner.width * banner.height // 2
+        for row in rows:
+            assert row.label.startswith(row.queue.code) and row.size >= 17 * s
+            label_w = ui.font(row.size).size(row.label)[0]
+            count_w = ui.font(row.size, True).size(row.count)[0]
+            assert label_w + count_w <= row.rect.width - 20 * s, (counter_id, row.label, row.count)
+            assert colour_count(surface, row.rect, ui.PANEL, tolerance=2) > row.rect.width * row.rect.height // 2
+            text = ui.ACCENT if row.queue.waiting else ui.TEXT_MUTED
+            assert colour_count(surface, row.rect, text, tolerance=30) > 0, "the count is drawn"
+
+
+def test_counter_2_serving_a_and_b_lists_both_when_nobody_waits(small_config):
+    from kiosk.counter.flow import Panel, Screen
+    from kiosk.counter.panel import panel_facts, panel_view, queue_layout
+
+    config = small_config.public_dict()
+    counters = {"2": {"id": "2", "status": "open", "officer": {"id": "siti", "name": "Siti"}, "current": None}}
+    services = {code: {"code": code, "waiting": 0} for code in ("A", "B")}
+    facts = panel_facts(config, counters, services, "2")
+    view = panel_view(Panel(screen=Screen.MAIN), facts, config, counters, services, "2", now=0.0)
+    banner, rows = queue_layout(view)
+    assert banner is not None and [row.label for row in rows] == ["B · Kartu Keluarga", "A · KTP Elektronik"]
+
+
+def test_long_labels_on_list_buttons_wrap_instead_of_shrinking_to_nothing():
+    from display.toolkit import ui
+    from kiosk.counter.panel import fit_lines
+
+    ui.init_pygame(headless=True)
+    lines, size = fit_lines("KIA · Kartu Identitas Anak (KIA)", 220, 56, 28, 18)
+    assert len(lines) == 2 and size >= 18 and all(ui.font(size, True).size(line)[0] <= 220 for line in lines)
+    lines, size = fit_lines("JK · Layanan Peserta JKN BPJS Kesehatan dan Perubahan Data Kepesertaan", 220, 56, 28, 18)
+    assert size == 18 and len(lines) == 2 and lines[-1].endswith("…")
+    assert all(ui.font(size, True).size(line)[0] <= 220 for line in lines)

@@ -250,9 +250,9 @@ def test_ignoring_hours_still_enforces_the_quota(anytime):
 def test_imigrasi_is_closed_on_monday_with_its_days_in_the_reason(small_config):
     monday = Site(small_config, wib(MONDAY, 9))
     error = refused(monday.issue("P"), "service_closed")
-    assert error["message"] == "Layanan Paspor sedang tutup. Jam buka: Selasa, Kamis 08:00-15:00"
+    assert error["message"] == "Layanan Paspor sedang tutup. Jam buka: Selasa, Kamis 08.00-15.00"
     assert error["message_en"].startswith("Service Paspor is closed now. Opening hours:")
-    assert "Selasa, Kamis 08:00-15:00" in error["message_en"]
+    assert "Selasa, Kamis 08.00-15.00" in error["message_en"]
     assert monday.number("A") == "A001"  # dukcapil is open on Monday
     assert monday.engine.service_public("P", monday.now)["open"] is False
 
@@ -275,7 +275,7 @@ def test_opening_hours(small_config, day, hour, minute, is_open):
     if not is_open:
         error = refused(reply, "service_closed")
         assert "KTP Elektronik" in error["message"] and "tutup" in error["message"]
-        assert "Jumat 08:00-11:00, 13:00-15:00" in error["message"]  # the Friday break is told
+        assert "Jumat 08.00-11.00, 13.00-15.00" in error["message"]  # the Friday break is told
         assert "closed" in error["message_en"]
     assert site.engine.service_public("A", site.now)["open"] is is_open
 

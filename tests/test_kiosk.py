@@ -219,17 +219,31 @@ def test_the_engine_stopping_is_said_plainly(live):
     assert app.state.pending is None and not [b for b in buttons(app.frame()) if b.tap.kind == "retry"]
 
 
-def test_screenshots_of_every_screen_in_both_orientations():
+def test_screenshots_of_every_screen_in_both_orientations_and_languages(tmp_path):
     import pygame
 
-    out = OUTPUT / "kiosk-screens"
+    out = tmp_path / "kiosk-screens"
     result = antrian_cli("kiosk", "--screenshots", str(out), env={"SDL_VIDEODRIVER": "dummy"})
     assert result.returncode == 0, result.stderr
     names = ["home", "services", "priority", "ticket", "ticket-unprinted", "closed-service", "quota-reached",
-             "printer-fault", "engine-offline", "home-english"]
+             "printer-fault", "engine-offline", "home-english", "details", "details-notice", "details-closed",
+             "ticket-priority", "issuing"]
+    names += [f"{name}-english" for name in names if not name.endswith("english") and name != "home"]
     for orientation, size in (("portrait", (1080, 1920)), ("landscape", (1920, 1080))):
         for i, name in enumerate(names, start=1):
             path = out / f"{orientation}-{i:02d}-{name}.png"
             assert pygame.image.load(str(path)).get_size() == size
+    assert len(list(out.glob("*.png"))) == 2 * len(names)
     result = antrian_cli("kiosk", "--screenshots", str(out), "--config", "/nonexistent.toml")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_the_kiosk_takes_any_window_size_like_the_screens(tmp_path):
+    import pygame
+
+    result = antrian_cli("kiosk", "--size", "540x960", "--screenshots", str(tmp_path), env={"SDL_VIDEODRIVER": "dummy"})
+    assert result.returncode == 0, result.stderr
+    shots = sorted(tmp_path.glob("540x960-*.png"))
+    assert shots and all(pygame.image.load(str(p)).get_size() == (540, 960) for p in shots)
+    result = antrian_cli("kiosk", "--size", "big", "--screenshots", str(tmp_path))
+    assert result.returncode == 2 and "is not a size like 1080x1920" in result.stderr

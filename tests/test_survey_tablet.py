@@ -291,3 +291,56 @@ def test_a_survey_tablet_may_answer_only_its_own_counter():
     assert not policy.may("survey-1", Action.PUBLISH, t.survey_request("2"))
     assert not policy.may("survey-1", Action.PUBLISH, t.survey_request("web"))
     assert not policy.may("survey-1", Action.PUBLISH, t.counter_command("1"))
+
+
+# ---------------------------------------------------------------- what the tablet draws
+
+
+def ink(surface, rect, colour, tolerance: int = 30) -> int:
+    import pygame
+
+    area = pygame.Rect(rect).clip(surface.get_rect())
+    return pygame.mask.from_threshold(surface.subsurface(area), colour, (tolerance, tolerance, tolerance, 255)).count()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 600)])
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_answer_question_and_switch_is_drawn_whole_at_one_size(size, lang):
+    from display.toolkit import ui
+    from kiosk.survey.screens import Frame, _box, answer_label, buttons, fit, language_label, question_text, render
+
+    ui.init_pygame(headless=True)
+    for i in range(QUESTIONS):
+        frame = Frame(SurveyState(screen=Screen.QUESTION, question=i, visit=VISIT, language=lang), size, "1", "Dukcapil")
+        u = frame.unit
+        surface = render(frame)
+        for button in buttons(frame):
+            if button.kind == "answer":
+                rect, lines, font_size = answer_label(button, u)
+                assert font_size == int(32 * u), f"{button.label!r} is drawn smaller than the other answers"
+            elif button.kind == "language":
+                rect, lines, font_size = language_label(button, u)
+                assert font_size >= int(22 * u) and len(lines) <= 2
+            else:
+                continue
+            assert " ".join(lines).split() == button.label.split(), "no word left out"
+            assert all(ui.font(font_size, True).size(line)[0] <= rect[2] for line in lines)
+            assert len(lines) * int(font_size * 1.2) <= rect[3]
+            x, y, w, h = button.rect
+            assert rect[0] >= x and rect[1] >= y and rect[0] + rect[2] <= x + w and rect[1] + rect[3] <= y + h
+            assert ink(surface, rect, ui.TEXT) > 0, "white words are on the tile"
+        x, y, w, h = _box(frame, 60, 160, 1160, 160)
+        lines, font_size = fit(question_text(i, lang), w, h, int(50 * u), bold=True, max_lines=2)
+        assert font_size == int(50 * u) and " ".join(lines).split() == question_text(i, lang).split()
+
+
+def test_a_long_comment_shows_its_end_where_the_typing_is():
+    from display.toolkit import ui
+    from kiosk.survey.screens import comment_lines
+
+    ui.init_pygame(headless=True)
+    comment = "pelayanan cepat dan ramah, tetapi ruang tunggu panas dan kursinya kurang; mohon tambah kipas " * 2
+    lines = comment_lines(comment.strip(), 1136, 30)
+    assert len(lines) == 2 and lines[0].startswith("…") and lines[-1].endswith("kipas▏")
+    assert all(ui.font(30).size(line)[0] <= 1136 for line in lines)
+    assert comment_lines("ramah", 1136, 30) == ["ramah▏"]

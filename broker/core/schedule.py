@@ -57,8 +57,27 @@ def parse_ranges(text: str) -> Ranges:
     return tuple(ranges)
 
 
+def format_time(minute: int) -> str:
+    """A time of day as written in Indonesian (PUEBI): 08.00, 13.30, 24.00."""
+    return f"{minute // 60:02d}.{minute % 60:02d}"
+
+
 def format_ranges(ranges: Ranges) -> str:
-    return ", ".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in ranges)
+    """Opening hours for people: "08.00-11.00, 13.00-15.00" (the config accepts this form too)."""
+    return ", ".join(f"{format_time(s)}-{format_time(e)}" for s, e in ranges)
+
+
+def _day_list(days: list[int], names: tuple[str, ...]) -> str:
+    """Days as people write them: Senin-Kamis; Selasa, Kamis; Senin-Rabu, Jumat (three days in a row or more as a span)."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = [f"{names[run[0]]}-{names[run[-1]]}" if len(run) > 2 else ", ".join(names[d] for d in run)
+             for run in runs]
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -80,21 +99,18 @@ class Schedule:
         return any(start - lead_minutes <= minute < end for start, end in self.hours_on(local.weekday()))
 
     def describe(self, language: str = "id") -> str:
-        """Short human text such as "Senin-Jumat 08:00-15:00; Jumat 08:00-11:00"."""
+        """Opening hours for people, each day said once: "Senin-Kamis 08.00-15.00; Jumat 08.00-11.00,
+        13.00-15.00" (days with the same hours together, in the order of the week; a day closed by its
+        own line says so: "Jumat tutup")."""
         names = DAY_NAMES_ID if language == "id" else DAY_NAMES_EN
-        days = sorted(self.days)
-        if not days:
+        if not self.days:
             return "Tutup" if language == "id" else "Closed"
-        if days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
-            day_text = f"{names[days[0]]}-{names[days[-1]]}"
-        else:
-            day_text = ", ".join(names[d] for d in days)
-        text = f"{day_text} {format_ranges(self.hours)}"
-        for day, ranges in sorted(self.by_day.items()):
-            if day in self.days:
-                closed = "tutup" if language == "id" else "closed"
-                text += f"; {names[day]} {format_ranges(ranges) or closed}"
-        return text
+        groups: dict[Ranges, list[int]] = {}
+        for day in sorted(self.days):
+            groups.setdefault(self.hours_on(day), []).append(day)
+        closed = "tutup" if language == "id" else "closed"
+        return "; ".join(f"{_day_list(days, names)} {format_ranges(ranges) or closed}"
+                         for ranges, days in groups.items())
 
 
 @dataclass(frozen=True)

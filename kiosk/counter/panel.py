@@ -117,12 +117,12 @@ def panel_view(panel: Panel, facts: Facts, config: dict | None, counters: dict[s
     live = counters.get(counter_id) or {}
     conf = next((c for c in _items(config.get("counters")) if str(c.get("id")) == counter_id), {})
     agency = next((a for a in _items(config.get("agencies")) if a.get("id") == conf.get("agency")), {})
-    rules = config.get("rules") if isinstance(config.get("rules"), dict) else {}
+    rules: dict[str, Any] = config["rules"] if isinstance(config.get("rules"), dict) else {}
     names = _service_names(config, lang)
     queues = tuple(QueueView(code, names.get(code, code), int((services.get(code) or {}).get("waiting") or 0),
                              int((services.get(code) or {}).get("waiting_priority") or 0))
                    for code in [str(c) for c in conf.get("services") or []])
-    current = live.get("current") if isinstance(live.get("current"), dict) else None
+    current: dict[str, Any] | None = live["current"] if isinstance(live.get("current"), dict) else None
     ticket, needed = None, int(rules.get("min_recalls_before_no_show") or 0)
     if current:
         last = current.get("last_call_at") or current.get("called_at") or now
@@ -132,7 +132,7 @@ def panel_view(panel: Panel, facts: Facts, config: dict | None, counters: dict[s
                             bool(current.get("priority")), max(0, int(wait + 0.999)))
     choices = {Screen.SIGN_IN: facts.officers, Screen.TRANSFER: facts.transfer_targets,
                Screen.CALL_LIST: facts.call_choices}.get(panel.screen, ())
-    officer = live.get("officer") if isinstance(live.get("officer"), dict) else {}
+    officer: dict[str, Any] = live["officer"] if isinstance(live.get("officer"), dict) else {}
     return PanelView(counter_id, str(agency.get("short") or agency.get("name") or ""), panel.screen, lang,
                      str(officer.get("name") or officer.get("id") or ""), facts.status, ticket, queues,
                      int(live.get("served_today") or 0), ticket is None or ticket.recalls >= needed, needed,
@@ -167,11 +167,11 @@ def buttons(view: PanelView) -> list[Button]:
         recall_note = tr("panel.wait_s", view.lang, s=ticket.recall_wait_s) if ticket and ticket.recall_wait_s else ""
         no_show_note = "" if view.no_show_ready else tr("panel.after_recalls", view.lang, n=view.recalls_needed)
         x, w, gap = 700, 275, 14
-        rows = [(96, 150), (260, 100), (372, 100), (484, 100), (596, 90)]
+        bands = [(96, 150), (260, 100), (372, 100), (484, 100), (596, 90)]
         out = [Button(_box(view, x, 96, 2 * w + gap, 150), Action("next"), t("next"), "Enter", ui.OK)]
         pairs = [
             (Button(Rect(0, 0, 0, 0), Action("recall"), t("recall"), "+", ui.PANEL,
-                    bool(ticket) and not ticket.recall_wait_s, recall_note),
+                    ticket is not None and not ticket.recall_wait_s, recall_note),
              Button(Rect(0, 0, 0, 0), Action("no-show"), t("no-show"), "−", ui.DANGER,
                     bool(ticket) and view.no_show_ready, no_show_note)),
             (Button(Rect(0, 0, 0, 0), Action("finish"), t("finish"), "*", ui.PANEL, bool(ticket)),
@@ -183,7 +183,7 @@ def buttons(view: PanelView) -> list[Button]:
                     ui.DISABLED, status == "closed" or not ticket),
              Button(Rect(0, 0, 0, 0), Action("sign-out"), t("sign-out"), "9", ui.DISABLED, not ticket)),
         ]
-        for (top, height), pair in zip(rows[1:], pairs):
+        for (top, height), pair in zip(bands[1:], pairs, strict=True):
             for i, b in enumerate(pair):
                 out.append(Button(_box(view, x + i * (w + gap), top, w, height), b.action, b.title, b.key, b.color,
                                   b.enabled, b.note))
@@ -249,8 +249,10 @@ def _header(surface, view: PanelView, s: float) -> None:
     ui.draw_text(surface, view.agency, _box(view, 280, 6, 330, 68), int(26 * s), ui.TEXT_MUTED, align="left")
     who = (f"{tr('panel.officer', view.lang)}: {view.officer_name}" if view.officer_name
            else tr("panel.signed_out", view.lang))
-    ui.draw_text(surface, who, _box(view, 620, 6, 380, 68), int(24 * s),
-                 ui.TEXT if view.officer_name else ui.ACCENT, bold=not view.officer_name, align="left")
+    who_rect = _box(view, 620, 6, 380, 68)
+    lines, size = fit_lines(who, who_rect.width, who_rect.height, int(24 * s), int(18 * s), bold=not view.officer_name)
+    _lines(surface, lines, who_rect, size, ui.TEXT if view.officer_name else ui.ACCENT, bold=not view.officer_name,
+           align="left")
     ui.pill(surface, tr(f"screen.status_{view.status}", view.lang, default="screen.status_closed"),
             _box(view, 1010, 18, 150, 44),
             STATUS_COLORS.get(view.status, ui.DISABLED), size=int(22 * s))
@@ -286,28 +288,80 @@ def _main(surface, view: PanelView, s: float) -> None:
     _queues(surface, view, s)
 
 
+LIST_TOP, LIST_BOTTOM, LIST_LEFT, LIST_WIDTH = 492, 704, 24, 650  # the waiting list, in 1280x800 units
+ROW_MIN, ROW_MAX, ROW_GAP, BANNER_H = 40, 50, 6, 52
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    queue: QueueView
+    rect: Rect
+    label: str  # "C · Akta Kelahiran"; in a narrow column the name is shortened at a word ("KIA · Kartu…")
+    count: str
+    size: int  # font size of the label and the count (never shrunk below it)
+
+
+def queue_layout(view: PanelView) -> tuple[Rect | None, list[QueueRow]]:
+    """The "nobody waiting" banner (or None) and one row for every service this counter serves, always all
+    of them: rows share the list's height and go into two or more columns rather than drop off the end."""
+    s = min(view.size[0] / 1280, view.size[1] / 800)
+    top = LIST_TOP
+    banner = None
+    if view.nobody_waiting:
+        banner = _box(view, LIST_LEFT, top, LIST_WIDTH, BANNER_H)
+        top += BANNER_H + ROW_GAP + 2
+    count = len(view.queues)
+    if not count:
+        return banner, []
+    height = LIST_BOTTOM - top
+    for cols in range(1, count + 1):
+        rows = -(-count // cols)
+        row_h = (height - ROW_GAP * (rows - 1)) / rows
+        if row_h >= ROW_MIN:
+            break
+    row_h = min(ROW_MAX, row_h)
+    col_w = (LIST_WIDTH - 10 * (cols - 1)) / cols
+    size = int((26 if cols == 1 else 22) * s)
+    found = []
+    for i, queue in enumerate(view.queues):
+        col, row = divmod(i, rows)
+        rect = _box(view, LIST_LEFT + col * (col_w + 10), top + row * (row_h + ROW_GAP), col_w, row_h)
+        number = str(queue.waiting)
+        if queue.priority:
+            number += f" ({queue.priority} {tr('panel.priority', view.lang)})" if cols == 1 else f" ({queue.priority}P)"
+        label_w = rect.width - 2 * int(14 * s) - ui.font(size, True).size(number)[0] - int(18 * s)
+        found.append(QueueRow(queue, rect, _shortened(queue.code, queue.name, label_w, size), number, size))
+    return banner, found
+
+
+def _shortened(code: str, name: str, width: int, size: int) -> str:
+    """"CODE · name" as it fits `width` at `size`: whole, or the name cut after a word with "…", or the code."""
+    f = ui.font(size)
+    words = name.split()
+    for n in range(len(words), 0, -1):
+        label = f"{code} · {' '.join(words[:n])}" + ("" if n == len(words) else "…")
+        if f.size(label)[0] <= width:
+            return label
+    return code
+
+
 def _queues(surface, view: PanelView, s: float) -> None:
     top = 444
     ui.draw_text(surface, tr("panel.waiting", view.lang), _box(view, 24, top, 400, 40), int(28 * s), ui.TEXT_MUTED,
                  align="left")
     ui.draw_text(surface, f"{tr('panel.served_today', view.lang)}: {view.served_today}", _box(view, 330, top, 344, 40),
                  int(28 * s), ui.TEXT, bold=True, align="right")
-    if view.nobody_waiting:
-        box = _box(view, 24, top + 48, 650, 110)
-        ui.rounded_box(surface, box, ui.WARNING)
-        ui.draw_text(surface, tr("panel.nobody_waiting", view.lang), box.inflate(-30, -20), int(40 * s), ui.TEXT_DARK,
-                     bold=True)
-        top += 170
-    else:
-        top += 48
-    for q in view.queues[: max(0, (700 - top) // 56)]:
-        row = _box(view, 24, top, 650, 50)
-        ui.rounded_box(surface, row, ui.PANEL, radius=10)
-        ui.draw_text(surface, f"{q.code} · {q.name}", _box(view, 40, top, 400, 50), int(26 * s), align="left")
-        count = str(q.waiting) + (f" ({q.priority} {tr('panel.priority', view.lang)})" if q.priority else "")
-        ui.draw_text(surface, count, _box(view, 440, top, 220, 50), int(30 * s),
-                     ui.ACCENT if q.waiting else ui.TEXT_MUTED, bold=True, align="right")
-        top += 56
+    banner, rows = queue_layout(view)
+    if banner is not None:
+        ui.rounded_box(surface, banner, ui.WARNING, radius=10)
+        ui.draw_text(surface, tr("panel.nobody_waiting", view.lang), banner.inflate(-30, -10), int(32 * s),
+                     ui.TEXT_DARK, bold=True)
+    for row in rows:
+        ui.rounded_box(surface, row.rect, ui.PANEL, radius=10)
+        inner = row.rect.inflate(-int(28 * s), 0)
+        ui.draw_text(surface, row.count, inner, row.size, ui.ACCENT if row.queue.waiting else ui.TEXT_MUTED,
+                     bold=True, align="right", shrink=False)
+        ui.draw_text(surface, row.label, inner, row.size, align="left", shrink=False)
 
 
 def _pin(surface, view: PanelView, s: float) -> None:
@@ -339,28 +393,70 @@ def _list(surface, view: PanelView, s: float) -> None:
                      int(28 * s), ui.TEXT_MUTED)
 
 
+def fit_lines(text: str, width: int, height: int, size: int, min_size: int, bold: bool = True,
+              max_lines: int = 2) -> tuple[list[str], int]:
+    """`text` in at most `max_lines` lines that fit `width` x `height`, as large as possible down to `min_size`;
+    at `min_size` a last line that still does not fit is cut after a word with "…"."""
+    while True:
+        lines = ui.wrap_lines(text, width, size, bold)
+        fits = all(ui.font(size, bold).size(line)[0] <= width for line in lines)
+        if fits and len(lines) <= max_lines and len(lines) * int(size * 1.15) <= height:
+            return lines, size
+        if size <= min_size:
+            break
+        size = max(min_size, int(size * 0.92))
+    lines = ui.wrap_lines(text, width, size, bold)
+    if len(lines) * int(size * 1.15) > height:
+        max_lines = max(1, min(max_lines, height // int(size * 1.15)))
+    kept = lines[:max_lines]
+    if len(lines) > max_lines or ui.font(size, bold).size(kept[-1])[0] > width:
+        words = " ".join(lines[max_lines - 1:]).split()
+        while words and ui.font(size, bold).size(" ".join(words) + "…")[0] > width:
+            words.pop()
+        kept[-1] = " ".join(words) + "…" if words else kept[-1][:1] + "…"
+    return kept, size
+
+
+def _lines(surface, lines: list[str], rect: Rect, size: int, colour, bold: bool = True, align: str = "center") -> None:
+    step = int(size * 1.15)
+    top = rect.centery - step * len(lines) // 2
+    for i, line in enumerate(lines):
+        ui.draw_text(surface, line, Rect(rect.left, top + i * step, rect.width, step), size, colour, bold=bold,
+                     align=align, shrink=False)
+
+
 def _button(surface, b: Button, s: float) -> None:
-    """A key chip in the top-left corner, the title across the button (one size for all), a note below."""
+    """A key chip in the top-left corner (left of the title on a low list cell), the title across the button
+    (on two lines rather than tiny when long), a note below."""
     color = b.color if b.enabled else (44, 62, 88)
     ui.rounded_box(surface, b.rect, color, radius=14)
     fg = ui.TEXT if b.enabled else ui.TEXT_MUTED
     inner = b.rect.inflate(-20, -12)
     big = b.rect.height >= 120
+    low = b.rect.height < 90 * s  # a cell of a long list: the chip goes beside the words
     chip_h = int(46 * s) if big else int(34 * s)
     if b.key:
-        chip = Rect(inner.left, inner.top, max(chip_h, ui.font(int(chip_h * 0.75), True).size(b.key)[0] + 16), chip_h)
+        chip_w = max(chip_h, ui.font(int(chip_h * 0.75), True).size(b.key)[0] + 16)
+        chip = Rect(inner.left, inner.centery - chip_h // 2 if low else inner.top, chip_w, chip_h)
         ui.rounded_box(surface, chip, ui.PANEL_LIGHT if b.enabled else ui.DISABLED, radius=8)
         ui.draw_text(surface, b.key, chip.inflate(-6, -4), int(chip_h * 0.75), ui.TEXT_DARK, bold=True)
-        body = Rect(inner.left, chip.bottom, inner.width, inner.bottom - chip.bottom)
+        body = (Rect(chip.right + int(8 * s), inner.top, inner.right - chip.right - int(8 * s), inner.height) if low
+                else Rect(inner.left, chip.bottom, inner.width, inner.bottom - chip.bottom))
     else:
         body = inner
     size = int((48 if big else 28) * s) if b.key else int(min(inner.height * 0.45, 40 * s))
     if b.note:
-        ui.draw_text(surface, b.title, Rect(body.left, body.top, body.width, body.height * 0.55), size, fg, bold=True)
-        ui.draw_text(surface, b.note, Rect(body.left, body.top + body.height * 0.55, body.width, body.height * 0.45),
-                     int(20 * s), fg)
+        note_h = max(int(20 * s), int(body.height * 0.4))
+        title = Rect(body.left, body.top, body.width, body.height - note_h)
+        lines, size = fit_lines(b.title, title.width, title.height, min(size, int(title.height * 0.8)),
+                                int(16 * s), max_lines=1)
+        _lines(surface, lines, title, size, fg)
+        note_lines, note_size = fit_lines(b.note, body.width, note_h, int(20 * s), int(14 * s), bold=False,
+                                          max_lines=1)
+        _lines(surface, note_lines, Rect(body.left, title.bottom, body.width, note_h), note_size, fg, bold=False)
     else:
-        ui.draw_text(surface, b.title, body, size, fg, bold=True)
+        lines, size = fit_lines(b.title, body.width, body.height, size, int(18 * s))
+        _lines(surface, lines, body, size, fg)
 
 
 def _note(surface, view: PanelView, s: float) -> None:

@@ -14,7 +14,10 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from escpos.constants import QR_ECLEVEL_M
+
 from broker.protocol.texts import tr
+from kiosk.printing.qr import qr_matrix
 from kiosk.ticketing.ticket import TicketContent
 
 
@@ -80,9 +83,72 @@ def qr_image(url: str, paper: Paper, module: int):
     return canvas.convert("1")
 
 
-def _lines(printer, value: str, columns: int) -> None:
-    for line in textwrap.wrap(value, columns) or [""]:
+def wrap(value: str, columns: int) -> list[str]:
+    """Lines of at most `columns` characters, broken between words (a word longer than a line, such as
+    a URL, is the only thing ever cut); hyphens are not break points ("KTP-el" stays whole).
+
+    Centred lines read best balanced: as few lines as the width allows, of even length,
+    and a line that does not fit breaks first where two spaces part its pieces (the date
+    from the time) or after the colon of a "label: value".
+    """
+    columns = max(1, columns)
+    lines: list[str] = []
+    for paragraph in value.splitlines() or [""]:
+        paragraph = paragraph.strip()
+        if len(paragraph) > columns and "  " in paragraph:
+            for piece in paragraph.split("  "):
+                lines += wrap(piece, columns) if piece.strip() else []
+            continue
+        head, colon, rest = paragraph.partition(": ")
+        if len(paragraph) > columns and colon and rest and len(head) + 1 <= columns:
+            lines += [head + ":", *wrap(rest, columns)]
+            continue
+        lines += _balanced(paragraph, columns)
+    return lines
+
+
+def _balanced(paragraph: str, columns: int) -> list[str]:
+    def at(width: int) -> list[str]:
+        return textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""]
+
+    best = at(columns)
+    longest_word = max((len(word) for word in paragraph.split()), default=1)
+    for width in range(columns - 1, max(longest_word, columns // 2) - 1, -1):
+        trial = at(width)
+        if len(trial) > len(best):
+            break
+        best = trial
+    return best
+
+
+def fitting_size(value: str, paper: Paper, size: int) -> int:
+    """`size`, or smaller until every word fits a line whole: a long word is never cut for a big font."""
+    longest = max((len(word) for word in value.split()), default=0)
+    while size > 1 and longest > paper.columns // size:
+        size -= 1
+    return size
+
+
+def _text(printer, value: str, paper: Paper, *, size: int = 1, bold: bool = False) -> None:
+    """Centred text at `size`, wrapped at word boundaries so the printer never has to break a line."""
+    size = fitting_size(value, paper, size)
+    _size(printer, size)
+    printer.set(align="center", bold=bold)
+    for line in wrap(value, paper.columns // size):
         printer.textln(line)
+    if size != 1:
+        _size(printer, 1)
+
+
+def banner_lines(label: str, value: str, columns: int) -> list[str]:
+    """A reverse-video block such as "Prioritas: Lansia (60 tahun ke atas)": one line when it fits with a
+    space each side, else the label on its own line and the value wrapped under it; every line the same
+    width, so the block is an even black band that never reaches past the roll."""
+    inner = columns - 2
+    whole = f"{label}: {value}"
+    lines = [whole] if len(whole) <= inner else [f"{label}:", *wrap(value, inner)]
+    width = min(columns, max(len(line) for line in lines) + 2)
+    return [line.center(width) for line in lines]
 
 
 def _size(printer, magnification: int) -> None:
@@ -90,7 +156,12 @@ def _size(printer, magnification: int) -> None:
 
 
 def write_ticket(printer, ticket: TicketContent, paper: Paper, *, logo_path: str = "") -> None:
-    """Send one ticket to an open python-escpos printer: initialise, print, cut."""
+    """Send one ticket to an open python-escpos printer: initialise, print, cut.
+
+    Every line is wrapped here, at word boundaries, to the columns of its size on
+    this roll (58 mm: 32 at normal size, 16 at double; 80 mm: 48 and 24), so no
+    printer ever breaks a word or runs a line past the edge.
+    """
     lang = ticket.language
     prepare(printer, paper)
     printer.hw("INIT")
@@ -99,21 +170,13 @@ def write_ticket(printer, ticket: TicketContent, paper: Paper, *, logo_path: str
     if logo is not None:
         printer.image(logo)
     if ticket.sample:
-        printer.set(align="center", bold=True)
-        printer.textln(tr("kiosk.sample", lang))
-    _size(printer, 2 if paper.mm == 80 else 1)
-    printer.set(align="center", bold=True)
-    _lines(printer, ticket.site_name.upper(), paper.columns // (2 if paper.mm == 80 else 1))
-    _size(printer, 1)
-    printer.set(align="center", bold=False)
+        _text(printer, tr("kiosk.sample", lang), paper, bold=True)
+    _text(printer, ticket.site_name.upper(), paper, size=2 if paper.mm == 80 else 1, bold=True)
     if ticket.address:
-        _lines(printer, ticket.address, paper.columns)
+        _text(printer, ticket.address, paper)
     printer.textln("-" * paper.columns)
-    printer.set(align="center", bold=True)
-    _lines(printer, ticket.agency, paper.columns)
-    _size(printer, 2)
-    _lines(printer, ticket.service, paper.columns // 2)
-    _size(printer, 1)
+    _text(printer, ticket.agency, paper, bold=True)
+    _text(printer, ticket.service, paper, size=2, bold=True)
     printer.set(align="center", bold=False)
     printer.ln()
     printer.textln(tr("kiosk.ticket_number", lang))
@@ -123,23 +186,25 @@ def write_ticket(printer, ticket: TicketContent, paper: Paper, *, logo_path: str
     _size(printer, 1)
     if ticket.priority:
         printer.set(align="center", bold=True, invert=True)
-        printer.textln(f" {ticket.priority_line()} ")
+        for line in banner_lines(tr("kiosk.priority", lang), ticket.priority_group(), paper.columns):
+            printer.textln(line)
         printer.set(invert=False)
     printer.set(align="center", bold=False)
     printer.ln()
     for line in (ticket.date_line(), ticket.ahead_line(), ticket.wait_line()):
-        _lines(printer, line, paper.columns)
+        _text(printer, line, paper)
     if ticket.qr_url:
         printer.ln()
-        module = 6 if paper.mm == 58 else 8
+        modules = len(qr_matrix(ticket.qr_url, level="M"))
+        module = max(1, min(6 if paper.mm == 58 else 8, paper.dots // (modules + 2)))  # a long link still fits
         if printer.profile.supports("qrCode"):
-            printer.qr(ticket.qr_url, size=module, native=True)
+            printer.qr(ticket.qr_url, ec=QR_ECLEVEL_M, size=module, native=True)
         else:
             printer.image(qr_image(ticket.qr_url, paper, module))
-        _lines(printer, tr("kiosk.ticket_qr", lang), paper.columns)
+        printer.ln()  # a quiet zone under the code too
+        _text(printer, tr("kiosk.ticket_qr", lang), paper)
     if ticket.footer:
         printer.textln("-" * paper.columns)
-        printer.set(align="center", bold=True)
-        _lines(printer, ticket.footer, paper.columns)
+        _text(printer, ticket.footer, paper, bold=True)
     printer.set(align="left", bold=False)
     printer.cut()

@@ -5,6 +5,19 @@ open, a cable pulled mid-ticket) becomes a PrinterStatus with a code the kiosk
 and the admin understand; nothing here raises into the kiosk's loop. The
 connection is opened per job, so a printer switched off and on again just
 works on the next ticket.
+
+Two things a printer link can do wrong are handled here once for all:
+
+- A `file:` printer is opened for appending, never truncated. The kiosk opens its
+  printer for every status check, and python-escpos opens files with "wb", so each
+  check used to empty the file and each ticket overwrote the last. Appending is what
+  a device node (/dev/usb/lp0, a parallel port, a pipe to a spooler) does anyway, and
+  for a plain file it keeps the day's roll in order, byte for byte what a printer
+  would have got (`preview:` is the printer that writes one file per ticket).
+- Many printers (network ones especially) never answer DLE EOT. The first silence is
+  remembered, so each later check and ticket does not wait for the status timeout
+  again; a printer that has answered once is never written off by one silence, and
+  the lesson is forgotten when the link fails (the printer may have been replaced).
 """
 
 from __future__ import annotations
@@ -12,6 +25,7 @@ from __future__ import annotations
 import difflib
 import logging
 from pathlib import Path
+from typing import Any
 
 from kiosk.printing.escpos import Paper, write_ticket
 from kiosk.printing.status import OK, PrinterStatus, query
@@ -19,6 +33,7 @@ from kiosk.printing.uri import PrinterTarget, PrinterUriError
 from kiosk.ticketing.ticket import TicketContent
 
 log = logging.getLogger("antrian.printer")
+SILENT = "the printer does not answer status queries"
 
 # Which Python package each kind of printer needs beyond python-escpos itself.
 DRIVER_PACKAGES = {"usb": "pyusb (and libusb-1.0)", "serial": "pyserial", "cups": "pycups (and CUPS)"}
@@ -51,6 +66,25 @@ def paper_from_profile(profile: str | None) -> int | None:
     return None
 
 
+def _append_file_driver():
+    """python-escpos's File printer, opened for appending ("ab") instead of "wb"."""
+    from escpos.exceptions import DeviceNotFoundError
+    from escpos.printer import File
+
+    class AppendingFile(File):
+        def open(self, raise_not_found: bool = True) -> None:
+            if self._device:
+                self.close()
+            try:
+                self.device: Any = open(self.devfile, "ab")  # noqa: SIM115 (closed by close())
+            except OSError as exc:
+                self.device = None
+                if raise_not_found:
+                    raise DeviceNotFoundError(f"Could not open the specified file {self.devfile}:\n{exc}") from exc
+
+    return AppendingFile
+
+
 class TicketPrinter:
     """One configured printer (URI + roll + profile)."""
 
@@ -62,6 +96,7 @@ class TicketPrinter:
         self.logo_path = logo_path
         self.timeout = timeout
         self.last_preview: Path | None = None
+        self.answers_status: bool | None = None  # learned from the printer: None until it answered or stayed silent
 
     def _make(self):
         """A python-escpos printer object for the target (not yet opened)."""
@@ -76,7 +111,7 @@ class TicketPrinter:
                                        **{k: v for k, v in t.options.items() if k != "timeout"}, **common),
             "serial": lambda: drivers.Serial(t.address, **{"timeout": self.timeout, **t.options}, **common),
             "cups": lambda: drivers.CupsPrinter(t.address, **common),
-            "file": lambda: drivers.File(t.address, **common),
+            "file": lambda: _append_file_driver()(t.address, **common),
             "preview": lambda: PreviewPrinter(t.address, self.paper, **common),
         }
         driver_class = {"tcp": drivers.Network, "usb": drivers.Usb, "serial": drivers.Serial,
@@ -88,7 +123,11 @@ class TicketPrinter:
 
     def _open(self):
         device = self._make()
-        device.open()
+        try:
+            device.open()
+        except Exception:
+            self.answers_status = None  # switched off, unplugged or replaced: ask the next one afresh
+            raise
         return device
 
     @staticmethod
@@ -99,7 +138,18 @@ class TicketPrinter:
             log.debug("closing the printer failed", exc_info=True)
 
     def _status(self, device) -> PrinterStatus:
-        return query(device) if self.target.can_report_status else PrinterStatus("unknown", "cannot report")
+        if not self.target.can_report_status:
+            return PrinterStatus("unknown", "cannot report")
+        if self.answers_status is False:
+            return PrinterStatus("unknown", SILENT)
+        status = query(device)
+        if status.code != "unknown":
+            self.answers_status = True
+        elif self.answers_status is None:  # silent from the first question on: it will not answer later either
+            self.answers_status = False
+            log.info("%s does not answer status queries: printing without asking it, and without waiting",
+                     self.target)
+        return status
 
     def check(self) -> PrinterStatus:
         """Can a ticket be printed now? Opens, asks (where the link allows) and closes."""

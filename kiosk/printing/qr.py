@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 
-def qr_matrix(data: str, border: int = 0) -> list[list[bool]]:
-    """The QR modules of `data` (True = dark), medium error correction so a creased ticket still scans."""
+def qr_matrix(data: str, border: int = 0, level: str = "M") -> list[list[bool]]:
+    """The QR modules of `data` (True = dark); medium error correction (M) by default so a creased ticket
+    still scans. The smallest version that holds the data, as a printer's own QR command chooses it."""
     import qrcode
 
-    code = qrcode.QRCode(border=border, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    levels = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
+              "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
+    code = qrcode.QRCode(border=border, error_correction=levels[level])
     code.add_data(data)
     code.make(fit=True)
     return code.get_matrix()

@@ -8,6 +8,7 @@ file or a CUPS queue cannot answer; they are "unknown", not "broken".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 QUERY_PRINTER, QUERY_OFFLINE_CAUSE, QUERY_ERROR, QUERY_PAPER = 1, 2, 3, 4
 FAULTS = ("paper_out", "cover_open", "offline", "error")
@@ -64,7 +65,7 @@ def _ask(printer, n: int) -> int | None:
 
 def query(printer, timeout: float = 1.5) -> PrinterStatus:
     """Ask an open two-way printer; connection errors propagate to the caller (they mean offline)."""
-    device = getattr(printer, "device", None)
+    device: Any = getattr(printer, "device", None)
     if hasattr(device, "settimeout"):
         device.settimeout(timeout)
     elif device is not None and hasattr(device, "timeout"):

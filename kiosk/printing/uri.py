@@ -7,8 +7,10 @@ sentence that shows the forms that work, never a traceback.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 FORMS = ("usb:VID:PID (hex, e.g. usb:04b8:0202)", "serial:/dev/ttyUSB0?baudrate=9600", "tcp://HOST:9100",
@@ -47,8 +49,8 @@ class PrinterTarget:
         return self.uri
 
 
-def _options(uri: str, query: str, allowed: dict[str, type]) -> dict:
-    options = {}
+def _options(uri: str, query: str, allowed: Mapping[str, type]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key not in allowed:
             raise PrinterUriError(uri, f"'{key}' is not an option here (known: {', '.join(allowed)})")

@@ -73,7 +73,7 @@ def _box(frame: Frame, x: float, y: float, w: float, h: float) -> tuple[int, int
 def buttons(frame: Frame) -> list[Button]:
     """Every touch area of this frame, in drawing order."""
     state, lang = frame.state, frame.lang
-    out = [Button(_box(frame, 1040, 14, 220, 62), Tap("language"), tr("kiosk.language_switch", lang), "language",
+    out = [Button(_box(frame, 1010, 14, 250, 62), Tap("language"), tr("kiosk.language_switch", lang), "language",
                   (70, 92, 124))]
     if state.screen == Screen.INVITE:
         out.append(Button(_box(frame, 340, 470, 600, 150), Tap("start"), tr("tablet.start", lang), "primary", ui.OK))
@@ -170,13 +170,15 @@ def render(frame: Frame):
     elif screen == Screen.QUESTION:
         _question(surface, frame, u)
     elif screen == Screen.COMMENT:
-        ui.draw_text(surface, tr("tablet.comment_title", lang), _box(frame, 40, 96, 1200, 60), int(44 * u), bold=True)
-        ui.draw_text(surface, tr("tablet.comment_hint", lang), _box(frame, 40, 146, 1200, 36), int(26 * u), ui.TEXT_MUTED)
+        ui.draw_text(surface, tr("tablet.comment_title", lang), _box(frame, 40, 94, 1200, 54), int(44 * u), bold=True)
+        ui.draw_text(surface, tr("tablet.comment_hint", lang), _box(frame, 40, 150, 1200, 34), int(26 * u), ui.TEXT_MUTED)
         field = pygame.Rect(_box(frame, 40, 190, 1200, 92))
         ui.rounded_box(surface, field, ui.PANEL_LIGHT, radius=14, border=3, border_color=ui.ACCENT)
         if state.comment:
-            ui.draw_paragraph(surface, state.comment + "▏", field.inflate(-32, -20), int(30 * u), ui.TEXT_DARK,
-                              max_lines=2)
+            inner = field.inflate(-32, -20)
+            step = int(30 * u * 1.25)
+            for i, line in enumerate(comment_lines(state.comment, inner.width, int(30 * u))):
+                surface.blit(ui.font(int(30 * u)).render(line, True, ui.TEXT_DARK), (inner.left, inner.top + i * step))
         else:
             ui.draw_text(surface, tr("tablet.comment_empty", lang), field.inflate(-32, -20), int(30 * u), ui.DISABLED,
                          align="left")
@@ -201,17 +203,66 @@ def render(frame: Frame):
     return surface
 
 
+def fit(words: str, width: int, height: int, size: int, *, bold: bool = False, max_lines: int = 3,
+        min_size: int = 16) -> tuple[list[str], int]:
+    """The lines and font size in which `words` fit `width` x `height` in at most `max_lines` lines, the
+    largest size from `size` down to `min_size` (at which, as a last resort, the lines beyond are dropped)."""
+    while size > min_size:
+        lines = ui.wrap_lines(words, width, size, bold)
+        if (len(lines) <= max_lines and len(lines) * int(size * 1.2) <= height
+                and all(ui.font(size, bold).size(line)[0] <= width for line in lines)):
+            return lines, size
+        size -= 2
+    return ui.wrap_lines(words, width, min_size, bold)[:max_lines], min_size
+
+
 def _centered(surface, words: str, rect, size: int, color=ui.TEXT, *, bold: bool = False, max_lines: int = 3) -> None:
     """Wrapped lines, each centred, the block centred in `rect`; the font shrinks until it fits `max_lines`."""
     x, y, w, h = rect
-    while size > 16 and (len(ui.wrap_lines(words, w, size, bold)) > max_lines
-                         or len(ui.wrap_lines(words, w, size, bold)) * size * 1.2 > h):
-        size -= 2
-    lines = ui.wrap_lines(words, w, size, bold)[:max_lines]
+    lines, size = fit(words, w, h, size, bold=bold, max_lines=max_lines)
     step = int(size * 1.2)
     top = y + (h - step * len(lines)) // 2
     for line in lines:
-        ui.draw_text(surface, line, (x, top, w, step), size, color, bold=bold)
+        ui.draw_text(surface, line, (x, top, w, step), size, color, bold=bold, shrink=False)
+        top += step
+
+
+def comment_lines(comment: str, width: int, size: int, shown: int = 2) -> list[str]:
+    """The end of the comment being typed, where the cursor is: its last `shown` lines (the start gives way
+    to "…" once it is longer), so a visitor always sees what they just typed."""
+    lines = ui.wrap_lines(comment + "▏", width, size)
+    if len(lines) <= shown:
+        return lines
+    tail = lines[-shown:]
+    tail[0] = "…" + tail[0]
+    while ui.font(size).size(tail[0])[0] > width and len(tail[0]) > 2:
+        tail[0] = "…" + tail[0][2:]
+    return tail
+
+
+def answer_label(b: Button, u: float) -> tuple[tuple[int, int, int, int], list[str], int]:
+    """Where an answer tile's words go (under its face), and the lines and size they are drawn in: up to three
+    lines, so "Berfungsi kurang maksimal" is as large as "Sesuai"."""
+    x, y, w, h = b.rect
+    rect = (x + int(12 * u), y + int(h * 0.58), w - int(24 * u), int(h * 0.39))
+    lines, size = fit(b.label, rect[2], rect[3], int(32 * u), bold=True, max_lines=3)
+    return rect, lines, size
+
+
+def language_label(b: Button, u: float) -> tuple[tuple[int, int, int, int], list[str], int]:
+    x, y, w, h = b.rect
+    rect = (x + int(10 * u), y + 2, w - int(20 * u), h - 4)
+    lines, size = fit(b.label, rect[2], rect[3], int(min(h * 0.42, 30 * u)), bold=True, max_lines=2,
+                      min_size=int(18 * u))
+    return rect, lines, size
+
+
+def _lines(surface, lines: list[str], rect, size: int, colour, bold: bool = True) -> None:
+    x, y, w, h = rect
+    step = int(size * 1.2)
+    top = y + (h - step * len(lines)) // 2
+    for line in lines:
+        ui.draw_text(surface, line, (x, top, w, step), size, colour, bold=bold, shrink=False)
         top += step
 
 
@@ -225,7 +276,7 @@ def _header(surface, frame: Frame, u: float) -> None:
     ui.rounded_box(surface, _box(frame, 0, 0, 1280, 90), ui.PANEL, radius=0)
     ui.draw_text(surface, tr("tablet.title", lang), _box(frame, 24, 8, 560, 74), int(36 * u), bold=True, align="left")
     where = tr("tablet.counter", lang, counter=frame.counter) + (f" · {frame.agency}" if frame.agency else "")
-    ui.draw_text(surface, where, _box(frame, 600, 8, 420, 74), int(26 * u), ui.TEXT_MUTED, align="right")
+    ui.draw_text(surface, where, _box(frame, 560, 8, 430, 74), int(26 * u), ui.TEXT_MUTED, align="right")
 
 
 def _question(surface, frame: Frame, u: float) -> None:
@@ -254,10 +305,15 @@ def _button(surface, b: Button, u: float) -> None:
     if b.kind == "answer":
         score = int(b.tap.value or 1)
         ui.rounded_box(surface, rect, b.color, radius=int(24 * u))
-        radius = int(min(rect.width, rect.height) * 0.30)
-        draw_face(surface, (rect.centerx, rect.top + int(rect.height * 0.36)), radius, score)
-        label = (rect.left + 12, rect.top + int(rect.height * 0.66), rect.width - 24, int(rect.height * 0.30))
-        _centered(surface, b.label, label, int(32 * u), bold=True, max_lines=2)
+        radius = int(min(rect.width, rect.height) * 0.27)
+        draw_face(surface, (rect.centerx, rect.top + int(rect.height * 0.31)), radius, score)
+        label, lines, size = answer_label(b, u)
+        _lines(surface, lines, label, size, ui.TEXT)
+        return
+    if b.kind == "language":
+        ui.rounded_box(surface, rect, b.color, radius=int(20 * u))
+        label, lines, size = language_label(b, u)
+        _lines(surface, lines, label, size, ui.TEXT)
         return
     dark = b.kind == "key"
     ui.rounded_box(surface, rect, b.color, radius=int((12 if dark else 20) * u))

@@ -9,6 +9,7 @@ work done inline.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -98,7 +99,7 @@ class KioskApp:
         self.state, effects = flow.tap(self.state, action, self.catalog, self.clock())
         for effect in effects:
             request, language = effect.request, self.state.language
-            self.run_job(lambda r=request, lang=language: self._take_ticket(r, lang))
+            self.run_job(functools.partial(self._take_ticket, request, language))
         self.update()
 
     def update(self) -> None:

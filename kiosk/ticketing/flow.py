@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from kiosk.ticketing.catalog import Availability, Catalog
+from kiosk.ticketing.catalog import Availability, Catalog, ServiceChoice
 from kiosk.ticketing.ticket import TicketContent
 
 IDLE_S = 30.0  # no touch for this long on any step: back to the start for the next visitor
+DETAILS_IDLE_S = 60.0  # a service's requirements and hours take longer to read
 TICKET_SHOW_S = 10.0  # the ticket screen after a printed ticket
 UNPRINTED_SHOW_S = 90.0  # the number and QR stay longer when the paper did not come out
 TAP_GUARD_S = 0.4  # a double tap must not also press the button that appears under the finger
@@ -27,6 +28,7 @@ TAP_GUARD_S = 0.4  # a double tap must not also press the button that appears un
 class Screen(str, Enum):
     HOME = "home"
     SERVICES = "services"
+    DETAILS = "details"  # one service's requirements, notice and opening hours in full
     PRIORITY = "priority"
     ISSUING = "issuing"
     TICKET = "ticket"
@@ -43,7 +45,7 @@ class PrintStatus(str, Enum):
 
 @dataclass(frozen=True)
 class Tap:
-    """What a button does: kind is agency, service, priority, back, home, language, retry or done."""
+    """What a button does: kind is agency, service, details, take, priority, back, home, language, retry or done."""
 
     kind: str
     value: str | None = None
@@ -133,27 +135,38 @@ def tap(state: KioskState, action: Tap, catalog: Catalog, now: float) -> tuple[K
             return state, []
         return _show(state, Screen.SERVICES, now, agency=agency.id, service=None), []
     if kind == "service" and screen == Screen.SERVICES:
+        return _choose(state, catalog.service(action.value), now)
+    if kind == "details" and screen == Screen.SERVICES:
         service = catalog.service(action.value)
         if service is None:
             return state, []
-        if service.availability == Availability.CLOSED:
-            return _show(state, Screen.NOTICE, now, service=service.code, notice=Notice("closed", service.code)), []
-        if service.availability == Availability.QUOTA_REACHED:
-            return _show(state, Screen.NOTICE, now, service=service.code,
-                         notice=Notice("quota_reached", service.code)), []
-        if service.priority_offered:
-            return _show(state, Screen.PRIORITY, now, service=service.code), []
-        return _start_issue(state, service.code, None, now)
+        return _show(state, Screen.DETAILS, now, service=service.code), []
+    if kind == "take" and screen == Screen.DETAILS:
+        return _choose(state, catalog.service(state.service), now)
     if kind == "priority" and screen == Screen.PRIORITY and state.service:
         return _start_issue(state, state.service, action.value or None, now)
     if kind == "retry" and screen == Screen.ENGINE_OFFLINE and state.pending:
         return _show(state, Screen.ISSUING, now), [Issue(state.pending)]  # the same request id: never twice
     if kind == "back":
-        if screen in (Screen.PRIORITY, Screen.NOTICE) and state.agency:
+        if screen in (Screen.PRIORITY, Screen.NOTICE, Screen.DETAILS) and state.agency:
             return _show(state, Screen.SERVICES, now, service=None, notice=None), []
         if screen in (Screen.SERVICES, Screen.PRIORITY, Screen.NOTICE, Screen.ENGINE_OFFLINE):
             return go_home(state, now), []
     return state, []
+
+
+def _choose(state: KioskState, service: ServiceChoice | None, now: float) -> tuple[KioskState, list[Issue]]:
+    """A service was chosen (on its tile or in its details): closed, full, priority question or a ticket."""
+    if service is None:
+        return state, []
+    if service.availability == Availability.CLOSED:
+        return _show(state, Screen.NOTICE, now, service=service.code, notice=Notice("closed", service.code)), []
+    if service.availability == Availability.QUOTA_REACHED:
+        return _show(state, Screen.NOTICE, now, service=service.code,
+                     notice=Notice("quota_reached", service.code)), []
+    if service.priority_offered:
+        return _show(state, Screen.PRIORITY, now, service=service.code), []
+    return _start_issue(state, service.code, None, now)
 
 
 # ---------------------------------------------------------------- what the shell reports back
@@ -186,7 +199,8 @@ def printed(state: KioskState, ok: bool, fault: str | None, now: float) -> Kiosk
 def printer_checked(state: KioskState, fault: str | None, now: float) -> KioskState:
     """A printer check before a ticket (or a periodic one): a fault closes the kiosk until it is fixed."""
     state = replace(state, printer_fault=fault)
-    if fault and state.screen in (Screen.HOME, Screen.SERVICES, Screen.PRIORITY, Screen.NOTICE, Screen.ISSUING):
+    if fault and state.screen in (Screen.HOME, Screen.SERVICES, Screen.DETAILS, Screen.PRIORITY, Screen.NOTICE,
+                                  Screen.ISSUING):
         return _show(state, Screen.OUT_OF_SERVICE, now, pending=None)
     if not fault and state.screen == Screen.OUT_OF_SERVICE:
         return go_home(state, now)
@@ -195,7 +209,7 @@ def printer_checked(state: KioskState, fault: str | None, now: float) -> KioskSt
 
 def engine_changed(state: KioskState, online: bool, now: float) -> KioskState:
     state = replace(state, engine_online=online)
-    if not online and state.screen in (Screen.HOME, Screen.SERVICES, Screen.PRIORITY, Screen.NOTICE):
+    if not online and state.screen in (Screen.HOME, Screen.SERVICES, Screen.DETAILS, Screen.PRIORITY, Screen.NOTICE):
         return _show(state, Screen.ENGINE_OFFLINE, now, pending=None)
     if online and state.screen == Screen.ENGINE_OFFLINE and state.pending is None:
         return go_home(state, now)
@@ -213,7 +227,7 @@ def tick(state: KioskState, now: float) -> KioskState:
         return state
     if state.screen == Screen.ENGINE_OFFLINE and state.pending is None:
         return state
-    idle = now - max(state.last_touch, state.shown_at) >= IDLE_S
+    idle = now - max(state.last_touch, state.shown_at) >= (DETAILS_IDLE_S if state.screen == Screen.DETAILS else IDLE_S)
     if idle and (state.screen != Screen.HOME or state.language != state.default_language):
         return go_home(state, now)
     return state

@@ -17,7 +17,7 @@ from display.toolkit import humanize, ui
 from kiosk.printing.qr import qr_surface
 from kiosk.ticketing.catalog import Availability, Catalog, ServiceChoice
 from kiosk.ticketing.flow import KioskState, PrintStatus, Screen, Tap
-from kiosk.ticketing.logos import logo_surface
+from kiosk.ticketing.logos import logo_surface, site_marks
 
 PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak", "korban_bencana")
 CARD = ui.PANEL_LIGHT
@@ -25,6 +25,19 @@ GREY_TILE = (58, 70, 88)
 GREY_TEXT = (150, 158, 170)
 BACK_BUTTON = (70, 92, 124)
 PRIORITY_COLOUR = (120, 60, 170)
+DETAILS_BUTTON = (28, 86, 160)
+NOTICE_COLOUR = (176, 80, 0)
+
+
+def hours_lines(hours: str) -> str:
+    """Opening hours one rule a line: "Senin-Kamis 08.00-15.00\nJumat 08.00-11.00, 13.00-15.00"."""
+    return "\n".join(part.strip() for part in hours.split(";") if part.strip())
+
+
+def requirement_items(requirements: str) -> list[str]:
+    """The documents to bring, one item each (the config separates them with ';' or new lines)."""
+    items = [part.strip().rstrip(".") for line in requirements.splitlines() for part in line.split(";")]
+    return [item[:1].upper() + item[1:] for item in items if item]
 
 
 @dataclass(frozen=True)
@@ -122,6 +135,15 @@ def _service_rects(frame: Frame, count: int):
             for i in range(count)]
 
 
+def _details_rect(frame: Frame, tile) -> tuple[int, int, int, int]:
+    """The "Rincian" button: a strip at the right end of a service tile, the full height of its text."""
+    x, y, w, h = tuple(tile)
+    u = frame.unit
+    inset = int(12 * u)
+    width = int(170 * u)
+    return x + w - width - inset, y + inset, width, h - 2 * inset
+
+
 def _priority_rects(frame: Frame):
     """The regular-ticket button (first, widest), then one per priority group."""
     import pygame
@@ -149,7 +171,7 @@ def _dialog_buttons(frame: Frame, labels: list[tuple[Tap, str, str]]) -> list[Bu
     w, h = frame.size
     bw, bh, gap = int(440 * u), int(130 * u), int(40 * u)
     total = len(labels) * bw + (len(labels) - 1) * gap
-    left, top = (w - total) // 2, int(h * (0.74 if frame.portrait else 0.72))
+    left, top = (w - total) // 2, _dialog_top(frame)
     return [Button((left + i * (bw + gap), top, bw, bh), tap, label, kind) for i, (tap, label, kind) in
             enumerate(labels)]
 
@@ -159,19 +181,30 @@ def buttons(frame: Frame) -> list[Button]:
     s, lang, catalog = frame.state, frame.lang, frame.catalog
     found: list[Button] = []
     if s.screen == Screen.HOME:
-        for agency, rect in zip(catalog.agencies, _agency_rects(frame, len(catalog.agencies))):
+        for agency, rect in zip(catalog.agencies, _agency_rects(frame, len(catalog.agencies)), strict=True):
             found.append(Button(tuple(rect), Tap("agency", agency.id), agency.short, "agency", agency.available))
     elif s.screen == Screen.SERVICES:
-        agency = catalog.agency(s.agency)
-        services = agency.services if agency else ()
-        for service, rect in zip(services, _service_rects(frame, len(services))):
+        chosen = catalog.agency(s.agency)
+        services = chosen.services if chosen else ()
+        for service, rect in zip(services, _service_rects(frame, len(services)), strict=True):
             found.append(Button(tuple(rect), Tap("service", service.code), service.title(lang), "service",
                                 service.availability == Availability.OPEN))
+            found.append(Button(_details_rect(frame, rect), Tap("details", service.code), tr("kiosk.details", lang),
+                                "details"))
         found += _footer_buttons(frame)
+    elif s.screen == Screen.DETAILS:
+        found += _footer_buttons(frame)
+        detailed = catalog.service(s.service)
+        if detailed is not None and detailed.availability == Availability.OPEN:
+            _, _, _, footer = _regions(frame)
+            u = frame.unit
+            bw, bh = int(460 * u), int(112 * u)
+            found.append(Button((footer.right - bw, footer.centery - bh // 2, bw, bh), Tap("take"),
+                                tr("kiosk.take_ticket_button", lang), "primary"))
     elif s.screen == Screen.PRIORITY:
         regular, groups = _priority_rects(frame)
         found.append(Button(tuple(regular), Tap("priority", None), tr("kiosk.regular_ticket", lang), "primary"))
-        for group, rect in zip(PRIORITY_GROUPS, groups):
+        for group, rect in zip(PRIORITY_GROUPS, groups, strict=True):
             found.append(Button(tuple(rect), Tap("priority", group), tr(f"kiosk.{group}", lang), "priority"))
         found += _footer_buttons(frame)
     elif s.screen == Screen.NOTICE:
@@ -202,7 +235,7 @@ def render(frame: Frame):
     """The whole screen for this frame."""
     surface = ui.new_surface(frame.size)
     _header(surface, frame)
-    draw = {Screen.HOME: _home, Screen.SERVICES: _services, Screen.PRIORITY: _priority,
+    draw = {Screen.HOME: _home, Screen.SERVICES: _services, Screen.DETAILS: _details, Screen.PRIORITY: _priority,
             Screen.ISSUING: _issuing, Screen.TICKET: _ticket, Screen.NOTICE: _notice,
             Screen.OUT_OF_SERVICE: _out_of_service, Screen.ENGINE_OFFLINE: _engine_offline}[frame.state.screen]
     draw(surface, frame)
@@ -261,20 +294,21 @@ def _home(surface, frame: Frame) -> None:
 def _agency_tile(surface, frame: Frame, button: Button) -> None:
     import pygame
 
-    agency = frame.catalog.agency(button.tap.value)
+    found = frame.catalog.agency(button.tap.value)
     rect = pygame.Rect(button.rect)
     u = frame.unit
     colour = CARD if button.enabled else GREY_TILE
     ui.rounded_box(surface, rect, colour, radius=int(22 * u))
-    if agency is None:
+    if found is None:
         return
+    agency = found
     text_colour = ui.TEXT_DARK if button.enabled else GREY_TEXT
     status = (tr("kiosk.services_count", frame.lang, n=len(agency.services)) if button.enabled
               else tr("kiosk.agency_closed", frame.lang))
     status_colour = (70, 84, 104) if button.enabled else GREY_TEXT
     wide = rect.width > 1.9 * rect.height
     logo_size = int(rect.height * 0.62) if wide else int(min(rect.height * 0.42, rect.width * 0.4))
-    logo = logo_surface(agency.id, agency.short, agency.logo, logo_size)
+    logo = logo_surface(agency.id, agency.short, agency.logo, logo_size, site_marks(frame.catalog.agencies)[agency.id])
     if not button.enabled:
         logo = logo.copy()
         logo.set_alpha(110)
@@ -336,8 +370,10 @@ def _service_tile(surface, frame: Frame, button: Button) -> None:
     open_ = service.availability == Availability.OPEN
     ui.rounded_box(surface, rect, CARD if open_ else GREY_TILE, radius=int(20 * u))
     pad = int(24 * u)
-    side_w = int(min(300 * u, rect.width * 0.3))
-    main = pygame.Rect(rect.left + pad, rect.top + int(14 * u), rect.width - side_w - 2 * pad,
+    details_left = _details_rect(frame, rect)[0]
+    side_w = int(min(250 * u, rect.width * 0.26))
+    side = pygame.Rect(details_left - side_w - int(12 * u), rect.top + int(14 * u), side_w, rect.height - int(28 * u))
+    main = pygame.Rect(rect.left + pad, rect.top + int(14 * u), side.left - rect.left - pad - int(8 * u),
                        rect.height - int(28 * u))
     dark = ui.TEXT_DARK if open_ else (225, 229, 235)
     name_h = int(min(64 * u, main.height * 0.42))
@@ -346,7 +382,6 @@ def _service_tile(surface, frame: Frame, button: Button) -> None:
     detail_rect = pygame.Rect(main.left, main.top + name_h + int(4 * u), main.width,
                               main.height - name_h - int(4 * u))
     _service_details(surface, frame, service, detail_rect, open_)
-    side = pygame.Rect(rect.right - side_w - pad, rect.top + int(14 * u), side_w, rect.height - int(28 * u))
     if open_:
         waiting = service.waiting
         big = str(waiting) if waiting is not None else "–"
@@ -373,7 +408,7 @@ def _service_details(surface, frame: Frame, service: ServiceChoice, rect, open_:
     size = int(27 * u)
     max_lines = max(1, int(rect.height // (size * 1.22)))
     if service.availability == Availability.CLOSED:
-        body = tr("kiosk.opens", lang, hours=service.opening_hours(lang))
+        body = tr("kiosk.opens", lang, hours=hours_lines(service.opening_hours(lang)))
         ui.draw_paragraph(surface, body, rect, int(30 * u), (235, 238, 242), bold=True, max_lines=max_lines)
         return
     if service.availability == Availability.QUOTA_REACHED:
@@ -391,6 +426,155 @@ def _service_details(surface, frame: Frame, service: ServiceChoice, rect, open_:
                           max_lines=lines_left)
 
 
+def _details_button(surface, frame: Frame, button: Button) -> None:
+    """A blue strip with an "i" in a ring over its label: the way to a service's full requirements and hours."""
+    import pygame
+
+    u = frame.unit
+    rect = pygame.Rect(button.rect)
+    ui.rounded_box(surface, rect, DETAILS_BUTTON, radius=int(16 * u))
+    radius = int(min(rect.width * 0.18, rect.height * 0.17))
+    centre = (rect.centerx, rect.top + int(rect.height * 0.36))
+    if rect.height < 3 * radius + int(60 * u):  # a short tile: the word alone
+        ui.draw_text(surface, button.label, rect.inflate(-int(12 * u), 0), int(28 * u), bold=True)
+        return
+    pygame.draw.circle(surface, ui.TEXT, centre, radius, width=max(2, int(4 * u)))
+    ui.draw_text(surface, "i", (centre[0] - radius, centre[1] - radius, 2 * radius, 2 * radius), int(radius * 1.5),
+                 bold=True)
+    ui.draw_text(surface, button.label, (rect.left + int(6 * u), centre[1] + radius + int(6 * u),
+                 rect.width - int(12 * u), int(40 * u)), int(28 * u), bold=True)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of words as drawn: what, where (x, y, width, height of its row), in which font and colour."""
+
+    text: str
+    rect: tuple[int, int, int, int]
+    size: int
+    bold: bool
+    colour: tuple[int, int, int]
+    align: str = "left"
+
+
+def text_lines(frame: Frame) -> tuple[list[Line], list[tuple[tuple[int, int, int, int], tuple[int, int, int]]]]:
+    """The long texts of this frame laid out in full, and the boxes behind them: a service's details, or a
+    notice (closed, full, refused, out of service, offline). Drawing and tests both use it, so what a test
+    measures is what is on the glass. Other screens have none."""
+    screen = frame.state.screen
+    if screen == Screen.DETAILS:
+        return _details_layout(frame)
+    content = {Screen.NOTICE: _notice_content, Screen.OUT_OF_SERVICE: _out_of_service_content,
+               Screen.ENGINE_OFFLINE: _engine_offline_content}.get(screen)
+    if content is None:
+        return [], []
+    title, lines, _, _, bottom = content(frame)
+    return _message_layout(frame, title, lines, bottom), []
+
+
+def _wrapped(text: str, x: int, y: int, width: int, size: int, colour, bold: bool, align: str = "left") -> list[Line]:
+    step = int(size * 1.25)
+    return [Line(line, (x, y + i * step, width, step), size, bold, colour, align)
+            for i, line in enumerate(ui.wrap_lines(text, width, size, bold))]
+
+
+def _details_layout(frame: Frame):
+    """A service in full: agency, queue or state, notice, what to bring, opening hours; one column in
+    portrait, two in landscape; the font shrinks together until everything fits above the buttons."""
+    import pygame
+
+    lang, u = frame.lang, frame.unit
+    service = frame.catalog.service(frame.state.service)
+    if service is None:
+        return [], []
+    agency = frame.catalog.agency(service.agency)
+    _, title, content, _ = _regions(frame)
+    if service.availability == Availability.OPEN:
+        waiting = service.waiting
+        status = (tr("kiosk.nobody_waiting", lang) if not waiting else
+                  f"{tr('kiosk.waiting_people', lang, n=waiting)} · "
+                  f"{tr('kiosk.wait_about', lang, duration=humanize.duration(service.est_wait_s, lang))}")
+        status_colour = ui.TEXT
+    else:
+        status = tr("kiosk.quota_title" if service.availability == Availability.QUOTA_REACHED
+                    else "kiosk.details_closed", lang)
+        status_colour = ui.ACCENT
+    first: list[tuple[str, str]] = [("muted", agency.name if agency else ""), ("status", status)]
+    if service.notice:
+        first.append(("notice", "⚠ " + service.notice))
+    items = requirement_items(service.requirements)
+    if items:
+        first += [("heading", tr("kiosk.requirements_title", lang)), *(("item", item) for item in items)]
+    second = [("heading", tr("kiosk.hours_title", lang)), ("hours", hours_lines(service.opening_hours(lang)))]
+    gap = int(40 * u)
+    if frame.portrait:
+        columns = [(content, first + second)]
+    else:
+        left_w = int(content.width * 0.6)
+        columns = [(pygame.Rect(content.left, content.top, left_w - gap // 2, content.height), first),
+                   (pygame.Rect(content.left + left_w + gap // 2, content.top, content.width - left_w - gap // 2,
+                                content.height), second)]
+    size = int(38 * u)
+    while True:
+        lines: list[Line] = []
+        boxes: list[tuple[tuple[int, int, int, int], tuple[int, int, int]]] = []
+        fits = True
+        for rect, blocks in columns:
+            bottom = _lay_blocks(blocks, rect, size, u, status_colour, lines, boxes)
+            fits = fits and bottom <= rect.bottom
+        if fits or size <= int(20 * u):
+            return lines, boxes
+        size = int(size * 0.93)
+
+
+_BLOCK_COLOURS = {"muted": ui.TEXT_MUTED, "heading": ui.ACCENT, "item": ui.TEXT, "hours": ui.TEXT,
+                  "notice": ui.TEXT_DARK}
+
+
+def _lay_blocks(blocks, rect, size: int, u: float, status_colour, lines: list[Line], boxes: list) -> int:
+    """Lines of `blocks` from the top of `rect` at `size`; returns the bottom they reach."""
+    y = rect.top
+    for kind, text in blocks:
+        if not text:
+            continue
+        y += {"heading": int(size * 0.9), "notice": int(size * 0.6), "status": int(size * 0.2)}.get(kind, 0)
+        colour = status_colour if kind == "status" else _BLOCK_COLOURS[kind]
+        bold = kind in ("status", "heading", "hours", "notice")
+        if kind == "notice":
+            pad = int(18 * u)
+            part = _wrapped(text, rect.left + pad, y + int(12 * u), rect.width - 2 * pad, size, colour, bold)
+            height = len(part) * int(size * 1.25) + int(24 * u)
+            boxes.append(((rect.left, y, rect.width, height), ui.WARNING))
+            lines += part
+            y += height
+            continue
+        indent = int(size * 1.1) if kind == "item" else 0
+        if kind == "item":
+            lines.append(Line("•", (rect.left, y, indent, int(size * 1.25)), size, True, ui.ACCENT))
+        part = _wrapped(text, rect.left + indent, y, rect.width - indent, size, colour, bold)
+        lines += part
+        y += len(part) * int(size * 1.25)
+    return y
+
+
+def _draw_lines(surface, lines: list[Line], boxes) -> None:
+    for rect, colour in boxes:
+        ui.rounded_box(surface, rect, colour, radius=14)
+    for line in lines:
+        x, y, w, h = line.rect
+        image = ui.font(line.size, line.bold).render(line.text, True, line.colour)
+        left = x + (w - image.get_width()) // 2 if line.align == "center" else x
+        surface.blit(image, (left, y))
+
+
+def _details(surface, frame: Frame) -> None:
+    service = frame.catalog.service(frame.state.service)
+    if service is None:
+        return
+    _title(surface, frame, f"{service.code} · {service.title(frame.lang)}", step=2)
+    _draw_lines(surface, *_details_layout(frame))
+
+
 def _priority(surface, frame: Frame) -> None:
     import pygame
 
@@ -398,8 +582,9 @@ def _priority(surface, frame: Frame) -> None:
     service = frame.catalog.service(frame.state.service)
     _title(surface, frame, tr("kiosk.priority_question", lang), step=3)
     regular, _ = _priority_rects(frame)
-    hint = pygame.Rect(regular.left, regular.bottom + int(10 * u), regular.width, int(60 * u))
-    ui.draw_text(surface, tr("kiosk.priority_hint", lang), hint, int(30 * u), ui.TEXT_MUTED)
+    hint = pygame.Rect(regular.left, regular.bottom + int(4 * u), regular.width, int(72 * u))
+    _fitted_paragraph(surface, tr("kiosk.priority_hint", lang), hint, int(30 * u), ui.TEXT_MUTED, bold=False,
+                      max_lines=2)
     del service
 
 
@@ -514,6 +699,8 @@ def _unprinted(surface, frame: Frame, side) -> None:
     import pygame
 
     ticket, lang, u = frame.state.ticket, frame.lang, frame.unit
+    if ticket is None:
+        return
     band = pygame.Rect(side.left, side.top, side.width, int(90 * u))
     ui.rounded_box(surface, band, ui.DANGER, radius=int(16 * u))
     ui.draw_text(surface, tr("kiosk.print_failed", lang), band.inflate(-int(30 * u), 0), int(40 * u), bold=True)
@@ -536,64 +723,110 @@ def _unprinted(surface, frame: Frame, side) -> None:
         _centered_paragraph(surface, tr("kiosk.note_number", lang), rest, int(40 * u), bold=True)
 
 
-def _message(surface, frame: Frame, title: str, lines: list[tuple[str, int, tuple, bool]], colour, symbol: str) -> None:
+def _message_symbol(frame: Frame) -> tuple[tuple[int, int], int]:
+    w, h = frame.size
+    u = frame.unit
+    radius = int((90 if frame.portrait else 55) * u)
+    centre = (w // 2, int(h * 0.22) if frame.portrait else int(130 * u) + int(24 * u) + radius)
+    return centre, radius
+
+
+def _message_layout(frame: Frame, title: str, lines: list[tuple[str, int, tuple, bool]],
+                    bottom: int | None) -> list[Line]:
+    """The title and lines of a message, centred and all shown: the words shrink together until they fit
+    above `bottom` (the dialog buttons), never cut."""
+    w, h = frame.size
+    u = frame.unit
+    centre, radius = _message_symbol(frame)
+    top = centre[1] + radius + int((36 if frame.portrait else 24) * u)
+    width = int(w * (0.86 if frame.portrait else 0.8))
+    left = (w - width) // 2
+    limit = (bottom if bottom is not None else h) - int(30 * u)
+    blocks = [(title, 62, ui.TEXT, True, 24)] + [(line, size, c, bold, 16) for line, size, c, bold in lines if line]
+    scale = 1.0
+    while True:
+        laid: list[Line] = []
+        y = top
+        for text, size, colour, bold, after in blocks:
+            part = _wrapped(text, left, y, width, int(size * u * scale), colour, bold, align="center")
+            laid += part
+            y += len(part) * int(int(size * u * scale) * 1.25) + int(after * u)
+        if y - int(16 * u) <= limit or scale < 0.5:
+            return laid
+        scale *= 0.94
+
+
+def _message(surface, frame: Frame, title: str, lines: list[tuple[str, int, tuple, bool]], colour, symbol: str,
+             bottom: int | None = None) -> None:
     """A full-width message: a coloured symbol, a title and a few lines, all centred."""
     import pygame
 
-    w, h = frame.size
-    u = frame.unit
-    radius = int((90 if frame.portrait else 70) * u)
-    centre = (w // 2, int(h * 0.22) if frame.portrait else int(130 * u) + int(40 * u) + radius)
+    centre, radius = _message_symbol(frame)
     pygame.draw.circle(surface, colour, centre, radius)
     ui.draw_text(surface, symbol, (centre[0] - radius, centre[1] - radius, 2 * radius, 2 * radius),
                  int(radius * 1.3), bold=True)
-    y = centre[1] + radius + int(36 * u)
-    width = int(w * (0.86 if frame.portrait else 0.8))
-    left = (w - width) // 2
-    y += _centered_paragraph(surface, title, (left, y, width, int(200 * u)), int(62 * u), bold=True,
-                             max_lines=2) + int(24 * u)
-    for line, size, line_colour, bold in lines:
-        if line:
-            y += _centered_paragraph(surface, line, (left, y, width, int(300 * u)), int(size * u), line_colour,
-                                     bold=bold, max_lines=3) + int(16 * u)
+    _draw_lines(surface, _message_layout(frame, title, lines, bottom), [])
 
 
-def _notice(surface, frame: Frame) -> None:
+def _dialog_top(frame: Frame) -> int:
+    return int(frame.size[1] * (0.74 if frame.portrait else 0.82))
+
+
+# title, lines (text, size at unit 1, colour, bold), symbol colour, symbol, bottom limit (the dialog buttons)
+Message = tuple[str, list[tuple[str, int, tuple, bool]], tuple, str, int | None]
+
+
+def _notice_content(frame: Frame) -> Message:
     s, lang = frame.state, frame.lang
     notice = s.notice
     service = frame.catalog.service(notice.service if notice else None)
     name = service.title(lang) if service else ""
+    hours = hours_lines(service.opening_hours(lang)) if service else ""
+    bottom = _dialog_top(frame)
     if notice and notice.kind == "closed":
-        hours = service.opening_hours(lang) if service else ""
-        _message(surface, frame, tr("kiosk.service_closed_title", lang),
-                 [(name, 50, ui.ACCENT, True), (tr("kiosk.opens", lang, hours=hours), 44, ui.TEXT, True),
-                  (tr("kiosk.service_closed_body", lang, service=name, hours=hours), 34, ui.TEXT_MUTED, False)],
-                 (96, 104, 118), "!")
-    elif notice and notice.kind == "quota_reached":
+        return (tr("kiosk.service_closed_title", lang),
+                [(name, 50, ui.ACCENT, True), (tr("kiosk.hours_title", lang), 34, ui.TEXT_MUTED, False),
+                 (hours, 44, ui.TEXT, True),
+                 (tr("kiosk.service_closed_body", lang, service=name, hours=hours), 34, ui.TEXT_MUTED, False)],
+                (96, 104, 118), "!", bottom)
+    if notice and notice.kind == "quota_reached":
         quota = service.quota if service and service.quota is not None else "-"
-        _message(surface, frame, tr("kiosk.quota_title", lang),
-                 [(name, 50, ui.ACCENT, True), (tr("kiosk.quota_body", lang, quota=quota, service=name), 40, ui.TEXT, False),
-                  (tr("kiosk.opens", lang, hours=service.opening_hours(lang)) if service else "", 34, ui.TEXT_MUTED,
-                   False)], ui.DANGER, "!")
-    else:
-        message = (notice.message_en if lang == "en" and notice and notice.message_en
-                   else notice.message if notice else "")
-        _message(surface, frame, tr("kiosk.refused_title", lang), [(name, 50, ui.ACCENT, True), (message, 38, ui.TEXT, False)],
-                 ui.WARNING, "!")
+        return (tr("kiosk.quota_title", lang),
+                [(name, 50, ui.ACCENT, True),
+                 (tr("kiosk.quota_body", lang, quota=quota, service=name), 40, ui.TEXT, False),
+                 (tr("kiosk.hours_title", lang) if hours else "", 30, ui.TEXT_MUTED, False),
+                 (hours, 34, ui.TEXT_MUTED, True)], ui.DANGER, "!", bottom)
+    message = (notice.message_en if lang == "en" and notice and notice.message_en
+               else notice.message if notice else "")
+    return (tr("kiosk.refused_title", lang), [(name, 50, ui.ACCENT, True), (message, 38, ui.TEXT, False)],
+            ui.WARNING, "!", bottom)
+
+
+def _out_of_service_content(frame: Frame) -> Message:
+    lang = frame.lang
+    fault = frame.state.printer_fault or "error"
+    return (tr("kiosk.out_of_service_title", lang),
+            [(tr(f"printer.{fault}", lang, default="printer.error"), 50, ui.ACCENT, True),
+             (tr("kiosk.out_of_service_body", lang), 38, ui.TEXT, False)], ui.DANGER, "!", None)
+
+
+def _engine_offline_content(frame: Frame) -> Message:
+    lang = frame.lang
+    body = tr("kiosk.engine_offline_body" if frame.state.pending else "kiosk.engine_waiting_body", lang)
+    return (tr("kiosk.engine_offline_title", lang), [(body, 40, ui.TEXT, False)], ui.WARNING, "!",
+            _dialog_top(frame) if frame.state.pending else None)
+
+
+def _notice(surface, frame: Frame) -> None:
+    _message(surface, frame, *_notice_content(frame))
 
 
 def _out_of_service(surface, frame: Frame) -> None:
-    lang = frame.lang
-    fault = frame.state.printer_fault or "error"
-    _message(surface, frame, tr("kiosk.out_of_service_title", lang),
-             [(tr(f"printer.{fault}", lang, default="printer.error"), 50, ui.ACCENT, True),
-              (tr("kiosk.out_of_service_body", lang), 38, ui.TEXT, False)], ui.DANGER, "!")
+    _message(surface, frame, *_out_of_service_content(frame))
 
 
 def _engine_offline(surface, frame: Frame) -> None:
-    lang = frame.lang
-    body = tr("kiosk.engine_offline_body" if frame.state.pending else "kiosk.engine_waiting_body", lang)
-    _message(surface, frame, tr("kiosk.engine_offline_title", lang), [(body, 40, ui.TEXT, False)], ui.WARNING, "!")
+    _message(surface, frame, *_engine_offline_content(frame))
 
 
 def _button(surface, frame: Frame, button: Button) -> None:
@@ -605,6 +838,8 @@ def _button(surface, frame: Frame, button: Button) -> None:
         _agency_tile(surface, frame, button)
     elif button.kind == "service":
         _service_tile(surface, frame, button)
+    elif button.kind == "details":
+        _details_button(surface, frame, button)
     elif button.kind == "priority":
         ui.rounded_box(surface, rect, CARD, radius=int(20 * u))
         pygame.draw.rect(surface, PRIORITY_COLOUR, (rect.left, rect.top, int(22 * u), rect.height),

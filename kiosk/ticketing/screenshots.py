@@ -43,12 +43,18 @@ def demo_service_states(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def demo_frames(catalog: Catalog) -> dict[str, KioskState]:
-    """One state per screen the issue lists, plus the unprinted ticket."""
+    """One state per screen, in Bahasa Indonesia; `write_screenshots` draws each in English too.
+
+    The first ten keep the names and order the README's pictures and older reviews use.
+    """
     base = KioskState(language="id", default_language="id")
     agency = max(catalog.agencies, key=lambda a: len(a.services))
     first = agency.services[0]
     closed = next((s for s in agency.services if s.availability == "closed"), first)
     full = next((s for s in agency.services if s.availability == "quota_reached"), first)
+    wordiest = max(agency.services, key=lambda s: len(s.requirements) + len(s.notice))
+    everything = [s for a in catalog.agencies for s in a.services]
+    noticed = max(everything, key=lambda s: (bool(s.notice), len(s.notice) + len(s.requirements)))
     ticket = TicketContent(number=f"{first.code}012", ticket_id=f"20261123-{first.code}012",
                            site_name=catalog.site_name, agency=agency.name, service=first.title("id"),
                            issued=DEMO_TIME, ahead=11, est_wait_s=11 * 260,
@@ -60,9 +66,9 @@ def demo_frames(catalog: Catalog) -> dict[str, KioskState]:
         "home": base,
         "services": replace(base, screen=Screen.SERVICES, agency=agency.id),
         "priority": replace(base, screen=Screen.PRIORITY, agency=agency.id, service=first.code),
-        "ticket": replace(base, screen=Screen.TICKET, agency=agency.id, ticket=ticket,
+        "ticket": replace(base, screen=Screen.TICKET, agency=agency.id, service=first.code, ticket=ticket,
                           print_status=PrintStatus.PRINTED),
-        "ticket-unprinted": replace(base, screen=Screen.TICKET, agency=agency.id, ticket=ticket,
+        "ticket-unprinted": replace(base, screen=Screen.TICKET, agency=agency.id, service=first.code, ticket=ticket,
                                     print_status=PrintStatus.FAILED, printer_fault="paper_out"),
         "closed-service": replace(base, screen=Screen.NOTICE, agency=agency.id, service=closed.code,
                                   notice=Notice("closed", closed.code)),
@@ -72,17 +78,40 @@ def demo_frames(catalog: Catalog) -> dict[str, KioskState]:
         "engine-offline": replace(base, screen=Screen.ENGINE_OFFLINE, engine_online=False,
                                   pending=Request("demo-1", first.code)),
         "home-english": replace(base, language="en"),
+        "details": replace(base, screen=Screen.DETAILS, agency=agency.id, service=wordiest.code),
+        "details-notice": replace(base, screen=Screen.DETAILS, agency=noticed.agency, service=noticed.code),
+        "details-closed": replace(base, screen=Screen.DETAILS, agency=agency.id, service=closed.code),
+        "ticket-priority": replace(base, screen=Screen.TICKET, agency=agency.id, service=first.code,
+                                   print_status=PrintStatus.PRINTING,
+                                   ticket=replace(ticket, priority="lansia")),
+        "issuing": replace(base, screen=Screen.ISSUING, agency=agency.id, pending=Request("demo-2", first.code)),
     }
 
 
-def write_screenshots(config: dict[str, Any], out_dir: str | Path) -> list[Path]:
+def all_frames(catalog: Catalog) -> dict[str, KioskState]:
+    """Every screen in Bahasa Indonesia, then every one again in English ("-english")."""
+    frames = demo_frames(catalog)
+
+    def in_english(state: KioskState) -> KioskState:
+        service = catalog.service(state.service)
+        ticket = state.ticket and replace(state.ticket, language="en",
+                                          service=service.title("en") if service else state.ticket.service)
+        return replace(state, language="en", ticket=ticket)
+
+    english = {f"{name}-english": in_english(state) for name, state in frames.items() if not name.endswith("english")}
+    return frames | {name: state for name, state in english.items() if name not in frames}
+
+
+def write_screenshots(config: dict[str, Any], out_dir: str | Path,
+                      sizes: dict[str, tuple[int, int]] | None = None) -> list[Path]:
+    """PNG files named ORIENTATION-NN-SCREEN.png (or WxH-NN-SCREEN.png for a --size)."""
     ui.init_pygame(headless=True)
     catalog = build_catalog(config, demo_service_states(config))
     if not catalog.agencies:
         raise ValueError("the config offers no agency with a service, so there is nothing to draw")
     written = []
-    for orientation, size in SIZES.items():
-        for i, (name, state) in enumerate(demo_frames(catalog).items(), start=1):
+    for orientation, size in (sizes or SIZES).items():
+        for i, (name, state) in enumerate(all_frames(catalog).items(), start=1):
             frame = Frame(state, catalog, size, DEMO_TIME)
             written.append(ui.save_png(render(frame), Path(out_dir) / f"{orientation}-{i:02d}-{name}.png"))
     return written

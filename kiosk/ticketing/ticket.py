@@ -44,11 +44,14 @@ class TicketContent:
     def wait_line(self, key: str = "ticket_wait") -> str:
         return tr(f"kiosk.{key}", self.language, duration=humanize.duration(self.est_wait_s, self.language))
 
+    def priority_group(self) -> str:
+        """The priority group in words ("Lansia (60 tahun ke atas)"), "" for a regular ticket."""
+        return tr(f"kiosk.{self.priority}", self.language) if self.priority else ""
+
     def priority_line(self) -> str:
         if not self.priority:
             return ""
-        group = tr(f"kiosk.{self.priority}", self.language)
-        return f"{tr('kiosk.priority', self.language)}: {group}"
+        return f"{tr('kiosk.priority', self.language)}: {self.priority_group()}"
 
 
 def qr_url(template: str, *, ticket_id: str, number: str, site: str) -> str:
