@@ -81,3 +81,4 @@ class Outcome:
     duplicate: bool = False  # the reply was the remembered answer to a retried request
     remember_as: str | None = None  # idempotency key under which the reply must be stored
     ts: float = 0.0  # when the command was handled
+    broken: bool = False  # handling failed half way: the engine must be rebuilt from the log, nothing be stored

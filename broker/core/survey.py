@@ -79,12 +79,16 @@ def load_secret(data_dir: str | Path) -> bytes:
 
 def survey_token(secret: bytes, ticket_id: str) -> str:
     """The unguessable part of a ticket's survey link."""
-    digest = hmac.new(secret, f"survey|{ticket_id}".encode(), hashlib.sha256).digest()[:TOKEN_BYTES]
+    digest = hmac.new(secret, f"survey|{ticket_id}".encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[:TOKEN_BYTES]
     return base64.b32encode(digest).decode("ascii").lower()
 
 
-def token_matches(secret: bytes, ticket_id: str, token: str) -> bool:
-    return hmac.compare_digest(survey_token(secret, ticket_id), (token or "").strip().lower())
+def token_matches(secret: bytes, ticket_id: str, token: object) -> bool:
+    """Whether `token` is the ticket's; any text at all (non-ASCII, very long, not text) is simply no match."""
+    if not isinstance(token, str) or not isinstance(ticket_id, str):
+        return False
+    given = token.strip().lower().encode("utf-8", "surrogatepass")  # bytes: compare_digest refuses non-ASCII str
+    return hmac.compare_digest(survey_token(secret, ticket_id).encode("ascii"), given)
 
 
 def survey_url(base_url: str, ticket_id: str, token: str) -> str:

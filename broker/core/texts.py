@@ -63,6 +63,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "msg.survey_other_counter": ("Nomor {number} dilayani di loket {other}, bukan di loket {counter}",
                                  "Ticket {number} was served at counter {other}, not at counter {counter}"),
     "msg.survey_bad_answers": ("Jawaban survei tidak lengkap: {detail}", "The survey answers are incomplete: {detail}"),
+    "msg.internal_error": ("Server antrian mengalami gangguan saat membaca pesan ini; tidak ada yang dijalankan. Silakan coba lagi",
+                           "The queue server failed on this message; nothing was done. Please try again"),
     "msg.storage_failed": ("Data tidak dapat disimpan ({detail}). Nomor tidak diterbitkan, silakan coba lagi",
                            "The data could not be stored ({detail}). Nothing was done; please try again"),
     "msg.broker_refused": (

@@ -15,14 +15,15 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from broker.core.commands import Outcome, Tick
+from broker.core.commands import Command, Outcome, Tick
 from broker.core.engine import REPLY_MEMORY_S, Engine
 from broker.core.events import Event, EventType
 from broker.core.messages import message
 from broker.core.survey import load_secret as load_survey_secret
 from broker.mqtt.connection import Connection
-from broker.protocol.codec import BadMessage, Topics, encode, parse
+from broker.protocol.codec import BadMessage, Topics, encode, parse, reply_topic
 from broker.server.store import EventStore, StoreError
 from broker.site.config import SiteConfig
 
@@ -91,7 +92,11 @@ class EngineService:
                     self.published.clear()
                     self._publish_everything(now)
                     last_refresh = now
-                self._process(batch, now)
+                try:
+                    self._process(batch, now)
+                except Exception:  # the last guard: whatever went wrong, the hall keeps its engine
+                    log.exception("a batch of %d message(s) failed; rebuilding the engine from the log", len(batch))
+                    self._reload(now)
                 if now - last_refresh >= self.state_refresh_s:
                     self._publish_services(self.config.services, now)
                     self._publish_counters(self.config.counters, now)  # "unstaffed" follows the hours too
@@ -146,54 +151,88 @@ class EngineService:
         """Answer every command with storage_failed, without running it: nothing unstored is acknowledged."""
         failure = message("storage_failed", detail=f"cannot read {self.store.path}").as_dict()
         for topic, payload in batch:
-            try:
-                command = parse(self.topics, topic, payload)
-            except BadMessage as bad:
-                self._report_bad(bad, topic)
-                continue
-            reply = {"ok": False, "request_id": getattr(command, "request_id", ""), "error": failure}
-            self.mqtt.publish(topic.rsplit("/", 1)[0] + "/reply", encode(reply))
+            command = self._parse(topic, payload)
+            answer_to = reply_topic(self.topics, topic)
+            if command is not None and answer_to:
+                self._publish(answer_to, {"ok": False, "request_id": command.request_id, "error": failure})
+
+    def _parse(self, topic: str, payload: bytes) -> Command | None:
+        """The command in one message, or None once its refusal has been answered and reported."""
+        try:
+            return parse(self.topics, topic, payload)
+        except BadMessage as bad:
+            self._report_bad(bad, topic)
+        except Exception:  # a bug in parsing: this message is refused, the hall goes on
+            log.exception("parsing a message on %s failed", topic)
+            self._report_bad(BadMessage(reply_topic(self.topics, topic), "", message("internal_error")), topic)
+        return None
+
+    def _handle(self, command: Command, now: float) -> Outcome:
+        """One command through the engine; an unexpected exception becomes an internal_error reply that
+        marks the engine for a rebuild from the log (it may hold part of the command)."""
+        try:
+            return self.engine.handle(command, now)
+        except Exception:
+            log.exception("the engine failed on %r", command)
+            error = message("internal_error").as_dict()
+            return Outcome(reply={"ok": False, "request_id": command.request_id, "error": error}, broken=True,
+                           ts=now)
 
     def _process(self, batch: list[tuple[str, bytes]], now: float) -> None:
         if self._stale and not self._reload(now):
             self._refuse_batch(batch)
             return
         answers: list[tuple[str | None, Outcome]] = []
-        for topic, payload in batch:
-            try:
-                command = parse(self.topics, topic, payload)
-            except BadMessage as bad:
-                self._report_bad(bad, topic)
+        for i, (topic, payload) in enumerate(batch):
+            command = self._parse(topic, payload)
+            if command is None:
                 continue
-            reply_topic = topic.rsplit("/", 1)[0] + "/reply"
-            answers.append((reply_topic, self.engine.handle(command, now)))
-        answers.append((None, self.engine.handle(Tick(), now)))  # starts a new day at midnight
-        outcomes = [outcome for _, outcome in answers]
+            outcome = self._handle(command, now)
+            if outcome.broken:  # store what came before it, answer it, and go on with an engine rebuilt from the log
+                self._commit(answers, now)
+                self._publish(reply_topic(self.topics, topic), outcome.reply)
+                if self._reload(now):
+                    self._process(batch[i + 1:], now)
+                else:
+                    self._refuse_batch(batch[i + 1:])
+                return
+            answers.append((reply_topic(self.topics, topic), outcome))
+        answers.append((None, self._handle(Tick(), now)))  # starts a new day at midnight
+        self._commit(answers, now)
+
+    def _commit(self, answers: list[tuple[str | None, Outcome]], now: float) -> None:
+        """Store the outcomes in one transaction, then answer and publish; nothing unstored is acknowledged."""
+        outcomes = [outcome for _, outcome in answers if not outcome.broken]
         try:
             self.store.append(outcomes)
-        except StoreError as exc:
-            log.error("%s; answering %d command(s) with a storage error", exc, len(batch))
+        except Exception as exc:  # StoreError, or anything else the write raised: nothing was committed
+            if not isinstance(exc, StoreError):
+                log.exception("storing a batch failed")
+            log.error("%s; answering %d command(s) with a storage error", exc, len(answers))
             failure = message("storage_failed", detail=str(exc)).as_dict()
-            for reply_topic, outcome in answers:
-                if reply_topic:
+            for answer_to, outcome in answers:
+                if answer_to:
                     reply = outcome.reply if not outcome.reply.get("ok") else {
                         "ok": False, "request_id": outcome.reply.get("request_id", ""), "error": failure}
-                    self.mqtt.publish(reply_topic, encode(reply))
+                    self._publish(answer_to, reply)
             self._reload(now)
             return
         events: list[Event] = [e for o in outcomes for e in o.events]
-        for reply_topic, outcome in answers:
-            if reply_topic:
-                self.mqtt.publish(reply_topic, encode(outcome.reply))
+        for answer_to, outcome in answers:
+            if answer_to:
+                self._publish(answer_to, outcome.reply)
         for event in events:
             self.mqtt.publish(self.topics.event(event.type), encode(event.as_dict()))
         self._publish_changes(events, now)
 
+    def _publish(self, topic: str | None, payload: dict[str, Any]) -> None:
+        if topic:
+            self.mqtt.publish(topic, encode(payload))
+
     def _report_bad(self, bad: BadMessage, topic: str) -> None:
-        log.warning("refused a message on %s: %s", topic, bad.message.text("en"))
+        log.warning("refused a message on %s: %s", topic[:200], bad.message.text("en")[:300])
         reply = bad.reply()
-        if bad.reply_topic:
-            self.mqtt.publish(bad.reply_topic, encode(reply))
+        self._publish(bad.reply_topic, reply)
         self.mqtt.publish(self.topics.errors, encode(reply | {"topic": topic}))
 
     # ------------------------------------------------------------------ retained state
