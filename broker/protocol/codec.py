@@ -238,11 +238,16 @@ def _counter_request(counter: str, body: dict[str, Any], request_id: str, source
     if action is None:
         raise fail(message("unknown_action", action=_text(action_text),
                            choices=", ".join(a.value for a in CounterCommand)), request_id)
-    to_service, number = body.get("to"), body.get("number")
-    officer, pin = body.get("officer"), body.get("pin")
-    if action == CounterCommand.SIGN_IN and (not isinstance(officer, str) or not officer
-                                             or not isinstance(pin, str) or not pin):
-        raise bad("sign-in needs \"officer\" (the officer id) and \"pin\" (digits, as text)", request_id)
+    to_service, number, officer = body.get("to"), body.get("number"), body.get("officer")
+    if "pin" in body:  # refused before anything else: the engine never takes a PIN (docs/protocol.md)
+        raise bad("a PIN is never sent: ask for a \"sign-in-challenge\" and send its \"proof\"", request_id)
+    signing_in = action in (CounterCommand.SIGN_IN, CounterCommand.SIGN_IN_CHALLENGE)
+    if signing_in and (not isinstance(officer, str) or not officer or len(officer) > 64):
+        raise bad(f"{action} needs \"officer\": the officer id", request_id)
+    nonce, proof = body.get("nonce"), body.get("proof")
+    if action == CounterCommand.SIGN_IN and not (isinstance(nonce, str) and 0 < len(nonce) <= 64
+                                                 and isinstance(proof, str) and 0 < len(proof) <= 128):
+        raise bad("sign-in needs \"nonce\" (from the sign-in-challenge) and \"proof\"", request_id)
     if to_service is not None and (not isinstance(to_service, str) or len(to_service) > 16):
         raise bad("to must be a service code such as \"B\"", request_id)
     if number is not None and (not isinstance(number, str) or len(number) > 32):
@@ -253,9 +258,9 @@ def _counter_request(counter: str, body: dict[str, Any], request_id: str, source
         raise bad(f"{action} needs \"number\": the ticket number, such as \"A001\"", request_id)
     return CounterRequest(request_id=request_id, source=source, counter=counter, action=action,
                           to_service=to_service, number=number,
-                          officer=officer[:64] if isinstance(officer, str) and action == CounterCommand.SIGN_IN
-                          else None,
-                          pin=pin if isinstance(pin, str) and action == CounterCommand.SIGN_IN else None)
+                          officer=officer if signing_in and isinstance(officer, str) else None,
+                          nonce=nonce if action == CounterCommand.SIGN_IN and isinstance(nonce, str) else None,
+                          proof=proof if action == CounterCommand.SIGN_IN and isinstance(proof, str) else None)
 
 
 def _survey_answer(device: str, body: dict[str, Any], request_id: str, source: str, bad: Fail) -> SurveyAnswer:
