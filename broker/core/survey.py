@@ -17,7 +17,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broker.core.commands import SurveyAnswer
@@ -28,6 +31,7 @@ from broker.core.plan import At, Plan, Refusal, Reply
 if TYPE_CHECKING:  # views import the state, which imports this module's ledger
     from broker.core.views import HallView
 
+SECRET_FILE = "survey-secret.key"
 TOKEN_BYTES = 15  # 120 bits: 24 characters of base32 in the URL
 DEFAULT_SURVEY_DAYS = 7
 CHANNELS = ("tablet", "web")
@@ -104,6 +108,23 @@ def answer(view: HallView, cmd: SurveyAnswer, at: At, plan: Plan) -> Reply:
     plan.emit(EventType.SURVEY_ANSWERED, **survey, channel=cmd.channel, answers=list(answers),
               comment=cmd.comment.strip()[:500])
     return lambda: {"survey": survey, "answered": True}
+
+
+def load_secret(data_dir: str | Path) -> bytes:
+    """The site's secret (survey links, sign-in challenges), created on first use in the data folder
+    (readable by the owner only). File I/O: the one exception to the core's purity, kept here because
+    `antrian serve` and `antrian web` both load it; it belongs in the shell."""
+    path = Path(data_dir) / SECRET_FILE
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secret.hex() + "\n")
+    return secret
 
 
 def survey_token(secret: bytes, ticket_id: str) -> str:

@@ -27,9 +27,9 @@ from broker.core.engine import REPLY_MEMORY_S, Engine
 from broker.core.events import Event
 from broker.core.lifecycle import IllegalTransition
 from broker.core.messages import message
+from broker.core.survey import load_secret as load_survey_secret
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import BadMessage, Topics, encode, parse, reply_topic
-from broker.server.site_secret import load_secret as load_survey_secret
 from broker.server.store import EventStore, StoreError
 from broker.site.config import SiteConfig
 
