@@ -70,8 +70,8 @@ def _free_port() -> int:
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process from /proc (Linux)."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return round(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024, 1)
+    found = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    return round(int(found.group(1)) / 1024, 1) if found else 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -173,9 +173,12 @@ def call_to_display(client: EngineClient, url: str, samples: int) -> dict[str, f
             began = time.perf_counter()
             reply = client.counter(counter, "next")
             number = (reply.get("ticket") or {}).get("number")
+
+            def arrived(c: str = counter, n: str | None = number, b: dict | None = before) -> bool:
+                return _current_number(mirror, c) == n and n != (b or {}).get("number")
+
             with changed:
-                shown = changed.wait_for(lambda c=counter, n=number, b=before: _current_number(mirror, c) == n
-                                         and n != (b or {}).get("number"), timeout=5)
+                shown = changed.wait_for(arrived, timeout=5)
             if shown and number:
                 times.append((time.perf_counter() - began) * 1000)
     finally:
