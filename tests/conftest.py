@@ -35,6 +35,7 @@ fri = "08:00-11:00, 13:00-15:00"
 priority_max_in_a_row = 2
 counter_debounce_s = 1.0
 issue_lead_minutes = 30
+kiosk_tickets_per_minute = 0  # tests issue faster than any visitor; tests/test_engine.py checks the limit
 
 [access]
 allow_anonymous = true  # the test site is a demo; tests/secure_broker.py makes a closed one

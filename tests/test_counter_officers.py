@@ -2,6 +2,8 @@
 
 The small site of conftest.py plus three officers: siti and budi of dukcapil (counters "1"
 and "2"), agus only at counter "5"; PIN hashes are real PBKDF2 hashes (few iterations, for speed).
+Signing in goes as a counter panel does it (broker.protocol.sign_in): a challenge, then a proof;
+the PIN never reaches the engine.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ import re
 
 import pytest
 
-from broker.core.commands import Tick
-from broker.core.engine import SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_S
+from broker.core.apply import OFFICER_ATTEMPTS, OFFICER_LOCK_S
+from broker.core.commands import CounterCommand, CounterRequest, Tick
+from broker.core.engine import SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_S, Engine
+from broker.core.events import EventType as E
 from broker.core.pin import hash_pin, verify_pin
-from broker.site.config import ConfigError, parse_config
+from broker.protocol.codec import BadMessage, Topics, encode, parse
+from broker.protocol.sign_in import BadChallenge, sign_in_body
+from broker.site.config import SAMPLE_CONFIG, ConfigError, load_config, parse_config
 from conftest import SMALL_SITE
 from test_engine import MONDAY, SATURDAY, TUESDAY, Site, refused, wib
 
@@ -52,8 +58,23 @@ def staffed_site(now=None, **rules) -> Site:
     return site
 
 
+def signed_body(site: Site, counter: str, officer: str, pin: str | None = None) -> dict:
+    """What the panel does when the officer presses Enter: ask for a challenge, answer it from the PIN."""
+    challenge = site.counter(counter, "sign-in-challenge", officer=officer)
+    if not challenge["ok"]:
+        return challenge
+    assert challenge["challenge"]["officer"] == officer and not site.last.events and not site.last.remember_as
+    return sign_in_body(PINS.get(officer, "0000") if pin is None else pin, challenge["challenge"],
+                        site.engine.config.site.id, counter)
+
+
+def send(site: Site, counter: str, body: dict) -> dict:
+    return site.counter(counter, "sign-in", officer=body["officer"], nonce=body["nonce"], proof=body["proof"])
+
+
 def sign_in(site: Site, counter: str, officer: str, pin: str | None = None) -> dict:
-    return site.counter(counter, "sign-in", officer=officer, pin=PINS.get(officer, "0000") if pin is None else pin)
+    body = signed_body(site, counter, officer, pin)
+    return send(site, counter, body) if "proof" in body else body
 
 
 def test_pin_hashes_are_salted_and_verified():
@@ -156,8 +177,6 @@ def test_require_sign_in_refuses_counter_commands_of_an_empty_counter():
 
 
 def test_sign_in_state_replays_from_the_log_and_ends_with_the_day():
-    from broker.core.engine import Engine
-
     site = staffed_site()
     sign_in(site, "1", "siti")
     site.log += site.last.events
@@ -210,3 +229,103 @@ def test_the_panel_lists_waiting_numbers_in_calling_order():
         site.number("A", priority)
     assert site.engine.service_public("A", site.now)["waiting_numbers"] == ["A003", "A001", "A002"]
     assert re.fullmatch(r"A\d{3}", site.called("1"))
+
+
+# ---------------------------------------------------------------------------------------------- PINs never travel
+
+
+def test_the_pin_never_travels_and_a_sniffed_sign_in_works_only_once():
+    site = staffed_site()
+    body = signed_body(site, "1", "siti")
+    sent = encode({"request_id": "c1-9"} | body).decode()
+    assert PINS["siti"] not in sent and set(body) == {"action", "officer", "nonce", "proof"}
+    assert send(site, "1", body)["ok"]
+    sign_in(site, "1", "budi")  # budi takes over; siti's captured answer is played back at once
+    replayed = refused(send(site, "1", body), "sign_in_expired")
+    assert "PIN" in replayed["message"] and site.last.events == []
+    assert site.engine.counter_public("1", site.now)["officer"]["id"] == "budi"
+    elsewhere = site.counter("2", "sign-in", officer="siti", nonce=body["nonce"], proof=body["proof"])
+    refused(elsewhere, "sign_in_expired")  # each counter has its own challenge
+    fresh = signed_body(site, "2", "siti")
+    forged = site.counter("2", "sign-in", officer="siti", nonce=fresh["nonce"], proof=body["proof"])
+    refused(forged, "wrong_pin")  # a proof is bound to its challenge
+
+
+def test_the_engine_refuses_a_plain_pin_and_never_runs_pbkdf2(monkeypatch):
+    topics = Topics("testsite")
+    with pytest.raises(BadMessage) as caught:
+        parse(topics, topics.counter_command("1"), b'{"request_id":"r1","action":"sign-in","officer":"siti",'
+                                                    b'"pin":"1234"}')
+    assert caught.value.message.code == "bad_payload" and "challenge" in caught.value.message.text("en")
+    site = staffed_site()
+    body = signed_body(site, "1", "siti")  # the panel derives the PIN's key (PBKDF2) on its own side
+
+    def no_pbkdf2(*args, **kwargs):
+        raise AssertionError("PBKDF2 ran inside the engine, on its single writer thread")
+
+    monkeypatch.setattr("hashlib.pbkdf2_hmac", no_pbkdf2)
+    assert send(site, "1", body)["ok"], "the engine checks the proof with one HMAC"
+    refused(send(site, "2", dict(body, officer="budi")), "sign_in_expired")
+
+
+def test_who_may_staff_the_counter_is_checked_before_any_pin():
+    site = staffed_site()
+    right = signed_body(site, "1", "siti")
+    for proof in (right["proof"], "wrong"):  # siti's right (or a wrong) answer, from imigrasi's counter
+        reply = site.counter("4K-10", "sign-in", officer="siti", nonce=right["nonce"], proof=proof)
+        assert refused(reply, "officer_not_here")["params"]["counter"] == "4K-10"
+        assert site.last.events == [], "the PIN was not even considered: nothing to count or lock"
+    refused(site.counter("4K-10", "sign-in-challenge", officer="siti"), "officer_not_here")
+    assert site.engine.hall.officer_failures == {}
+
+
+def test_wrong_pins_lock_the_officer_at_every_counter():
+    site = staffed_site()
+    counters = ["1", "2"]
+    for i in range(OFFICER_ATTEMPTS):  # an attacker spreading guesses over counters, never 5 at one
+        refused(sign_in(site, counters[i % 2], "siti", f"{1000 + i}"), "wrong_pin")
+        assert [(e.type, e.data["officer"]) for e in site.last.events] == [(E.OFFICER_SIGN_IN_FAILED, "siti")]
+        site.advance(SIGN_IN_LOCK_S / 4)
+    error = refused(sign_in(site, "2", "siti"), "officer_locked")  # even the right PIN, at any counter
+    assert "Siti Rahayu" in error["message"] and error["params"]["minutes"] >= 1
+    assert sign_in(site, "1", "budi")["ok"], "other officers are not locked"
+    site.advance(OFFICER_LOCK_S)
+    assert sign_in(site, "2", "siti")["ok"]
+
+
+def test_the_officer_lock_outlasts_a_restart():
+    site = staffed_site()
+    log = list(site.log)
+    for i in range(OFFICER_ATTEMPTS):
+        sign_in(site, "12"[i % 2], "siti", "0000")
+        log += site.last.events
+        site.advance(SIGN_IN_LOCK_S / 4)
+    restarted = Engine(site.engine.config)
+    restarted.restore(log, now=site.now, mono=site.now + 5000.0)  # another boot: another monotonic clock
+    site.engine, site.mono_offset = restarted, 5000.0
+    refused(sign_in(site, "1", "siti"), "officer_locked")
+
+
+def test_the_sample_configs_hashes_still_sign_in():
+    config = load_config(SAMPLE_CONFIG)
+    officer = next(iter(config.officers.values()))  # the sample's demo PIN is 1234 (its comment says so)
+    counter = next(c for c in config.counters.values() if officer.may_staff(c))
+    engine = Engine(config, ignore_hours=True)
+    now = wib(TUESDAY, 9)
+    challenge = engine.handle(CounterRequest(counter=counter.id, action=CounterCommand.SIGN_IN_CHALLENGE,
+                                             officer=officer.id, request_id="c", source="counter/x"), now).reply
+    assert challenge["challenge"]["iterations"] == 200_000 and verify_pin("1234", officer.pin_hash)
+    body = sign_in_body("1234", challenge["challenge"], config.site.id, counter.id)
+    reply = engine.handle(CounterRequest(counter=counter.id, action=CounterCommand.SIGN_IN, officer=body["officer"],
+                                         nonce=body["nonce"], proof=body["proof"], request_id="s",
+                                         source="counter/x"), now).reply
+    assert reply["ok"] and reply["counter"]["officer"]["id"] == officer.id
+
+
+def test_a_device_refuses_a_challenge_it_should_not_answer():
+    good = {"officer": "siti", "nonce": "n", "scheme": "pbkdf2_sha256", "salt": "s", "iterations": 1000}
+    assert sign_in_body("1234", good, "testsite", "1")["proof"]
+    for bad in (None, good | {"scheme": "md5"}, good | {"iterations": 10**9}, good | {"salt": ""},
+                good | {"iterations": "1000"}):
+        with pytest.raises(BadChallenge):
+            sign_in_body("1234", bad, "testsite", "1")

@@ -36,24 +36,37 @@ def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> float:
 
 
 class Site:
-    """An engine with a settable clock and one-line commands; every command gets a fresh request id."""
+    """An engine with a settable clock and one-line commands; every command gets a fresh request id.
+
+    `now` is the wall clock; the monotonic clock is `now + mono_offset` unless a test moves the two
+    apart (`step_wall`: the wall clock steps, the monotonic one does not)."""
 
     _ids = itertools.count(1)
 
     def __init__(self, config, now: float, *, ignore_hours: bool = False):
         self.engine = Engine(config, ignore_hours=ignore_hours)
         self.now = now
+        self.mono_offset = 0.0
         self.last = None  # the last Outcome
 
+    @property
+    def mono(self) -> float:
+        return self.now + self.mono_offset
+
     def run(self, command):
-        self.last = self.engine.handle(command, self.now)
+        self.last = self.engine.handle(command, self.now, self.mono)
         return self.last
+
+    def step_wall(self, seconds: float) -> None:
+        """The wall clock alone jumps (NTP, a hand-set date, a board without a real-time clock)."""
+        self.now += seconds
+        self.mono_offset -= seconds
 
     def issue(self, service: str, priority: str | None = None, *, request_id: str | None = None,
               source: str = "kiosk/k1") -> dict:
         rid = request_id if request_id is not None else f"r{next(self._ids)}"
         return self.run(IssueTicket(service=service, priority=priority, request_id=rid, source=source,
-                                    kiosk="k1")).reply
+                                    kiosk=source.split("/", 1)[1])).reply
 
     def number(self, service: str, priority: str | None = None) -> str:
         reply = self.issue(service, priority)
@@ -230,14 +243,61 @@ def test_the_quota_refuses_with_a_clear_message_and_comes_back_the_next_day(site
     assert [site.number("P") for _ in range(3)] == ["P001", "P002", "P003"]
     assert site.called("4K-10") == "P001"  # the quota counts issued tickets, not waiting ones
     error = refused(site.issue("P"), "quota_reached")
-    assert "Kuota" in error["message"] and "3" in error["message"] and "besok" in error["message"]
+    assert "Kuota" in error["message"] and "3" in error["message"]
+    # Imigrasi attends on Tuesday and Thursday: not "come back tomorrow" on a Tuesday, but on Thursday
+    assert error["message"].endswith("Silakan datang kembali pada hari Kamis, 5 Maret")
     assert "quota" in error["message_en"] and "3 tickets" in error["message_en"]
+    assert error["message_en"].endswith("Please come back on Thursday, 5 March")
+    assert error["params"]["next_day"] == "2026-03-05"
     assert not [e for e in site.last.events if e.type == E.TICKET_ISSUED]
     assert site.engine.service_public("P", site.now)["quota_left"] == 0
     assert site.number("A") == "A001"  # other services are not affected
     site.now = wib(THURSDAY, 9)
     assert site.number("P") == "P001"
     assert site.engine.service_public("P", site.now)["quota_left"] == 2
+
+
+def test_a_daily_service_out_of_quota_names_the_next_day_it_opens(site):
+    site.now = wib(FRIDAY, 10)
+    site.engine = Engine(config_with_quota("A", 1))
+    site.number("A")
+    error = refused(site.issue("A"), "quota_reached")
+    assert error["message"].endswith("datang kembali pada hari Senin, 9 Maret")  # not Saturday or Sunday
+    assert error["message_en"].endswith("come back on Monday, 9 March")
+
+
+def test_closed_services_name_when_they_open_again(small_config):
+    friday_prayer = Site(small_config, wib(FRIDAY, 12, 0))  # the Friday break: open again at 13:00 today
+    error = refused(friday_prayer.issue("A"), "service_closed")
+    assert error["message"].endswith("Buka kembali pada hari Jumat, 6 Maret pukul 13.00")
+    assert error["message_en"].endswith("It opens again on Friday, 6 March at 13:00")
+    evening = Site(small_config, wib(THURSDAY, 16))  # after hours on Thursday: Imigrasi opens next Tuesday
+    error = refused(evening.issue("P"), "service_closed")
+    assert error["params"]["opens"] == "2026-03-10T08:00"
+    assert error["message"].endswith("Buka kembali pada hari Selasa, 10 Maret pukul 08.00")
+
+
+def test_the_next_opening_day_skips_days_a_closure_says_are_closed(small_config):
+    from broker.core.schedule import Calendar, SiteClock
+
+    # holidays and closures come later (issue 3/7); they plug in as `closed(service, day)`
+    site = Site(small_config, wib(TUESDAY, 9))
+    site.engine = Engine(config_with_quota("P", 1), closed=lambda code, day: code == "P" and day.day == 5)
+    site.number("P")
+    error = refused(site.issue("P"), "quota_reached")
+    assert error["params"]["next_day"] == "2026-03-10", "Thursday 5 March is closed: the Tuesday after"
+    calendar = Calendar(SiteClock("Asia/Jakarta"), closed=lambda code, day: True)
+    assert calendar.next_open_day("P", small_config.services["P"].schedule, site.engine.day) is None
+    nothing = Site(small_config, wib(TUESDAY, 9))
+    nothing.engine = Engine(config_with_quota("P", 1), closed=lambda code, day: code == "P" and day.day != 3)
+    nothing.number("P")
+    assert refused(nothing.issue("P"), "quota_reached")["message"].endswith("pada hari layanan berikutnya")
+
+
+def config_with_quota(code: str, quota: int):
+    text = SMALL_SITE.replace(f'code = "{code}"\n', f'code = "{code}"\nquota = {quota}\n', 1)
+    text = re.sub(r"(?m)^quota = 3$", "", text) if code == "P" else text
+    return parse_config(text, "quota.toml")
 
 
 def test_ignoring_hours_still_enforces_the_quota(anytime):
@@ -250,9 +310,11 @@ def test_ignoring_hours_still_enforces_the_quota(anytime):
 def test_imigrasi_is_closed_on_monday_with_its_days_in_the_reason(small_config):
     monday = Site(small_config, wib(MONDAY, 9))
     error = refused(monday.issue("P"), "service_closed")
-    assert error["message"] == "Layanan Paspor sedang tutup. Jam buka: Selasa, Kamis 08.00-15.00"
+    assert error["message"] == ("Layanan Paspor sedang tutup. Jam buka: Selasa, Kamis 08.00-15.00. "
+                                "Buka kembali pada hari Selasa, 3 Maret pukul 08.00")
     assert error["message_en"].startswith("Service Paspor is closed now. Opening hours:")
     assert "Selasa, Kamis 08.00-15.00" in error["message_en"]
+    assert error["message_en"].endswith("It opens again on Tuesday, 3 March at 08:00")
     assert monday.number("A") == "A001"  # dukcapil is open on Monday
     assert monday.engine.service_public("P", monday.now)["open"] is False
 
@@ -713,3 +775,106 @@ def test_a_retried_double_press_is_still_the_same_press(site):
                                     source="counter/1"))
     assert again.reply == bounced and again.events == []
     assert site.ticket("A001")["state"] == "called"
+
+
+# ---------------------------------------------------------------------------------------------- no half-applied command
+
+
+def _everything(engine: Engine, now: float) -> dict:
+    return {"seq": engine.seq, "counters": {c: engine.counter_public(c, now) for c in engine.counters},
+            "services": {s: engine.service_public(s, now) for s in engine.config.services},
+            "tickets": {t: ticket.public() for t, ticket in engine.tickets.items()}, "calls": list(engine.calls)}
+
+
+def test_a_command_that_fails_half_way_through_applies_nothing(site, monkeypatch):
+    """`next` at a serving counter finishes the visitor, and at a paused one opens it, before it calls:
+    a handler that failed at its last step used to leave those halves applied (and stored)."""
+    for _ in range(3):
+        site.number("A")
+    site.called("1")  # A001 at counter 1
+    site.counter("2", "open")
+    site.counter("2", "break")
+    site.advance(30)
+    before = _everything(site.engine, site.now)
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("a bug in the last step of a handler")
+
+    monkeypatch.setattr("broker.core.counters._call", fails)
+    for counter in ("1", "2"):
+        outcome = site.run(CounterRequest(counter=counter, action=CounterCommand.NEXT, request_id=f"x{counter}",
+                                          source=f"counter/{counter}"))
+        assert outcome.reply["ok"] is False and outcome.reply["error"]["code"] == "internal_error"
+        assert outcome.events == [] and outcome.remember_as is None and not outcome.broken
+        assert isinstance(outcome.fault, RuntimeError), "the shell logs what went wrong"
+        assert _everything(site.engine, site.now) == before
+    monkeypatch.undo()
+    assert site.called("2") == "A002", "the same request id was not remembered: a retry works"
+
+
+def test_a_failure_while_applying_breaks_the_engine_until_it_is_rebuilt_from_the_log(site, monkeypatch):
+    from broker.core.apply import APPLY
+
+    log = []
+    for _ in range(2):
+        site.number("A")
+        log += site.last.events
+    site.called("1")
+    log += site.last.events
+    site.advance(60)
+    before = _everything(site.engine, site.now)
+
+    def fails(hall, event, mono):
+        raise RuntimeError("a bug in an applier")
+
+    monkeypatch.setitem(APPLY, E.TICKET_CALLED, fails)  # `next` finishes A001 (applied), then calling fails
+    outcome = site.run(CounterRequest(counter="1", action=CounterCommand.NEXT, request_id="n", source="counter/1"))
+    assert outcome.broken and outcome.events == [] and outcome.reply["error"]["code"] == "internal_error"
+    monkeypatch.undo()
+    assert site.issue("A")["error"]["code"] == "internal_error", "a broken engine acts on nothing"
+    rebuilt = Engine(site.engine.config)
+    rebuilt.restore(log, now=site.now)  # what the shell does: a fresh engine from the stored log
+    assert _everything(rebuilt, site.now) == before
+
+
+# ---------------------------------------------------------------------------------------------- kiosk rate limit
+
+
+def test_a_kiosk_cannot_take_a_quota_in_seconds():
+    site = Site(config_with(kiosk_tickets_per_minute=6), wib(TUESDAY, 9))
+    taken = [site.issue("A", source="kiosk/K1")["ok"] for _ in range(20)]  # a tout (calo) at full speed
+    assert taken == [True] * 6 + [False] * 14
+    error = refused(site.issue("A", source="kiosk/K1"), "kiosk_rate_limited")
+    assert error["params"]["seconds"] == 60 and "60 detik" in error["message"] and "60 s" in error["message_en"]
+    assert not site.last.events and site.engine.service_public("A", site.now)["issued_today"] == 6
+    other = site.run(IssueTicket(service="A", request_id="o1", source="kiosk/K2", kiosk="K2")).reply
+    assert other["ok"], "other kiosks are not slowed down"
+    site.advance(20)
+    assert refused(site.issue("A", source="kiosk/K1"), "kiosk_rate_limited")["params"]["seconds"] == 40
+    site.advance(40)
+    assert site.issue("A", source="kiosk/K1")["ok"]
+
+
+def test_the_kiosk_limit_counts_on_the_monotonic_clock_and_survives_a_restart():
+    site = Site(config_with(kiosk_tickets_per_minute=2), wib(TUESDAY, 9))
+    log = []
+    for _ in range(2):
+        site.issue("A", source="kiosk/K1")
+        log += site.last.events
+    site.step_wall(+HOUR_S)  # setting the clock forward frees nothing
+    refused(site.issue("A", source="kiosk/K1"), "kiosk_rate_limited")
+    restarted = Engine(site.engine.config)
+    restarted.restore(log, now=site.now - HOUR_S, mono=site.mono)
+    site.engine = restarted
+    refused(site.issue("A", source="kiosk/K1"), "kiosk_rate_limited")
+
+
+def test_the_kiosk_limit_is_on_by_default_and_zero_turns_it_off():
+    from broker.core.model import Rules
+
+    assert Rules().kiosk_tickets_per_minute == 6
+    site = Site(config_with(kiosk_tickets_per_minute=0), wib(TUESDAY, 9))
+    assert all(site.issue("A", source="kiosk/K1")["ok"] for _ in range(30))
+
+
+HOUR_S = 3600.0

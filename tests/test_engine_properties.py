@@ -18,8 +18,9 @@ independently of the engine. What is asserted, after every step:
 - Two counters: a ticket is called only while it is waiting (never while called at
   another counter), a counter is given a ticket only when it has none, and no ticket is
   the current one of two counters; the current ticket is "called" at that counter.
-- FIFO within a priority class, precisely: a ticket's arrival key is (issued_at, seq of
-  its issuing event); a transfer keeps it, and a reactivated no-show re-enters with it.
+- FIFO within a priority class, precisely: a ticket's arrival key is the seq of its
+  issuing event (never the wall clock, which may step back); a transfer keeps it, and a
+  reactivated no-show re-enters with it.
   Every ticket that `next` calls is exactly the model's choice: the priority class if a
   priority ticket waits in one of the counter's services and (no normal ticket waits
   there or the counter called fewer than priority_max_in_a_row priority tickets in a
@@ -34,7 +35,8 @@ independently of the engine. What is asserted, after every step:
   is never debounced.
 - Idempotency: a command whose request id and source got a remembered answer returns
   that exact reply, `duplicate`, no events and an unchanged public state.
-- Refusals emit no event (except the start of a day) and carry both languages.
+- Refusals emit no event (except the start of a day and the record of a wrong PIN), carry
+  both languages, and leave every public state exactly as it was: no command is half applied.
 - Replay: a new Engine restored from all events and the remembered replies has the same
   public state (every counter_public and service_public, waiting ids, last calls,
   tickets, remembered replies, day and seq) as the live one.
@@ -125,7 +127,7 @@ class ModelTicket:
     number: str
     service: str
     priority: bool
-    key: tuple[float, int]  # (issued_at, seq of the issuing event): the order of arrival
+    key: int  # the seq of the issuing event: the order of arrival
     state: str = "waiting"
     counter: str | None = None
 
@@ -191,7 +193,7 @@ class Model:
             today.append(d["number"])
             self.ids_ever.add(d["ticket"])
             self.tickets[d["ticket"]] = ModelTicket(d["ticket"], d["number"], d["service"],
-                                                    d["priority"] is not None, (event.ts, event.seq))
+                                                    d["priority"] is not None, event.seq)
             return
         ticket = self.tickets[d["ticket"]]
         if event.type == E.TICKET_CALLED:
@@ -325,6 +327,8 @@ class Run:
             assert reply["error"]["message"] and reply["error"]["message_en"]
             # a refusal changes nothing, but a wrong PIN is recorded (it counts towards the sign-in lockout)
             assert all(e.type in (E.DAY_STARTED, E.OFFICER_SIGN_IN_FAILED) for e in outcome.events)
+            if not outcome.events:  # and nothing of it was applied: the state is exactly as before
+                assert public_state(self.engine, self.now) == before
         if isinstance(command, CounterRequest) and command.action == CounterCommand.NEXT and reply["ok"]:
             bounce = bouncing and not any(e.type == E.DAY_STARTED for e in outcome.events)
             assert bool(reply.get("debounced")) == bounce, "a second press within the debounce is the same press"

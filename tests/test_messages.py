@@ -23,7 +23,7 @@ def test_every_message_has_both_languages_and_no_unfilled_placeholder(code):
     indonesian, english = CATALOG[code]
     params = {name: "X" for name in ("detail", "topic", "action", "choices", "service", "counter", "group",
                                      "hours", "quota", "number", "status", "new", "state", "needed", "other",
-                                     "seconds", "officer", "name")}
+                                     "seconds", "officer", "name", "minutes", "next_day", "opens")}
     text = message(code, **params)
     assert "{" not in text.text() and "{" not in text.text("en")
     assert indonesian != english
@@ -32,3 +32,20 @@ def test_every_message_has_both_languages_and_no_unfilled_placeholder(code):
 def test_an_unknown_code_is_a_programming_error():
     with pytest.raises(KeyError):
         message("no_such_message")
+
+
+def test_dates_and_times_in_a_message_are_said_in_words_in_each_language():
+    quota = message("quota_reached", service="Paspor", quota=20, next_day="2026-12-03")
+    assert quota.text().endswith("Silakan datang kembali pada hari Kamis, 3 Desember")
+    assert quota.text("en").endswith("Please come back on Thursday, 3 December")
+    assert quota.as_dict()["params"]["next_day"] == "2026-12-03", "programs get the date itself"
+    closed = message("service_closed", service="Paspor", hours="Selasa, Kamis 08:00-15:00", opens="2026-12-01T13:00")
+    assert closed.text().endswith("Buka kembali pada hari Selasa, 1 Desember pukul 13.00")  # PUEBI: 13.00
+    assert closed.text("en").endswith("It opens again on Tuesday, 1 December at 13:00")
+    never = message("quota_reached", service="Paspor", quota=20, next_day=None)
+    assert never.text().endswith("datang kembali pada hari layanan berikutnya")
+    assert never.text("en").endswith("come back on its next opening day")
+
+
+def test_sentence_parts_are_not_codes():
+    assert not [code for code in CATALOG if code.startswith("_")]

@@ -103,7 +103,10 @@ def test_a_restart_next_day_still_knows_who_answered(small_config, tmp_path):
             at = now + 60 + i * 120 + (60 if action == CounterCommand.FINISH else 0)
             store.append([engine.handle(CounterRequest(counter="1", action=action, request_id=f"{action}{i}",
                                                        source="counter/1"), at)])
-    store.append([engine.handle(tablet(ids[0][0], "t1"), now + 600)])
+        if i == 0:  # the first visitor rates on the tablet right after being served
+            answered = engine.handle(tablet(ids[0][0], "t1"), now + 150)
+            assert answered.reply["answered"], answered.reply
+            store.append([answered])
     tuesday = wib(TUESDAY, 10)
     store.append([engine.handle(IssueTicket(service="A", request_id="tue", source="kiosk/k1"), tuesday)])
     restarted = load_engine(small_config, store, tuesday + 60, survey_secret=SECRET)
@@ -135,18 +138,17 @@ def test_tablet_over_mqtt_and_phone_over_http(engine, small_config):
     client = EngineClient(url, small_config.site.id, name="test-survey").start()
     try:
         links = []
-        for _ in range(2):
+        topics = client.topics
+        for i in range(2):
             issued = client.issue("k1", "A")
             client.counter("1", "next")
             assert client.counter("1", "finish")["ok"]
             links.append((issued["ticket"]["id"], survey_url_from_reply(web_server.url, issued)))
+            if i == 0:  # ticket 1: the tablet answers right after its service, then the phone is refused
+                reply = client.request(topics.survey_request("1"), topics.survey_reply("1"),
+                                       {"ticket": links[0][0], "answers": GOOD, "comment": "ramah"})
+                assert reply["ok"] and reply["answered"]
         (first, first_url), (second, second_url) = links
-        topics = client.topics
-
-        # ticket 1: the tablet answers first, then the phone is refused
-        reply = client.request(topics.survey_request("1"), topics.survey_reply("1"),
-                               {"ticket": first, "answers": GOOD, "comment": "ramah"})
-        assert reply["ok"] and reply["answered"]
         status, page = _http(first_url)
         assert status == 409 and "sudah diisi" in page and "karcis" not in page
         # ticket 2: the phone page shows the form, refuses an incomplete one, accepts, then refuses again
@@ -183,3 +185,51 @@ def test_bad_survey_payload_gets_a_reason(engine_embedded):
         assert reply["error"]["code"] == "bad_payload" and "token" in reply["error"]["message_en"]
     finally:
         client.stop()
+
+
+def test_a_tablet_answers_only_the_ticket_it_was_invited_for_and_only_for_minutes(small_config):
+    engine = Engine(small_config, survey_secret=SECRET)
+    now = wib(MONDAY, 9)
+    first = served_ticket(engine, now)["ticket"]["id"]  # finished at now + 300
+    second_issue = served_ticket(engine, now + 1000)
+    second = second_issue["ticket"]["id"]  # finished at now + 1300: the tablet now invites this one
+    refused = engine.handle(tablet(first, "t1"), now + 1310).reply["error"]
+    assert refused["code"] == "survey_not_invited" and first.split("-")[1] in refused["message"]
+    assert engine.handle(web(first, "w1", survey_token(SECRET, first)), now + 1310).reply["answered"], \
+        "the phone link of the earlier ticket still works"
+    minutes = small_config.rules.survey_tablet_minutes
+    late = engine.handle(tablet(second, "t2"), now + 1300 + minutes * 60 + 1).reply["error"]
+    assert late["code"] == "survey_tablet_expired" and f"{minutes} menit" in late["message"]
+    assert engine.handle(web(second, "w2", second_issue["survey_token"]), now + 1300 + 6 * 86400).reply["answered"], \
+        "the phone keeps its 7 days"
+
+
+def test_guessing_ticket_ids_on_a_tablet_stuffs_nothing(small_config):
+    """The attack: 120 guessed ids (they are predictable: day and number) sent from a tablet."""
+    engine = Engine(small_config, survey_secret=SECRET)
+    now = wib(MONDAY, 9)
+    for i in range(6):
+        served_ticket(engine, now + i * 400)
+    last = engine.surveys.last_served_at("1").ticket
+    answered = []
+    for n in range(1, 121):
+        for counter in ("1", "2"):
+            guess = f"20260302-A{n:03d}"
+            outcome = engine.handle(tablet(guess, f"g{counter}-{n}", counter=counter, answers=[1] * 9), now + 2500)
+            answered += [guess for e in outcome.events if e.type == E.SURVEY_ANSWERED]
+    assert answered == [last], "only the ticket the tablet invited, once"
+
+
+def test_asking_whether_a_ticket_may_answer_is_not_remembered(small_config):
+    engine = Engine(small_config, survey_secret=SECRET)
+    now = wib(MONDAY, 9)
+    issued = served_ticket(engine, now)
+    ticket, token = issued["ticket"]["id"], issued["survey_token"]
+    remembered = len(engine.replies)
+    for i in range(50):  # every GET of the phone page asks
+        check = engine.handle(web(ticket, f"get-{i}", token, answers=None), now + 400 + i)
+        assert check.reply["ok"] and check.reply["answered"] is False
+        assert check.remember_as is None and not check.events
+    assert len(engine.replies) == remembered
+    answer = engine.handle(web(ticket, "post-1", token), now + 500)
+    assert answer.remember_as == "survey/web|post-1", "the answer itself is remembered: a retried POST is safe"

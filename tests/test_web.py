@@ -252,9 +252,6 @@ def test_the_page_check_is_a_request_without_answers(engine, tier, client, small
         spy.stop()
 
 
-@pytest.mark.xfail(reason="needs the engine change that keeps no reply of a check-only survey request "
-                          "(broker/core, helper 'engine'); until then every GET of a valid link adds one",
-                   strict=False)
 def test_looking_at_the_page_remembers_no_reply(engine, tier, client):
     service, _ = engine
     ticket, token = serve_ticket(client)

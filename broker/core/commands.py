@@ -1,13 +1,17 @@
 """Commands: what kiosks, counters and the clock ask of the engine.
 
 Each carries a `request_id` chosen by the sender and the `source` device it came
-from; together they make a retried command return its first answer.
+from; together they make a retried command return its first answer. An `Outcome`
+is what handling one gave: the reply, the events, and which retained state changed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from broker.core.events import Event
 
 
 class CounterCommand(StrEnum):
@@ -21,7 +25,8 @@ class CounterCommand(StrEnum):
     OPEN = "open"
     BREAK = "break"
     CLOSE = "close"
-    SIGN_IN = "sign-in"  # an officer takes the counter, with `officer` and `pin`
+    SIGN_IN_CHALLENGE = "sign-in-challenge"  # an officer asks to sign in: a nonce and the PIN hash's salt
+    SIGN_IN = "sign-in"  # an officer takes the counter, with `officer`, `nonce` and `proof` (never the PIN)
     SIGN_OUT = "sign-out"
 
 
@@ -48,8 +53,9 @@ class CounterRequest(Command):
     action: CounterCommand
     to_service: str | None = None  # for transfer
     number: str | None = None  # for call / reactivate
-    officer: str | None = None  # for sign-in
-    pin: str | None = field(default=None, repr=False)  # for sign-in; checked, never stored or echoed
+    officer: str | None = None  # for sign-in and its challenge
+    nonce: str | None = None  # for sign-in: the challenge it answers
+    proof: str | None = field(default=None, repr=False)  # for sign-in: HMAC of the challenge under the PIN's key
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,11 +79,31 @@ class Tick(Command):
 
 
 @dataclass(frozen=True)
+class Changed:
+    """Which parts of the retained state an outcome changed: what a publisher must send again."""
+
+    services: frozenset[str] = frozenset()  # state/service/<code>
+    counters: frozenset[str] = frozenset()  # state/counter/<id>
+    calls: bool = False  # state/calls
+    engine: bool = False  # state/engine: the day, the clock
+
+    def __or__(self, other: Changed) -> Changed:
+        return Changed(self.services | other.services, self.counters | other.counters, self.calls or other.calls,
+                       self.engine or other.engine)
+
+    def __bool__(self) -> bool:
+        return bool(self.services or self.counters or self.calls or self.engine)
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What one command produced: the reply to its sender and the events to store and publish."""
 
-    reply: dict
-    events: list = field(default_factory=list)
+    reply: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
     duplicate: bool = False  # the reply was the remembered answer to a retried request
     remember_as: str | None = None  # idempotency key under which the reply must be stored
-    ts: float = 0.0  # when the command was handled
+    ts: float = 0.0  # when the command was handled (engine time)
+    changed: Changed = field(default_factory=Changed)
+    broken: bool = False  # handling failed half way: the engine must be rebuilt from the log, nothing be stored
+    fault: BaseException | None = field(default=None, compare=False)  # the unexpected exception, for the log

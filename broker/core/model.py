@@ -41,7 +41,9 @@ class Rules:
     recall_interval_s: float = 0.0  # the least time between two calls of one ticket (the voice must finish)
     require_sign_in: bool = False  # counter commands need a signed-in officer (sign-in itself aside)
     number_digits: int = 3
-    survey_days: int = 7  # a served ticket may answer the satisfaction survey this many days long
+    survey_days: int = 7  # a served ticket may answer the satisfaction survey this many days long (phone link)
+    survey_tablet_minutes: int = 10  # the counter's tablet may answer for its last finished ticket this long
+    kiosk_tickets_per_minute: int = 6  # at most this many tickets from one kiosk within 60 s (0 = no limit)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -133,3 +134,54 @@ class SiteClock:
         """UNIX time of the next local midnight, for scheduling the daily reset."""
         tomorrow = self.day(ts) + timedelta(days=1)
         return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=self.zone).timestamp()
+
+
+def never_closed(code: str, day: date) -> bool:
+    return False
+
+
+LOOK_AHEAD_DAYS = 62  # how far ahead a refusal looks for the next opening day
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Opening hours against the site's clock, and whole days a service is closed.
+
+    `closed(code, day)` is where public holidays and announced closures plug in (issue 3/7 and
+    later); today nothing is closed beyond the weekly schedule. Every "open now?" and "when does
+    it open again?" of the engine goes through here, so a holiday will be honoured by both.
+    """
+
+    clock: SiteClock
+    ignore_hours: bool = False
+    closed: Callable[[str, date], bool] = never_closed
+
+    def is_open(self, code: str, schedule: Schedule, ts: float, lead_minutes: int = 0) -> bool:
+        if self.ignore_hours:
+            return True
+        local = self.clock.local(ts)
+        return not self.closed(code, local.date()) and schedule.is_open(local, lead_minutes)
+
+    def opens_on(self, code: str, schedule: Schedule, day: date) -> bool:
+        return not self.closed(code, day) and (self.ignore_hours or bool(schedule.hours_on(day.weekday())))
+
+    def next_open_day(self, code: str, schedule: Schedule, after: date) -> date | None:
+        """The first day after `after` on which the service opens, or None within LOOK_AHEAD_DAYS."""
+        for offset in range(1, LOOK_AHEAD_DAYS + 1):
+            day = after + timedelta(days=offset)
+            if self.opens_on(code, schedule, day):
+                return day
+        return None
+
+    def next_opening(self, code: str, schedule: Schedule, ts: float) -> datetime | None:
+        """The next local moment after `ts` at which one of the service's opening ranges starts."""
+        local = self.clock.local(ts)
+        minute = local.hour * 60 + local.minute
+        for offset in range(LOOK_AHEAD_DAYS + 1):
+            day = local.date() + timedelta(days=offset)
+            if not self.opens_on(code, schedule, day):
+                continue
+            for start, _ in schedule.hours_on(day.weekday()):
+                if offset > 0 or start > minute:
+                    return datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=self.clock.zone)
+        return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +98,16 @@ class Topics:
 ENGINE_DISCOVERY = "antrian/+/state/engine"
 
 
+def reply_topic(topics: Topics, command_topic: str) -> str | None:
+    """Where the engine answers a message on `command_topic` (a kiosk's, counter's, button's or
+    survey device's topic of this site), or None when the topic is none of those."""
+    parts = command_topic.split("/")
+    if len(parts) != 5 or "/".join(parts[:2]) != topics.root:
+        return None
+    reply = {"kiosk": topics.kiosk_reply, "counter": topics.counter_reply, "survey": topics.survey_reply}.get(parts[2])
+    return reply(parts[3]) if reply else None
+
+
 def encode(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -113,18 +124,24 @@ class BadMessage(Exception):
         return {"ok": False, "request_id": self.request_id, "error": self.message.as_dict()}
 
 
+Fail = Callable[..., BadMessage]  # (message, request_id="") -> the exception to raise
+
+
 def parse(topics: Topics, topic: str, payload: bytes) -> Command:
-    """Turn one incoming MQTT message into a command; raises BadMessage with a plain reason."""
+    """Turn one incoming MQTT message into a command; raises BadMessage with a plain reason.
+
+    Any payload at all (binary, not UTF-8, deeply nested, huge numbers, wrong types) ends in a
+    command or a BadMessage, never in another exception.
+    """
     parts = topic.split("/")
     root = topics.root.split("/")
     if parts[:2] != root or len(parts) != 5 or parts[2] not in ("kiosk", "counter", "survey"):
-        raise BadMessage(None, "", message("unknown_topic", topic=topic))
+        raise BadMessage(None, "", message("unknown_topic", topic=topic[:200]))
     role, device, kind = parts[2], parts[3], parts[4]
-    reply_topic = {"kiosk": topics.kiosk_reply, "counter": topics.counter_reply,
-                   "survey": topics.survey_reply}[role](device)
+    answer_to = reply_topic(topics, topic)
 
     def fail(msg: Message, request_id: str = "") -> BadMessage:
-        return BadMessage(reply_topic, request_id, msg)
+        return BadMessage(answer_to, request_id, msg)
 
     def bad(detail: str, request_id: str = "") -> BadMessage:
         return fail(message("bad_payload", detail=detail), request_id)
@@ -134,13 +151,12 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
     if role == "counter" and kind == "button":
         return _parse_button(device, payload, fail, bad)
     if (role, kind) not in (("kiosk", "request"), ("counter", "command"), ("survey", "request")):
-        raise fail(message("unknown_topic", topic=topic))
+        raise fail(message("unknown_topic", topic=topic[:200]))
     try:
-        body = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise bad("it is not JSON text") from None
-    if not isinstance(body, dict):
-        raise bad("it must be a JSON object such as {\"request_id\": \"...\", ...}")
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad("it is not UTF-8 text") from None
+    body = _json_object(text, bad)
     request_id = body.get("request_id")
     if not isinstance(request_id, str) or not _ID.match(request_id):
         raise bad("request_id is missing or not an id of 1-64 letters, digits, '-', '_', '.' or ':'",
@@ -150,31 +166,91 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
         return _survey_answer(device, body, request_id, source, bad)
     if role == "kiosk":
         service = body.get("service")
-        if not isinstance(service, str) or not service:
+        if not isinstance(service, str) or not service or len(service) > 16:
             raise bad("service is missing (the service code, such as \"A\")", request_id)
         priority = body.get("priority")
-        if priority is not None and not isinstance(priority, str):
+        if priority is not None and (not isinstance(priority, str) or len(priority) > 40):
             raise bad(f"priority must be null or one of {', '.join(PRIORITY_GROUPS)}", request_id)
         return IssueTicket(request_id=request_id, source=source, service=service, priority=priority or None,
                            kiosk=device)
     return _counter_request(device, body, request_id, source, fail, bad)
 
 
-def _counter_request(counter: str, body: dict, request_id: str, source: str, fail, bad) -> CounterRequest:
+MAX_DEPTH = 4  # objects and lists inside each other; every command of the contract needs 2 at most
+
+
+def _nesting(text: str) -> int:
+    """How deeply JSON objects and lists nest in `text` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    return deepest
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _json_object(text: str, bad: Fail) -> dict[str, Any]:
+    """The JSON object in `text`, refused before decoding when it nests deeper than any command does."""
+    if _nesting(text) > MAX_DEPTH:
+        raise bad(f"it nests lists or objects more than {MAX_DEPTH} deep")
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        raise bad("it is not JSON text") from None
+    if not isinstance(body, dict):
+        raise bad("it must be a JSON object such as {\"request_id\": \"...\", ...}")
+    try:  # "\\ud800" decodes to a lone surrogate, which no reply, log or database could hold
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad("it holds text that is not valid Unicode") from None
+    return body
+
+
+def _text(value: object, limit: int = 40) -> str:
+    """A short, printable rendering of any decoded JSON value, for a refusal's reason."""
+    shown = value if isinstance(value, str) else json.dumps(value)[:limit]
+    return shown[:limit]
+
+
+def _counter_request(counter: str, body: dict[str, Any], request_id: str, source: str, fail: Fail,
+                     bad: Fail) -> CounterRequest:
     action_text = body.get("action", "next")
     try:
-        action = CounterCommand(str(action_text).strip().lower().replace("_", "-"))
+        action = CounterCommand(str(action_text).strip().lower().replace("_", "-")) \
+            if isinstance(action_text, str) else None
     except ValueError:
-        raise fail(message("unknown_action", action=str(action_text)[:40],
-                           choices=", ".join(a.value for a in CounterCommand)), request_id) from None
-    to_service, number = body.get("to"), body.get("number")
-    officer, pin = body.get("officer"), body.get("pin")
-    if action == CounterCommand.SIGN_IN and (not isinstance(officer, str) or not officer
-                                             or not isinstance(pin, str) or not pin):
-        raise bad("sign-in needs \"officer\" (the officer id) and \"pin\" (digits, as text)", request_id)
-    if to_service is not None and not isinstance(to_service, str):
+        action = None
+    if action is None:
+        raise fail(message("unknown_action", action=_text(action_text),
+                           choices=", ".join(a.value for a in CounterCommand)), request_id)
+    to_service, number, officer = body.get("to"), body.get("number"), body.get("officer")
+    if "pin" in body:  # refused before anything else: the engine never takes a PIN (docs/protocol.md)
+        raise bad("a PIN is never sent: ask for a \"sign-in-challenge\" and send its \"proof\"", request_id)
+    signing_in = action in (CounterCommand.SIGN_IN, CounterCommand.SIGN_IN_CHALLENGE)
+    if signing_in and (not isinstance(officer, str) or not officer or len(officer) > 64):
+        raise bad(f"{action} needs \"officer\": the officer id", request_id)
+    nonce, proof = body.get("nonce"), body.get("proof")
+    if action == CounterCommand.SIGN_IN and not (isinstance(nonce, str) and 0 < len(nonce) <= 64
+                                                 and isinstance(proof, str) and 0 < len(proof) <= 128):
+        raise bad("sign-in needs \"nonce\" (from the sign-in-challenge) and \"proof\"", request_id)
+    if to_service is not None and (not isinstance(to_service, str) or len(to_service) > 16):
         raise bad("to must be a service code such as \"B\"", request_id)
-    if number is not None and not isinstance(number, str):
+    if number is not None and (not isinstance(number, str) or len(number) > 32):
         raise bad("number must be a ticket number such as \"A001\"", request_id)
     if action == CounterCommand.TRANSFER and not to_service:
         raise bad("transfer needs \"to\": the service code to send the ticket to", request_id)
@@ -182,11 +258,12 @@ def _counter_request(counter: str, body: dict, request_id: str, source: str, fai
         raise bad(f"{action} needs \"number\": the ticket number, such as \"A001\"", request_id)
     return CounterRequest(request_id=request_id, source=source, counter=counter, action=action,
                           to_service=to_service, number=number,
-                          officer=officer[:64] if action == CounterCommand.SIGN_IN else None,
-                          pin=pin if action == CounterCommand.SIGN_IN else None)
+                          officer=officer if signing_in and isinstance(officer, str) else None,
+                          nonce=nonce if action == CounterCommand.SIGN_IN and isinstance(nonce, str) else None,
+                          proof=proof if action == CounterCommand.SIGN_IN and isinstance(proof, str) else None)
 
 
-def _survey_answer(device: str, body: dict, request_id: str, source: str, bad) -> SurveyAnswer:
+def _survey_answer(device: str, body: dict[str, Any], request_id: str, source: str, bad: Fail) -> SurveyAnswer:
     """A tablet (device = its counter id) or the phone page (device "web", with the link's token)."""
     ticket, answers, comment = body.get("ticket"), body.get("answers"), body.get("comment", "")
     if not isinstance(ticket, str) or not ticket or len(ticket) > 64:
@@ -197,25 +274,21 @@ def _survey_answer(device: str, body: dict, request_id: str, source: str, bad) -
         raise bad("comment must be text", request_id)
     token = body.get("token")
     web = device == "web"
-    if web and not isinstance(token, str):
+    if web and (not isinstance(token, str) or len(token) > 64):
         raise bad("token is missing (the last part of the survey link)", request_id)
     return SurveyAnswer(request_id=request_id, source=source, ticket=ticket, channel="web" if web else "tablet",
                         answers=tuple(answers) if answers is not None else None, comment=comment[:500],
-                        token=token if web else None, counter=None if web else device)
+                        token=token if web and isinstance(token, str) else None, counter=None if web else device)
 
 
-def _parse_button(counter: str, payload: bytes, fail, bad) -> CounterRequest:
+def _parse_button(counter: str, payload: bytes, fail: Fail, bad: Fail) -> CounterRequest:
     """A dumb button sends plain text such as `next`; a smarter one may send the JSON command."""
     text = payload.decode("utf-8", errors="replace").strip()
     if text.startswith("{"):
-        try:
-            body = json.loads(text)
-        except ValueError:
-            raise bad("it is neither a plain action such as next nor a JSON object") from None
-        request_id = body.get("request_id") if isinstance(body, dict) else None
-        if isinstance(body, dict):
-            rid = request_id if isinstance(request_id, str) and _ID.match(request_id) else ""
-            return _counter_request(counter, body, rid, f"counter/{counter}", fail, bad)
+        body = _json_object(text, bad)
+        request_id = body.get("request_id")
+        rid = request_id if isinstance(request_id, str) and _ID.match(request_id) else ""
+        return _counter_request(counter, body, rid, f"counter/{counter}", fail, bad)
     allowed = (CounterCommand.NEXT, CounterCommand.RECALL, CounterCommand.FINISH, CounterCommand.NO_SHOW)
     action = text.lower().replace("_", "-")
     if action not in {a.value for a in allowed}:

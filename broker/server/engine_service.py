@@ -2,9 +2,13 @@
 
 One worker thread takes incoming messages in batches, runs each through the
 sans-I/O engine, commits the batch's events in one SQLite transaction, and only
-then publishes replies, events and the changed retained state. A failed commit
-answers every command of the batch with a storage error and reloads the engine
-from the log, so nothing is acknowledged that was not stored.
+then publishes replies, events and the retained state the outcomes say changed.
+A failed commit answers every command of the batch with a storage error and
+reloads the engine from the log, so nothing is acknowledged that was not stored.
+Each message is parsed and handled under its own guard: whatever it holds, it is
+answered (at worst `internal_error`) and the loop goes on. The shell reads both
+clocks, the wall clock and a monotonic one, and hands them to the engine with every
+command; the engine itself reads none.
 """
 
 from __future__ import annotations
@@ -13,16 +17,19 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from broker.core.commands import Outcome, Tick
+from broker.core.apply import EventMismatch
+from broker.core.commands import Changed, Command, Outcome, Tick
 from broker.core.engine import REPLY_MEMORY_S, Engine
-from broker.core.events import Event, EventType
+from broker.core.events import Event
+from broker.core.lifecycle import IllegalTransition
 from broker.core.messages import message
 from broker.core.survey import load_secret as load_survey_secret
 from broker.mqtt.connection import Connection
-from broker.protocol.codec import BadMessage, Topics, encode, parse
+from broker.protocol.codec import BadMessage, Topics, encode, parse, reply_topic
 from broker.server.store import EventStore, StoreError
 from broker.site.config import SiteConfig
 
@@ -32,34 +39,38 @@ BATCH_MAX = 500
 TICK_S = 1.0  # the engine looks at the clock this often when idle (midnight reset)
 STATE_REFRESH_S = 30.0  # opening hours change with the clock: republish service state this often
 
-_CALL_EVENTS = {EventType.TICKET_CALLED, EventType.TICKET_RECALLED}
-
 
 def load_engine(config: SiteConfig, store: EventStore, now: float, ignore_hours: bool = False,
-                survey_secret: bytes = b"") -> Engine:
-    """A fresh engine with today's state (and the survey window's served tickets) rebuilt from the log."""
+                survey_secret: bytes = b"", mono: float | None = None) -> Engine:
+    """A fresh engine with today's state (and the survey window's served tickets) rebuilt from the log,
+    at wall time `now` and monotonic time `mono` (the replayed events' monotonic times are estimated
+    from them)."""
     engine = Engine(config, ignore_hours=ignore_hours, survey_secret=survey_secret)
     snapshot = store.snapshot(since_ts=now - REPLY_MEMORY_S)
     today = snapshot.events[0].seq if snapshot.events else 0  # the seq of today's day_started
     earlier = store.survey_events(now - (config.rules.survey_days + 1) * 86400, today)
     try:
-        engine.restore(earlier + snapshot.events, snapshot.replies)
-    except KeyError as exc:
-        raise StoreError(f"today's log names {exc}, which the site config no longer has; put it back "
-                         "in the config until tomorrow, or use a new --data folder") from None
+        engine.restore(earlier + snapshot.events, snapshot.replies, now=now, mono=now if mono is None else mono)
+    except (KeyError, EventMismatch, IllegalTransition) as exc:
+        raise StoreError(f"today's log does not fit the site config ({exc}); put back in the config what the log "
+                         "names until tomorrow, or use a new --data folder") from None
     return engine
 
 
 class EngineService:
     def __init__(self, config: SiteConfig, data_dir: str | Path, mqtt_url: str, *, ignore_hours: bool = False,
-                 clock: Callable[[], float] = time.time, synchronous: str = "FULL"):
+                 clock: Callable[[], float] = time.time, mono: Callable[[], float] | None = None,
+                 synchronous: str = "FULL"):
         self.config = config
         self.topics = Topics(config.site.id)
         self.clock = clock
+        # intervals are measured on a monotonic clock; a simulated wall clock is its own monotonic one
+        self.mono = mono or (time.monotonic if clock is time.time else clock)
         self.ignore_hours = ignore_hours
         self.store = EventStore(data_dir, config.site.id, synchronous=synchronous)
         self.survey_secret = load_survey_secret(data_dir)
-        self.engine = load_engine(config, self.store, clock(), ignore_hours, self.survey_secret)
+        self.engine = load_engine(config, self.store, clock(), ignore_hours, self.survey_secret, self.mono())
+        self.engine_now = clock()  # the engine's own time after the last batch (its clock guard may hold the wall)
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.published: dict[str, bytes] = {}  # last retained payload per topic
         self._republish = threading.Event()
@@ -85,17 +96,21 @@ class EngineService:
         try:
             while not self._stop.is_set():
                 batch = self._take_batch()
-                now = self.clock()
+                now, mono = self.clock(), self.mono()
                 if self._republish.is_set():
                     self._republish.clear()
                     self.published.clear()
-                    self._publish_everything(now)
-                    last_refresh = now
-                self._process(batch, now)
-                if now - last_refresh >= self.state_refresh_s:
-                    self._publish_services(self.config.services, now)
-                    self._publish_counters(self.config.counters, now)  # "unstaffed" follows the hours too
-                    last_refresh = now
+                    self._publish_everything(self.engine_now)
+                    last_refresh = mono
+                try:
+                    self._process(batch, now, mono)
+                except Exception:  # the last guard: whatever went wrong, the hall keeps its engine
+                    log.exception("a batch of %d message(s) failed; rebuilding the engine from the log", len(batch))
+                    self._reload(now, mono)
+                if mono - last_refresh >= self.state_refresh_s:
+                    self._publish_services(self.config.services, self.engine_now)
+                    self._publish_counters(self.config.counters, self.engine_now)  # "unstaffed" follows the hours
+                    last_refresh = mono
         finally:
             goodbye = self.mqtt.publish(self.topics.engine, encode({"status": "offline", "site": self.config.site.id}),
                                         retain=True)
@@ -130,10 +145,10 @@ class EngineService:
 
     _stale = False  # the engine ran a batch the log refused and could not be rebuilt from the log yet
 
-    def _reload(self, now: float) -> bool:
+    def _reload(self, now: float, mono: float) -> bool:
         """Rebuild the engine from the log after a failed write; while the disk is unreadable, stay stale."""
         try:
-            self.engine = load_engine(self.config, self.store, now, self.ignore_hours, self.survey_secret)
+            self.engine = load_engine(self.config, self.store, now, self.ignore_hours, self.survey_secret, mono)
         except StoreError as exc:
             log.error("%s; refusing every command until the log can be read again", exc)
             self._stale = True
@@ -146,54 +161,95 @@ class EngineService:
         """Answer every command with storage_failed, without running it: nothing unstored is acknowledged."""
         failure = message("storage_failed", detail=f"cannot read {self.store.path}").as_dict()
         for topic, payload in batch:
-            try:
-                command = parse(self.topics, topic, payload)
-            except BadMessage as bad:
-                self._report_bad(bad, topic)
-                continue
-            reply = {"ok": False, "request_id": getattr(command, "request_id", ""), "error": failure}
-            self.mqtt.publish(topic.rsplit("/", 1)[0] + "/reply", encode(reply))
+            command = self._parse(topic, payload)
+            answer_to = reply_topic(self.topics, topic)
+            if command is not None and answer_to:
+                self._publish(answer_to, {"ok": False, "request_id": command.request_id, "error": failure})
 
-    def _process(self, batch: list[tuple[str, bytes]], now: float) -> None:
-        if self._stale and not self._reload(now):
+    def _parse(self, topic: str, payload: bytes) -> Command | None:
+        """The command in one message, or None once its refusal has been answered and reported."""
+        try:
+            return parse(self.topics, topic, payload)
+        except BadMessage as bad:
+            self._report_bad(bad, topic)
+        except Exception:  # a bug in parsing: this message is refused, the hall goes on
+            log.exception("parsing a message on %s failed", topic)
+            self._report_bad(BadMessage(reply_topic(self.topics, topic), "", message("internal_error")), topic)
+        return None
+
+    def _handle(self, command: Command, now: float, mono: float) -> Outcome:
+        """One command through the engine; an unexpected exception becomes an internal_error reply (and,
+        when the engine may hold part of the command, a rebuild from the log)."""
+        try:
+            outcome = self.engine.handle(command, now, mono)
+        except Exception as exc:  # the engine guards itself; this is the shell's own guard around it
+            outcome = Outcome(reply={"ok": False, "request_id": command.request_id,
+                                     "error": message("internal_error").as_dict()}, broken=True, ts=now, fault=exc)
+        if outcome.fault is not None:
+            log.error("the engine failed on %r%s", command, "; rebuilding it from the log" if outcome.broken else "",
+                      exc_info=outcome.fault)
+        return outcome
+
+    def _process(self, batch: list[tuple[str, bytes]], now: float, mono: float) -> None:
+        if self._stale and not self._reload(now, mono):
             self._refuse_batch(batch)
             return
         answers: list[tuple[str | None, Outcome]] = []
-        for topic, payload in batch:
-            try:
-                command = parse(self.topics, topic, payload)
-            except BadMessage as bad:
-                self._report_bad(bad, topic)
+        for i, (topic, payload) in enumerate(batch):
+            command = self._parse(topic, payload)
+            if command is None:
                 continue
-            reply_topic = topic.rsplit("/", 1)[0] + "/reply"
-            answers.append((reply_topic, self.engine.handle(command, now)))
-        answers.append((None, self.engine.handle(Tick(), now)))  # starts a new day at midnight
-        outcomes = [outcome for _, outcome in answers]
+            outcome = self._handle(command, now, mono)
+            if outcome.broken:  # store what came before it, answer it, and go on with an engine rebuilt from the log
+                self._commit(answers, now, mono)
+                self._publish(reply_topic(self.topics, topic), outcome.reply)
+                if self._reload(now, mono):
+                    self._process(batch[i + 1:], now, mono)
+                else:
+                    self._refuse_batch(batch[i + 1:])
+                return
+            answers.append((reply_topic(self.topics, topic), outcome))
+        answers.append((None, self._handle(Tick(), now, mono)))  # starts a new day at midnight
+        self._commit(answers, now, mono)
+
+    def _commit(self, answers: list[tuple[str | None, Outcome]], now: float, mono: float) -> None:
+        """Store the outcomes in one transaction, then answer and publish; nothing unstored is acknowledged."""
+        outcomes = [outcome for _, outcome in answers if not outcome.broken]
         try:
             self.store.append(outcomes)
-        except StoreError as exc:
-            log.error("%s; answering %d command(s) with a storage error", exc, len(batch))
+        except Exception as exc:  # StoreError, or anything else the write raised: nothing was committed
+            if not isinstance(exc, StoreError):
+                log.exception("storing a batch failed")
+            log.error("%s; answering %d command(s) with a storage error", exc, len(answers))
             failure = message("storage_failed", detail=str(exc)).as_dict()
-            for reply_topic, outcome in answers:
-                if reply_topic:
+            for answer_to, outcome in answers:
+                if answer_to:
                     reply = outcome.reply if not outcome.reply.get("ok") else {
                         "ok": False, "request_id": outcome.reply.get("request_id", ""), "error": failure}
-                    self.mqtt.publish(reply_topic, encode(reply))
-            self._reload(now)
+                    self._publish(answer_to, reply)
+            self._reload(now, mono)
             return
         events: list[Event] = [e for o in outcomes for e in o.events]
-        for reply_topic, outcome in answers:
-            if reply_topic:
-                self.mqtt.publish(reply_topic, encode(outcome.reply))
+        for answer_to, outcome in answers:
+            if answer_to:
+                self._publish(answer_to, outcome.reply)
         for event in events:
             self.mqtt.publish(self.topics.event(event.type), encode(event.as_dict()))
-        self._publish_changes(events, now)
+        if outcomes:
+            self.engine_now = outcomes[-1].ts
+        changed = Changed()
+        for outcome in outcomes:
+            changed |= outcome.changed
+        self._publish_changes(changed, self.engine_now)
+
+    def _publish(self, topic: str | None, payload: dict[str, Any]) -> None:
+        if topic:
+            self.mqtt.publish(topic, encode(payload))
 
     def _report_bad(self, bad: BadMessage, topic: str) -> None:
-        log.warning("refused a message on %s: %s", topic, bad.message.text("en"))
+        log.warning("refused a message on %s: %s", topic[:200], bad.message.text("en")[:300])
         reply = bad.reply()
-        if bad.reply_topic:
-            self.mqtt.publish(bad.reply_topic, encode(reply))
+        self._publish(bad.reply_topic, reply)
         self.mqtt.publish(self.topics.errors, encode(reply | {"topic": topic}))
 
     # ------------------------------------------------------------------ retained state
@@ -204,33 +260,30 @@ class EngineService:
             self.published[topic] = data
             self.mqtt.publish(topic, data, retain=True)
 
-    def _publish_changes(self, events: list[Event], now: float) -> None:
-        if any(e.type == EventType.DAY_STARTED for e in events):
-            self._publish_everything(now)
-            return
-        services = {code for e in events for key in ("service", "from_service", "to_service")
-                    if (code := e.data.get(key))}
-        counters = {e.data["counter"] for e in events if e.data.get("counter")}
-        # a counter opening or closing changes the wait estimate of the services it serves
-        services |= {code for cid in counters for code in self.config.counters[cid].services}
-        self._publish_services(services, now)
-        self._publish_counters(counters, now)
-        if any(e.type in _CALL_EVENTS for e in events):
-            self._retain(self.topics.calls, {"calls": list(self.engine.calls)})
+    def _publish_changes(self, changed: Changed, now: float) -> None:
+        """The retained topics the engine said its outcomes changed (broker.core.commands.Changed)."""
+        if changed.engine:
+            self._publish_engine()
+        self._publish_services(changed.services, now)
+        self._publish_counters(changed.counters, now)
+        if changed.calls:
+            self._retain(self.topics.calls, self.engine.view.calls_public())
 
-    def _publish_services(self, codes, now: float) -> None:
+    def _publish_services(self, codes: Iterable[str], now: float) -> None:
         for code in sorted(codes):
             self._retain(self.topics.service_state(code), self.engine.service_public(code, now))
 
-    def _publish_counters(self, ids, now: float) -> None:
+    def _publish_counters(self, ids: Iterable[str], now: float) -> None:
         for cid in sorted(ids):
             self._retain(self.topics.counter_state(cid), self.engine.counter_public(cid, now))
 
+    def _publish_engine(self) -> None:
+        self._retain(self.topics.engine, {"status": "online", "site": self.config.site.id, **self.engine.engine_public(),
+                                          "started_at": self.started_at, "ignore_hours": self.ignore_hours})
+
     def _publish_everything(self, now: float) -> None:
         self._retain(self.topics.config, self.config.public_dict())
-        self._retain(self.topics.engine, {"status": "online", "site": self.config.site.id,
-                                          "day": self.engine.day.isoformat() if self.engine.day else None,
-                                          "started_at": self.started_at, "ignore_hours": self.ignore_hours})
+        self._publish_engine()
         self._publish_services(self.config.services, now)
         self._publish_counters(self.config.counters, now)
-        self._retain(self.topics.calls, {"calls": list(self.engine.calls)})
+        self._retain(self.topics.calls, self.engine.view.calls_public())

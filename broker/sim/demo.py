@@ -97,6 +97,7 @@ class Trickle:
         self.near, self.others = sorted(near), sorted(staffed - near) or sorted(near)
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.visitors = 0
 
     def start(self) -> Trickle:
         self.client.start(wait=10)
@@ -121,7 +122,9 @@ class Trickle:
             service = self.config.services[self.rng.choice(self.near if self.rng.random() < 0.5 else self.others)]
             group = self.rng.choice(("lansia", "disabilitas", "ibu_hamil")) \
                 if service.priority and self.rng.random() < 0.08 else None
-            self._send(lambda code=service.code, g=group: self.client.issue("demo", code, g))
+            self.visitors += 1
+            kiosk = f"demo-{self.visitors % 10}"  # ten kiosks: at --speed 60 one would pass its rate limit
+            self._send(lambda code=service.code, g=group, k=kiosk: self.client.issue(k, code, g))
 
     def _officer(self, counter: str) -> None:
         if not self._sleep(self.rng.uniform(0, 60)):  # officers arrive one by one

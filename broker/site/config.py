@@ -256,6 +256,8 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         require_sign_in=rules_r.flag("require_sign_in", Rules.require_sign_in),
         number_digits=rules_r.number("number_digits", Rules.number_digits, minimum=1),
         survey_days=rules_r.number("survey_days", Rules.survey_days, minimum=1),
+        survey_tablet_minutes=rules_r.number("survey_tablet_minutes", Rules.survey_tablet_minutes, minimum=1),
+        kiosk_tickets_per_minute=rules_r.number("kiosk_tickets_per_minute", Rules.kiosk_tickets_per_minute),
     )
     rules_r.finish()
 

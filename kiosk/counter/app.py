@@ -15,12 +15,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from broker.mqtt.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror
+from broker.mqtt.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror, new_request_id
 from broker.mqtt.presence import Presence
+from broker.protocol.sign_in import BadChallenge, sign_in_body
+from broker.protocol.texts import message
 from display.toolkit.humanize import clock
 from kiosk.counter import flow
 from kiosk.counter.panel import SIZE, PanelView, hit, panel_facts, panel_view, render_panel
@@ -120,13 +123,11 @@ class CounterApp:
 
         def job() -> None:
             body: dict[str, Any] = {"action": request.action}
-            for name in ("to", "number", "officer", "pin"):
+            for name in ("to", "number"):
                 if getattr(request, name):
                     body[name] = getattr(request, name)
             try:
-                reply = self.client.request(self.client.topics.counter_command(self.counter_id),
-                                            self.client.topics.counter_reply(self.counter_id),
-                                            body | {"request_id": request.request_id}, timeout=self.engine_timeout)
+                reply = self._sign_in(request) if request.action == "sign-in" else self._command(request, body)
             except (EngineTimeout, ConnectionError, OSError) as exc:
                 log.warning("no answer from the engine to %s: %s", request.request_id, exc)
                 reply = None
@@ -135,6 +136,29 @@ class CounterApp:
 
         threading.Thread(target=job, daemon=True).start()
         return request
+
+    def _command(self, request: flow.Request, body: dict[str, Any]) -> dict[str, Any]:
+        topics = self.client.topics
+        return self.client.request(topics.counter_command(self.counter_id), topics.counter_reply(self.counter_id),
+                                   body | {"request_id": request.request_id}, timeout=self.engine_timeout)
+
+    def _sign_in(self, request: flow.Request) -> dict[str, Any]:
+        """Challenge, then proof: the typed PIN never leaves this panel (broker.protocol.sign_in)."""
+        for _ in range(2):  # a challenge used up meanwhile (another try at this counter): ask once more
+            challenge = self._command(replace(request, request_id=new_request_id()),
+                                      {"action": "sign-in-challenge", "officer": request.officer})
+            if not challenge.get("ok"):
+                return challenge  # not this officer here, locked...: said before any PIN is considered
+            try:
+                body = sign_in_body(request.pin or "", challenge.get("challenge"), self.client.topics.site,
+                                    self.counter_id)
+            except BadChallenge as exc:
+                log.warning("refusing the engine's sign-in challenge: %s", exc)
+                return {"ok": False, "error": message("engine_unavailable").as_dict()}
+            reply = self._command(request, body)
+            if (reply.get("error") or {}).get("code") != "sign_in_expired":
+                return reply
+        return reply
 
     def wait_idle(self, timeout: float = ENGINE_TIMEOUT_S * 2) -> bool:
         """Until the pending request is answered (for tests and screenshots)."""
