@@ -11,8 +11,8 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
-import threading
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,48 +77,49 @@ class EspeakSynthesizer:
 
 
 class Pyttsx3Synthesizer:
-    """pyttsx3 (espeak, SAPI5 or NSSpeech underneath) writing to a file; one engine, one call at a time."""
+    """pyttsx3 (espeak, SAPI5 or NSSpeech underneath) writing to a file, one utterance per worker process.
+
+    In one process pyttsx3 keeps a cached engine whose driver can still write a previous call's file
+    after that call returned; display.voice.pyttsx3_worker runs each utterance alone, so every write has
+    ended before the WAV is read and its folder removed."""
 
     name = "pyttsx3"
 
     def __init__(self, voices: dict | None = None, rate: int = 150):
         self.voices = voices or ESPEAK_VOICES
         self.rate = rate
-        self._engine = None
-        self._lock = threading.Lock()
 
-    def _voice_id(self, engine, lang: Language) -> str | None:
-        wanted = self.voices.get(lang, "id")
-        for voice in engine.getProperty("voices") or []:
-            languages = [str(x).lower() for x in (getattr(voice, "languages", None) or [])]
-            vid = str(voice.id).lower()
-            if wanted in languages or vid == wanted or vid.endswith("/" + wanted):
-                return voice.id
-        return None
+    ATTEMPTS = 3  # pyttsx3's espeak driver sometimes ends its loop before writing; a fresh process tries again
 
     def synthesize(self, text: str, lang: Language) -> Clip:
-        with self._lock, tempfile.TemporaryDirectory(prefix="antrian-speech-") as tmp:
-            target = Path(tmp) / "speech.wav"
+        failure = SpeechError("pyttsx3 was not tried")
+        for _ in range(self.ATTEMPTS):
             try:
-                import pyttsx3
+                return _checked(self._once(text, self.voices.get(lang, "id")), text, self.name)
+            except SpeechError as exc:
+                if "no voice" in str(exc):
+                    raise
+                failure = exc
+        raise failure
 
-                if self._engine is None:
-                    self._engine = pyttsx3.init()
-                engine = self._engine
-                voice = self._voice_id(engine, lang)
-                if voice is None:
-                    raise SpeechError(f"pyttsx3 has no voice for language '{lang}'")
-                engine.setProperty("voice", voice)
-                engine.setProperty("rate", self.rate)
-                engine.save_to_file(text, str(target))
-                engine.runAndWait()
-                clip = read_wav(target)
-            except SpeechError:
-                raise
-            except Exception as exc:  # pyttsx3 drivers raise anything from RuntimeError to OSError
-                self._engine = None
-                raise SpeechError(f"pyttsx3 failed: {exc}") from None
-        return _checked(clip, text, self.name)
+    def _once(self, text: str, wanted: str) -> Clip:
+        with tempfile.TemporaryDirectory(prefix="antrian-speech-") as tmp:
+            target = Path(tmp) / "speech.wav"
+            command = [sys.executable, "-m", "display.voice.pyttsx3_worker", wanted, str(self.rate), str(target)]
+            try:
+                result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
+                                        timeout=SYNTH_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                raise SpeechError(f"pyttsx3 did not finish within {SYNTH_TIMEOUT_S:g} s") from None
+            except OSError as exc:
+                raise SpeechError(f"pyttsx3 could not run: {exc}") from None
+            if result.returncode != 0:
+                detail = result.stderr.decode("utf-8", "replace").strip().splitlines()
+                raise SpeechError(detail[-1] if detail else f"pyttsx3 failed: exit code {result.returncode}")
+            try:
+                return read_wav(target)
+            except (OSError, EOFError, wave.Error) as exc:
+                raise SpeechError(f"pyttsx3 wrote no usable WAV: {exc}") from None
 
 
 class FallbackSynthesizer:
