@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 LISTEN ?= 127.0.0.1:1883
 
-.PHONY: setup system-deps demo serve test check clean screenshots
+.PHONY: setup system-deps demo serve test test-fast check clean screenshots
 
 setup: $(VENV)/.installed
 
@@ -28,8 +28,13 @@ demo: system-deps setup
 serve: system-deps setup
 	$(BIN)/antrian serve --ignore-hours --listen $(LISTEN)
 
+# Everything: the static checks, then the pure tests and the tests against the real parts.
 test: system-deps setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests
+
+# The pure tests only (no processes, no broker; a tenth of the property examples): seconds, for the edit loop.
+test-fast: setup
+	ANTRIAN_QUICK=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 check: setup
 	$(BIN)/antrian config check

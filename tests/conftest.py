@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -18,7 +19,14 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 from broker.site.config import parse_config
 
-OUTPUT = Path(__file__).parent / "output"  # screenshots and WAVs (git-ignored)
+# screenshots, WAVs and PDFs the tests make, to look at afterwards: a temporary folder, never the source tree
+OUTPUT = Path(os.environ.get("ANTRIAN_TEST_OUTPUT") or Path(tempfile.gettempdir()) / "antrian-test-output")
+OUTPUT.mkdir(parents=True, exist_ok=True)
+
+
+def examples(n: int) -> int:
+    """Hypothesis examples for a property test: all of them in `make test`, a tenth in `make test-fast`."""
+    return max(10, n // 10) if os.environ.get("ANTRIAN_QUICK") else n
 
 SMALL_SITE = """
 [site]

@@ -21,7 +21,7 @@ from broker.protocol.codec import BadMessage, Topics, encode, parse
 from broker.protocol.sign_in import BadChallenge, sign_in_body
 from broker.site.config import SAMPLE_CONFIG, ConfigError, load_config, parse_config
 from conftest import SMALL_SITE
-from test_engine import MONDAY, SATURDAY, TUESDAY, Site, refused, wib
+from unit.test_engine import MONDAY, SATURDAY, TUESDAY, Site, refused, wib
 
 PINS = {"siti": "1234", "budi": "987654", "agus": "5555"}
 

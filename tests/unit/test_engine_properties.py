@@ -64,7 +64,7 @@ from broker.core.schedule import SiteClock
 from broker.server.engine_service import load_engine
 from broker.server.store import EventStore
 from broker.site.config import parse_config
-from conftest import SMALL_SITE
+from conftest import SMALL_SITE, examples
 
 CONFIG = parse_config(SMALL_SITE, "small-site.toml")
 CLOCK = SiteClock("Asia/Jakarta")
@@ -386,7 +386,7 @@ SHRINK_TIMEOUT_S = 900
 
 
 @pytest.mark.timeout(SHRINK_TIMEOUT_S)
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(runs)
 def test_random_traffic_keeps_every_invariant_and_replays_to_the_same_state(run_args):
     ignore_hours, offset, plan = run_args
@@ -398,7 +398,7 @@ def test_random_traffic_keeps_every_invariant_and_replays_to_the_same_state(run_
 
 
 @pytest.mark.timeout(SHRINK_TIMEOUT_S)
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(runs, st.lists(st.integers(1, 6), min_size=1, max_size=30), st.sets(st.integers(0, 70), max_size=6))
 def test_the_event_store_brings_back_the_same_state_after_a_restart(run_args, batch_sizes, restarts):
     """Outcomes appended in batches to the real SQLite store; at random points the store is

@@ -11,9 +11,9 @@ import pytest
 
 from broker.site.config import parse_config
 from conftest import MosquittoBroker, _mosquitto_binary, start_engine
-from test_counter_officers import officers_toml
-from test_counter_panel import keypad, type_keys
-from test_mqtt_contract import Listener, wait_until
+from integration.test_counter_panel import keypad, type_keys
+from integration.test_mqtt_contract import Listener, wait_until
+from unit.test_counter_officers import officers_toml
 
 PIN = "482913"  # six digits: a base64 proof holding them by chance is a one-in-millions event
 

@@ -8,12 +8,10 @@ UTF-16 BE, LibreOffice's UTF-8 without BOM; then the mistakes that once ended in
 from __future__ import annotations
 
 import codecs
-import json
 
 import pytest
 
 from broker.reports.paper import PaperSurveyError, read_paper_survey
-from conftest import antrian_cli
 
 ROWS = [  # (name, answers, service): names with the characters cp1252 and UTF-16 files carry
     ("José Café", (4, 3, 3, 4, 3, 3, 4, 3, 4), "A"),
@@ -60,14 +58,6 @@ def test_every_excel_export_reads_the_same(write, name):
     respondents = read_paper_survey(write(name, EXCEL[name]))
     assert [(r.service, r.answers) for r in respondents] == [(s, a) for _, a, s in ROWS]
     assert [r.line for r in respondents] == [2, 3, 4, 5] if not name.startswith("sep-") else [3, 4, 5, 6]
-
-
-def test_the_cli_gives_the_index_of_a_utf16_and_a_cp1252_file(write):
-    for name in ("unicode-text-utf16le.txt", "csv-cp1252-semicolon.csv"):
-        result = antrian_cli("ikm", str(write(name, EXCEL[name])), "--format", "json")
-        assert result.returncode == 0, result.stderr
-        body = json.loads(result.stdout)
-        assert body["ikm"] == 83.33 and body["respondents"] == 4
 
 
 def test_quoted_comments_with_separators_and_line_breaks_keep_the_line_count(write):
@@ -144,11 +134,3 @@ def test_files_that_are_refused_say_why_in_both_languages(write, name):
     assert reason in refused.value.text_en and refused.value.text_id and refused.value.text_id != refused.value.text_en
 
 
-def test_the_cli_never_shows_a_traceback(write, tmp_path):
-    paths = [write(name, data) for name, (data, _) in REFUSED.items()] + [tmp_path, tmp_path / "missing.csv"]
-    for path in paths:
-        result = antrian_cli("ikm", str(path))
-        assert result.returncode == 1, (path, result.stderr)
-        assert "Traceback" not in result.stderr and result.stdout == ""
-        first, second = result.stderr.strip().splitlines()  # Bahasa Indonesia, then English
-        assert first.startswith("antrian: ") and str(path) in first and str(path) in second

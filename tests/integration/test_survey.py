@@ -15,7 +15,7 @@ from broker.server.engine_service import load_engine
 from broker.server.store import EventStore
 from broker.web.server import WebTier
 from conftest import free_port
-from test_engine import MONDAY, TUESDAY, wib
+from unit.test_engine import MONDAY, TUESDAY, wib
 
 SECRET = b"k" * 32
 GOOD = [4, 3, 3, 4, 3, 3, 4, 3, 4]

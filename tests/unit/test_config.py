@@ -10,7 +10,7 @@ import pytest
 
 from broker.core.schedule import Schedule, SiteClock, parse_day, parse_ranges
 from broker.site.config import AGENCY_KINDS, SAMPLE_CONFIG, ConfigError, load_config, parse_config
-from conftest import SMALL_SITE, antrian_cli
+from conftest import SMALL_SITE
 
 WIB = ZoneInfo("Asia/Jakarta")
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
@@ -119,14 +119,6 @@ def test_the_sample_is_commented_for_the_admin():
                 "issue_lead_minutes", "min_recalls_before_no_show", "number_digits"):
         n = next(i for i, line in enumerate(lines) if line.startswith(f"{key} ="))
         assert lines[n - 1].startswith("#"), f"the first `{key} =` has no comment above it"
-
-
-def test_config_check_without_a_file_checks_the_sample(sample):
-    result = antrian_cli("config", "check")
-    assert result.returncode == 0, result.stderr
-    assert "OK" in result.stdout and str(SAMPLE_CONFIG) in result.stdout
-    assert (f"{len(sample.agencies)} agencies, {len(sample.services)} services, "
-            f"{len(sample.counters)} counters") in result.stdout
 
 
 # ------------------------------------------------------------------ a broken file
@@ -281,27 +273,6 @@ def test_empty_ids_are_reported_not_silently_dropped():
                                ('id = "bank"', 'id = ""', "agencies[3].id")]:
         found = {p.location for p in problems_of(SMALL_SITE.replace(old, new))}
         assert location in found, (location, found)
-
-
-def test_the_cli_prints_every_problem_and_fails(tmp_path):
-    path = tmp_path / "broken.toml"
-    path.write_text(BROKEN, encoding="utf-8")
-    result = antrian_cli("config", "check", str(path))
-    assert result.returncode != 0
-    assert "OK" not in result.stdout
-    problems = problems_of(BROKEN)
-    assert f"{len(problems)} problem(s)" in result.stderr
-    for p in problems:
-        assert str(p) in result.stderr
-    assert f"line {line_of(BROKEN, '25:00-26:00')}: agencies[2] (imigrasi).hours" in result.stderr
-
-
-def test_the_cli_checks_a_good_file_and_refuses_a_missing_one(small_config_file, tmp_path):
-    good = antrian_cli("config", "check", str(small_config_file))
-    assert good.returncode == 0, good.stderr
-    assert "MPP Uji (testsite): 3 agencies, 4 services, 4 counters" in good.stdout
-    missing = antrian_cli("config", "check", str(tmp_path / "nope.toml"))
-    assert missing.returncode != 0 and "cannot be read" in missing.stderr
 
 
 # ------------------------------------------------------------------ opening hours

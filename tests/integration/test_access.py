@@ -16,7 +16,7 @@ from broker.access.policy import AccessPolicy, Action, Device, Role, filter_cove
 from broker.mqtt.client import EngineClient, StateMirror
 from broker.protocol.codec import Topics
 from conftest import antrian_cli, start_engine
-from secure_broker import secured_broker, secured_site_text
+from integration.secure_broker import secured_broker, secured_site_text
 
 T = Topics("testsite")
 

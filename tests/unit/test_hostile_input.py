@@ -20,8 +20,8 @@ from broker.core.messages import CATALOG
 from broker.core.survey import survey_token, token_matches
 from broker.protocol.codec import MAX_PAYLOAD, BadMessage, Topics, parse
 from broker.site.config import parse_config
-from conftest import SMALL_SITE
-from test_engine import TUESDAY, wib
+from conftest import SMALL_SITE, examples
+from unit.test_engine import TUESDAY, wib
 
 T = Topics("testsite")
 CONFIG = parse_config(SMALL_SITE, "small-site.toml")
@@ -121,7 +121,7 @@ _PAYLOADS = st.one_of(
 )
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(list(TOPIC_KINDS.values())), _PAYLOADS, st.floats(0, 600)),
                 min_size=1, max_size=20))
 def test_parse_and_handle_never_raise_and_a_refusal_changes_nothing(messages):

@@ -9,7 +9,7 @@ import pytest
 
 from broker.mqtt.client import EngineClient
 from conftest import free_port, start_engine
-from secure_broker import secured_broker, secured_site_text
+from integration.secure_broker import secured_broker, secured_site_text
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 

@@ -221,7 +221,7 @@ class Desk(threading.Thread):
                     reason="mosquitto is not installed")
 def test_a_scripted_day_survives_engine_and_broker_kills(tmp_path):
     """Secured Mosquitto from `antrian broker-config` and `antrian serve` as processes; both killed -9 mid-day."""
-    from secure_broker import secured_broker, secured_site_text
+    from integration.secure_broker import secured_broker, secured_site_text
 
     site = secured_site_text().replace("counter_debounce_s = 1.0", "counter_debounce_s = 0")  # fast officers
     b = secured_broker("mosquitto", tmp_path, site).start()

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from broker.core.commands import Changed, CounterCommand, CounterRequest, IssueTicket, Tick
 from broker.core.engine import Engine
 from broker.site.config import parse_config
-from conftest import SMALL_SITE
-from test_engine import MONDAY, TUESDAY, Site, wib
+from conftest import SMALL_SITE, examples
+from unit.test_engine import MONDAY, TUESDAY, Site, wib
 
 CONFIG = parse_config(SMALL_SITE, "small-site.toml")
 
@@ -55,7 +55,7 @@ _STEPS = st.lists(st.one_of(
     st.tuples(st.just("wait"), st.floats(0.5, 9 * 3600))), min_size=5, max_size=60)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_STEPS)
 def test_changed_names_every_retained_topic_that_changed(steps):
     engine, now, n = Engine(CONFIG, ignore_hours=True), wib(MONDAY, 7), 0

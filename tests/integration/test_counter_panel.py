@@ -18,8 +18,8 @@ from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics
 from broker.site.config import parse_config
 from conftest import OUTPUT, SMALL_SITE, antrian_cli, start_engine
-from test_counter_officers import PINS, officers_toml
-from test_mqtt_contract import Listener, wait_until
+from integration.test_mqtt_contract import Listener, wait_until
+from unit.test_counter_officers import PINS, officers_toml
 
 SITE = "testsite"
 T = Topics(SITE)

@@ -11,7 +11,7 @@ import pytest
 from broker.core.ikm import ELEMENTS
 from broker.core.texts import TEXTS, tr
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LITERAL_KEY = re.compile(r"""(?<![\w.])tr\(\s*f?(["'])([a-z_]+\.[^"'{}]*?)\1""")
 PREFIX_KEY = re.compile(r"""(?<![\w.])tr\(\s*f(["'])([a-z_.]+\.)\{""")  # tr(f"printer.{status}", ...)
 

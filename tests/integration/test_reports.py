@@ -10,8 +10,8 @@ from broker.reports.build import EventLog, Period, ikm, noshows, staffing, times
 from broker.server.engine_service import load_engine
 from broker.server.store import EventStore
 from conftest import OUTPUT, SMALL_SITE, antrian_cli
-from test_engine import MONDAY, TUESDAY, wib
-from test_survey import SECRET, tablet
+from integration.test_survey import SECRET, tablet
+from unit.test_engine import MONDAY, TUESDAY, wib
 
 
 def build_log(config, folder):

@@ -10,7 +10,7 @@ from broker.core.events import EventType
 from broker.core.messages import CATALOG
 from broker.protocol.codec import Topics
 
-DOC = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 PLACEHOLDER = {"event_type": "type"}  # parameter name -> the name the document uses
 
 

@@ -22,8 +22,8 @@ from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
 from broker.protocol.codec import MAX_PAYLOAD, Topics
 from broker.server.store import EventStore
 from conftest import start_engine
-from secure_broker import secured_broker
-from test_mqtt_contract import Listener, wait_until
+from integration.secure_broker import secured_broker
+from integration.test_mqtt_contract import Listener, wait_until
 
 SITE = "testsite"
 T = Topics(SITE)

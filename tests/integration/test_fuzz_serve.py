@@ -26,7 +26,7 @@ from broker.mqtt.connection import Connection
 from broker.protocol.codec import MAX_PAYLOAD, Topics
 from broker.server.store import EventStore
 from conftest import MosquittoBroker, _mosquitto_binary
-from test_hostile_input import PAYLOADS, deep
+from unit.test_hostile_input import PAYLOADS, deep
 
 SITE = "testsite"
 T = Topics(SITE)

@@ -1,0 +1,42 @@
+"""The site configuration: the shipped sample MPP, every problem of a broken file, and opening hours."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from broker.site.config import SAMPLE_CONFIG
+from conftest import antrian_cli
+from unit.test_config import BROKEN, line_of, problems_of  # the pure half's helpers
+
+WIB = ZoneInfo("Asia/Jakarta")
+MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
+
+
+def test_config_check_without_a_file_checks_the_sample(sample):
+    result = antrian_cli("config", "check")
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout and str(SAMPLE_CONFIG) in result.stdout
+    assert (f"{len(sample.agencies)} agencies, {len(sample.services)} services, "
+            f"{len(sample.counters)} counters") in result.stdout
+
+
+def test_the_cli_prints_every_problem_and_fails(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text(BROKEN, encoding="utf-8")
+    result = antrian_cli("config", "check", str(path))
+    assert result.returncode != 0
+    assert "OK" not in result.stdout
+    problems = problems_of(BROKEN)
+    assert f"{len(problems)} problem(s)" in result.stderr
+    for p in problems:
+        assert str(p) in result.stderr
+    assert f"line {line_of(BROKEN, '25:00-26:00')}: agencies[2] (imigrasi).hours" in result.stderr
+
+
+def test_the_cli_checks_a_good_file_and_refuses_a_missing_one(small_config_file, tmp_path):
+    good = antrian_cli("config", "check", str(small_config_file))
+    assert good.returncode == 0, good.stderr
+    assert "MPP Uji (testsite): 3 agencies, 4 services, 4 counters" in good.stdout
+    missing = antrian_cli("config", "check", str(tmp_path / "nope.toml"))
+    assert missing.returncode != 0 and "cannot be read" in missing.stderr
+
