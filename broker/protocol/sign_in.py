@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.core.pin import MAX_ITERATIONS, SCHEME, derive_key, sign_in_proof
+from broker.core.pin import MAX_ITERATIONS, PIN_PATTERN, SCHEME, derive_key, hash_pin, sign_in_proof
+
+# PIN_PATTERN and hash_pin are for `antrian counter hash-pin`
+__all__ = ["PIN_PATTERN", "BadChallenge", "hash_pin", "sign_in_body"]
 
 
 class BadChallenge(ValueError):

@@ -36,7 +36,7 @@ def _screenshots(args: argparse.Namespace) -> int:
 
 def cmd_hash_pin(args: argparse.Namespace) -> int:
     """Ask for a PIN twice (never echoed, never printed) and print the config line with its hash."""
-    from broker.core.pin import PIN_PATTERN, hash_pin
+    from broker.protocol.sign_in import PIN_PATTERN, hash_pin
 
     if args.stdin:
         pin = sys.stdin.readline().strip()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from broker.core.ikm import ELEMENTS
+from broker.protocol.survey import ELEMENTS
 from broker.protocol.texts import message
 from kiosk.ticketing.flow import TAP_GUARD_S, Tap
 

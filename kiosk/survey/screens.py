@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from broker.core.ikm import ELEMENTS
+from broker.protocol.survey import ELEMENTS
 from broker.protocol.texts import tr
 from display.toolkit import ui
 from kiosk.survey.flow import QUESTIONS, Screen, SurveyState

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from broker.core.survey import survey_url_from_reply
+from broker.protocol.survey import survey_url_from_reply
 from broker.protocol.texts import tr
 from display.toolkit import humanize
 from kiosk.ticketing.catalog import Catalog
