@@ -124,6 +124,8 @@ def cmd_announce(args: argparse.Namespace) -> int:
     stop = threading.Event()
     _stop_on_signals(stop)
     site = wait_for_site(args, keep_trying=True)
+    if site is None:  # cannot happen while it keeps trying; kept for the type
+        return EXIT_UNREACHABLE
     announcer = Announcer(_synthesizer(args), make_player(args.audio), _chime(args.chime), _style(args),
                           wav_dir=args.wav_dir)
     service = AnnounceService(args.mqtt, site, announcer, zone=args.zone, device=args.device).start()

@@ -19,4 +19,4 @@ def language(value: str | None) -> str:
 
 def text(key: str, lang: str, **params: object) -> str:
     """A web page's text: `key` is looked up as `web.<key>` in the one table."""
-    return tr(f"web.{key}", lang, **params)
+    return tr(f"web.{key}", lang, None, **params)

@@ -114,8 +114,8 @@ def zone_agencies(config: dict | None, zone: str | None) -> set[str] | None:
     if not zone:
         return None
     counters = config.get("counters") if isinstance(config, dict) else None
-    return {c.get("agency") for c in (counters if isinstance(counters, list) else [])
-            if isinstance(c, dict) and str(c.get("zone") or "") == zone}
+    return {str(c.get("agency")) for c in (counters if isinstance(counters, list) else [])
+            if isinstance(c, dict) and str(c.get("zone") or "") == zone and c.get("agency")}
 
 
 def in_scope(call: Call, agencies: set[str] | None) -> bool:
