@@ -16,7 +16,7 @@ from kiosk.printing.escpos_reader import (
     printed_text,
     read_escpos,
 )
-from unit.test_printing import URL, printer_for, ticket  # the pure half's helpers
+from unit.test_printing import URL, printer_for, silent_printer, ticket  # noqa: F401  (the pure half's helpers and fixture)
 
 
 @pytest.mark.parametrize("mm", [58, 80])
