@@ -6,7 +6,10 @@ from zoneinfo import ZoneInfo
 
 from broker.site.config import SAMPLE_CONFIG
 from conftest import antrian_cli
-from unit.test_config import BROKEN, line_of, problems_of, sample  # noqa: F401  (the pure half's helpers and fixture)
+from unit import test_config as pure
+from unit.test_config import BROKEN, line_of, problems_of
+
+sample = pure.sample  # the pure half's fixture
 
 WIB = ZoneInfo("Asia/Jakarta")
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)

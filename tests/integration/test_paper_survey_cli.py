@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 
 from conftest import antrian_cli
-from unit.test_paper_survey import EXCEL, REFUSED, write  # noqa: F401  (the pure half's helpers and fixture)
+from unit import test_paper_survey as pure
+from unit.test_paper_survey import EXCEL, REFUSED
+
+write = pure.write  # the pure half's fixture
 
 ROWS = [  # (name, answers, service): names with the characters cp1252 and UTF-16 files carry
     ("José Café", (4, 3, 3, 4, 3, 3, 4, 3, 4), "A"),

@@ -16,7 +16,10 @@ from kiosk.printing.escpos_reader import (
     printed_text,
     read_escpos,
 )
-from unit.test_printing import URL, printer_for, silent_printer, ticket  # noqa: F401  (the pure half's helpers and fixture)
+from unit import test_printing as pure
+from unit.test_printing import URL, printer_for, ticket
+
+silent_printer = pure.silent_printer  # the pure half's fixture
 
 
 @pytest.mark.parametrize("mm", [58, 80])
