@@ -15,7 +15,7 @@ import math
 import sqlite3
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -74,7 +74,8 @@ class EventLog:
     def offset_s(self, period: Period) -> int:
         """The zone's UTC offset (Indonesia keeps no summer time), for local dates in SQL."""
         moment = datetime.combine(period.first, datetime.min.time(), self.zone)
-        return int(moment.utcoffset().total_seconds())
+        offset = moment.utcoffset()
+        return int(offset.total_seconds()) if offset is not None else 0
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         try:
@@ -175,7 +176,7 @@ def _weekly_by_agency(log: EventLog, period: Period) -> Chart:
 
 
 def _visitors_by_site(logs: list[EventLog], period: Period) -> Report:
-    rows = []
+    rows: list[list[Any]] = []
     for log in logs:
         start, end = log.bounds(period)
         issued = log.query("SELECT count(*) FROM events WHERE type = ? AND ts >= ? AND ts < ?",
@@ -233,7 +234,7 @@ def times(logs: list[EventLog], period: Period) -> Report:
     config = log.config
     keys = [f"S:{c}" for c in config.services] + [f"C:{c}" for c in config.counters]
     keys += sorted((set(waits) | set(services)) - set(keys))
-    table = []
+    table: list[list[Any]] = []
     for key in keys:
         if key not in waits and key not in services:
             continue
@@ -266,14 +267,14 @@ def noshows(logs: list[EventLog], period: Period) -> Report:
                             "AND ts < ? GROUP BY 1", (str(E.TICKET_TRANSFERRED), start, end)):
         counted[key]["in"] += n
     order = [c for c in log.config.services if c in counted] + sorted(set(counted) - set(log.config.services))
-    rows = []
+    rows: list[list[Any]] = []
     for code in order:
         c = counted[code]
         issued = c[E.TICKET_ISSUED]
         rows.append([_service_name(log.config, code), issued, c[E.TICKET_FINISHED], c[E.TICKET_NO_SHOW],
                      c[E.TICKET_REACTIVATED], c[E.TICKET_TRANSFERRED], c["in"],
                      round(100 * c[E.TICKET_NO_SHOW] / issued, 1) if issued else None])
-    totals = ["Jumlah"] + [sum(r[i] for r in rows) for i in range(1, 7)]
+    totals: list[Any] = ["Jumlah"] + [sum(r[i] for r in rows) for i in range(1, 7)]
     totals.append(round(100 * totals[3] / totals[1], 1) if totals[1] else None)
     return Report(f"Tidak hadir dan pengalihan - {log.name}",
                   ["Layanan", "Diterbitkan", "Selesai", "Tidak hadir", "Diaktifkan lagi", "Dialihkan keluar",
@@ -321,7 +322,7 @@ def staffing(logs: list[EventLog], period: Period) -> Report:
     def local_days(spans: list[tuple[float, float]]) -> set[date]:
         return {datetime.fromtimestamp(t0, log.zone).date() for t0, t1 in spans if t1 > t0}
 
-    table = []
+    table: list[list[Any]] = []
     for cid, counter in config.counters.items():
         agency = config.agencies.get(counter.agency)
         schedule = agency.schedule if agency else None
@@ -347,7 +348,7 @@ def staffing(logs: list[EventLog], period: Period) -> Report:
 # ---------------------------------------------------------------------- satisfaction (IKM)
 
 
-def ikm_table(title: str, subtitle: str, groups: list[tuple[str, int, list[int], int | None]],
+def ikm_table(title: str, subtitle: str, groups: Sequence[tuple[str, int, list[int], int | None]],
               summary_extra: dict[str, Any] | None = None) -> Report:
     """IKM rows from (group, respondents, sums per element, population or None); the first row is the total.
 
@@ -365,7 +366,7 @@ def ikm_table(title: str, subtitle: str, groups: list[tuple[str, int, list[int],
                          "pengunjung dilayani (Krejcie-Morgan)")
     total = from_sums(groups[0][1], groups[0][2]) if groups else from_sums(0, [0] * len(ELEMENTS))
     population = groups[0][3] if groups else None
-    summary = {"kind": "ikm", "ikm": float(total.ikm) if total.ikm is not None else None, "grade": total.grade,
+    summary: dict[str, Any] = {"kind": "ikm", "ikm": float(total.ikm) if total.ikm is not None else None, "grade": total.grade,
                "performance": total.performance, "respondents": total.respondents,
                "elements": total.as_dict()["elements"]}
     if population is not None:
@@ -395,7 +396,7 @@ def ikm(logs: list[EventLog], period: Period, by: str = "service") -> Report:
     zero = [0] * len(ELEMENTS)
     total_n = sum(n for n, _ in answered.values())
     total_sums = [sum(s[i] or 0 for _, s in answered.values()) for i in range(len(ELEMENTS))]
-    groups = [(f"Seluruh {log.name}", total_n, total_sums, sum(served.values()))]
+    groups: list[tuple[str, int, list[int], int | None]] = [(f"Seluruh {log.name}", total_n, total_sums, sum(served.values()))]
     if by != "site":
         names = {"agency": lambda k: _agency_name(config, k), "service": lambda k: _service_name(config, k),
                  "counter": lambda k: f"Loket {k}"}[by]

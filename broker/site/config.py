@@ -295,13 +295,13 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         if code:
             r.location = f"services[{i + 1}] ({code})"
         agency_id = r.text("agency", required=True)
-        agency = agencies.get(agency_id)
-        if agency_id and agency is None:
+        owner = agencies.get(agency_id)
+        if agency_id and owner is None:
             r.problem("agency", f"names agency '{agency_id}', which is not defined")
         quota = r.number("quota", None, minimum=1)
         service = Service(
             code=code, name=r.text("name", required=True), agency=agency_id,
-            schedule=r.schedule(agency.schedule if agency else site_schedule),
+            schedule=r.schedule(owner.schedule if owner else site_schedule),
             quota=quota, priority=r.flag("priority", True), notice=r.text("notice"),
             requirements=r.text("requirements"), name_en=r.text("name_en"),
         )

@@ -116,7 +116,7 @@ def _submit(state: SurveyState, now: float) -> tuple[SurveyState, list[Submit]]:
     if state.visit is None or any(a is None for a in state.answers):
         return state, []
     seq = state.seq + 1
-    submit = Submit(f"{state.id_prefix}-{seq}", state.visit.ticket, tuple(int(a) for a in state.answers),
+    submit = Submit(f"{state.id_prefix}-{seq}", state.visit.ticket, tuple(int(a) for a in state.answers if a is not None),
                     state.comment.strip())
     return _show(state, Screen.SENDING, now, seq=seq, pending=submit), [submit]
 
