@@ -228,6 +228,8 @@ class Simulation:
                     {"service": code, "priority": priority})
         if action.kind == "wake":
             return None
+        if desk is None:
+            raise ValueError(f"simulator action {action.kind} names no desk")
         if action.kind == "call":
             return self._counter(desk.id, "next")
         if action.kind == "done":  # served: "next" finishes this visitor and calls one if anybody waits
@@ -275,9 +277,13 @@ class Simulation:
         elif action.kind == "recall":
             self.tally.recalls += 1
             desk.busy = True
+            current = desk.current
+            if current is None:  # nobody at the desk any more: nothing to recall
+                desk.busy = False
+                return
             recalls = max(1, self.config.rules.min_recalls_before_no_show)
-            kind = "recall" if desk.current.setdefault("_recalls", 0) + 1 < recalls else "no_show"
-            desk.current["_recalls"] += 1
+            kind = "recall" if current.setdefault("_recalls", 0) + 1 < recalls else "no_show"
+            current["_recalls"] += 1
             self._push(now + self.reaction_s, kind, desk.id)
         elif action.kind == "no_show":
             self.tally.no_shows += 1
