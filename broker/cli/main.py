@@ -212,7 +212,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                           "allowed" if config.access.allow_anonymous else "refused")
     try:
         service = EngineService(config, data_dir, _engine_url(url, config, data_dir),
-                                ignore_hours=args.ignore_hours)
+                                ignore_hours=args.ignore_hours, new_log=args.new_log)
     except (StoreError, ValueError, OSError) as exc:
         if broker:
             broker.stop()
@@ -340,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "as a child process (`antrian web`)")
     p.add_argument("--ignore-hours", action="store_true",
                    help="treat every service as open (quotas still apply): for demos and tests")
+    p.add_argument("--new-log", action="store_true",
+                   help="start a new event log although the data folder's log is missing, empty or damaged "
+                        "(it is kept aside as antrian.sqlite3.damaged-<time>); numbers start again at 001")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("broker", help="run only the embedded MQTT broker")

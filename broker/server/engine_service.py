@@ -60,14 +60,14 @@ def load_engine(config: SiteConfig, store: EventStore, now: float, ignore_hours:
 class EngineService:
     def __init__(self, config: SiteConfig, data_dir: str | Path, mqtt_url: str, *, ignore_hours: bool = False,
                  clock: Callable[[], float] = time.time, mono: Callable[[], float] | None = None,
-                 synchronous: str = "FULL"):
+                 synchronous: str = "FULL", new_log: bool = False):
         self.config = config
         self.topics = Topics(config.site.id)
         self.clock = clock
         # intervals are measured on a monotonic clock; a simulated wall clock is its own monotonic one
         self.mono = mono or (time.monotonic if clock is time.time else clock)
         self.ignore_hours = ignore_hours
-        self.store = EventStore(data_dir, config.site.id, synchronous=synchronous)
+        self.store = EventStore(data_dir, config.site.id, synchronous=synchronous, new_log=new_log)
         self.survey_secret = load_survey_secret(data_dir)
         self.engine = load_engine(config, self.store, clock(), ignore_hours, self.survey_secret, self.mono())
         self.engine_now = clock()  # the engine's own time after the last batch (its clock guard may hold the wall)

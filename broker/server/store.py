@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,18 @@ def _dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+# Files the engine leaves in its data folder once a site has run: a folder holding any of them
+# but no log has lost its log (deleted, or a different disk mounted), it is not a first start.
+TRACES = ("antrian.sqlite3-wal", "antrian.sqlite3-shm", "survey-secret.key")
+NEW_LOG_HINT = "restore the log from a backup, or start a new log on purpose with --new-log"
+
+
 class EventStore:
-    def __init__(self, data_dir: str | Path, site_id: str, *, synchronous: str = "FULL"):
+    """The log in `data_dir`. A log that is missing where the site has run before, empty, unreadable or
+    damaged is refused (StoreError) unless `new_log`, which moves the damaged file aside and starts anew:
+    numbers restarting at 001 in mid-day would give two visitors the same number."""
+
+    def __init__(self, data_dir: str | Path, site_id: str, *, synchronous: str = "FULL", new_log: bool = False):
         self.path = Path(data_dir) / "antrian.sqlite3"
         self.site_id = site_id
         self.synchronous = synchronous
@@ -57,7 +68,52 @@ class EventStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the data folder {self.path.parent}: {exc.strerror or exc}") from None
+        problem = self._damage()
+        if problem and not new_log:
+            raise StoreError(f"{problem}: {NEW_LOG_HINT}")
+        if problem:
+            self._set_aside()
         self._check_site()
+
+    def _damage(self) -> str | None:
+        """Why the log in the folder cannot be trusted to be the site's whole log, or None."""
+        folder = self.path.parent
+        if not self.path.exists():
+            traces = [name for name in TRACES if (folder / name).exists()]
+            if traces:
+                return (f"the data folder {folder} has no log antrian.sqlite3 but shows that a site ran there "
+                        f"({', '.join(traces)})")
+            return None
+        try:
+            size = self.path.stat().st_size
+        except OSError as exc:
+            return f"cannot read {self.path}: {exc.strerror or exc}"
+        if size == 0:
+            return f"the log {self.path} is empty (0 bytes)"
+        try:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                verdict = [row[0] for row in db.execute("PRAGMA integrity_check(5)")]
+                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                site = db.execute("SELECT value FROM meta WHERE key = 'site'").fetchone() \
+                    if "meta" in tables else None
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            return f"the log {self.path} cannot be read as a database ({exc})"
+        if verdict != ["ok"]:
+            return f"the log {self.path} is damaged (integrity check: {'; '.join(verdict)})"
+        if site is None:
+            return f"the log {self.path} is not an Antrian log (it names no site)"
+        return None
+
+    def _set_aside(self) -> None:
+        """Move a damaged log and its WAL aside (kept for a technician), so a new one can start."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for suffix in ("", "-wal", "-shm"):
+            part = self.path.with_name(self.path.name + suffix)
+            if part.exists():
+                part.rename(part.with_name(f"{part.name}.damaged-{stamp}"))
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
