@@ -11,7 +11,6 @@ every breakdown adds up to the tickets issued. Days and hours are the site's loc
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import statistics
 from collections import defaultdict
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from broker.core.events import EventType as E
 from broker.core.ikm import ELEMENTS, from_sums, krejcie_morgan
+from broker.core.stats import percentile
 from broker.reports.render import Chart, Report
 from broker.site.config import SiteConfig
 
@@ -194,12 +194,6 @@ def _visitors_by_site(logs: list[EventLog], period: Period) -> Report:
 
 
 # ---------------------------------------------------------------------- waiting and service times
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile: the smallest value with at least `share` of the values at or below it."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def _minutes(values: list[float]) -> list[Any]:

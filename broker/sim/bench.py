@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from broker.core.stats import percentile
 from broker.mqtt.client import EngineClient, StateMirror
 from broker.mqtt.connection import Connection
 from broker.site.config import SAMPLE_CONFIG
@@ -38,9 +39,8 @@ TARGETS = {"call_to_display_p99_ms": 10.0, "call_to_display_p99_ratio": 20.0, "i
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    pick = lambda share: ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-    return {"p50": round(statistics.median(ordered), 3), "p99": round(pick(0.99), 3), "n": len(ordered)}
+    return {"p50": round(statistics.median(samples), 3), "p99": round(percentile(samples, 0.99), 3),
+            "n": len(samples)}
 
 
 def with_ratio(latency: dict[str, float], floor: dict[str, float]) -> dict[str, float]:
