@@ -16,6 +16,11 @@ AGENCY_KINDS = ("OPD", "instansi vertikal", "BUMN", "BUMD", "bank")
 PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak", "korban_bencana")
 
 
+def setting(default: Any, *, minimum: int = 0) -> Any:
+    """A field read from the TOML with a lower bound (broker.site checks it)."""
+    return field(default=default, metadata={"min": minimum})
+
+
 
 @dataclass(frozen=True)
 class Site:
@@ -34,15 +39,15 @@ class Site:
 class Rules:
     """Site-wide queue rules; each default is the first variant in domain.md."""
 
-    priority_max_in_a_row: int = 2  # priority calls in a row before a waiting normal ticket gets its turn
+    priority_max_in_a_row: int = setting(2, minimum=1)  # priority calls in a row before a waiting normal ticket gets its turn
     counter_debounce_s: float = 1.0  # a second "next" from one counter within this is the same press
     issue_lead_minutes: int = 30  # kiosks hand out tickets this long before the counters open
     min_recalls_before_no_show: int = 0
     recall_interval_s: float = 0.0  # the least time between two calls of one ticket (the voice must finish)
     require_sign_in: bool = False  # counter commands need a signed-in officer (sign-in itself aside)
-    number_digits: int = 3
-    survey_days: int = 7  # a served ticket may answer the satisfaction survey this many days long (phone link)
-    survey_tablet_minutes: int = 10  # the counter's tablet may answer for its last finished ticket this long
+    number_digits: int = setting(3, minimum=1)
+    survey_days: int = setting(7, minimum=1)  # days a served ticket may answer the survey (phone link)
+    survey_tablet_minutes: int = setting(10, minimum=1)  # the counter tablet answers for its last ticket this long
     kiosk_tickets_per_minute: int = 6  # at most this many tickets from one kiosk within 60 s (0 = no limit)
 
 
@@ -62,7 +67,7 @@ class Service:
     name: str
     agency: str
     schedule: Schedule
-    quota: int | None = None  # tickets per day
+    quota: int | None = setting(None, minimum=1)  # tickets per day
     priority: bool = True  # whether the kiosk offers priority tickets
     notice: str = ""  # shown at the kiosk, e.g. who should go to the main office instead
     requirements: str = ""
@@ -101,7 +106,7 @@ class Access:
     """[access]: who may use the MQTT broker, and its TLS listener (see docs/operations.md)."""
 
     allow_anonymous: bool = False  # true only for a demo: anyone on the network could call numbers
-    tls_port: int = 8883
+    tls_port: int = setting(8883, minimum=1)
     tls_cert: str = ""  # PEM certificate (chain) for the TLS listener; relative to this config file
     tls_key: str = ""
 

@@ -7,12 +7,13 @@ line) and a plain sentence, and `antrian config check` prints them all.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from antrian_assets import ROOT as ASSETS
@@ -189,6 +190,33 @@ class _Reader:
                                   f"days; add \"{DAY_NAMES_EN[day].lower()}\" to days or remove this line")
         return Schedule(days=days, hours=hours, by_day=by_day)
 
+    def fields(self, cls: type, **given: Any) -> Any:
+        """`cls` built from this table: the keys in `given` as the caller read them (checked its own way),
+        every other field of the dataclass read by its type with its default, and its `min` metadata.
+        So a new plain setting is one field in broker.core.model plus its comment in the sample."""
+        hints = get_type_hints(cls)
+        values = dict(given)
+        for f in dataclasses.fields(cls):
+            if f.name in values or not f.init:
+                continue
+            kind, default = hints[f.name], f.default
+            if default is dataclasses.MISSING:
+                raise TypeError(f"{cls.__name__}.{f.name} has no default: the caller must read it")
+            minimum = f.metadata.get("min", 0)
+            if kind is bool:
+                values[f.name] = self.flag(f.name, default)
+            elif kind is str:
+                values[f.name] = self.text(f.name, default=default)
+            elif kind in (int, int | None):
+                values[f.name] = self.number(f.name, default, minimum=minimum)
+            elif kind is float:
+                values[f.name] = self.number(f.name, default, minimum=minimum, integer=False)
+            elif kind == tuple[str, ...]:
+                values[f.name] = tuple(self.texts(f.name) or default)
+            else:
+                raise TypeError(f"{cls.__name__}.{f.name}: no TOML reader for {kind}")
+        return cls(**values)
+
     def finish(self, allowed_extra: tuple[str, ...] = ()) -> None:
         """Report keys nobody asked for: usually a typo."""
         known = self.known | set(allowed_extra)
@@ -221,17 +249,11 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
     site_r = _Reader(raw.get("site", {}), "site", problems, lambda k: lines.of("site", key=k))
     if "site" not in raw:
         problems.append(Problem("site", "the [site] table is missing"))
-    site = Site(
+    site = site_r.fields(
+        Site,
         id=site_r.text("id", required=True, pattern=_SITE_ID,
                        pattern_help="use lowercase letters, digits, '-' or '_' (it becomes part of MQTT topics)"),
         name=site_r.text("name", required=True),
-        timezone=site_r.text("timezone", default="Asia/Jakarta"),
-        language=site_r.text("language", default="id"),
-        address=site_r.text("address"),
-        footer=site_r.text("footer", default=Site.footer),
-        info_text=site_r.text("info_text"),
-        ticket_url=site_r.text("ticket_url"),
-        survey_url=site_r.text("survey_url"),
     )
     try:
         ZoneInfo(site.timezone)
@@ -247,18 +269,7 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
     site_r.finish(allowed_extra=("hours",))
 
     rules_r = _Reader(raw.get("rules", {}), "rules", problems, lambda k: lines.of("rules", key=k))
-    rules = Rules(
-        priority_max_in_a_row=rules_r.number("priority_max_in_a_row", Rules.priority_max_in_a_row, minimum=1),
-        counter_debounce_s=rules_r.number("counter_debounce_s", Rules.counter_debounce_s, integer=False),
-        issue_lead_minutes=rules_r.number("issue_lead_minutes", Rules.issue_lead_minutes),
-        min_recalls_before_no_show=rules_r.number("min_recalls_before_no_show", Rules.min_recalls_before_no_show),
-        recall_interval_s=rules_r.number("recall_interval_s", Rules.recall_interval_s, integer=False),
-        require_sign_in=rules_r.flag("require_sign_in", Rules.require_sign_in),
-        number_digits=rules_r.number("number_digits", Rules.number_digits, minimum=1),
-        survey_days=rules_r.number("survey_days", Rules.survey_days, minimum=1),
-        survey_tablet_minutes=rules_r.number("survey_tablet_minutes", Rules.survey_tablet_minutes, minimum=1),
-        kiosk_tickets_per_minute=rules_r.number("kiosk_tickets_per_minute", Rules.kiosk_tickets_per_minute),
-    )
+    rules = rules_r.fields(Rules)
     rules_r.finish()
 
     agencies: dict[str, Agency] = {}
@@ -276,8 +287,8 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
             close = difflib.get_close_matches(kind.strip().lower(), list(kinds), n=1)
             hint = f" (did you mean '{kinds[close[0]]}'?)" if close else ""
             r.problem("kind", f"'{kind}' is not an agency kind{hint}; use one of: {', '.join(AGENCY_KINDS)}")
-        agency = Agency(id=agency_id, name=name, short=r.text("short") or name, kind=canonical or kind,
-                        schedule=r.schedule(site_schedule), logo=r.text("logo"))
+        agency = r.fields(Agency, id=agency_id, name=name, short=r.text("short") or name, kind=canonical or kind,
+                          schedule=r.schedule(site_schedule))
         r.finish()
         if agency_id in agencies:
             r.problem("id", f"agency '{agency_id}' is defined twice")
@@ -298,13 +309,8 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         owner = agencies.get(agency_id)
         if agency_id and owner is None:
             r.problem("agency", f"names agency '{agency_id}', which is not defined")
-        quota = r.number("quota", None, minimum=1)
-        service = Service(
-            code=code, name=r.text("name", required=True), agency=agency_id,
-            schedule=r.schedule(owner.schedule if owner else site_schedule),
-            quota=quota, priority=r.flag("priority", True), notice=r.text("notice"),
-            requirements=r.text("requirements"), name_en=r.text("name_en"),
-        )
+        service = r.fields(Service, code=code, name=r.text("name", required=True), agency=agency_id,
+                           schedule=r.schedule(owner.schedule if owner else site_schedule))
         r.finish()
         if code in services:
             r.problem("code", f"service code '{code}' is used twice: ticket numbers would clash")
@@ -330,8 +336,7 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
             r.problem("services", "lists a service twice")
         if "services" in r.data and not codes:
             r.problem("services", "must list at least one service")
-        counter = Counter(id=counter_id, agency=agency_id, services=tuple(codes), zone=r.text("zone"),
-                          name=r.text("name"))
+        counter = r.fields(Counter, id=counter_id, agency=agency_id, services=tuple(codes))
         r.finish()
         if counter_id in counters:
             r.problem("id", f"counter '{counter_id}' is defined twice")
@@ -341,9 +346,7 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
     officers = _officers(raw, problems, lines, agencies, counters)
 
     access_r = _Reader(raw.get("access", {}), "access", problems, lambda k: lines.of("access", key=k))
-    access = Access(allow_anonymous=access_r.flag("allow_anonymous", Access.allow_anonymous),
-                    tls_port=access_r.number("tls_port", Access.tls_port, minimum=1),
-                    tls_cert=access_r.text("tls_cert"), tls_key=access_r.text("tls_key"))
+    access = access_r.fields(Access)
     if bool(access.tls_cert) != bool(access.tls_key):
         access_r.problem("tls_key" if access.tls_cert else "tls_cert",
                          "TLS needs both tls_cert and tls_key (the certificate and its private key)")
@@ -389,8 +392,8 @@ def _officers(raw: dict, problems: list[Problem], lines: _Lines, agencies: dict[
         for cid in allowed:
             if cid not in counters:
                 r.problem("counters", f"names counter '{cid}', which is not defined")
-        officer = Officer(id=officer_id, name=r.text("name", required=True), pin_hash=pin_hash, agency=agency_id,
-                          counters=tuple(allowed))
+        officer = r.fields(Officer, id=officer_id, name=r.text("name", required=True), pin_hash=pin_hash,
+                           agency=agency_id, counters=tuple(allowed))
         r.finish()
         if officer_id in officers:
             r.problem("id", f"officer '{officer_id}' is defined twice")

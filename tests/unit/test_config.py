@@ -378,3 +378,26 @@ def test_own_hours_replace_the_inherited_friday_split():
     assert bank.is_open(datetime(2026, 11, 27, 9, 0), 0)
     assert config.agencies["dukcapil"].schedule.is_open(friday_afternoon, 0), "the site's own Friday split stays"
     assert not config.agencies["dukcapil"].schedule.is_open(datetime(2026, 11, 27, 12, 0), 0)
+
+
+def test_every_setting_of_the_model_is_described_in_the_sample():
+    """A new plain setting is one field in broker.core.model, read by the table-driven reader, plus its
+    line in the sample (written, or commented out with its default)."""
+    import dataclasses
+    import re
+
+    from broker.core import model
+
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8")
+    missing = [f"{cls.__name__}.{f.name}"
+               for cls in (model.Site, model.Rules, model.Agency, model.Service, model.Counter, model.Officer,
+                           model.Access)
+               for f in dataclasses.fields(cls) if f.name != "schedule"  # days / hours / mon ... in the sample
+               if not re.search(rf"^#?\s*{f.name}(\s*=|\s\s)", text, re.M)]
+    assert not missing, f"describe these in {SAMPLE_CONFIG.name}: {missing}"
+
+
+def test_a_settings_lower_bound_comes_from_the_model():
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8").replace("[rules]\n", "[rules]\nsurvey_days = 0\n", 1)
+    with pytest.raises(ConfigError, match=r"rules.survey_days.*must be at least 1, not 0"):
+        parse_config(text)
