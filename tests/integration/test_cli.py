@@ -142,7 +142,7 @@ def test_a_device_booting_before_the_engine_waits_for_it(small_config, embedded_
     import argparse
     import threading
 
-    from broker.cli.main import wait_for_site
+    from broker.mqtt.device import wait_for_site
     from conftest import start_engine
 
     found: list[str | None] = []
