@@ -97,6 +97,9 @@ def add_device(data_dir: str | Path, config: SiteConfig, role: str, device_id: s
     if role_ == Role.COUNTER and (counter or device_id) not in config.counters:
         raise DeviceError(f"the site has no counter '{counter or device_id}' (counters: "
                           f"{', '.join(config.counters)}); give the counter with --counter")
+    if role_ == Role.SURVEY and device_id not in config.counters:  # a tablet's id is the counter it stands next to
+        raise DeviceError(f"the site has no counter '{device_id}' for a survey tablet (counters: "
+                          f"{', '.join(config.counters)})")
     password = new_password()
     device = Device(role_, device_id, counter, hash_password(password))
     save_devices(data_dir, tuple(d for d in existing if d.username != username) + (device,))

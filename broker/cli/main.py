@@ -172,7 +172,22 @@ def cmd_issue(args: argparse.Namespace) -> int:
     return _with_client(args, f"antrian-cli-issue-{args.kiosk}", action)
 
 
+# what an action at a counter cannot do without: (option, Indonesian, English)
+NEEDS = {
+    "transfer": ("to", "sebutkan layanan tujuan dengan --to KODE (misalnya --action transfer --to B)",
+                 "say which service to transfer to with --to CODE (such as --action transfer --to B)"),
+    "call": ("number", "sebutkan nomor yang dipanggil dengan --number (misalnya --action call --number A012)",
+             "say which number to call with --number (such as --action call --number A012)"),
+    "reactivate": ("number", "sebutkan nomor yang diaktifkan lagi dengan --number (misalnya --number A012)",
+                   "say which number to reactivate with --number (such as --number A012)"),
+}
+
+
 def cmd_call(args: argparse.Namespace) -> int:
+    option, needed_id, needed_en = NEEDS.get(args.action, ("", "", ""))
+    if option and not getattr(args, option):  # a usage error here, before the engine is asked
+        return fail(needed_id, EXIT_USAGE, needed_en)
+
     def action(client) -> int:
         reply = client.counter(args.counter, args.action, to=args.to, number=args.number,
                                request_id=args.request_id)
@@ -205,6 +220,13 @@ def cmd_state(args: argparse.Namespace) -> int:
         mirror.stop()
 
 
+def cmd_config_sample(args: argparse.Namespace) -> int:
+    """The commented sample site config on stdout, byte for byte: `antrian config sample > site.toml`."""
+    sys.stdout.buffer.write(SAMPLE_CONFIG.read_bytes())
+    sys.stdout.flush()
+    return 0
+
+
 def cmd_config_check(args: argparse.Namespace) -> int:
     path = args.file or str(SAMPLE_CONFIG)
     try:
@@ -220,9 +242,20 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- parser
 
 
+def _version() -> str:
+    """The installed package's version (pyproject's), or the source tree's when it was never installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("antrian")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="antrian", description="Antrian: queue management for Mal Pelayanan "
                                      "Publik. Each subcommand has its own --help.")
+    parser.add_argument("--version", action="version", version=f"antrian {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="run the queue engine (with an embedded MQTT broker unless --mqtt is given)")
@@ -272,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = config_sub.add_parser("check", help="validate a site config file (default: the shipped sample)")
     c.add_argument("file", nargs="?")
     c.set_defaults(func=cmd_config_check)
+    c = config_sub.add_parser("sample", help="print the commented sample config, to start your own: "
+                                             "antrian config sample > site.toml")
+    c.set_defaults(func=cmd_config_sample)
 
     for module_name in EXTENSIONS:
         __import__(module_name, fromlist=["register"]).register(sub)
