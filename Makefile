@@ -28,8 +28,10 @@ demo: system-deps setup
 serve: system-deps setup
 	$(BIN)/antrian serve --ignore-hours --listen $(LISTEN)
 
-# Everything: the static checks, then the pure tests and the tests against the real parts.
+# Everything: the static checks (the dependency rule: pyproject's import-linter contracts), then the pure tests
+# and the tests against the real parts.
 test: system-deps setup
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q tests
 
 # The pure tests only (no processes, no broker; a tenth of the property examples): seconds, for the edit loop.

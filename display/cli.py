@@ -15,8 +15,16 @@ import threading
 import time
 import wave
 
-from broker.cli.main import EXIT_REFUSED as EXIT_FAILED
-from broker.cli.main import EXIT_UNREACHABLE, fail, screen_size, setup_logging, wait_for_site
+from broker.mqtt.device import EXIT_REFUSED as EXIT_FAILED
+from broker.mqtt.device import (
+    EXIT_UNREACHABLE,
+    add_mqtt_options,
+    fail,
+    refuse_without_screen,
+    screen_size,
+    setup_logging,
+    wait_for_site,
+)
 
 # --size of a hall TV or counter screen (smaller ones than a touch panel still work)
 _size = screen_size("1920x1080", (160, 120))
@@ -65,6 +73,9 @@ def cmd_display(args: argparse.Namespace) -> int:
     from display.screens.live import LiveHall
     from display.toolkit.screen_loop import Ticker
 
+    refused = None if args.screenshot else refuse_without_screen(("layar ruang tunggu", "hall display"), "--screenshot")
+    if refused is not None:
+        return refused
     site = wait_for_site(args, keep_trying=not args.screenshot)
     if site is None:
         return EXIT_UNREACHABLE
@@ -80,6 +91,9 @@ def cmd_counter_display(args: argparse.Namespace) -> int:
     from display.screens.counter_screen import render_counter
     from display.screens.live import LiveCounter
 
+    refused = None if args.screenshot else refuse_without_screen(("layar loket", "counter display"), "--screenshot")
+    if refused is not None:
+        return refused
     site = wait_for_site(args, keep_trying=not args.screenshot)
     if site is None:
         return EXIT_UNREACHABLE
@@ -190,8 +204,6 @@ def _voice_options(p: argparse.ArgumentParser) -> None:
 
 
 def _screen_options(p: argparse.ArgumentParser, default_size: str) -> None:
-    from broker.cli.main import add_mqtt_options
-
     p.add_argument("--fullscreen", action="store_true", help="fill the whole screen (for the TV)")
     p.add_argument("--size", type=_size, default=_size(default_size), help=f"window size (default {default_size})")
     p.add_argument("--lang", choices=["id", "en"], default=os.environ.get("ANTRIAN_LANG", "id"),
@@ -204,8 +216,6 @@ def _screen_options(p: argparse.ArgumentParser, default_size: str) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to `antrian`."""
-    from broker.cli.main import add_mqtt_options
-
     p = subparsers.add_parser("display", help="the waiting-hall TV: calls, counters, waiting counts, clock")
     p.add_argument("--zone", help="show only the agencies whose counters are in this zone")
     _screen_options(p, "1920x1080")

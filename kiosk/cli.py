@@ -11,8 +11,15 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from broker.cli.main import EXIT_REFUSED as EXIT_FAILED
-from broker.cli.main import EXIT_USAGE, fail, run_device_app, screen_size, screenshots_from_config
+from broker.mqtt.device import EXIT_REFUSED as EXIT_FAILED
+from broker.mqtt.device import (
+    EXIT_USAGE,
+    add_mqtt_options,
+    fail,
+    run_device_app,
+    screen_size,
+    screenshots_from_config,
+)
 
 DEFAULT_PRINTER = "preview:antrian-data/tickets"
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -60,7 +67,8 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     except (PrinterUriError, ValueError) as exc:
         return fail(str(exc), EXIT_USAGE)
     size = window_size(args)
-    return run_device_app(args, lambda site: KioskApp(args.kiosk, args.mqtt, site, printer, size=size), run)
+    return run_device_app(args, lambda site: KioskApp(args.kiosk, args.mqtt, site, printer, size=size), run,
+                          app_name=("kios tiket", "ticket kiosk"))
 
 
 def _screenshots(args: argparse.Namespace) -> int:
@@ -112,8 +120,6 @@ def cmd_print_test(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to `antrian`."""
-    from broker.cli.main import add_mqtt_options
-
     p = subparsers.add_parser("kiosk", help="the touchscreen ticket kiosk (pygame), or --screenshots of its screens")
     p.add_argument("--kiosk", default="1", help="this kiosk's id, part of its MQTT topics (default 1)")
     p.add_argument("--orientation", choices=tuple(ORIENTATIONS), default="portrait",

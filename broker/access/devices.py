@@ -17,6 +17,7 @@ from pathlib import Path
 from broker.access.passwords import hash_password, is_password_hash, new_password
 from broker.access.policy import DEVICE_ID, AccessPolicy, Device, Role
 from broker.protocol.codec import Topics
+from broker.server.store import private_folder
 from broker.site.config import SiteConfig
 
 DEVICES_FILE = "devices.toml"
@@ -57,7 +58,7 @@ def load_devices(data_dir: str | Path) -> tuple[Device, ...]:
 def save_devices(data_dir: str | Path, devices: tuple[Device, ...]) -> None:
     """Write devices.toml atomically (a power cut leaves the old file or the new one, never half)."""
     path = devices_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     lines = ["# Antrian devices: written by `antrian device add`. Passwords are hashed ($7$ PBKDF2-SHA512,",
              "# as Mosquitto reads them); after a change run `antrian broker-config` when Mosquitto is used.", ""]
     for d in devices:
@@ -66,11 +67,11 @@ def save_devices(data_dir: str | Path, devices: tuple[Device, ...]) -> None:
             lines.append(f"counter = {json.dumps(d.counter)}")
         lines += [f"password_hash = {json.dumps(d.password_hash)}", ""]
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
         out.write("\n".join(lines))
         out.flush()
         os.fsync(out.fileno())
-    os.chmod(tmp, 0o600)
+    os.chmod(tmp, 0o600)  # a .tmp left by an older version may have been readable by all
     os.replace(tmp, path)
 
 
@@ -97,6 +98,9 @@ def add_device(data_dir: str | Path, config: SiteConfig, role: str, device_id: s
     if role_ == Role.COUNTER and (counter or device_id) not in config.counters:
         raise DeviceError(f"the site has no counter '{counter or device_id}' (counters: "
                           f"{', '.join(config.counters)}); give the counter with --counter")
+    if role_ == Role.SURVEY and device_id not in config.counters:  # a tablet's id is the counter it stands next to
+        raise DeviceError(f"the site has no counter '{device_id}' for a survey tablet (counters: "
+                          f"{', '.join(config.counters)})")
     password = new_password()
     device = Device(role_, device_id, counter, hash_password(password))
     save_devices(data_dir, tuple(d for d in existing if d.username != username) + (device,))

@@ -13,16 +13,22 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from broker.mqtt.connection import DEFAULT_URL
+from broker.mqtt.device import (  # the conventions `antrian` shares with its device commands (kiosk/, display/)
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    add_mqtt_options,
+    fail,
+    resolve_site,
+    setup_logging,
+)
 from broker.site.config import SAMPLE_CONFIG, ConfigError, load_config
 
 DEFAULT_DATA = "antrian-data"
-EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
 # Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers).
 EXTENSIONS: tuple[str, ...] = ("kiosk.cli", "display.cli", "kiosk.counter.cli", "broker.cli.access", "broker.cli.report",
@@ -33,52 +39,12 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def fail(text: str, code: int) -> int:
-    """Print `antrian: text` on stderr and return the exit code: every command's way to stop."""
-    print(f"antrian: {text}", file=sys.stderr)
-    return code
-
-
-def setup_logging(level: int = logging.INFO) -> None:
-    """The one log format of every long-running command (engine, screens, touch apps, simulator)."""
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-
-
-def screen_size(example: str, smallest: tuple[int, int]) -> Callable[[str], tuple[int, int]]:
-    """An argparse type for `--size WIDTHxHEIGHT`.
-
-    A hall TV and a touch panel differ only in the size shown as an example and the
-    smallest size that is still usable, so each passes its own.
-    """
-    def parse(text: str) -> tuple[int, int]:
-        try:
-            w, h = (int(x) for x in text.lower().split("x"))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a size like {example}") from None
-        if not (smallest[0] <= w <= 7680 and smallest[1] <= h <= 4320):
-            raise argparse.ArgumentTypeError(f"{text} is not a usable screen size")
-        return w, h
-
-    return parse
-
-
 def _load_config_or_exit(path: str | None):
     try:
         return load_config(path)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-
-
-def add_mqtt_options(parser: argparse.ArgumentParser) -> None:
-    """--mqtt and --site, shared by every client command."""
-    parser.add_argument("--mqtt", default=os.environ.get("ANTRIAN_MQTT", DEFAULT_URL),
-                        help=f"MQTT broker URL (default {DEFAULT_URL}; user:password@ may be included, "
-                             "or set ANTRIAN_MQTT_USER / ANTRIAN_MQTT_PASSWORD)")
-    parser.add_argument("--site", default=os.environ.get("ANTRIAN_SITE"),
-                        help="site id (default: the one engine found on the broker)")
-    parser.add_argument("--user", help="this device's MQTT user, such as counter-3 (or $ANTRIAN_MQTT_USER)")
-    parser.add_argument("--password", help="its password (better: $ANTRIAN_MQTT_PASSWORD, which `ps` cannot show)")
 
 
 def data_folder(data: str, config) -> Path:
@@ -96,76 +62,6 @@ def _engine_url(url: str, config, data_dir: Path) -> str:
     if config.access.allow_anonymous and not (data_dir / ENGINE_SECRET_FILE).exists():
         return url
     return with_credentials(url, *engine_credentials(data_dir, config))
-
-
-def resolve_site(args: argparse.Namespace) -> str:
-    from broker.mqtt.client import discover_site
-
-    return args.site or discover_site(args.mqtt)
-
-
-SITE_RETRY_S = 5.0
-
-
-def wait_for_site(args: argparse.Namespace, keep_trying: bool = True, retry_s: float = SITE_RETRY_S) -> str | None:
-    """The site id; a kiosk, screen or announcer that boots before the engine keeps looking for it.
-
-    Without `keep_trying` the reason is printed and None returned, for one-shot commands.
-    """
-    from broker.mqtt.client import EngineTimeout
-
-    while True:
-        try:
-            return resolve_site(args)
-        except (ConnectionError, EngineTimeout, OSError) as exc:
-            if not keep_trying:
-                print(f"antrian: {exc}", file=sys.stderr)
-                return None
-            logging.getLogger("antrian").warning("%s; trying again in %g s", exc, retry_s)
-            time.sleep(retry_s)
-
-
-def run_device_app(args: argparse.Namespace, make_app: Callable[[str], Any], run: Callable[..., int]) -> int:
-    """The one shell of every touch app (kiosk, counter panel, survey tablet).
-
-    Waits for the engine's site, starts the app's MQTT side, runs its window until it
-    closes or SIGTERM arrives, and always stops the app so its presence says goodbye.
-    """
-    setup_logging()
-    try:
-        site = wait_for_site(args)  # a device that boots before the engine waits for it
-    except ValueError as exc:  # several sites on the broker and no --site
-        return fail(str(exc), EXIT_USAGE)
-    if site is None:  # wait_for_site keeps trying, so this is only for the type checker
-        return EXIT_UNREACHABLE
-    app = make_app(site)
-    try:
-        app.start(wait=None)
-    except (ConnectionError, OSError, ValueError) as exc:
-        return fail(str(exc), EXIT_UNREACHABLE)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        return run(app, fullscreen=args.fullscreen, max_seconds=args.max_seconds)
-    finally:
-        app.stop()
-
-
-def screenshots_from_config(args: argparse.Namespace, write: Callable[[Any], list], what: str) -> int:
-    """`--screenshots DIR` of a touch app: load --config, let `write(config)` draw, say how many.
-
-    A config that cannot be read, or a ValueError while drawing (such as an unknown
-    counter), is a usage error with a plain message rather than a traceback.
-    """
-    try:
-        config = load_config(args.config)
-    except (ConfigError, OSError) as exc:
-        return fail(str(exc), EXIT_USAGE)
-    try:
-        written = write(config)
-    except ValueError as exc:
-        return fail(str(exc), EXIT_USAGE)
-    print(f"{len(written)} {what} written to {args.screenshots}", file=sys.stderr)
-    return 0
 
 
 def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
@@ -276,7 +172,22 @@ def cmd_issue(args: argparse.Namespace) -> int:
     return _with_client(args, f"antrian-cli-issue-{args.kiosk}", action)
 
 
+# what an action at a counter cannot do without: (option, Indonesian, English)
+NEEDS = {
+    "transfer": ("to", "sebutkan layanan tujuan dengan --to KODE (misalnya --action transfer --to B)",
+                 "say which service to transfer to with --to CODE (such as --action transfer --to B)"),
+    "call": ("number", "sebutkan nomor yang dipanggil dengan --number (misalnya --action call --number A012)",
+             "say which number to call with --number (such as --action call --number A012)"),
+    "reactivate": ("number", "sebutkan nomor yang diaktifkan lagi dengan --number (misalnya --number A012)",
+                   "say which number to reactivate with --number (such as --number A012)"),
+}
+
+
 def cmd_call(args: argparse.Namespace) -> int:
+    option, needed_id, needed_en = NEEDS.get(args.action, ("", "", ""))
+    if option and not getattr(args, option):  # a usage error here, before the engine is asked
+        return fail(needed_id, EXIT_USAGE, needed_en)
+
     def action(client) -> int:
         reply = client.counter(args.counter, args.action, to=args.to, number=args.number,
                                request_id=args.request_id)
@@ -309,6 +220,13 @@ def cmd_state(args: argparse.Namespace) -> int:
         mirror.stop()
 
 
+def cmd_config_sample(args: argparse.Namespace) -> int:
+    """The commented sample site config on stdout, byte for byte: `antrian config sample > site.toml`."""
+    sys.stdout.buffer.write(SAMPLE_CONFIG.read_bytes())
+    sys.stdout.flush()
+    return 0
+
+
 def cmd_config_check(args: argparse.Namespace) -> int:
     path = args.file or str(SAMPLE_CONFIG)
     try:
@@ -324,9 +242,20 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- parser
 
 
+def _version() -> str:
+    """The installed package's version (pyproject's), or the source tree's when it was never installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("antrian")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="antrian", description="Antrian: queue management for Mal Pelayanan "
                                      "Publik. Each subcommand has its own --help.")
+    parser.add_argument("--version", action="version", version=f"antrian {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="run the queue engine (with an embedded MQTT broker unless --mqtt is given)")
@@ -379,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = config_sub.add_parser("check", help="validate a site config file (default: the shipped sample)")
     c.add_argument("file", nargs="?")
     c.set_defaults(func=cmd_config_check)
+    c = config_sub.add_parser("sample", help="print the commented sample config, to start your own: "
+                                             "antrian config sample > site.toml")
+    c.set_defaults(func=cmd_config_sample)
 
     for module_name in EXTENSIONS:
         __import__(module_name, fromlist=["register"]).register(sub)

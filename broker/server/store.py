@@ -8,6 +8,7 @@ that transaction commits, so the log always holds every answered ticket.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -44,6 +45,25 @@ class Snapshot:
     replies: list[tuple[str, float, dict]]
 
 
+def private_folder(path: str | Path) -> Path:
+    """Make the data folder (and each missing parent) readable by its owner only (0700), as the systemd unit's
+    StateDirectory is; an existing folder is left as its owner made it. The folder holds the log (survey tokens,
+    ticket history), the devices' password hashes and the engine's secrets."""
+    path = Path(path)
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another process: theirs
+        os.chmod(folder, 0o700)  # whatever the umask
+    return path
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -65,7 +85,7 @@ class EventStore:
         self.synchronous = synchronous
         self._db: sqlite3.Connection | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
         except OSError as exc:
             raise StoreError(f"cannot create the data folder {self.path.parent}: {exc.strerror or exc}") from None
         problem = self._damage()
@@ -118,7 +138,10 @@ class EventStore:
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
             try:
+                new = not self.path.exists()
                 db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                if new:  # the log holds survey tokens: owner only; SQLite gives its -wal and -shm the same mode
+                    os.chmod(self.path, 0o600)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(f"PRAGMA synchronous={self.synchronous}")
                 db.executescript(SCHEMA)

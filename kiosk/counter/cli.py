@@ -9,7 +9,7 @@ import argparse
 import getpass
 import sys
 
-from broker.cli.main import EXIT_USAGE, fail, run_device_app, screen_size, screenshots_from_config
+from broker.mqtt.device import EXIT_USAGE, add_mqtt_options, fail, run_device_app, screen_size, screenshots_from_config
 
 # --size of a touch panel; the survey tablet next to the counter has the same screen.
 panel_size = screen_size("1280x800", (480, 320))
@@ -23,7 +23,8 @@ def cmd_counter(args: argparse.Namespace) -> int:
     from kiosk.counter.app import CounterApp, run
 
     return run_device_app(args, lambda site: CounterApp(args.counter, args.mqtt, site, size=args.size,
-                                                        lang=args.lang), run)
+                                                        lang=args.lang), run,
+                          app_name=("panel loket", "counter panel"))
 
 
 def _screenshots(args: argparse.Namespace) -> int:
@@ -54,8 +55,6 @@ def cmd_hash_pin(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this module's subcommands to `antrian`."""
-    from broker.cli.main import add_mqtt_options
-
     p = subparsers.add_parser("counter", help="the counter officer's panel (pygame; touch, mouse, keyboard, "
                                               "numeric keypad), or --screenshots of its states")
     p.add_argument("--counter", help="the counter id, as in the site config (such as 3 or 4K-10)")

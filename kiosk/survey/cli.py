@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from broker.cli.main import EXIT_USAGE, fail, run_device_app, screenshots_from_config
+from broker.mqtt.device import EXIT_USAGE, add_mqtt_options, fail, run_device_app, screenshots_from_config
 
 DEMO_NOW = 1795400000.0
 
@@ -77,7 +77,8 @@ def cmd_survey(args: argparse.Namespace) -> int:
         return fail("say which counter this tablet stands next to: --counter ID (such as 3 or 4K-10)", EXIT_USAGE)
     from kiosk.survey.app import SurveyApp, run
 
-    return run_device_app(args, lambda site: SurveyApp(args.counter, args.mqtt, site, size=args.size), run)
+    return run_device_app(args, lambda site: SurveyApp(args.counter, args.mqtt, site, size=args.size), run,
+                          app_name=("tablet survei", "survey tablet"))
 
 
 def _write_screenshots(args: argparse.Namespace, config) -> list[Path]:
@@ -93,7 +94,6 @@ def _write_screenshots(args: argparse.Namespace, config) -> list[Path]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `antrian survey` to `antrian`."""
-    from broker.cli.main import add_mqtt_options
     from kiosk.counter.cli import panel_size
 
     p = subparsers.add_parser("survey", help="the satisfaction survey tablet next to a counter (pygame, touch), "

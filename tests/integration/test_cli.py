@@ -142,7 +142,7 @@ def test_a_device_booting_before_the_engine_waits_for_it(small_config, embedded_
     import argparse
     import threading
 
-    from broker.cli.main import wait_for_site
+    from broker.mqtt.device import wait_for_site
     from conftest import start_engine
 
     found: list[str | None] = []
@@ -158,3 +158,31 @@ def test_a_device_booting_before_the_engine_waits_for_it(small_config, embedded_
         assert found == ["testsite"]
     finally:
         stop()
+
+
+def test_version_is_the_package_version():
+    from importlib.metadata import version
+
+    result = antrian_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"antrian {version('antrian')}"
+
+
+@pytest.mark.parametrize(("action", "option"), [("transfer", "--to"), ("call", "--number"),
+                                                 ("reactivate", "--number")])
+def test_an_action_missing_its_option_is_a_usage_error_one_language_per_line(action, option):
+    nobody = f"mqtt://127.0.0.1:{free_port()}"  # said before any broker is asked
+    result = antrian_cli("call", "1", "--action", action, "--mqtt", nobody)
+    assert result.returncode == 2, result.stderr
+    indonesian, english = result.stderr.strip().splitlines()
+    assert indonesian.startswith("antrian: sebutkan") and option in indonesian
+    assert english.startswith("antrian: say which") and option in english
+
+
+def test_a_survey_tablet_needs_a_counter_the_site_has(small_config_file, tmp_path):
+    data = tmp_path / "data"
+    refused = antrian_cli("device", "add", "survey", "99", "--config", str(small_config_file), "--data", str(data))
+    assert refused.returncode == 2 and "no counter '99'" in refused.stderr
+    assert "password" not in refused.stdout
+    added = antrian_cli("device", "add", "survey", "1", "--config", str(small_config_file), "--data", str(data))
+    assert added.returncode == 0, added.stderr
+    assert "survey-1" in added.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from zoneinfo import ZoneInfo
 
 from broker.site.config import SAMPLE_CONFIG
@@ -15,7 +17,7 @@ WIB = ZoneInfo("Asia/Jakarta")
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
 
-def test_config_check_without_a_file_checks_the_sample(sample):
+def test_config_check_without_a_file_checks_the_sample(sample):  # noqa: F811 (the fixture imported above)
     result = antrian_cli("config", "check")
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout and str(SAMPLE_CONFIG) in result.stdout
@@ -43,3 +45,13 @@ def test_the_cli_checks_a_good_file_and_refuses_a_missing_one(small_config_file,
     missing = antrian_cli("config", "check", str(tmp_path / "nope.toml"))
     assert missing.returncode != 0 and "cannot be read" in missing.stderr
 
+
+
+def test_config_sample_writes_the_commented_sample_to_start_from(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "broker.cli", "config", "sample"], capture_output=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == SAMPLE_CONFIG.read_bytes(), "byte for byte, comments included"
+    site = tmp_path / "site.toml"
+    site.write_bytes(result.stdout)
+    checked = antrian_cli("config", "check", str(site))
+    assert checked.returncode == 0 and "OK" in checked.stdout, checked.stderr
