@@ -17,7 +17,7 @@ WIB = ZoneInfo("Asia/Jakarta")
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
 
-def test_config_check_without_a_file_checks_the_sample(sample):  # noqa: F811 (the fixture imported above)
+def test_config_check_without_a_file_checks_the_sample(sample):
     result = antrian_cli("config", "check")
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout and str(SAMPLE_CONFIG) in result.stdout
