@@ -26,7 +26,7 @@ from broker.mqtt.device import (  # the conventions `antrian` shares with its de
     resolve_site,
     setup_logging,
 )
-from broker.site.config import SAMPLE_CONFIG, ConfigError, load_config
+from broker.site.config import SAMPLE_CONFIG, ConfigError, config_warnings, load_config
 
 DEFAULT_DATA = "antrian-data"
 
@@ -235,7 +235,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_REFUSED
     print(f"{path}: OK. {config.site.name} ({config.site.id}): {len(config.agencies)} agencies, "
-          f"{len(config.services)} services, {len(config.counters)} counters, time zone {config.site.timezone}.")
+          f"{len(config.services)} services, {len(config.counters)} counters, time zone {config.site.timezone}.", flush=True)
+    for warning in config_warnings(config):  # valid, but not for a hall open to the public
+        print(f"{path}: peringatan, {warning.key}: {warning.id}\n{path}: warning, {warning.key}: {warning.en}",
+              file=sys.stderr)
     return 0
 
 
