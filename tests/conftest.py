@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -122,59 +120,54 @@ def small_config_file(tmp_path):
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from broker.server.mosquitto import free_port as pick
+
+    return pick("127.0.0.1")
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+    from broker.server.mosquitto import wait_for_port as wait
 
-
-class MosquittoBroker:
-    """A real Mosquitto on 127.0.0.1 with a config that keeps every QoS 1 message."""
-
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.url = f"mqtt://127.0.0.1:{self.port}"
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "max_queued_messages 100000\n"
-            "max_inflight_messages 0\n"
-            "persistence false\n"
-        )
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> MosquittoBroker:
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
-        return self
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+    if not wait("127.0.0.1", port, timeout):
+        raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 def _mosquitto_binary() -> str | None:
-    return shutil.which("mosquitto") or (("/usr/sbin/mosquitto") if Path("/usr/sbin/mosquitto").exists() else None)
+    from broker.server.mosquitto import mosquitto_binary
+
+    return mosquitto_binary()
+
+
+def _need_mosquitto() -> None:
+    if _mosquitto_binary() is None:
+        if os.environ.get("CI"):
+            pytest.fail("mosquitto is not installed; .ci/run must install it")
+        pytest.skip("mosquitto is not installed")
+
+
+class MosquittoBroker:
+    """A real Mosquitto on 127.0.0.1 for the open test site, started as `antrian serve` starts its own
+    (broker/server/mosquitto.py: the generated config, anonymous clients limited to antrian/#)."""
+
+    def __init__(self, workdir: Path, **kwargs):
+        from broker.server.mosquitto import PrivateMosquitto
+
+        _need_mosquitto()
+        self.port = free_port()
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self.broker = PrivateMosquitto(parse_config(SMALL_SITE, "small-site.toml"), workdir / "broker-data",
+                                       ("127.0.0.1", self.port), folder=workdir / "mosquitto", **kwargs)
+
+    def start(self) -> MosquittoBroker:
+        self.broker.start()
+        return self
+
+    def stop(self) -> None:
+        self.broker.stop()
 
 
 def _run_broker(kind: str, workdir: Path):
     if kind == "mosquitto":
-        if _mosquitto_binary() is None:
-            if os.environ.get("CI"):
-                pytest.fail("mosquitto is not installed; .ci/run must install it")
-            pytest.skip("mosquitto is not installed")
         broker = MosquittoBroker(workdir)
         broker.start()
         return broker.url, broker.stop

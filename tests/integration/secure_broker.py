@@ -1,22 +1,18 @@
-"""A site with device identities and a broker that enforces them: Mosquitto from `antrian broker-config`,
-or the embedded amqtt broker with the same rules. Shared by the access, TLS and fault tests."""
+"""A site with device identities and a Mosquitto that enforces them, started as `antrian serve` starts its
+own (broker/server/mosquitto.py, the config `antrian broker-config` writes). Shared by the access, TLS and
+fault tests; the embedded amqtt broker is kept here with the same rules until it goes."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from broker.access.devices import LivePolicy, add_device, engine_credentials, load_devices
-from broker.access.mosquitto_conf import write_mosquitto_config
-from broker.access.policy import AccessPolicy
+from broker.access.devices import LivePolicy, add_device, engine_credentials
 from broker.mqtt.connection import with_credentials
-from broker.protocol.codec import Topics
 from broker.server.embedded import EmbeddedBroker
+from broker.server.mosquitto import PrivateMosquitto
 from broker.site.config import SiteConfig, parse_config
-from conftest import SMALL_SITE, free_port, wait_for_port
+from conftest import SMALL_SITE, _need_mosquitto, free_port
 
 # (role, id, counter) of the devices every secured test site has
 DEVICES = (("kiosk", "K1", ""), ("counter", "c1", "1"), ("counter", "c2", "2"), ("display", "hall", ""),
@@ -41,7 +37,7 @@ class SecuredBroker:
     workdir: Path
     port: int = field(default_factory=free_port)
     passwords: dict[str, str] = field(default_factory=dict)  # username -> plain password
-    proc: subprocess.Popen | None = None
+    mosquitto: PrivateMosquitto | None = None
     embedded: EmbeddedBroker | None = None
 
     def __post_init__(self) -> None:
@@ -67,33 +63,29 @@ class SecuredBroker:
             self.embedded = EmbeddedBroker("127.0.0.1", self.port, policy=LivePolicy(self.config, self.data),
                                            tls=(*tls, self.config.access.tls_port) if tls else None).start()
             return self
-        policy = AccessPolicy(Topics(self.config.site.id), load_devices(self.data), self.config.access.allow_anonymous)
-        files = write_mosquitto_config(self.config, policy, self.workdir / "mosquitto", "127.0.0.1", self.port)
-        with open(files.conf, "a") as conf:
-            conf.write("user root\n")  # pytest's tmp folders are private to root; production keeps the default
-        self.log = self.workdir / "mosquitto.log"
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(["mosquitto", "-c", str(files.conf)], stdout=log, stderr=log)
-        wait_for_port(self.port)
-        if tls:
-            wait_for_port(self.config.access.tls_port)
+        _need_mosquitto()
+        if self.mosquitto is None:  # not supervised: the fault tests make the outages and end them
+            self.mosquitto = PrivateMosquitto(self.config, self.data, ("127.0.0.1", self.port),
+                                              folder=self.workdir / "mosquitto", supervise=False,
+                                              tls_host="127.0.0.1")
+        self.mosquitto.start()
         return self
+
+    @property
+    def log(self):
+        return self.mosquitto.log_file if self.mosquitto else None
 
     def kill(self) -> None:
         """SIGKILL for Mosquitto (a power cut of the broker); the embedded broker can only stop."""
-        if self.proc:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-            self.proc = None
+        if self.mosquitto:
+            self.mosquitto.kill()
         if self.embedded:
             self.embedded.stop()
             self.embedded = None
 
     def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(10)
-            self.proc = None
+        if self.mosquitto:
+            self.mosquitto.stop()
         if self.embedded:
             self.embedded.stop()
             self.embedded = None
