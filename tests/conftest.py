@@ -166,31 +166,18 @@ class MosquittoBroker:
         self.broker.stop()
 
 
-def _run_broker(kind: str, workdir: Path):
-    if kind == "mosquitto":
-        broker = MosquittoBroker(workdir)
-        broker.start()
-        return broker.url, broker.stop
-    from broker.server.embedded import EmbeddedBroker
-
-    embedded = EmbeddedBroker("127.0.0.1", free_port()).start()
-    return embedded.url, embedded.stop
-
-
-@pytest.fixture(params=["amqtt", "mosquitto"])
-def broker_url(request, tmp_path):
-    """A running MQTT broker of each kind; the test runs once against each."""
-    url, stop = _run_broker(request.param, tmp_path)
-    yield url
-    stop()
+@pytest.fixture
+def broker_url(tmp_path):
+    """A running Mosquitto for the open test site (anonymous clients within antrian/#)."""
+    broker = MosquittoBroker(tmp_path).start()
+    yield broker.url
+    broker.stop()
 
 
 @pytest.fixture
-def embedded_url(tmp_path):
-    """Only the embedded amqtt broker, for tests where the broker kind does not matter."""
-    url, stop = _run_broker("amqtt", tmp_path)
-    yield url
-    stop()
+def embedded_url(broker_url):
+    """The former name of broker_url (from the days of the embedded amqtt broker), kept for tests still using it."""
+    return broker_url
 
 
 def start_engine(config, url: str, data_dir: Path, **kwargs):
@@ -215,18 +202,16 @@ def start_engine(config, url: str, data_dir: Path, **kwargs):
 
 @pytest.fixture
 def engine(small_config, broker_url, tmp_path):
-    """The real engine on the small site, over each kind of broker. Yields (service, broker url)."""
+    """The real engine on the small site over Mosquitto. Yields (service, broker url)."""
     service, stop = start_engine(small_config, broker_url, tmp_path / "data")
     yield service, broker_url
     stop()
 
 
 @pytest.fixture
-def engine_embedded(small_config, embedded_url, tmp_path):
-    """The real engine on the small site over the embedded broker only. Yields (service, broker url)."""
-    service, stop = start_engine(small_config, embedded_url, tmp_path / "data")
-    yield service, embedded_url
-    stop()
+def engine_embedded(engine):
+    """The former name of `engine`, kept for tests still using it."""
+    return engine
 
 
 def antrian_cli(*args: str, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:

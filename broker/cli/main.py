@@ -188,17 +188,17 @@ def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
 # ---------------------------------------------------------------------- serve
 
 
-def _private_broker(args: argparse.Namespace, config, data_dir: Path):
+def _private_broker(args: argparse.Namespace, config, data_dir: Path, default: str = DEFAULT_LISTEN):
     """The Mosquitto that `antrian serve` and `antrian broker` run: on --listen, or on a free port when
     --listen was not given and 1883 is taken (Debian's own Mosquitto on a desktop)."""
     from broker.server.mosquitto import PrivateMosquitto, free_port, parse_listen, port_in_use
 
-    listen = parse_listen(args.listen or DEFAULT_LISTEN)
+    listen = parse_listen(args.listen or default)
     if args.listen is None and listen and port_in_use(*listen):
-        listen = (listen[0], free_port(listen[0]))
-        print(f"antrian: port {DEFAULT_LISTEN.rpartition(':')[2]} sudah dipakai (mungkin Mosquitto bawaan Debian), "
-              f"jadi broker memakai {listen[0]}:{listen[1]} / port 1883 is in use (Debian's own Mosquitto?), "
-              f"so this broker listens on {listen[0]}:{listen[1]}", file=sys.stderr, flush=True)
+        taken, listen = listen[1], (listen[0], free_port(listen[0]))
+        print(f"antrian: port {taken} sudah dipakai (mungkin Mosquitto bawaan Debian), jadi broker memakai "
+              f"{listen[0]}:{listen[1]} / port {taken} is in use (Debian's own Mosquitto?), so this broker "
+              f"listens on {listen[0]}:{listen[1]}", file=sys.stderr, flush=True)
     return PrivateMosquitto(config, data_dir, listen).start()
 
 

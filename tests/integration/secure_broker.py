@@ -1,15 +1,14 @@
 """A site with device identities and a Mosquitto that enforces them, started as `antrian serve` starts its
 own (broker/server/mosquitto.py, the config `antrian broker-config` writes). Shared by the access, TLS and
-fault tests; the embedded amqtt broker is kept here with the same rules until it goes."""
+fault tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from broker.access.devices import LivePolicy, add_device, engine_credentials
+from broker.access.devices import add_device, engine_credentials
 from broker.mqtt.connection import with_credentials
-from broker.server.embedded import EmbeddedBroker
 from broker.server.mosquitto import PrivateMosquitto
 from broker.site.config import SiteConfig, parse_config
 from conftest import SMALL_SITE, _need_mosquitto, free_port
@@ -29,16 +28,14 @@ def secured_site_text(*, allow_anonymous: bool = False, extra_access: str = "") 
 
 @dataclass
 class SecuredBroker:
-    """One broker of `kind` ("mosquitto" or "amqtt") enforcing the site's devices; restartable on its port."""
+    """A Mosquitto enforcing the site's devices, not supervised: restartable on its port by the test."""
 
-    kind: str
     config: SiteConfig
     data: Path
     workdir: Path
     port: int = field(default_factory=free_port)
     passwords: dict[str, str] = field(default_factory=dict)  # username -> plain password
     mosquitto: PrivateMosquitto | None = None
-    embedded: EmbeddedBroker | None = None
 
     def __post_init__(self) -> None:
         for role, device_id, counter in DEVICES:
@@ -58,11 +55,6 @@ class SecuredBroker:
         return self.url(self.engine_user)
 
     def start(self) -> SecuredBroker:
-        tls = self.config.access.tls_files(self.config.source)
-        if self.kind == "amqtt":
-            self.embedded = EmbeddedBroker("127.0.0.1", self.port, policy=LivePolicy(self.config, self.data),
-                                           tls=(*tls, self.config.access.tls_port) if tls else None).start()
-            return self
         _need_mosquitto()
         if self.mosquitto is None:  # not supervised: the fault tests make the outages and end them
             self.mosquitto = PrivateMosquitto(self.config, self.data, ("127.0.0.1", self.port),
@@ -76,23 +68,17 @@ class SecuredBroker:
         return self.mosquitto.log_file if self.mosquitto else None
 
     def kill(self) -> None:
-        """SIGKILL for Mosquitto (a power cut of the broker); the embedded broker can only stop."""
+        """SIGKILL (a power cut of the broker)."""
         if self.mosquitto:
             self.mosquitto.kill()
-        if self.embedded:
-            self.embedded.stop()
-            self.embedded = None
 
     def stop(self) -> None:
         if self.mosquitto:
             self.mosquitto.stop()
-        if self.embedded:
-            self.embedded.stop()
-            self.embedded = None
 
 
-def secured_broker(kind: str, tmp_path: Path, site_text: str | None = None) -> SecuredBroker:
+def secured_broker(tmp_path: Path, site_text: str | None = None) -> SecuredBroker:
     config_file = tmp_path / "site.toml"
     config_file.write_text(site_text or secured_site_text(), encoding="utf-8")
     config = parse_config(config_file.read_text(encoding="utf-8"), str(config_file))
-    return SecuredBroker(kind, config, tmp_path / "data", tmp_path)
+    return SecuredBroker(config, tmp_path / "data", tmp_path)

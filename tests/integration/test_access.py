@@ -150,11 +150,9 @@ def _listen_as(b, user: str, *topics: str) -> tuple[paho.Client, list[str]]:
     return client, got
 
 
-@pytest.fixture(params=["amqtt", "mosquitto"])
-def secured(request, tmp_path):
-    if request.param == "mosquitto" and shutil.which("mosquitto") is None:
-        pytest.skip("mosquitto is not installed")
-    broker = secured_broker(request.param, tmp_path).start()
+@pytest.fixture
+def secured(tmp_path):
+    broker = secured_broker(tmp_path).start()
     service, stop = start_engine(broker.config, broker.engine_url, broker.data)
     yield broker
     stop()
@@ -233,18 +231,7 @@ def test_the_cli_takes_user_and_password(secured):
     assert called.returncode == 0 and json.loads(called.stdout)["ticket"]["number"] == "A001"
 
 
-def test_the_embedded_broker_takes_a_new_device_without_a_restart(tmp_path):
-    b = secured_broker("amqtt", tmp_path).start()
-    try:
-        with pytest.raises(ConnectionError, match="refused"):
-            EngineClient(b.url("kiosk-K2", "x"), "testsite", name="k2").start()
-        _, password = add_device(b.data, b.config, "kiosk", "K2")
-        EngineClient(b.url("kiosk-K2", password), "testsite", name="k2").start().stop()
-    finally:
-        b.stop()
-
-
-def test_serve_with_the_embedded_broker_refuses_anonymous_clients(tmp_path):
+def test_serve_with_its_own_mosquitto_refuses_anonymous_clients(tmp_path):
     """`antrian serve` on a closed site: the engine uses its own identity, anonymous clients are refused."""
     import sys
     import time

@@ -1,4 +1,4 @@
-"""The `antrian` command line as a new user runs it: one `serve` (embedded broker) and the client commands."""
+"""The `antrian` command line as a new user runs it: one `serve` (with its own Mosquitto) and the client commands."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from conftest import antrian_cli, free_port, wait_for_port
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """`antrian serve` with its embedded broker on a free port; yields the --mqtt URL."""
+    """`antrian serve` with its own Mosquitto on a free port; yields the --mqtt URL."""
     from conftest import SMALL_SITE
 
     tmp = tmp_path_factory.mktemp("serve")
