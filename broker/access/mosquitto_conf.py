@@ -17,6 +17,9 @@ from broker.access.policy import BROKER_MESSAGE_LIMIT, AccessPolicy
 from broker.site.config import SiteConfig
 
 MAX_QUEUED_MESSAGES = 100_000  # per client: a slow screen or a burst of calls never drops QoS 1 messages
+# a whole packet: the largest payload passed on, its topic (at most 65,535 bytes) and headers. A client that
+# sends more is disconnected before Mosquitto buffers it (its default allows 256 MB per packet).
+MAX_PACKET_SIZE = BROKER_MESSAGE_LIMIT + 65_536 + 64
 DEFAULT_PERSISTENCE = Path("/var/lib/mosquitto")  # Debian's data folder for its broker, owned by `mosquitto`
 
 
@@ -52,7 +55,10 @@ def render_conf(config: SiteConfig, out_dir: Path, listen: tuple[str, int] | Non
               "# the engine's log is the truth; the broker keeps retained state and queued messages",
               "persistence true", f"persistence_location {persistence.resolve()}/", "autosave_interval 30", "",
               f"max_queued_messages {MAX_QUEUED_MESSAGES}", "max_inflight_messages 0",
-              f"message_size_limit {BROKER_MESSAGE_LIMIT}", "",
+              "# larger payloads are dropped; larger packets end the connection",
+              f"message_size_limit {BROKER_MESSAGE_LIMIT}", f"max_packet_size {MAX_PACKET_SIZE}", "",
+              "# each reply goes out at once, not after Linux's 40 ms delayed ACK (docs/benchmarks.md)",
+              "set_tcp_nodelay true", "",
               "log_dest stderr", "log_type error", "log_type warning", "log_type notice", "log_type information",
               "connection_messages true", "log_timestamp true", ""]
     if extra:

@@ -263,3 +263,36 @@ def test_serve_with_its_own_mosquitto_refuses_anonymous_clients(tmp_path):
     finally:
         serve.terminate()
         serve.wait(10)
+
+
+def test_broker_config_writes_a_hardened_mosquitto_config(tmp_path):
+    """What `antrian broker-config` gives a hall: limits, no Nagle, persistence in a data folder (not /etc), a
+    TLS-only mode, and files the broker may read but not rewrite."""
+    import os
+    import stat
+
+    site = tmp_path / "site.toml"
+    site.write_text(secured_site_text(extra_access='tls_cert = "s.crt"\ntls_key = "s.key"\ntls_port = 18883\n'))
+    out, store = tmp_path / "etc-mosquitto", tmp_path / "var-lib-mosquitto"
+    args = ("broker-config", "--config", str(site), "--data", str(tmp_path / "data"), "--out", str(out),
+            "--persistence", str(store))
+    both = antrian_cli(*args, "--listen", "0.0.0.0:1883")
+    assert both.returncode == 0, both.stderr
+    conf = (out / "mosquitto.conf").read_text()
+    for line in ("set_tcp_nodelay true", "max_packet_size ", "message_size_limit 262144", "allow_anonymous false",
+                 f"persistence_location {store.resolve()}/", "listener 1883 0.0.0.0", "listener 18883 0.0.0.0"):
+        assert line in conf, line
+    assert str(out.resolve()) not in conf.split("persistence_location")[1].splitlines()[0]
+    for path in (out, out / "acl", out / "passwords", out / "mosquitto.conf"):
+        mode = path.stat().st_mode
+        assert not mode & (stat.S_IWGRP | stat.S_IWOTH | stat.S_IROTH), f"{path} is {oct(mode)}"
+        if os.geteuid() == 0:
+            assert path.stat().st_uid == 0, f"{path} must stay root's, never the broker's"
+    tls_only = antrian_cli(*args, "--listen", "none")
+    assert tls_only.returncode == 0, tls_only.stderr
+    conf = (out / "mosquitto.conf").read_text()
+    assert "listener 1883" not in conf and "listener 18883 0.0.0.0" in conf
+    (tmp_path / "plain.toml").write_text(secured_site_text())
+    refused = antrian_cli("broker-config", "--config", str(tmp_path / "plain.toml"), "--data", str(tmp_path / "d2"),
+                          "--out", str(out), "--persistence", str(store), "--listen", "none")
+    assert refused.returncode == 2 and "no TLS listener" in refused.stderr

@@ -274,6 +274,27 @@ def test_the_broker_drops_oversized_messages(tmp_path):
             "the huge one never reached the engine; the merely big one is refused, unread, by the engine"
         fine = kiosk.next_json(T.kiosk_reply("K1"))
         assert fine["request_id"] == "fine" and fine["ticket"]["number"] == "A001"
+        # a packet past max_packet_size is not buffered at all: the sender's connection ends, nobody else's
+        import threading
+
+        import paho.mqtt.client as paho
+
+        from broker.access.mosquitto_conf import MAX_PACKET_SIZE
+
+        cut = threading.Event()
+        raw = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="kiosk-K1-giant")
+        raw.username_pw_set("kiosk-K1", b.passwords["kiosk-K1"])
+        raw.on_disconnect = lambda *args: cut.set()
+        raw.connect("127.0.0.1", b.port)
+        raw.loop_start()
+        try:
+            raw.publish(T.kiosk_request("K1"), b"x" * (MAX_PACKET_SIZE + 1), qos=0)
+            assert cut.wait(10), "Mosquitto took a packet larger than max_packet_size"
+        finally:
+            raw.disconnect()
+            raw.loop_stop()
+        kiosk.publish(T.kiosk_request("K1"), '{"request_id":"after","service":"A"}')
+        assert kiosk.next_json(T.kiosk_reply("K1"))["ticket"]["number"] == "A002"
     finally:
         kiosk.stop()
         stop()
