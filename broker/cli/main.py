@@ -170,9 +170,19 @@ def screenshots_from_config(args: argparse.Namespace, write: Callable[[Any], lis
 
 
 def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
-    """Connect as a client, run `action(client)`, and turn connection problems into plain messages."""
-    from broker.mqtt.client import EngineClient, EngineTimeout
+    """Connect as a client, run `action(client)`, and turn connection problems into plain messages.
 
+    A kiosk's login names its kiosk (`--user kiosk-K1` acts as kiosk K1 unless --kiosk says otherwise).
+    """
+    from broker.mqtt.client import EngineClient, EngineTimeout
+    from broker.mqtt.connection import BrokerAddress
+
+    try:
+        user = BrokerAddress.parse(args.mqtt).username or ""
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    if user.startswith("kiosk-") and getattr(args, "kiosk", None) == "cli":
+        args.kiosk = user.removeprefix("kiosk-")
     try:
         client = EngineClient(args.mqtt, resolve_site(args), name=name).start()
     except (ConnectionError, EngineTimeout, ValueError, OSError) as exc:
@@ -180,9 +190,31 @@ def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
     try:
         return action(client)
     except EngineTimeout as exc:
-        return fail(f"{exc}; is `antrian serve` running?", EXIT_UNREACHABLE)
+        topic = _refused_topic(args, user, client.topics)
+        if topic:  # Mosquitto drops what its ACL refuses without a word: say what the rules are
+            return fail(f"pengguna {user} tidak boleh memakai topik {topic} (aturan akses broker membuangnya) / "
+                        f"the user {user} may not use the topic {topic} (the broker's access rules drop it)",
+                        EXIT_REFUSED)
+        return fail(f"{exc}; apakah `antrian serve` berjalan? / is `antrian serve` running?", EXIT_UNREACHABLE)
     finally:
         client.stop()
+
+
+def _refused_topic(args: argparse.Namespace, user: str, topics) -> str | None:
+    """The command topic the site's access rules refuse `user` (from its name, <role>-<id>), if any."""
+    from broker.access.policy import AccessPolicy, Action, Device, Role
+
+    role, _, device_id = user.partition("-")
+    if role not in set(Role) or not device_id or role == Role.COUNTER:
+        return None  # not ours to judge: a counter login commands the counter devices.toml names, not its id
+    if getattr(args, "kiosk", None):
+        topic = topics.kiosk_request(args.kiosk)
+    elif getattr(args, "counter", None):
+        topic = topics.counter_command(args.counter)
+    else:
+        return None
+    policy = AccessPolicy(topics, (Device(Role(role), device_id),))
+    return None if policy.may(user, Action.PUBLISH, topic) else topic
 
 
 # ---------------------------------------------------------------------- serve

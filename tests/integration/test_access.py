@@ -229,6 +229,39 @@ def test_the_cli_takes_user_and_password(secured):
     called = antrian_cli("call", "1", "--mqtt", b.url(), "--user", "counter-c1", "--password",
                          b.passwords["counter-c1"])
     assert called.returncode == 0 and json.loads(called.stdout)["ticket"]["number"] == "A001"
+    login = {"ANTRIAN_MQTT_PASSWORD": b.passwords["kiosk-K1"]}
+    inferred = antrian_cli("issue", "A", "--mqtt", b.url(), "--user", "kiosk-K1", env=login)  # no --kiosk
+    assert inferred.returncode == 0, inferred.stderr
+    assert json.loads(inferred.stdout)["number"] == "A002", "--user kiosk-K1 acts as kiosk K1"
+    other = antrian_cli("issue", "A", "--kiosk", "K2", "--mqtt", b.url(), "--user", "kiosk-K1", env=login)
+    assert other.returncode == 1 and "may not use the topic" in other.stderr and "kiosk/K2/request" in other.stderr
+    assert "antrian serve" not in other.stderr, "a refusal by the access rules is no missing engine"
+
+
+def test_no_password_is_ever_printed(secured, tmp_path):
+    """`announce --password` and `serve --mqtt user:password@...` say where they connect, never with what."""
+    import sys
+
+    b = secured
+    password = b.passwords["display-hall"]
+    announce = antrian_cli("announce", "--mqtt", b.url(), "--site", "testsite", "--user", "display-hall",
+                           "--password", password, "--audio", "none", "--seconds", "1", timeout=60)
+    assert f"127.0.0.1:{b.port}" in announce.stderr, announce.stderr
+    assert password not in announce.stdout + announce.stderr
+    engine_password = b.passwords[b.engine_user]
+    serve = subprocess.Popen([sys.executable, "-m", "broker.cli", "serve", "--config", str(tmp_path / "site.toml"),
+                              "--data", str(tmp_path / "other-data"), "--mqtt", b.engine_url, "--ignore-hours"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        said = ""
+        for line in serve.stderr:
+            said += line
+            if "Ctrl-C" in line:
+                break
+    finally:
+        serve.terminate()
+        out, err = serve.communicate(timeout=20)
+    assert f"127.0.0.1:{b.port}" in said and engine_password not in said + out + err
 
 
 def test_serve_with_its_own_mosquitto_refuses_anonymous_clients(tmp_path):

@@ -183,3 +183,15 @@ def test_antrian_broker_killed_minus_9_takes_its_mosquitto_along(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_every_connection_sends_without_nagle(broker_url):
+    """TCP_NODELAY through paho's public on_socket_open hook, on the first connection and after a reconnect."""
+    conn = Connection(broker_url, "test-nodelay").start(wait=5)
+    try:
+        assert conn.client.socket().getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        conn.client.socket().shutdown(socket.SHUT_RDWR)  # the line drops; paho connects again by itself
+        assert wait_until(lambda: not conn.connected.is_set(), 10) and conn.connected.wait(10)
+        assert conn.client.socket().getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        conn.stop()
