@@ -24,7 +24,7 @@ demo: system-deps setup
 	$(BIN)/antrian config check
 	$(BIN)/antrian demo --listen $(LISTEN)
 
-# Only the engine with its embedded MQTT broker and the sample MPP, open at any hour.
+# Only the engine with its own Mosquitto (the site's generated config) and the sample MPP, open at any hour.
 serve: system-deps setup
 	$(BIN)/antrian serve --ignore-hours --listen $(LISTEN)
 

@@ -143,7 +143,10 @@ def cmd_announce(args: argparse.Namespace) -> int:
     announcer = Announcer(_synthesizer(args), make_player(args.audio), _chime(args.chime), _style(args),
                           wav_dir=args.wav_dir)
     service = AnnounceService(args.mqtt, site, announcer, zone=args.zone, device=args.device).start()
-    print(f"Announcing calls of {site}{' zone ' + args.zone if args.zone else ''} from {args.mqtt}. "
+    from broker.mqtt.connection import BrokerAddress
+
+    shown = BrokerAddress.parse(args.mqtt)  # host and port, never the password of --password or the URL
+    print(f"Announcing calls of {site}{' zone ' + args.zone if args.zone else ''} from {shown}. "
           "Ctrl-C stops it.", file=sys.stderr, flush=True)
     started = time.monotonic()
     try:

@@ -12,9 +12,8 @@ import pytest
 from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics, encode
-from broker.server.embedded import EmbeddedBroker
 from broker.site.config import parse_config
-from conftest import OUTPUT, SMALL_SITE, antrian_cli, free_port, start_engine
+from conftest import OUTPUT, SMALL_SITE, MosquittoBroker, antrian_cli, free_port, start_engine
 from display.screens.callboard import HOLD_S, CallBoard
 from display.screens.calls import Call
 from display.screens.counter_screen import counter_state, render_counter
@@ -288,8 +287,7 @@ def test_a_burst_of_20_calls_each_appears_on_the_hall_in_order(engine_embedded):
 
 
 def test_the_hall_shows_offline_and_recovers_when_the_broker_restarts(tmp_path):
-    port = free_port()
-    broker = EmbeddedBroker("127.0.0.1", port).start()
+    broker = MosquittoBroker(tmp_path).start()
     config = parse_config(ZONED_SITE, "zoned.toml")
     service, stop_engine = start_engine(config, broker.url, tmp_path / "data")
     hall = LiveHall(broker.url, "testsite").start(wait=5)
@@ -301,7 +299,7 @@ def test_the_hall_shows_offline_and_recovers_when_the_broker_restarts(tmp_path):
             time.sleep(0.05)
         assert hall.state().offline, "the hall does not notice the broker is gone"
         render_hall(hall.state())  # still draws
-        broker = EmbeddedBroker("127.0.0.1", port).start()
+        broker.start()  # on the same port
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and hall.state().offline:
             time.sleep(0.1)
