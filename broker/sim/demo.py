@@ -18,7 +18,9 @@ writes screenshots, announcement WAVs, an HTML report and a summary to --out.
 from __future__ import annotations
 
 import argparse
+import errno
 import html
+import http.client
 import json
 import math
 import os
@@ -30,7 +32,6 @@ import sys
 import threading
 import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -279,6 +280,35 @@ class SimulatedKiosk:
         self.app.stop()
 
 
+def visit(link: str, phone: int, form: dict[str, str] | None = None) -> tuple[int, str]:
+    """GET (or POST `form` to) `link` from visitor `phone`'s own address: (status, page).
+
+    Every visitor has a phone of their own, so on this machine each comes from its own loopback address
+    (127.0.0.2, 127.0.0.3, ...) and the page's per-client rate limit sees many clients, as in a hall. Where
+    such an address cannot be used (only 127.0.0.1 exists) the phone comes from the usual one.
+    """
+    parts = urllib.parse.urlsplit(link)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    sources: list[tuple[str, int] | None] = [(f"127.0.0.{2 + phone % 250}", 0)] if host.startswith("127.") else []
+    for source in [*sources, None]:
+        connection = http.client.HTTPConnection(host, port, timeout=10, source_address=source)
+        try:
+            if form is None:
+                connection.request("GET", path)
+            else:
+                connection.request("POST", path, urllib.parse.urlencode(form),
+                                   {"Content-Type": "application/x-www-form-urlencoded"})
+            answer = connection.getresponse()
+            return answer.status, answer.read().decode("utf-8", "replace")
+        except OSError as exc:
+            if source is None or exc.errno not in (errno.EADDRNOTAVAIL, errno.EINVAL):
+                raise
+        finally:
+            connection.close()
+    raise OSError(f"cannot reach {host}:{port}")
+
+
 def assign_officers(config: SiteConfig, counters: list[str]) -> dict[str, Officer]:
     """Who staffs which counter, the panels on screen first: each officer once, where the config allows."""
     assigned: dict[str, Officer] = {}
@@ -301,7 +331,7 @@ class Trickle:
     """
 
     def __init__(self, url: str, config: SiteConfig, speed: float, seed: int | None = None, *,
-                 tickets: Path | None = None, pin: str = DEMO_PIN):
+                 tickets: Path, pin: str = DEMO_PIN):
         self.url, self.config, self.speed = url, config, max(speed, 0.1)
         self.rng = random.Random(seed)
         self.tickets = tickets
@@ -316,7 +346,7 @@ class Trickle:
         self.kiosks: list[SimulatedKiosk] = []
         self.lock = threading.Lock()
         self.links: dict[str, str] = {}  # ticket id -> the survey link of its QR code
-        self.visitors = self.printed = self.surveys = 0
+        self.visitors = self.printed = self.surveys = self.phones = 0
         self.officers = assign_officers(config, self.counters)
         self.signed_in: dict[str, str] = {}  # counter -> officer name, once signed in
         self.problems: list[str] = []
@@ -329,13 +359,12 @@ class Trickle:
 
     def start(self) -> Trickle:
         self.client.start(wait=10)
-        if self.tickets is not None:
-            os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-            import pygame
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        import pygame
 
-            pygame.font.init()  # fonts for the tickets' pictures; these kiosks open no window, so no display
-            self.kiosks = [SimulatedKiosk(f"demo-{n}", self.url, self.config.site.id, self.tickets).start(10)
-                           for n in range(1, self.kiosk_count() + 1)]
+        pygame.font.init()  # fonts for the tickets' pictures; these kiosks open no window, so no display
+        self.kiosks = [SimulatedKiosk(f"demo-{n}", self.url, self.config.site.id, self.tickets).start(10)
+                       for n in range(1, self.kiosk_count() + 1)]
         self.threads = [threading.Thread(target=self._visitors, daemon=True)]
         self.threads += [threading.Thread(target=self._officer, args=(cid,), daemon=True) for cid in self.counters]
         for thread in self.threads:
@@ -360,10 +389,6 @@ class Trickle:
             group = self.rng.choice(("lansia", "disabilitas", "ibu_hamil")) \
                 if service.priority and self.rng.random() < 0.08 else None
             self.visitors += 1
-            if not self.kiosks:
-                kiosk = f"demo-{self.visitors % 10}"  # ten kiosks: at --speed 60 one would pass its rate limit
-                self._send(lambda code=service.code, g=group, k=kiosk: self.client.issue(k, code, g))
-                continue
             try:
                 ticket = self.kiosks[self.visitors % len(self.kiosks)].take_ticket(service.code, service.agency, group)
             except Exception as exc:  # a visitor who could not get a ticket must not stop the others
@@ -426,19 +451,21 @@ class Trickle:
         """Open the ticket's QR link as a phone would, then send the nine answers from its form."""
         with self.lock:
             link = self.links.pop(ticket_id, None)
+            self.phones += 1
+            phone = self.phones
         if not link:
             return  # a ticket of the kiosk on screen, or one that was not printed
         answers = {f"u{i}": str(self.rng.choices((1, 2, 3, 4), SURVEY_WEIGHTS)[0]) for i in range(1, 10)}
         try:
-            with urllib.request.urlopen(link, timeout=10) as page:
-                form = page.read().decode("utf-8", "replace")
+            status, form = visit(link, phone)
             found = re.search(r'name="request_id" value="([^"]+)"', form)
-            body = urllib.parse.urlencode(answers | {"request_id": found.group(1) if found else new_request_id(),
-                                                     "comment": ""}).encode()
-            with urllib.request.urlopen(urllib.request.Request(link, data=body), timeout=10) as page:
-                page.read()
+            if status == 200:
+                body = answers | {"request_id": found.group(1) if found else new_request_id(), "comment": ""}
+                status, _ = visit(link, phone, body)
         except (OSError, ValueError) as exc:
-            self._problem(f"survey page {link.split('/survei/')[0]}: {exc}")
+            status, form = 0, str(exc)
+        if status != 200:
+            self._problem(f"survey page {link.split('/survei/')[0]}: {status or form}")
             return
         with self.lock:
             self.surveys += 1
@@ -741,7 +768,8 @@ def _finish(the_plan: DemoPlan, config: SiteConfig, args: argparse.Namespace, sh
             problems.append(f"report: {ikm['error']}")
         summary |= {"ikm": ikm.get("ikm"), "grade": ikm.get("grade")}
     summary |= {"printed": len(list((out / "tickets").glob("ticket-*.png"))), "speed": args.speed,
-                "survey_page": the_plan.page, "signed_in": dict(trickle.signed_in) if trickle else {}}
+                "survey_page": the_plan.page, "signed_in": dict(trickle.signed_in) if trickle else {},
+                "notes": problems}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     print(human_summary(summary, the_plan, config, args.lang, args.speed, shots, problems,
                         args.pin if config.officers else ""))

@@ -40,6 +40,7 @@ def test_headless_demo_runs_the_hall_and_writes_its_evidence(tmp_path):
 
     # served visitors answered on that page: the survey counts and the report has an IKM
     assert summary["surveys"] > 0 and summary["ikm"] is not None, summary
+    assert summary["notes"] == [], "every simulated visitor's ticket, sign-in and survey went through"
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "<svg" in report and "Indeks Kepuasan Masyarakat" in report and "disimulasikan" in report
 
