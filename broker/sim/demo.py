@@ -794,7 +794,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--pin", default=DEMO_PIN,
                    help=f"the PIN the simulated officers sign in with (default {DEMO_PIN}, the sample's demo PIN)")
     p.add_argument("--lang", choices=("id", "en"), default="en" if os.environ.get("ANTRIAN_LANG") == "en" else "id",
-                   help="language of the closing summary: id (Bahasa Indonesia, default) or en")
+                   help="language of what the demo says on the console: id (Bahasa Indonesia, default) or en")
     p.add_argument("--speed", type=float, default=20.0,
                    help="how many times faster than real life visitors arrive and are served")
     p.add_argument("--seed", type=int, help="the same seed gives the same visitors")
