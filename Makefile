@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Where the demo's MQTT broker and its phone survey page listen: make demo LISTEN=127.0.0.1:1884 HTTP=127.0.0.1:8081
 LISTEN ?= 127.0.0.1:1883
+HTTP ?= 127.0.0.1:8080
 
 .PHONY: setup system-deps demo serve test test-fast check clean screenshots
 
@@ -18,11 +20,12 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	@bash .ci/system-deps
 
-# The whole hall: broker, engine, kiosk, hall TV, two counter panels, announcer and simulated
-# visitors, each its own process and window (headless without a screen: see demo-output/).
+# The whole hall: broker, engine with its survey page, kiosk, hall TV, two counter panels and their
+# screens, announcer and simulated visitors and officers, each its own process and window, laid out on
+# one 1920x1080 screen (headless without a screen: see demo-output/).
 demo: system-deps setup
 	$(BIN)/antrian config check
-	$(BIN)/antrian demo --listen $(LISTEN)
+	$(BIN)/antrian demo --listen $(LISTEN) --http $(HTTP)
 
 # Only the engine with its own Mosquitto (the site's generated config) and the sample MPP, open at any hour.
 serve: system-deps setup
