@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from broker.mqtt.client import EngineClient, EngineTimeout, new_request_id
+from broker.server.mosquitto import free_port, port_in_use, wait_for_port
 from broker.server.store import EventStore, StoreError
 from broker.site.config import SAMPLE_CONFIG, ConfigError, SiteConfig, load_config
 
@@ -687,6 +688,22 @@ def _dead_reason(log_dir: Path, name: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+DEFAULT_LISTEN, DEFAULT_HTTP = "127.0.0.1:1883", "127.0.0.1:8080"
+PART_NAMES = {"MQTT broker": "broker MQTT", "survey page": "halaman survei"}
+
+
+def _free_or_default(default: str, what: str, lang: str) -> str:
+    """The default address, or a free port on its host when something else listens there already (Debian's
+    own Mosquitto on 1883 of a desktop, another web server on 8080), said in one sentence."""
+    host, _, port = default.rpartition(":")
+    if not port_in_use(host, int(port)):
+        return default
+    chosen = f"{host}:{free_port(host)}"
+    print(f"Port {port} sudah dipakai, jadi {PART_NAMES[what]} demo memakai {chosen}." if lang == "id" else
+          f"Port {port} is in use, so the demo's {what} listens on {chosen}.", file=sys.stderr, flush=True)
+    return chosen
+
+
 def run_demo(args: argparse.Namespace) -> int:
     config_path = args.config or str(SAMPLE_CONFIG)
     try:
@@ -699,13 +716,15 @@ def run_demo(args: argparse.Namespace) -> int:
         print("No screen found (no DISPLAY or WAYLAND_DISPLAY): running the demo --headless.", file=sys.stderr)
     out = Path(args.out)
     data = Path(args.data) if args.data else out / "data"
-    engine_config = demo_config(config_path, f"http://{args.http}", out)
+    listen = args.listen or _free_or_default(DEFAULT_LISTEN, "MQTT broker", args.lang)
+    http = args.http or _free_or_default(DEFAULT_HTTP, "survey page", args.lang)
+    engine_config = demo_config(config_path, f"http://{http}", out)
     screen = args.screen or (None if headless else desktop_size()) or SCREEN
     if not headless and not fits(screen):
         x, y, w, h = layout(screen)["counter-2"]
         print(TEXTS["small_screen"][args.lang].format(screen=f"{screen[0]}x{screen[1]}", need=f"{x + w}x{y + h}"),
               file=sys.stderr)
-    the_plan = plan(engine_config, args.listen, args.http, data, out, headless, screen)
+    the_plan = plan(engine_config, listen, http, data, out, headless, screen)
     supervisor = Supervisor(out / "logs")
     stop = {"now": False}
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -722,16 +741,25 @@ def run_demo(args: argparse.Namespace) -> int:
     shots: list[Path] = []
     trickle = None
     try:
+        host, _, port = listen.rpartition(":")
         for part in the_plan.parts:
             supervisor.start(part)
-            time.sleep(1.5 if part.name in ("broker", "engine") else 0.3)  # the broker and engine first
+            if part.name == "broker":  # everything else connects to it: wait until it accepts (a busy PC is slow)
+                wait_for_port(host, int(port), timeout=30, alive=lambda: not supervisor.died())
+            else:
+                time.sleep(1.5 if part.name == "engine" else 0.3)
             if dead := supervisor.died():
                 for name in dead:
                     reason = _dead_reason(out / "logs", name)
                     print(f"antrian demo: {name} stopped at start" + (f": {reason}" if reason else "")
                           + f" (log: {out / 'logs' / (name + '.log')})", file=sys.stderr)
                 return 1
-        trickle = Trickle(the_plan.url, config, args.speed, args.seed, tickets=out / "tickets", pin=args.pin).start()
+        try:
+            trickle = Trickle(the_plan.url, config, args.speed, args.seed, tickets=out / "tickets",
+                              pin=args.pin).start()
+        except ConnectionError as exc:  # the broker did not come up in time: say so, with its log
+            print(f"antrian demo: {exc} (log: {out / 'logs' / 'broker.log'})", file=sys.stderr)
+            return 1
         next_shot = time.monotonic() + 10.0
         while not stop["now"] and (minutes is None or time.monotonic() - started < minutes * 60):
             if dead := supervisor.died():
@@ -785,9 +813,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="demo-output", help="folder for logs, tickets, sounds, screenshots")
     p.add_argument("--data", help="data folder of the demo's engine (default OUT/data)")
     p.add_argument("--config", help="site config (default: the shipped sample MPP)")
-    p.add_argument("--listen", default="127.0.0.1:1883", help="where the demo's MQTT broker listens")
-    p.add_argument("--http", default="127.0.0.1:8080",
-                   help="where the phone survey page is served; the tickets' QR codes open it")
+    p.add_argument("--listen", help="where the demo's MQTT broker listens (default 127.0.0.1:1883, or a free "
+                                    "port when that one is taken, as by Debian's own Mosquitto)")
+    p.add_argument("--http", help="where the phone survey page is served; the tickets' QR codes open it "
+                                  "(default 127.0.0.1:8080, or a free port when that one is taken)")
     p.add_argument("--screen", type=screen_size, metavar="WIDTHxHEIGHT",
                    help="the screen the windows are laid out on, side by side (default: this screen's size, "
                         "else 1920x1080)")

@@ -110,3 +110,22 @@ def test_windowed_demo_lays_every_window_out_on_one_full_hd_screen(tmp_path):
             demo.wait(30)
         xvfb.terminate()
         xvfb.wait(10)
+
+
+def test_a_taken_default_port_gives_the_demo_a_free_one_and_says_so(capsys):
+    """Debian's own Mosquitto holds 1883 on a desktop: the demo moves aside instead of failing."""
+    import socket
+
+    from broker.sim.demo import _free_or_default
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        chosen = _free_or_default(f"127.0.0.1:{port}", "MQTT broker", "id")
+        assert chosen.startswith("127.0.0.1:") and chosen != f"127.0.0.1:{port}"
+        free = socket.socket()
+        free.bind(("127.0.0.1", int(chosen.rpartition(":")[2])))  # really free
+        free.close()
+        assert f"Port {port} sudah dipakai, jadi broker MQTT demo memakai {chosen}." in capsys.readouterr().err
+    assert _free_or_default(f"127.0.0.1:{port}", "survey page", "en") == f"127.0.0.1:{port}"  # free again
