@@ -20,6 +20,8 @@ def every_topic() -> list[str]:
     for name, member in inspect.getmembers(Topics):
         if name.startswith("_") or name in ("engine_subscriptions", "state_all"):
             continue
+        if callable(member) and inspect.signature(member).return_annotation != "str":
+            continue  # a reader such as state_of, not a topic
         if isinstance(member, property):
             found.append(getattr(topics, name))
         elif callable(member):
