@@ -129,8 +129,8 @@ class ServiceState:
 class TicketInfo:
     """A ticket as replies and `state/counter/<id>`'s `current` show it."""
 
-    id: str = ""
-    number: str = ""
+    id: str
+    number: str
     service: str = ""
     agency: str = ""
     priority: str | None = None

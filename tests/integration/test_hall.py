@@ -53,7 +53,8 @@ def live_counters(**status_and_number) -> dict[str, CounterState]:
     counters = {}
     for cid, (status, number) in status_and_number.items():
         cid = cid.replace("_", "-").lstrip("c")
-        counters[cid] = {"id": cid, "status": status, "current": {"number": number} if number else None}
+        counters[cid] = {"id": cid, "status": status,
+                         "current": {"id": f"20261123-{number}", "number": number} if number else None}
     return typed(CounterState, counters)
 
 
@@ -185,7 +186,7 @@ def test_the_screen_redraws_only_when_something_changed():
 def test_both_tv_sizes_draw_the_same_screen_with_nothing_outside_its_box():
     board = CallBoard()
     board.seed([call(i, f"A{i:03d}", "4K-10" if i % 2 else "12") for i in range(1, 9)])
-    many = typed(CounterState, {f"{i}": {"id": f"{i}", "status": "open", "current": {"number": f"A{i:03d}"}}
+    many = typed(CounterState, {f"{i}": {"id": f"{i}", "status": "open", "current": {"id": f"t{i}", "number": f"A{i:03d}"}}
                                 for i in range(1, 25)})
     config = replace(CONFIG, counters=tuple(CounterEntry(f"{i}", "dukcapil", ("A",)) for i in range(1, 25)))
     for size in SIZES:
