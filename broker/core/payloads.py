@@ -16,7 +16,7 @@ tolerant decoder. Stdlib only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from broker.core.model import Rules, Site
@@ -370,12 +370,18 @@ EVENTS: dict[str, type[EventHead]] = {
 
 def as_dict(value: Any) -> dict[str, Any]:
     """A payload as the JSON object the wire carries, fields in their declared order."""
-    return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    names = _NAMES.get(type(value))
+    if names is None:
+        names = _NAMES[type(value)] = tuple(f.name for f in fields(value))
+    return {name: _plain(getattr(value, name)) for name in names}
+
+
+_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
-    if is_dataclass(value) and not isinstance(value, type):
+    if hasattr(type(value), "__dataclass_fields__"):
         return as_dict(value)
     return value
