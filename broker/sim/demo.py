@@ -263,18 +263,30 @@ class SimulatedKiosk:
         return True
 
     def take_ticket(self, service: str, agency: str, priority: str | None):
-        """Agency, service, (regular or priority), as a visitor taps them: the printed ticket, or None."""
+        """Agency, service, (regular or priority), as a visitor taps them: the printed ticket, or None.
+
+        When the engine does not answer in time the visitor taps "Coba lagi" (try again), which repeats
+        the same request: a ticket the engine issued meanwhile is then printed, never a second one.
+        """
         from kiosk.ticketing.flow import Screen
 
-        if self.app.state.screen != Screen.HOME:
-            self.touch("home")
+        for kind in ("done", "home", "back"):  # what the last visitor left on the screen
+            if self.app.state.screen in (Screen.HOME, Screen.OUT_OF_SERVICE):
+                break
+            self.touch(kind)
         if not self.touch("agency", agency) or not self.touch("service", service):
             self.touch("home")
             return None
         if self.app.state.screen == Screen.PRIORITY:
             self.touch("priority", priority)
-        ticket = self.app.state.ticket if self.app.state.screen == Screen.TICKET else None
-        self.touch("done") or self.touch("home")
+        for _ in range(3):
+            state = self.app.state
+            if state.screen != Screen.ENGINE_OFFLINE or state.pending is None:
+                break
+            self.touch("retry")
+        state = self.app.state
+        ticket = state.ticket if state.screen == Screen.TICKET else None
+        self.touch("done") or self.touch("home") or self.touch("back")
         return ticket
 
     def stop(self) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -83,11 +84,11 @@ def test_windowed_demo_lays_every_window_out_on_one_full_hd_screen(tmp_path):
         env = {**os.environ, "DISPLAY": display, "SDL_AUDIODRIVER": "dummy"}
         env.pop("SDL_VIDEODRIVER", None)
         env.pop("WAYLAND_DISPLAY", None)
-        demo = subprocess.Popen([sys.executable, "-m", "broker.cli", "demo", "--minutes", "0.5", "--out", str(tmp_path / "out"),
+        demo = subprocess.Popen([sys.executable, "-m", "broker.cli", "demo", "--minutes", "10", "--out", str(tmp_path / "out"),
                                  "--listen", f"127.0.0.1:{free_port()}", "--http", f"127.0.0.1:{free_port()}",
                                  "--speed", "60", "--seed", "3"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # nine processes start one after the other
         windows: dict[str, tuple[int, int, int, int]] = {}
         while time.monotonic() < deadline and not set(windows) >= ROLES and demo.poll() is None:
             time.sleep(0.5)
@@ -101,6 +102,7 @@ def test_windowed_demo_lays_every_window_out_on_one_full_hd_screen(tmp_path):
                 assert ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay, f"{a} covers {b}"
         kx, ky, kw, kh = windows["Antrian kiosk K1"]
         assert abs(kh / kw - 16 / 9) < 0.02, "the kiosk keeps its portrait shape"
+        demo.send_signal(signal.SIGINT)  # Ctrl-C: everything stops, and the demo says what happened
         out, err = demo.communicate(timeout=180)
         assert demo.returncode == 0, err
         assert "Demo selesai" in out
