@@ -205,4 +205,4 @@ class Connection:
 
     def _message(self, client, userdata, msg: paho.MQTTMessage) -> None:
         if self._on_message:
-            self._on_message(msg.topic, msg.payload, bool(msg.retain))
+            self._on_message(msg.topic, bytes(msg.payload), bool(msg.retain))

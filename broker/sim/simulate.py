@@ -402,7 +402,7 @@ class SimulatedSite:
             engine = self._spawn("broker.sim.engine_process", "--config", self.config.source or "", "--data",
                                  str(self.data_dir), "--mqtt", url, "--start", repr(self.start_ts),
                                  "--synchronous", self.synchronous, stdout=subprocess.PIPE)
-            if not any(line.strip() == b"ready" for line in engine.stdout):
+            if engine.stdout is None or not any(line.strip() == b"ready" for line in engine.stdout):
                 raise ConnectionError(f"the simulated engine could not start or reach the broker at {url}")
             self.client = EngineClient(url, self.config.site.id, name="antrian-simulate").start()
         except BaseException:
@@ -430,6 +430,8 @@ class SimulatedSite:
         """Publish one step's commands, each request id tagged with the step; `.wait()` gives the replies."""
         tagged = [(topic, reply, {"request_id": f"s{int(step_ts)}-{next(self._ids)}"} | body)
                   for topic, reply, body in commands]
+        if self.client is None:
+            raise ConnectionError("the simulator is not connected: use it as a context manager")
         return _Waiting(self.client.send_many(tagged))
 
     def __exit__(self, *exc: Any) -> None:
