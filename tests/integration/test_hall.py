@@ -19,7 +19,7 @@ from display.screens.callboard import HOLD_S, CallBoard
 from display.screens.calls import Call
 from display.screens.counter_screen import counter_state, render_counter
 from display.screens.hall import PAGE_S, SERVICE_ROWS, HallLayout, draw_hall, hall_state, render_hall, render_ticker
-from display.screens.live import LiveHall
+from display.screens.live import LiveCounter, LiveHall
 from display.toolkit import ui
 from display.toolkit.screen_loop import FrameGate
 
@@ -404,6 +404,27 @@ def test_screenshots_of_the_live_hall_and_counter(engine_embedded):
     offline = antrian_cli("display", "--mqtt", f"mqtt://127.0.0.1:{free_port()}", "--site", "testsite",
                           "--wait", "0.5", "--screenshot", str(OUTPUT / "unreachable.png"))
     assert offline.returncode == 3 and "cannot reach" in offline.stderr
+
+
+def test_a_counter_screen_takes_only_its_own_counter_from_the_broker(engine_embedded):
+    _, url = engine_embedded
+    client = EngineClient(url, "testsite").start()
+    screen = LiveCounter(url, "testsite", "5").start(wait=5)
+    try:
+        assert screen.wait_ready(5)
+        client.issue("k1", "A")
+        client.issue("k1", "K")
+        assert client.counter("1", "next")["ok"] and client.counter("5", "next")["ok"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and screen.state().number != "K001":
+            time.sleep(0.02)
+        assert screen.state().number == "K001"
+        with screen.mirror.lock:
+            assert set(screen.mirror.counters) == {"5"} and screen.mirror.services == {}, \
+                "other counters' and the services' changes reached a screen that does not draw them"
+    finally:
+        screen.stop()
+        client.stop()
 
 
 def test_a_burst_of_20_calls_each_appears_on_the_hall_in_order(engine_embedded):
