@@ -195,7 +195,10 @@ class StateMirror:
 
     def __init__(self, url: str, site: str, *, name: str = "antrian-mirror",
                  on_change: Callable[[str, str], None] | None = None,
-                 extra_subscriptions: tuple[str, ...] = (), on_other: Callable[[str, bytes], None] | None = None):
+                 extra_subscriptions: tuple[str, ...] = (), on_other: Callable[[str, bytes], None] | None = None,
+                 state_topics: tuple[str, ...] | None = None):
+        """`state_topics`: the retained topics to mirror when not all of them (`state/#`): a screen subscribes
+        only to what it draws, and the broker sends it nothing else."""
         self.topics = Topics(site)
         self.config: dict[str, Any] | None = None
         self.engine: dict[str, Any] = {}
@@ -206,7 +209,8 @@ class StateMirror:
         self.on_change = on_change
         self.on_other = on_other
         self.lock = threading.Lock()
-        self.connection = Connection(url, name, subscriptions=[self.topics.state_all, *extra_subscriptions],
+        self.connection = Connection(url, name, subscriptions=[*(state_topics or [self.topics.state_all]),
+                                                               *extra_subscriptions],
                                      on_message=self._on_message)
 
     @property
