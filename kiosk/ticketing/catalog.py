@@ -33,6 +33,8 @@ class ServiceChoice:
     availability: Availability = Availability.OPEN
     waiting: int | None = None  # None until the engine's state for it has arrived
     est_wait_s: int | None = None
+    closed_message: str = ""  # on a holiday or closure: the engine's sentence (reason, next opening)
+    closed_message_en: str = ""
 
     def title(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -93,6 +95,14 @@ def availability(state: dict[str, Any] | None) -> Availability:
     return Availability.OPEN
 
 
+def _closed_today(state: dict[str, Any] | None) -> dict[str, str]:
+    """The engine's day_closed sentence of a service state, when a holiday or closure shuts it today."""
+    closed = (state or {}).get("closed_today")
+    if not isinstance(closed, dict):
+        return {}
+    return {"closed_message": str(closed.get("message") or ""), "closed_message_en": str(closed.get("message_en") or "")}
+
+
 def build_catalog(config: dict[str, Any] | None, services: dict[str, dict[str, Any]]) -> Catalog:
     """The kiosk's menu from the retained config and service states; tolerant of missing fields."""
     if not config:
@@ -111,7 +121,8 @@ def build_catalog(config: dict[str, Any] | None, services: dict[str, dict[str, A
                 quota=s.get("quota") if s.get("quota") is not None else (state or {}).get("quota"),
                 availability=availability(state),
                 waiting=state.get("waiting") if state else None,
-                est_wait_s=state.get("est_wait_s") if state else None))
+                est_wait_s=state.get("est_wait_s") if state else None,
+                **_closed_today(state)))
         except (KeyError, TypeError):
             continue  # one broken entry must not empty the whole kiosk
     agencies = []
