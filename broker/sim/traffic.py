@@ -40,6 +40,35 @@ class Behaviour:
     survey: float = 0.6
 
 
+@dataclass(frozen=True)
+class Vacancy:
+    """A counter nobody staffs from `first` to `last` (both included): "gerai kosong"."""
+
+    counter: str
+    first: date
+    last: date
+
+    def covers(self, counter: str, day: date) -> bool:
+        return counter == self.counter and self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """How the simulated officers work: sign in with the site's PIN, breaks, closing, empty counters."""
+
+    pin: str = "1234"  # the PIN of the config's officers (the sample's demo PIN)
+    late_minutes: float = 15.0  # officers sign in up to this long after their counter opens
+    break_chance: float = 0.5  # of an officer taking one short break in a day
+    break_minutes: float = 15.0
+    absence: float = 0.02  # chance an officer is away for a day where another counter covers the services
+    vacancy_chance: float = 0.0  # per counter and opening day: an empty stretch begins (counters with cover)
+    vacancy_days: tuple[int, int] = (5, 20)  # its length in calendar days, drawn evenly
+    vacancies: tuple[Vacancy, ...] = ()  # counters known to stand empty: their services' visitors are sent away
+
+    def vacant(self, counter: str, day: date) -> bool:
+        return any(v.covers(counter, day) for v in self.vacancies)
+
+
 @dataclass
 class TrafficModel:
     config: SiteConfig
@@ -51,6 +80,7 @@ class TrafficModel:
     service_weight: dict[str, float] = field(default_factory=dict)
     service_minutes: dict[str, float] = field(default_factory=dict)
     behaviour: Behaviour = field(default_factory=Behaviour)
+    staffing: Staffing = field(default_factory=Staffing)
     choice_weight: dict[str, float] = field(default_factory=dict)  # per arrival, after calibration
 
     # ------------------------------------------------------------------ shares
@@ -74,7 +104,8 @@ class TrafficModel:
         for weekday in range(7):
             day = monday + timedelta(days=weekday)
             for start, weight in self.arrivals.items():
-                open_now = self.open_services(datetime(day.year, day.month, day.day, start // 60, start % 60))
+                open_now = self.open_services(datetime(day.year, day.month, day.day, start // 60, start % 60),
+                                              frozenset())  # a typical week: no holidays
                 if open_now and weight > 0 and self.weekday_factor[weekday] > 0:
                     slots.append((weight * self.weekday_factor[weekday] / self._day_weight(day), open_now))
         return slots
@@ -100,10 +131,17 @@ class TrafficModel:
 
     # ------------------------------------------------------------------ one day
 
-    def open_services(self, local: datetime) -> list[str]:
-        """Services whose kiosks take tickets at this local time (opening hours and lead)."""
+    def closed_services(self, day: date) -> frozenset[str]:
+        """Services shut all day by a holiday, cuti bersama or a closure of the config."""
+        config = self.config
+        return frozenset(code for code, s in config.services.items() if config.closure_on(day, s.agency) is not None)
+
+    def open_services(self, local: datetime, closed: frozenset[str] | None = None) -> list[str]:
+        """Services whose kiosks take tickets at this local time (opening hours and lead, closed days)."""
         lead = self.config.rules.issue_lead_minutes
-        return [code for code, s in self.config.services.items() if s.schedule.is_open(local, lead)]
+        shut = self.closed_services(local.date()) if closed is None else closed
+        return [code for code, s in self.config.services.items()
+                if code not in shut and s.schedule.is_open(local, lead)]
 
     def serving_now(self, services: tuple[str, ...], local: datetime) -> bool:
         """Whether any of these services is within its counter hours (officers are at their desks)."""
@@ -112,15 +150,17 @@ class TrafficModel:
     def _day_weight(self, day: date) -> float:
         """Sum of the arrival weights of the half hours in which something takes tickets."""
         return sum(w for start, w in self.arrivals.items()
-                   if self.open_services(datetime(day.year, day.month, day.day, start // 60, start % 60))) or 1.0
+                   if self.open_services(datetime(day.year, day.month, day.day, start // 60, start % 60),
+                                         frozenset())) or 1.0
 
     def day_arrivals(self, day: date, rng: random.Random, zone: ZoneInfo) -> list[tuple[float, str, str | None]]:
         """The day's visitors as (UNIX time, service code, priority group or None), in time order."""
         mean = self.visitors_per_day * self.weekday_factor[day.weekday()]
+        closed = self.closed_services(day)
         slots = []
         for start, weight in sorted(self.arrivals.items()):
             local = datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=zone)
-            if weight > 0 and self.open_services(local):
+            if weight > 0 and self.open_services(local, closed):
                 slots.append((local, weight))
         if mean <= 0 or not slots:
             return []
@@ -129,7 +169,7 @@ class TrafficModel:
         visitors = []
         for local in rng.choices(starts, weights=weights, k=count):
             at = local + timedelta(seconds=rng.uniform(0, SLOT_MIN * 60))
-            choices = [c for c in self.open_services(at) if c in self.choice_weight]
+            choices = [c for c in self.open_services(at, closed) if c in self.choice_weight]
             if not choices:  # the slot closes within itself (a service closing at :15)
                 continue
             code = rng.choices(choices, weights=[self.choice_weight[c] for c in choices])[0]
@@ -197,6 +237,40 @@ def load_traffic(config: SiteConfig, path: str | Path | None = None,
         service_weight={k: float(v.get("weight", 1)) for k, v in services.items()},
         service_minutes={k: float(v.get("minutes", DEFAULT_MINUTES)) for k, v in services.items()},
         behaviour=Behaviour(**{k: float(v) for k, v in raw.get("behaviour", {}).items()}),
+        staffing=_staffing(raw.get("staffing", {}), config),
     )
     model.calibrate()
     return model
+
+
+def _date(value: object, where: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise TrafficError(f"{where} must be a date such as 2025-03-01, not {value!r}") from None
+
+
+def _staffing(raw: dict, config: SiteConfig) -> Staffing:
+    """[staffing] of the traffic file, with its [[staffing.vacancies]] (counter, from, to)."""
+    vacancies = []
+    for i, entry in enumerate(raw.get("vacancies", [])):
+        where = f"staffing.vacancies[{i + 1}]"
+        if entry.get("counter") not in config.counters:
+            raise TrafficError(f"{where} names counter {entry.get('counter')!r}, which the site config lacks")
+        first = _date(entry.get("from"), f"{where}.from")
+        last = _date(entry.get("to", entry.get("from")), f"{where}.to")
+        if last < first:
+            raise TrafficError(f"{where}: to is before from")
+        vacancies.append(Vacancy(str(entry["counter"]), first, last))
+    plain = {k: v for k, v in raw.items() if k != "vacancies"}
+    if "vacancy_days" in plain:
+        low, high = plain["vacancy_days"]
+        plain["vacancy_days"] = (int(low), int(high))
+    known = {f for f in Staffing.__dataclass_fields__} - {"vacancies"}
+    unknown = set(plain) - known
+    if unknown:
+        raise TrafficError(f"[staffing] has unknown keys: {', '.join(sorted(unknown))}")
+    values = {k: (v if k in ("pin", "vacancy_days") else float(v)) for k, v in plain.items()}
+    return Staffing(**values, vacancies=tuple(vacancies))

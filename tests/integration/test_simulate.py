@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from broker.core.events import EventType as E
 from broker.reports.build import EventLog, Period, ikm, visitors
+from broker.server.store import EventStore
 from broker.sim.simulate import simulate
-from broker.sim.traffic import load_traffic
+from broker.sim.traffic import Vacancy, load_traffic
 from broker.site.config import load_config
 
 ZONE = ZoneInfo("Asia/Jakarta")
@@ -68,10 +71,25 @@ def test_the_same_seed_gives_the_same_visitors_and_another_seed_others(rembang):
     assert arrivals(model, 3, seed=5) != arrivals(model, 3, seed=6)
 
 
+def test_nobody_comes_on_idul_fitri_or_its_cuti_bersama(rembang):
+    """Lebaran 2023: Idul Fitri on 22-23 April, cuti bersama 19-21 and 24-25 April."""
+    _, model = rembang
+    rng = random.Random(1)
+    days = {date(2023, 4, d): len(model.day_arrivals(date(2023, 4, d), rng, ZONE)) for d in range(18, 27)}
+    assert days[date(2023, 4, 18)] > 100 and days[date(2023, 4, 26)] > 100
+    assert [days[date(2023, 4, d)] for d in range(19, 26)] == [0] * 7
+    assert not model.day_arrivals(date(2023, 8, 17), rng, ZONE), "Hari Kemerdekaan"
+
+
+DINKES_AWAY = Vacancy("8", MONDAY + timedelta(days=1), MONDAY + timedelta(days=2))  # Dinkes' only counter
+
+
 @pytest.fixture(scope="module")
 def simulated_week(rembang, tmp_path_factory):
-    """One week of MPP Rembang through the real engine, over the embedded broker and then over Mosquitto."""
+    """One week of MPP Rembang through the real engine, over the embedded broker and then over Mosquitto;
+    the Dinkes counter stands empty on Tuesday and Wednesday."""
     config, model = rembang
+    model = dataclasses.replace(model, staffing=dataclasses.replace(model.staffing, vacancies=(DINKES_AWAY,)))
     runs = []
     for broker in ("amqtt", "auto"):  # auto: Mosquitto when installed
         data = tmp_path_factory.mktemp(broker)
@@ -109,3 +127,56 @@ def test_the_reports_give_back_the_simulated_numbers(simulated_week):
         assert index["ikm"] == pytest.approx(summary["ikm"], abs=0.01)
     finally:
         log.close()
+
+
+def local_day(ts: float) -> date:
+    return local(ts).date()
+
+
+def test_officers_sign_in_take_breaks_close_and_sign_out_every_day(simulated_week):
+    config, [(data, summary), _] = simulated_week
+    assert summary["sign_ins"] == summary["sign_outs"] > 0 and summary["breaks"] > 0
+    store = EventStore(data, config.site.id)
+    try:
+        events = list(store.iter_events())
+    finally:
+        store.close()
+    staffed: dict[tuple[date, str], list[str]] = defaultdict(list)  # (day, counter) -> officer events in order
+    statuses: dict[tuple[date, str], list[str]] = defaultdict(list)
+    calls: Counter = Counter()
+    for event in events:
+        key = (local_day(event.ts), event.data.get("counter"))
+        if event.type in (E.OFFICER_SIGNED_IN, E.OFFICER_SIGNED_OUT):
+            staffed[key].append(event.type)
+        elif event.type == E.COUNTER_STATUS:
+            statuses[key].append(event.data["status"])
+        elif event.type == E.TICKET_CALLED:
+            calls[key] += 1
+            moment = local(event.ts)
+            if moment.date() == MONDAY + timedelta(days=4):  # Friday: nobody called in the prayer break
+                assert not (11 <= moment.hour < 13), (event.data, moment)
+    assert staffed and all(kinds[0] == E.OFFICER_SIGNED_IN and kinds[-1] == E.OFFICER_SIGNED_OUT
+                           for kinds in staffed.values()), "every officer who signs in signs out the same day"
+    assert all(states[-1] == "closed" for states in statuses.values()), "every counter closes at the end of the day"
+    assert any("break" in states for states in statuses.values())
+    friday = MONDAY + timedelta(days=4)
+    signed = set(staffed)
+    on_friday = [cid for day, cid in signed if day == friday]
+    assert len(on_friday) > 20 and all("break" in statuses[(friday, cid)] for cid in on_friday), \
+        "the Friday prayer is a pause at every counter"
+    assert {key for key, n in calls.items() if n} <= signed, "nobody calls at a counter without an officer"
+    assert (MONDAY, "8") in signed and (DINKES_AWAY.first, "8") not in signed and (DINKES_AWAY.last, "8") not in signed
+    saturday = MONDAY + timedelta(days=5)
+    assert {cid for day, cid in signed if day == saturday} <= {"1", "2", "3", "4"}, "only Dindukcapil opens on Saturday"
+
+
+def test_visitors_of_an_empty_counter_are_sent_away_without_a_ticket(simulated_week):
+    config, [(data, summary), _] = simulated_week
+    assert summary["turned_away"] > 0 and summary["empty_counter_days"] >= 2
+    store = EventStore(data, config.site.id)
+    try:
+        dinkes = Counter(local_day(e.ts) for e in store.iter_events()
+                         if e.type == E.TICKET_ISSUED and e.data["service"] == "J")
+    finally:
+        store.close()
+    assert dinkes[MONDAY] > 0 and not dinkes[DINKES_AWAY.first] and not dinkes[DINKES_AWAY.last]
