@@ -190,9 +190,10 @@ class Simulation:
             on_day: Callable[[date, Tally], None] | None = None) -> Tally:
         began = time.perf_counter()
         pace = _Pace(speed)
+        counts = self.model.day_counts(start, days, self.arrival_rng)  # the [year] exactly, or None
         for offset in range(days):
             day = start + timedelta(days=offset)
-            self._start_day(day)
+            self._start_day(day, counts[day] if counts is not None else None)
             while self._heap or self._in_flight:
                 self._step(pace)
             self.tally.expired += sum(self.waiting.values())
@@ -202,7 +203,7 @@ class Simulation:
         self.tally.wall_s = time.perf_counter() - began
         return self.tally
 
-    def _start_day(self, day: date) -> None:
+    def _start_day(self, day: date, count: int | None = None) -> None:
         self.waiting.clear()
         closed = self.model.closed_services(day)
         if closed and len(closed) == len(self.config.services):
@@ -211,7 +212,7 @@ class Simulation:
         unserved = {code for code in self.config.services
                     if not any(on_duty[c.id] for c in self.config.counters_serving(code))}
         visitor = 0
-        for at, code, priority in self.model.day_arrivals(day, self.arrival_rng, self.zone):
+        for at, code, priority in self.model.day_arrivals(day, self.arrival_rng, self.zone, count):
             if code in unserved:  # the desk is dark: the information desk sends them home
                 self.tally.turned_away += 1
                 continue
@@ -333,6 +334,9 @@ class Simulation:
         if desk is None:
             raise ValueError(f"simulator action {action.kind} names no desk")
         if action.kind == "call":
+            if desk.officer is not None and self._paused(desk, now):  # decided just before the break began
+                desk.busy = False
+                return None
             return self._counter(desk.id, "next")
         if action.kind == "done":  # served: "next" finishes this visitor and calls one if anybody waits
             pausing = desk.officer is not None and self._paused(desk, now)

@@ -36,15 +36,47 @@ def local(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, ZONE)
 
 
-def test_the_service_mix_of_a_year_follows_the_seed_reports(rembang):
+REMBANG_START = date(2022, 11, 22)  # MPP Rembang's first day; the seed report covers 52 weeks from it
+
+
+def seed_figures(config, by_service: dict[str, float]) -> dict[str, float]:
+    """The figures of the seed report (shared/seeds/000_*) in the terms of a count of tickets per service."""
+    agency, kind = Counter(), Counter()
+    for code, n in by_service.items():
+        agency[config.services[code].agency] += n
+        kind[config.agencies[config.services[code].agency].kind] += n
+    return {"visitors": sum(by_service.values()), "dindukcapil": agency["dindukcapil"],
+            "bpjs_kesehatan": agency["bpjs_kesehatan"], "opd": kind["OPD"], "vertikal": kind["instansi vertikal"]}
+
+
+def assert_rembang_figures(figures: dict[str, float], visitors_within: float) -> None:
+    """55.663 pengunjung in 52 weeks; OPD 45 ribu, instansi vertikal 10 ribu; Dindukcapil 27 ribu lebih;
+    BPJS Kesehatan 2.700 lebih."""
+    assert abs(figures["visitors"] - 55_663) <= visitors_within, figures
+    assert 27_000 < figures["dindukcapil"] < 28_000, figures
+    assert 2_700 < figures["bpjs_kesehatan"] < 2_800, figures
+    assert 44_500 <= figures["opd"] < 45_500 and 9_500 <= figures["vertikal"] < 10_500, figures
+
+
+def test_the_year_expects_every_figure_of_the_seed_report(rembang):
     config, model = rembang
-    year = arrivals(model, 364)
-    assert 53_000 < len(year) < 58_500  # Rembang: 55,663 visitors in 52 weeks
-    agency = Counter(config.services[code].agency for _, code, _ in year)
-    kind = Counter(config.agencies[a].kind for a in agency.elements())
-    assert 0.46 < agency["dindukcapil"] / len(year) < 0.52  # 27,000+ of 55,663
-    assert 4.0 < kind["OPD"] / kind["instansi vertikal"] < 5.0  # 45,000 : 10,000
-    assert 0.04 < agency["bpjs_kesehatan"] / len(year) < 0.06  # 2,700+
+    expected = model.expected(REMBANG_START, 364)
+    assert_rembang_figures(seed_figures(config, expected), visitors_within=1)
+
+
+def test_the_seeded_year_gives_every_figure_of_the_seed_report(rembang):
+    """What `antrian simulate --days 364` (seed 1) hands out: its visitors are drawn exactly like this
+    (broker.sim.simulate.Simulation.run): the year's 55,663 spread over its days, then each day's."""
+    config, model = rembang
+    rng, tickets = random.Random("1-arrivals"), Counter()
+    counts = model.day_counts(REMBANG_START, 364, rng)
+    assert counts is not None and sum(counts.values()) == 55_663
+    assert not any(counts[date(2023, 4, d)] for d in range(19, 26)), "Idul Fitri and its cuti bersama"
+    for offset in range(364):
+        day = REMBANG_START + timedelta(days=offset)
+        tickets.update(code for _, code, _ in model.day_arrivals(day, rng, ZONE, counts[day]))
+    assert_rembang_figures(seed_figures(config, tickets), visitors_within=0)
+    assert model.day_counts(REMBANG_START, 7, random.Random(1)) is None, "a week of it draws each day's count"
 
 
 def test_the_daily_curve_has_a_morning_peak_and_a_quiet_lunch(rembang):
