@@ -250,7 +250,9 @@ class Simulation:
             covered = all(any(other.id != cid and duty[other.id] for other in self.config.counters_serving(code))
                           for code in desk.services)
             until = self._vacant_until.get(cid)
-            if until is not None and day <= until:
+            if until is not None and day <= until and not covered:
+                del self._vacant_until[cid]  # nobody else is left for its services: the stretch ends
+            elif until is not None and day <= until:
                 duty[cid] = False
             elif covered and staffing.vacancy_chance and rng.random() < staffing.vacancy_chance:
                 low, high = staffing.vacancy_days

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from antrian_assets import ROOT as ASSETS
 from broker.core.events import EventType as E
 from broker.reports.build import EventLog, Period, ikm, visitors
 from broker.server.store import EventStore
@@ -212,3 +213,52 @@ def test_visitors_of_an_empty_counter_are_sent_away_without_a_ticket(simulated_w
     finally:
         store.close()
     assert dinkes[MONDAY] > 0 and not dinkes[DINKES_AWAY.first] and not dinkes[DINKES_AWAY.last]
+
+
+# ---------------------------------------------------------------------- the four Kotawaringin MPPs
+
+KOTAWARINGIN = ASSETS / "kotawaringin"
+# DPMPTSP Kotawaringin Barat, rakor of 27 May 2025: visitors of March-May 2025 (shared/seeds/004_*)
+MARCH_MAY_2025 = {"kobar": 852, "kotim": 2_607, "lamandau": 1_055, "sukamara": 1_010}
+
+
+def kotawaringin(site: str):
+    config = load_config(KOTAWARINGIN / f"{site}.toml")
+    return config, load_traffic(config, KOTAWARINGIN / f"{site}-traffic.toml")
+
+
+@pytest.mark.parametrize(("site", "visitors"), sorted(MARCH_MAY_2025.items()))
+def test_each_kotawaringin_mpp_gives_its_visitors_of_march_to_may_2025(site, visitors):
+    config, model = kotawaringin(site)
+    assert config.site.id == site and model.year_start == date(2025, 3, 1) and model.year_days == 92
+    assert sum(model.expected(model.year_start, 92).values()) == pytest.approx(visitors, abs=0.5)
+    rng = random.Random("1-arrivals")  # as `antrian simulate --seed 1` draws them
+    counts = model.day_counts(model.year_start, 92, rng)
+    assert sum(counts.values()) == visitors
+    assert not any(counts[date(2025, 3, 31) + timedelta(days=n)] for n in range(8)), \
+        "Idul Fitri 31 March - 1 April 2025 and its cuti bersama up to 7 April"
+    tickets = sum(len(model.day_arrivals(day, rng, ZONE, n)) for day, n in sorted(counts.items()))
+    assert tickets == visitors
+
+
+def test_kotawaringin_barat_has_counters_empty_for_a_month(tmp_path):
+    """Some counters of MPP Kobar were found empty for a whole month: nobody signs in there, and the site
+    requires a signed-in officer to call; the others sign in and serve."""
+    config, model = kotawaringin("kobar")
+    assert config.rules.require_sign_in
+    empty = {v.counter for v in model.staffing.vacancies}
+    assert {config.counters[c].agency for c in empty} == {"bpjs_tk", "bpn", "kemenag"}
+    assert all(v.first == date(2025, 4, 28) and v.last == date(2025, 5, 31) for v in model.staffing.vacancies)
+    start = date(2025, 4, 28)  # Monday: BPN and Kemenag attend on Mondays and Wednesdays
+    summary = simulate(config, model, tmp_path, start=start, days=3, seed=1, synchronous="NORMAL")
+    assert summary["log_mismatches"] == [] and summary["counter_errors"] == {}
+    assert summary["tickets_issued"] > 20 and summary["sign_ins"] > 0 and summary["expired"] == 0
+    store = EventStore(tmp_path, config.site.id)
+    try:
+        events = list(store.iter_events())
+    finally:
+        store.close()
+    signed = {e.data["counter"] for e in events if e.type == E.OFFICER_SIGNED_IN}
+    assert signed and not signed & empty
+    issued = {e.data["agency"] for e in events if e.type == E.TICKET_ISSUED}
+    assert "disdukcapil" in issued and not issued & {"bpjs_tk", "bpn", "kemenag"}
