@@ -90,7 +90,11 @@ class Engine:
         self.ignore_hours = ignore_hours
         self.survey_secret = survey_secret  # the site's secret: survey links and sign-in challenges
         self.hall = Hall(config)
-        self.view = HallView(self.hall, Calendar(self.clock, ignore_hours, closed), survey_secret)
+        def closed_day(code: str, day: date) -> bool:  # the config's closures and national calendar, then `closed`
+            service = config.services.get(code)
+            return config.closure_on(day, service.agency if service else None) is not None or closed(code, day)
+
+        self.view = HallView(self.hall, Calendar(self.clock, ignore_hours, closed_day), survey_secret)
         self.guard = ClockGuard()
         self.broken = False
         self._replay_offset = 0.0  # monotonic minus wall at the restore: estimates replayed events' mono

@@ -43,7 +43,9 @@ class Message:
     params: dict[str, Any]
 
     def text(self, language: str = "id") -> str:
-        params = {key: self._word(key, value, language) for key, value in self.params.items()}
+        # a parameter `x_en` is what `x` says in English (a holiday's name, a closure's reason)
+        params = {key: self._word(key, self.params.get(f"{key}_{language}", value), language)
+                  for key, value in self.params.items()}
         return tr(f"msg.{self.code}", language, **params) if params else tr(f"msg.{self.code}", language)
 
     @staticmethod

@@ -7,6 +7,8 @@ the engine, the reports and every screen read these, never the TOML itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,8 @@ class Site:
     info_text: str = ""
     ticket_url: str = ""  # QR code target; "{ticket}" and "{site}" are filled in
     survey_url: str = ""  # where phones reach `antrian serve --http`, e.g. "http://192.168.1.10:8080"
+    national_holidays: bool = True  # closed on Indonesia's national holidays (hari libur nasional)
+    cuti_bersama: bool = True  # and on the joint leave days (cuti bersama) the government sets around them
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,21 @@ class Officer:
         return {"id": self.id, "name": self.name, "agency": self.agency, "counters": list(self.counters)}
 
 
+CLOSURE_KINDS = ("holiday", "cuti_bersama", "closure")
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A whole day on which no ticket is issued: a national holiday, a cuti bersama day, or a closure
+    the site announces in its config ([[closures]]), for the whole site or for some agencies."""
+
+    day: date
+    reason: str  # in Bahasa Indonesia, as the kiosk and the refusal say it
+    reason_en: str = ""
+    kind: str = "closure"  # one of CLOSURE_KINDS
+    agencies: tuple[str, ...] = ()  # empty: the whole site
+
+
 @dataclass(frozen=True)
 class Access:
     """[access]: who may use the MQTT broker, and its TLS listener (see docs/operations.md)."""
@@ -128,6 +147,26 @@ class SiteConfig:
     source: str = ""
     officers: dict[str, Officer] = field(default_factory=dict)
     access: Access = field(default_factory=Access)
+    closures: tuple[Closure, ...] = ()  # national calendar and the config's closures, by day
+
+    @cached_property
+    def _closures_by_day(self) -> dict[date, tuple[Closure, ...]]:
+        by_day: dict[date, tuple[Closure, ...]] = {}
+        for closure in self.closures:
+            by_day[closure.day] = (*by_day.get(closure.day, ()), closure)
+        return by_day
+
+    def closure_on(self, day: date, agency: str | None = None) -> Closure | None:
+        """Why the site (or this agency) is closed all day, or None. With agency None: a closure of the
+        whole site only. The config's own closures come before the national calendar (theirs is the
+        reason people are told)."""
+        found = [c for c in self._closures_by_day.get(day, ()) if not c.agencies or agency in c.agencies]
+        return max(found, key=lambda c: CLOSURE_KINDS.index(c.kind), default=None)
+
+    def closed_days(self, first: date, last: date, agency: str | None = None) -> dict[date, Closure]:
+        """Every closed day from `first` to `last` (inclusive) with its closure: for reports counting open days."""
+        days = sorted(day for day in self._closures_by_day if first <= day <= last)
+        return {day: closure for day in days if (closure := self.closure_on(day, agency)) is not None}
 
     def counters_serving(self, code: str) -> list[Counter]:
         return [c for c in self.counters.values() if code in c.services]

@@ -106,6 +106,16 @@ class ConfigState:
 
 
 @dataclass(frozen=True)
+class DayClosed:
+    """Why a service issues no tickets all day (a holiday, cuti bersama or a closure): the engine's
+    `day_closed` refusal, its reason and next opening in both languages, for the kiosk to say first."""
+
+    code: str = "day_closed"
+    message: str = ""
+    message_en: str = ""
+
+
+@dataclass(frozen=True)
 class ServiceState:
     """`state/service/<code>`."""
 
@@ -120,6 +130,7 @@ class ServiceState:
     quota: int | None = None
     quota_left: int | None = None
     open: bool | None = None  # None: not said (treated as open; the engine has the last word when issuing)
+    closed_today: DayClosed | None = None  # a holiday or closure shuts it all day
     est_wait_s: int | None = None
     waiting_numbers: tuple[str, ...] = ()  # the first 50 waiting numbers, in calling order
     no_shows: tuple[str, ...] = ()  # today's no-show numbers that may be reactivated

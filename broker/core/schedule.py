@@ -147,9 +147,10 @@ LOOK_AHEAD_DAYS = 62  # how far ahead a refusal looks for the next opening day
 class Calendar:
     """Opening hours against the site's clock, and whole days a service is closed.
 
-    `closed(code, day)` is where public holidays and announced closures plug in (issue 3/7 and
-    later); today nothing is closed beyond the weekly schedule. Every "open now?" and "when does
-    it open again?" of the engine goes through here, so a holiday will be honoured by both.
+    `closed(code, day)` says a service is shut all day: the engine passes the config's closures
+    (national holidays, cuti bersama and [[closures]], `SiteConfig.closure_on`). Every "open now?"
+    and "when does it open again?" of the engine goes through here, so a holiday is honoured by
+    both; `ignore_hours` opens everything at any hour on any day (demos, `serve --ignore-hours`).
     """
 
     clock: SiteClock

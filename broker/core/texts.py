@@ -26,6 +26,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                                  "Service {service} does not offer priority tickets"),
     "msg.service_closed": ("Layanan {service} sedang tutup. Jam buka: {hours}. Buka kembali {opens}",
                            "Service {service} is closed now. Opening hours: {hours}. It opens again {opens}"),
+    "msg.day_closed": ("Hari ini layanan {service} tutup: {reason}. Buka kembali {opens}",
+                       "Service {service} is closed today: {reason}. It opens again {opens}"),
     "msg.quota_reached": ("Kuota harian layanan {service} ({quota} nomor) sudah habis. Silakan datang kembali {next_day}",
                           "The daily quota of service {service} ({quota} tickets) is used up. Please come back {next_day}"),
     "msg._on_day": ("pada hari {weekday}, {day} {month}", "on {weekday}, {day} {month}"),
@@ -148,6 +150,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                           "Write down or photograph your number. Staff have been told."),
     "kiosk.done": ("Selesai", "Done"),
     "kiosk.service_closed_title": ("Layanan ini sedang tutup", "This service is closed now"),
+    "kiosk.day_closed_title": ("Hari ini layanan tutup", "Closed today"),
     "kiosk.service_closed_body": ("Silakan datang kembali pada jam buka.", "Please come back during opening hours."),
     "kiosk.quota_title": ("Kuota hari ini sudah habis", "Today's numbers are all taken"),
     "kiosk.quota_body": (

@@ -1,4 +1,4 @@
-"""Issuing tickets: the kiosk's one command, judged against hours, quota and the kiosk's pace.
+"""Issuing tickets: the kiosk's one command, judged against holidays, hours, quota and the kiosk's pace.
 
 A ticket's number is its service's prefix and the next count of the day; its place in
 the queue is the seq of its `ticket_issued` event, so a wall clock that steps back can
@@ -30,10 +30,9 @@ def issue(view: HallView, cmd: IssueTicket, at: At, plan: Plan) -> Reply:
             raise Refusal("unknown_priority", group=cmd.priority, choices=", ".join(PRIORITY_GROUPS))
         if not service.priority:
             raise Refusal("priority_not_offered", service=service.name)
-    if not view.is_open(service.code, at.now):
-        opens = view.calendar.next_opening(service.code, service.schedule, at.now)
-        raise Refusal("service_closed", service=service.name, hours=service.schedule.describe("id"),
-                      opens=opens.strftime("%Y-%m-%dT%H:%M") if opens else None)
+    closed = view.closed_message(service.code, at.now)  # a holiday or closure all day, or out of hours
+    if closed is not None:
+        raise Refusal(closed.code, **closed.params)
     if service.quota is not None and hall.issued[service.code] >= service.quota:
         day = view.calendar.next_open_day(service.code, service.schedule, view.calendar.clock.day(at.now))
         raise Refusal("quota_reached", service=service.name, quota=service.quota,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from broker.core.lifecycle import CounterStatus
-from broker.core.model import SiteConfig
+from broker.core.messages import Message, message
+from broker.core.model import Closure, SiteConfig
 from broker.core.payloads import (
     AgencyEntry,
     CallEntry,
@@ -20,6 +21,7 @@ from broker.core.payloads import (
     ConfigState,
     CounterEntry,
     CounterState,
+    DayClosed,
     OfficerEntry,
     OnDuty,
     ServiceEntry,
@@ -48,6 +50,32 @@ class HallView:
         """Whether kiosks issue tickets of the service now (its hours, opened `issue_lead_minutes` early)."""
         service = self.config.services[code]
         return self.calendar.is_open(code, service.schedule, now, self.config.rules.issue_lead_minutes)
+
+    def closure(self, code: str, now: float) -> Closure | None:
+        """The holiday or closure that keeps the service shut all day today, or None (also with ignore_hours)."""
+        if self.calendar.ignore_hours:
+            return None
+        return self.config.closure_on(self.calendar.clock.day(now), self.config.services[code].agency)
+
+    def closed_message(self, code: str, now: float) -> Message | None:
+        """Why the service takes no tickets now (the refusal a kiosk would get), or None when it is open."""
+        if self.is_open(code, now):
+            return None
+        service = self.config.services[code]
+        opens = self.calendar.next_opening(code, service.schedule, now)
+        when = opens.strftime("%Y-%m-%dT%H:%M") if opens else None
+        closure = self.closure(code, now)
+        if closure is not None:
+            return message("day_closed", service=service.name, reason=closure.reason,
+                           reason_en=closure.reason_en or closure.reason, kind=closure.kind, opens=when)
+        return message("service_closed", service=service.name, hours=service.schedule.describe("id"), opens=when)
+
+    def _closed_today(self, code: str, now: float) -> DayClosed | None:
+        """For the kiosk: the day_closed refusal (reason and next opening, in both languages) on a closed day."""
+        if self.closure(code, now) is None:
+            return None
+        refusal = self.closed_message(code, now)
+        return DayClosed(refusal.code, refusal.text("id"), refusal.text("en")) if refusal is not None else None
 
     def counter_in_hours(self, counter_id: str, now: float) -> bool:
         """Whether any service of the counter is within its opening hours (an officer should be there)."""
@@ -84,6 +112,7 @@ class HallView:
                             waiting_priority=queue.count(True), issued_today=hall.issued[code],
                             last_issued=hall.last_issued[code], last_called=hall.last_called[code],
                             quota=service.quota, quota_left=quota_left, open=self.is_open(code, now),
+                            closed_today=self._closed_today(code, now),
                             est_wait_s=self.estimate_wait_s(code, queue.count()),
                             waiting_numbers=tuple(hall.tickets[t].number for t in queue.ids()[:LISTED_WAITING]),
                             no_shows=tuple(hall.no_shows[code]))

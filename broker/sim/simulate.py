@@ -18,6 +18,15 @@ until a ticket for one of its services is issued; a called visitor is served for
 a log-normal time, or does not come (recall, then no-show), or is sent on to
 another service. Counters serve their queue within their hours and, after
 closing, until it is empty.
+
+Officers are the site config's: each counter gets one who may staff it. An officer
+signs in a little after the counter opens (the engine's sign-in-challenge, then the
+PIN's proof, as a counter panel does), opens the counter, may take a short break,
+pauses over a break in the day's hours (the Friday prayer), and after the last visitor
+closes the counter and signs out. The traffic model's [staffing] keeps some counters
+empty: a day's absence where another counter covers the services, stretches of
+vacancy, and counters known to stand empty, whose visitors are sent away. On a
+holiday, cuti bersama or closure nobody comes and nobody signs in.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.core.events import EventType
+from broker.core.pin import derive_key, sign_in_proof
 from broker.mqtt.client import EngineClient
 from broker.protocol.codec import Topics
 from broker.server.mosquitto import BrokerError, PrivateMosquitto, free_port
@@ -66,6 +76,12 @@ class Tally:
     no_shows: int = 0
     transfers: int = 0
     expired: int = 0  # still waiting when the day ended
+    turned_away: int = 0  # came for a service whose every counter stood empty: no ticket
+    closed_days: int = 0  # days the whole site was closed (holidays, cuti bersama, closures)
+    sign_ins: int = 0
+    sign_outs: int = 0
+    breaks: int = 0
+    empty_counter_days: int = 0  # counters with opening hours and nobody to staff them, summed over days
     surveys: int = 0
     survey_sums: list[int] = field(default_factory=lambda: [0] * SKM_ELEMENTS)
     counter_errors: Counter = field(default_factory=Counter)
@@ -92,6 +108,8 @@ class Tally:
             "days": self.days, "visitors": self.arrivals, "tickets_issued": issued,
             "refused": dict(self.refused), "served": sum(self.served.values()), "no_shows": self.no_shows,
             "transfers": self.transfers, "recalls": self.recalls, "expired": self.expired,
+            "turned_away": self.turned_away, "closed_days": self.closed_days, "sign_ins": self.sign_ins,
+            "sign_outs": self.sign_outs, "breaks": self.breaks, "empty_counter_days": self.empty_counter_days,
             "surveys": self.surveys, "ikm": self.ikm(),
             "by_kind": dict(self.by_kind(config).most_common()),
             "by_agency": dict(self.by_agency(config).most_common()),
@@ -118,6 +136,17 @@ class _Desk:
     current: dict[str, Any] | None = None
     busy: bool = False  # an action of this counter is scheduled
     closes_at: float = 0.0  # today's last closing time of its services (UNIX time)
+    officer: str | None = None  # who staffs it (None: the config has nobody for it; it works unsigned)
+    on_duty: bool = True  # someone works here today
+    signed_in: bool = False
+    status: str = "closed"  # open, break or closed, as the simulator last set it
+    pauses: list[tuple[float, float]] = field(default_factory=list)  # (from, to) today: breaks, gaps in hours
+    done_for_today: bool = False
+
+    @property
+    def staffed(self) -> bool:
+        """Whether the officer is at the desk and may call (an officer-less desk works as before)."""
+        return self.officer is None or self.signed_in
 
 
 @dataclass(order=True)
@@ -142,9 +171,14 @@ class Simulation:
         self.zone = _zone(self.config)
         self.arrival_rng = random.Random(f"{seed}-arrivals")
         self.rng = random.Random(f"{seed}-behaviour")
+        self.staff_rng = random.Random(f"{seed}-staffing")
         self.survey_sink = survey_sink
         self.tally = Tally()
         self.desks = {cid: _Desk(cid, c.services) for cid, c in self.config.counters.items()}
+        for desk, officer in assign_officers(self.config).items():
+            self.desks[desk].officer = officer
+        self._keys: dict[tuple[str, str, int], bytes] = {}  # the PIN's key per officer: derived once
+        self._vacant_until: dict[str, date] = {}  # random empty stretches drawn so far
         self.waiting: Counter = Counter()  # the simulator's count of waiting tickets per service
         self._heap: list[_Action] = []
         self._seq = itertools.count()
@@ -156,9 +190,10 @@ class Simulation:
             on_day: Callable[[date, Tally], None] | None = None) -> Tally:
         began = time.perf_counter()
         pace = _Pace(speed)
+        counts = self.model.day_counts(start, days, self.arrival_rng)  # the [year] exactly, or None
         for offset in range(days):
             day = start + timedelta(days=offset)
-            self._start_day(day)
+            self._start_day(day, counts[day] if counts is not None else None)
             while self._heap or self._in_flight:
                 self._step(pace)
             self.tally.expired += sum(self.waiting.values())
@@ -168,19 +203,81 @@ class Simulation:
         self.tally.wall_s = time.perf_counter() - began
         return self.tally
 
-    def _start_day(self, day: date) -> None:
+    def _start_day(self, day: date, count: int | None = None) -> None:
         self.waiting.clear()
-        for visitor, (at, code, priority) in enumerate(self.model.day_arrivals(day, self.arrival_rng, self.zone)):
+        closed = self.model.closed_services(day)
+        if closed and len(closed) == len(self.config.services):
+            self.tally.closed_days += 1
+        on_duty = self._plan_staff(day, closed)
+        unserved = {code for code in self.config.services
+                    if not any(on_duty[c.id] for c in self.config.counters_serving(code))}
+        visitor = 0
+        for at, code, priority in self.model.day_arrivals(day, self.arrival_rng, self.zone, count):
+            if code in unserved:  # the desk is dark: the information desk sends them home
+                self.tally.turned_away += 1
+                continue
             at = at // self.model.step_s * self.model.step_s  # into its own step: still within opening hours
             self._push(at, "arrive", data=(KIOSKS[visitor % len(KIOSKS)], code, priority))
+            visitor += 1
+        midnight = datetime(day.year, day.month, day.day, tzinfo=self.zone).timestamp()
         for desk in self.desks.values():
-            desk.current, desk.busy = None, False
-            hours = [r for code in desk.services
-                     for r in self.config.services[code].schedule.hours_on(day.weekday())]
-            midnight = datetime(day.year, day.month, day.day, tzinfo=self.zone).timestamp()
+            desk.current, desk.busy, desk.signed_in, desk.status = None, False, False, "closed"
+            desk.pauses, desk.done_for_today, desk.on_duty = [], False, on_duty[desk.id]
+            hours = sorted(_merge([r for code in desk.services if code not in closed
+                                   for r in self.config.services[code].schedule.hours_on(day.weekday())]))
             desk.closes_at = midnight + 60 * max((end for _, end in hours), default=0)
+            if not hours or not desk.on_duty:
+                desk.done_for_today = True
+                continue
+            for (_, end), (begin, _) in itertools.pairwise(hours):  # a gap in the hours: the Friday prayer
+                desk.pauses.append((midnight + 60 * end, midnight + 60 * begin))
+            self._plan_break(desk, midnight, hours)
             for begin, _ in hours:  # an officer arriving looks whether tickets wait already
                 self._push(midnight + 60 * begin, "wake", desk.id)
+            # closing time: close once the queue is served, and every ticket issued before it is answered
+            self._push(desk.closes_at + self.reaction_s, "wake", desk.id)
+            if desk.officer is not None:
+                late = self.staff_rng.uniform(0, self.model.staffing.late_minutes * 60)
+                self._push(midnight + 60 * hours[0][0] + late, "sign_in", desk.id)
+
+    def _plan_staff(self, day: date, closed: frozenset[str]) -> dict[str, bool]:
+        """Who works today: empty counters (known, or a random stretch or absence) where others cover."""
+        staffing, rng = self.model.staffing, self.staff_rng
+        duty = {cid: not staffing.vacant(cid, day) for cid in self.desks}
+        for cid, desk in self.desks.items():
+            if not duty[cid] or all(code in closed for code in desk.services):
+                continue
+            covered = all(any(other.id != cid and duty[other.id] for other in self.config.counters_serving(code))
+                          for code in desk.services)
+            until = self._vacant_until.get(cid)
+            if until is not None and day <= until and not covered:
+                del self._vacant_until[cid]  # nobody else is left for its services: the stretch ends
+            elif until is not None and day <= until:
+                duty[cid] = False
+            elif covered and staffing.vacancy_chance and rng.random() < staffing.vacancy_chance:
+                low, high = staffing.vacancy_days
+                self._vacant_until[cid] = day + timedelta(days=rng.randint(low, high) - 1)
+                duty[cid] = False
+            elif covered and rng.random() < staffing.absence:
+                duty[cid] = False
+        weekday = day.weekday()
+        self.tally.empty_counter_days += sum(
+            1 for cid, desk in self.desks.items() if not duty[cid]
+            and any(code not in closed and self.config.services[code].schedule.hours_on(weekday)
+                    for code in desk.services))
+        return duty
+
+    def _plan_break(self, desk: _Desk, midnight: float, hours: list[tuple[int, int]]) -> None:
+        staffing = self.model.staffing
+        if staffing.break_minutes <= 0 or self.staff_rng.random() >= staffing.break_chance:
+            return
+        begin, end = hours[0]
+        if end - begin < 3 * staffing.break_minutes:
+            return
+        start = midnight + 60 * self.staff_rng.uniform(begin + 90, max(begin + 90, end - 2 * staffing.break_minutes))
+        desk.pauses.append((start, start + 60 * staffing.break_minutes))
+        self._push(start, "wake", desk.id)
+        self._push(start + 60 * staffing.break_minutes, "wake", desk.id)
 
     def _push(self, at: float, kind: str, desk: str = "", data: Any = None) -> None:
         heapq.heappush(self._heap, _Action(at, next(self._seq), kind, desk, data))
@@ -228,12 +325,24 @@ class Simulation:
                     {"service": code, "priority": priority})
         if action.kind == "wake":
             return None
+        if action.kind == "sign_in":  # the panel asks for a challenge first
+            return self._counter(action.desk, "sign-in-challenge", officer=self.desks[action.desk].officer)
+        if action.kind == "proof":
+            return self._counter(action.desk, "sign-in", **action.data)
+        if action.kind in ("open", "break", "close"):
+            return self._counter(action.desk, action.kind)
+        if action.kind == "sign_out":
+            return self._counter(action.desk, "sign-out")
         if desk is None:
             raise ValueError(f"simulator action {action.kind} names no desk")
         if action.kind == "call":
+            if desk.officer is not None and self._paused(desk, now):  # decided just before the break began
+                desk.busy = False
+                return None
             return self._counter(desk.id, "next")
         if action.kind == "done":  # served: "next" finishes this visitor and calls one if anybody waits
-            return self._counter(desk.id, "next")
+            pausing = desk.officer is not None and self._paused(desk, now)
+            return self._counter(desk.id, "finish" if pausing else "next")  # before a break: finish only
         if action.kind == "survey":  # on the tablet at the counter, right after the service
             ticket, answers = action.data
             return (self.topics.survey_request(desk.id), self.topics.survey_reply(desk.id),
@@ -265,7 +374,13 @@ class Simulation:
         desk.busy = False
         if not reply.get("ok"):
             self.tally.counter_errors[reply["error"]["code"]] += 1
-            desk.current = None
+            if action.kind in ("sign_in", "proof"):
+                desk.done_for_today = True  # a refused sign-in: this officer goes home
+            elif action.kind not in ("open", "break", "close", "sign_out"):
+                desk.current = None
+            return
+        if action.kind in ("sign_in", "proof", "open", "break", "close", "sign_out"):
+            self._officer_answered(desk, action, reply, now)
             return
         if action.kind in ("call", "done"):
             if desk.current is not None:  # "next" and "finish" both finish the visitor at the desk
@@ -325,19 +440,65 @@ class Simulation:
         self.tally.surveys += 1
         self.tally.survey_sums = [s + a for s, a in zip(self.tally.survey_sums, answers)]
 
+    def _officer_answered(self, desk: _Desk, action: _Action, reply: dict, now: float) -> None:
+        later = now + self.reaction_s
+        if action.kind == "sign_in":
+            challenge = reply.get("challenge") or {}
+            officer = str(challenge.get("officer") or desk.officer)
+            salt, iterations, nonce = str(challenge.get("salt")), int(challenge.get("iterations") or 1), challenge.get("nonce")
+            key = self._keys.get((officer, salt, iterations))
+            if key is None:
+                key = self._keys[(officer, salt, iterations)] = derive_key(self.model.staffing.pin, salt, iterations)
+            proof = sign_in_proof(key, self.config.site.id, desk.id, officer, str(nonce))
+            desk.busy = True
+            self._push(later, "proof", desk.id, {"officer": officer, "nonce": nonce, "proof": proof})
+        elif action.kind == "proof":
+            desk.signed_in = True
+            self.tally.sign_ins += 1
+            desk.busy = True
+            self._push(later, "open", desk.id)
+        elif action.kind == "open":
+            desk.status = "open"
+        elif action.kind == "break":
+            desk.status = "break"
+            self.tally.breaks += 1
+        elif action.kind == "close":
+            desk.status = "closed"
+            desk.busy = True
+            self._push(later, "sign_out", desk.id)
+        elif action.kind == "sign_out":
+            desk.signed_in, desk.done_for_today = False, True
+            self.tally.sign_outs += 1
+
     def _waiting_for(self, desk: _Desk) -> bool:
         return any(self.waiting[code] > 0 for code in desk.services)
 
+    def _paused(self, desk: _Desk, now: float) -> bool:
+        return any(start <= now < end for start, end in desk.pauses)
+
     def _wake_idle(self, now: float) -> None:
-        """Free officers with visitors waiting call the next one a step later (in their hours)."""
+        """Free officers with visitors waiting call the next one a step later (in their hours); idle ones
+        pause for a break or a gap in the hours, open again after it, and close when the day is done."""
         local = None
         for desk in self.desks.values():
-            if desk.busy or desk.current is not None or not self._waiting_for(desk):
+            if desk.busy or desk.current is not None or not desk.on_duty or not desk.staffed:
                 continue
-            local = local or datetime.fromtimestamp(now, self.zone).replace(tzinfo=None)
-            if now >= desk.closes_at or self.model.serving_now(desk.services, local):
-                desk.busy = True
-                self._push(now + self.reaction_s, "call", desk.id)
+            if desk.officer is not None and now < desk.closes_at and desk.status != "closed":
+                paused = self._paused(desk, now)
+                if paused != (desk.status == "break"):
+                    desk.busy = True
+                    self._push(now + self.reaction_s, "break" if paused else "open", desk.id)
+                    continue
+                if paused:
+                    continue
+            if self._waiting_for(desk):
+                local = local or datetime.fromtimestamp(now, self.zone).replace(tzinfo=None)
+                if now >= desk.closes_at or self.model.serving_now(desk.services, local):
+                    desk.busy = True
+                    self._push(now + self.reaction_s, "call", desk.id)
+            elif desk.officer is not None and now >= desk.closes_at + self.reaction_s and not desk.done_for_today:
+                desk.busy = True  # the queue is served: close the counter, then sign out
+                self._push(now + self.reaction_s, "close", desk.id)
 
 
 class _Pace:
@@ -358,6 +519,31 @@ class _Pace:
         delay = self.real_origin + (sim_ts - self.sim_origin) / self.speed - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Minute ranges of several services joined where they overlap or touch."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def assign_officers(config: SiteConfig) -> dict[str, str]:
+    """One officer of the config per counter, who may staff it: officers named for counters first, then
+    those of the counter's agency, then anyone; each officer at one counter. Counters left over work
+    without sign-in (possible only where the site does not require it)."""
+    free = sorted(config.officers.values(), key=lambda o: (not o.counters, not o.agency, o.id))
+    taken: dict[str, str] = {}
+    for counter in config.counters.values():
+        officer = next((o for o in free if o.may_staff(counter)), None)
+        if officer is not None:
+            taken[counter.id] = officer.id
+            free.remove(officer)
+    return taken
 
 
 def _zone(config: SiteConfig):
@@ -491,6 +677,7 @@ def tally_log(events: Iterable) -> dict[str, Any]:
         else:
             counts[event.type] += 1
     return {"tickets_issued": sum(issued.values()), "by_service": dict(issued.most_common()),
+            "sign_ins": counts[EventType.OFFICER_SIGNED_IN], "sign_outs": counts[EventType.OFFICER_SIGNED_OUT],
             "served": counts[EventType.TICKET_FINISHED], "no_shows": counts[EventType.TICKET_NO_SHOW],
             "transfers": counts[EventType.TICKET_TRANSFERRED], "recalls": counts[EventType.TICKET_RECALLED],
             "expired_at_day_start": expired}
@@ -503,7 +690,7 @@ def compare_with_log(summary: dict[str, Any], data_dir: str | Path, site_id: str
         logged = tally_log(store.iter_events())
     finally:
         store.close()
-    keys = ("tickets_issued", "by_service", "served", "no_shows", "transfers", "recalls")
+    keys = ("tickets_issued", "by_service", "served", "no_shows", "transfers", "recalls", "sign_ins", "sign_outs")
     return [f"{key}: simulated {summary[key]}, logged {logged[key]}" for key in keys if summary[key] != logged[key]]
 
 

@@ -12,6 +12,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,7 @@ from broker.core.model import (
     PRIORITY_GROUPS,
     Access,
     Agency,
+    Closure,
     Counter,
     Officer,
     Rules,
@@ -31,6 +33,7 @@ from broker.core.model import (
 )
 from broker.core.pin import is_pin_hash
 from broker.core.schedule import DAY_NAMES_EN, Schedule, format_ranges, parse_day, parse_ranges
+from broker.site.holidays import national_closures
 
 SAMPLE_CONFIG = ASSETS / "sample-mpp.toml"
 
@@ -147,6 +150,24 @@ class _Reader:
             self.problem(key, "must be a list of texts")
             return None
         return value
+
+    def day(self, key: str, required: bool = False) -> date | None:
+        """A calendar date, written as a TOML date (2026-12-31) or as text "2026-12-31"."""
+        self.known.add(key)
+        if key not in self.data:
+            if required:
+                self.problem(key, "is missing")
+            return None
+        value = self.data[key]
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        self.problem(key, f"must be a date such as 2026-12-31, not {value!r}")
+        return None
 
     def schedule(self, inherited: Schedule) -> Schedule:
         """Optional `days`, `hours` and per-day overrides such as `fri = "08:00-11:00"`."""
@@ -352,20 +373,69 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
                          "TLS needs both tls_cert and tls_key (the certificate and its private key)")
     access_r.finish()
 
+    closures = _closures(raw, problems, lines, agencies)
+    if site.national_holidays or site.cuti_bersama:
+        closures = national_closures(national_holidays=site.national_holidays,
+                                     cuti_bersama=site.cuti_bersama) + closures
+
     served = {code for c in counters.values() for code in c.services}
     for code, i in service_entry.items():
         if code not in served:
             problems.append(Problem(f"services[{i + 1}] ({code})", "no counter serves this service, so its "
                                     "tickets could never be called", lines.of("services", i)))
     for key in raw:
-        if key not in ("site", "rules", "agencies", "services", "counters", "officers", "access"):
+        if key not in ("site", "rules", "agencies", "services", "counters", "officers", "access", "closures"):
             problems.append(Problem(key, "is not a known section (use site, rules, agencies, services, "
-                                    "counters, officers, access)", lines.of(key) or lines.of(key, 0)))
+                                    "counters, officers, access, closures)", lines.of(key) or lines.of(key, 0)))
 
     if problems:
         raise ConfigError(source, problems)
     return SiteConfig(site=site, rules=rules, agencies=agencies, services=services, counters=counters,
-                      source=source, officers=officers, access=access)
+                      source=source, officers=officers, access=access, closures=closures)
+
+
+CLOSURE_MAX_DAYS = 366  # a longer range is a typo of a year, not a closure
+
+
+def _closures(raw: dict, problems: list[Problem], lines: _Lines, agencies: dict[str, Agency]) -> tuple[Closure, ...]:
+    """[[closures]]: days the site (or some agencies) is closed: `date`, or `from` and `to` (inclusive),
+    a `reason` (Bahasa Indonesia, told at the kiosk), optional `reason_en` and `agencies`."""
+    closures: list[Closure] = []
+    for i, entry in enumerate(_entries(raw, "closures", problems, lines)):
+        r = _Reader(entry, f"closures[{i + 1}]", problems, lambda k, i=i: lines.of("closures", i, k))
+        given = [key for key in ("date", "from", "to") if isinstance(r.data, dict) and key in r.data]
+        one = r.day("date")
+        first, last = r.day("from"), r.day("to")
+        reason = r.text("reason", required=True)
+        reason_en = r.text("reason_en")
+        allowed = r.texts("agencies") or []
+        for agency_id in allowed:
+            if agency_id not in agencies:
+                r.problem("agencies", f"names agency '{agency_id}', which is not defined")
+        r.finish()
+        if "date" in given and ("from" in given or "to" in given):
+            r.problem("date", "give either date or from and to, not both")
+            continue
+        if not given:
+            r.problem(None, "needs a date (date = 2026-12-31) or a range (from = 2026-12-29, to = 2026-12-31)")
+            continue
+        if "date" not in given and ("from" not in given or "to" not in given):
+            r.problem("to" if "from" in given else "from", "is missing: a range needs both from and to")
+            continue
+        if one is not None:
+            first = last = one
+        if first is None or last is None:
+            continue  # its date was reported already
+        if last < first:
+            r.problem("to", f"{last} is before from = {first}")
+            continue
+        if (last - first).days >= CLOSURE_MAX_DAYS:
+            r.problem("to", f"a closure of {(last - first).days + 1} days is longer than a year; check the years")
+            continue
+        days = (last - first).days + 1
+        closures += [Closure(first + timedelta(days=n), reason, reason_en or reason, "closure", tuple(allowed))
+                     for n in range(days)]
+    return tuple(closures)
 
 
 def _officers(raw: dict, problems: list[Problem], lines: _Lines, agencies: dict[str, Agency],
@@ -460,6 +530,7 @@ __all__ = [
     "SAMPLE_CONFIG",
     "Access",
     "Agency",
+    "Closure",
     "ConfigError",
     "ConfigWarning",
     "Counter",

@@ -35,6 +35,8 @@ class ServiceChoice:
     availability: Availability = Availability.OPEN
     waiting: int | None = None  # None until the engine's state for it has arrived
     est_wait_s: int | None = None
+    closed_message: str = ""  # on a holiday or closure: the engine's sentence (reason, next opening)
+    closed_message_en: str = ""
 
     def title(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -108,7 +110,9 @@ def build_catalog(config: ConfigState | None, services: Mapping[str, ServiceStat
             requirements=s.requirements, hours=s.hours, hours_en=s.hours_en, priority_offered=s.priority,
             quota=s.quota if s.quota is not None else state.quota if state else None,
             availability=availability(state), waiting=state.waiting if state else None,
-            est_wait_s=state.est_wait_s if state else None))
+            est_wait_s=state.est_wait_s if state else None,
+            closed_message=state.closed_today.message if state and state.closed_today else "",
+            closed_message_en=state.closed_today.message_en if state and state.closed_today else ""))
     agencies = tuple(AgencyChoice(id=a.id, name=a.name or a.id, short=a.short or a.name or a.id, logo=a.logo,
                                   hours=a.hours, hours_en=a.hours_en, services=tuple(by_agency[a.id]))
                      for a in config.agencies if a.id in by_agency)  # an agency without services offers nothing

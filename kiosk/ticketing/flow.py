@@ -71,7 +71,7 @@ class Issue:
 class Notice:
     kind: str  # "closed", "quota_reached" or "refused"
     service: str | None = None
-    message: str = ""  # for refusals, the engine's own sentence in each language
+    message: str = ""  # for refusals and closed days, the engine's own sentence in each language
     message_en: str = ""
 
 
@@ -160,7 +160,8 @@ def _choose(state: KioskState, service: ServiceChoice | None, now: float) -> tup
     if service is None:
         return state, []
     if service.availability == Availability.CLOSED:
-        return _show(state, Screen.NOTICE, now, service=service.code, notice=Notice("closed", service.code)), []
+        return _show(state, Screen.NOTICE, now, service=service.code,
+                     notice=Notice("closed", service.code, service.closed_message, service.closed_message_en)), []
     if service.availability == Availability.QUOTA_REACHED:
         return _show(state, Screen.NOTICE, now, service=service.code,
                      notice=Notice("quota_reached", service.code)), []
@@ -181,6 +182,10 @@ def refused(state: KioskState, error: dict, now: float) -> KioskState:
     """The engine said no (closed, quota, ...): a definite answer, so the request is finished."""
     code = str(error.get("code", ""))
     kind = {"service_closed": "closed", "quota_reached": "quota_reached"}.get(code, "refused")
+    if code == "day_closed":  # a holiday or closure: "closed" with the engine's reason and next opening
+        kind = "closed"
+    elif kind == "closed":  # out of hours: the kiosk's own words with the hours
+        return _show(state, Screen.NOTICE, now, pending=None, notice=Notice(kind, state.service))
     notice = Notice(kind, state.service, str(error.get("message", "")), str(error.get("message_en", "")))
     return _show(state, Screen.NOTICE, now, pending=None, notice=notice)
 

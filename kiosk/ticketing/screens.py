@@ -783,6 +783,12 @@ def _notice_content(frame: Frame) -> Message:
     name = service.title(lang) if service else ""
     hours = hours_lines(service.opening_hours(lang)) if service else ""
     bottom = _dialog_top(frame)
+    if notice and notice.kind == "closed" and notice.message:  # a holiday or closure, told by the engine
+        said = notice.message_en if lang == "en" and notice.message_en else notice.message
+        return (tr("kiosk.day_closed_title", lang),
+                [(name, 50, ui.ACCENT, True), (said, 40, ui.TEXT, False),
+                 (tr("kiosk.hours_title", lang) if hours else "", 30, ui.TEXT_MUTED, False),
+                 (hours, 34, ui.TEXT_MUTED, True)], (96, 104, 118), "!", bottom)
     if notice and notice.kind == "closed":
         return (tr("kiosk.service_closed_title", lang),
                 [(name, 50, ui.ACCENT, True), (tr("kiosk.hours_title", lang), 34, ui.TEXT_MUTED, False),
