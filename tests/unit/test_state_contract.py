@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 from broker.core.commands import SurveyAnswer, Tick
 from broker.protocol.codec import Topics, encode
 from broker.protocol.state import (
@@ -175,6 +177,8 @@ def test_the_mirror_state_follows_each_topic_and_ignores_others():
     assert retained.config == config and retained.services["A"].waiting == 2 and retained.counters["1"].status == "open"
     assert retained.engine_online and retained.engine.day == "2026-03-03" and retained.calls[0].seq == 1
     assert not retained.complete(), "services B, P, K and three counters are still missing"
+    with pytest.raises(TypeError):
+        retained.services["B"] = ServiceState("B")  # every reader shares it: read-only
     assert retained.received(T, T.event("ticket_called"), b"{}") is None
     assert retained.received(T, Topics("other").service_state("A"), b"{}") is None, "another site's state"
     assert retained.received(T, T.root + "/state/service/A/extra", b"{}") is None
