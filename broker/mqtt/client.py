@@ -236,31 +236,27 @@ class StateMirror:
             return
         kind, key = where
         with self.lock:
-            typed = self.retained.received(self.topics, topic, payload)
-            if typed is not None:
-                self.retained = typed[0]
             if kind == "config":
                 self.config = data
             elif kind == "engine":
                 self.engine = data or {}
             elif kind == "calls":
-                self.calls = (data or {}).get("calls", [])
+                self.calls = data.get("calls", []) if isinstance(data, dict) else []
             else:
                 target = self.services if kind == "service" else self.counters
                 if data is None:
                     target.pop(key, None)
                 else:
                     target[key] = data
+            typed = self.retained.received(self.topics, topic, payload)
+            if typed is not None:  # last: whoever sees the typed state complete finds the JSON objects so too
+                self.retained = typed[0]
         if self.on_change:
             self.on_change(kind, key)
 
     def complete(self) -> bool:
         """True once the config and the state of every service and counter it names have arrived."""
-        with self.lock:
-            if not self.config:
-                return False
-            return (all(s["code"] in self.services for s in self.config["services"])
-                    and all(c["id"] in self.counters for c in self.config["counters"]))
+        return self.retained.complete()
 
     def wait_complete(self, timeout: float = ENGINE_TIMEOUT_S) -> bool:
         deadline = time.monotonic() + timeout
