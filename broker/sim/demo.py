@@ -67,7 +67,7 @@ def plan(config: str, listen: str, http: str, data: Path, out: Path, headless: b
     quiet = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"} if headless else {}
     wavs = ("--wav-dir", str(out / "announcements"))
     parts = (
-        Part("broker", ("broker", "--listen", listen)),
+        Part("broker", ("broker", "--config", config, "--data", str(data), "--listen", listen)),
         Part("engine", ("serve", *mqtt, "--config", config, "--data", str(data), "--ignore-hours",
                         "--http", http)),
         Part("kiosk", ("kiosk", "--kiosk", "K1", *mqtt, "--printer", f"preview:{out / 'tickets'}"), quiet),
