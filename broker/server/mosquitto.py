@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from broker.access.devices import devices_path, engine_credentials, load_devices
+from broker.access.devices import WEB_ID, devices_path, engine_credentials, load_devices
 from broker.access.mosquitto_conf import MosquittoFiles, write_mosquitto_config
 from broker.access.policy import AccessPolicy
 from broker.protocol.codec import Topics
@@ -220,6 +220,7 @@ class PrivateMosquitto:
     def _policy(self) -> AccessPolicy:
         if not self.config.access.allow_anonymous:
             engine_credentials(self.data_dir, self.config)  # the engine writes state, so it always has an identity
+            engine_credentials(self.data_dir, self.config, WEB_ID)  # and so does its web process
         return AccessPolicy(Topics(self.config.site.id), load_devices(self.data_dir), self.config.access.allow_anonymous)
 
     def _write(self) -> None:
