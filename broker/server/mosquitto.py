@@ -224,10 +224,11 @@ class PrivateMosquitto:
         return AccessPolicy(Topics(self.config.site.id), load_devices(self.data_dir), self.config.access.allow_anonymous)
 
     def _write(self) -> None:
+        policy = self._policy()  # may add the engine's identities to devices.toml: stamp the file after it
         self._devices_stamp = self._stamp()
         extra = f"listener {self.local[1]} {self.local[0]}\n{self.extra_conf}" if self.local else self.extra_conf
         self.files = write_mosquitto_config(
-            self.config, self._policy(), self.folder, self.listen, persistence=self.folder / "db",
+            self.config, policy, self.folder, self.listen, persistence=self.folder / "db",
             run_as=pwd.getpwuid(os.geteuid()).pw_name, extra=extra, tls_host=self.tls_host)
 
     def _stamp(self) -> tuple[int, int] | None:
