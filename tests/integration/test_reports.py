@@ -52,24 +52,26 @@ def test_reports_against_hand_counts(small_config, tmp_path):
     by_agency = visitors([log], period, "agency")
     assert by_agency.summary["total"] == 6
     assert {r[0]: r[-1] for r in by_agency.rows} == {"Dindukcapil": 5, "Bank Jateng": 1, "Jumlah": 6}
-    assert {r[0]: r[1] for r in visitors([log], period, "day").rows} == {"2026-03-02": 5, "2026-03-03": 1,
+    assert {r[0]: r[1] for r in visitors([log], period, "day").rows} == {date(2026, 3, 2): 5, date(2026, 3, 3): 1,
                                                                           "Jumlah": 6}
     assert {r[0]: r[1] for r in visitors([log], period, "kind").rows}["OPD"] == 5
     monday = visitors([log], Period(date(2026, 3, 2), date(2026, 3, 2)), "service")
     assert {r[0]: r[1] for r in monday.rows} == {"A KTP Elektronik": 3, "B Kartu Keluarga": 1, "K Kredit": 1,
                                                   "Jumlah": 5}
 
-    timing = {r[0]: r for r in times([log], period).rows}
-    a = timing["Layanan A KTP Elektronik"]
+    timed = times([log], period)
+    timing = {r[0]: r for r in timed.rows + timed.tables[0].rows}
+    a = timing["A KTP Elektronik"]
     assert a[1] == 3 and a[5] == 1 and a[6] == 5.0  # three first calls, one finished in 5 minutes
-    assert timing["Loket 5"][2] == round((60 - 4) / 60, 2)
+    assert timing["Loket 5"][2] == round((60 - 4) / 60, 1)
 
     shows = {r[0]: r for r in noshows([log], period).rows}
     assert shows["A KTP Elektronik"][1:7] == [4, 1, 1, 0, 1, 0] and shows["B Kartu Keluarga"][6] == 1
 
     staff = {r[0]: r for r in staffing([log], period).rows}
-    assert staff["5"][6] == 2 and staff["5"][7] == 1  # open Monday only: Tuesday nobody came
-    assert staff["4K-10"][6] == 1 and staff["4K-10"][7] == 1  # imigrasi opens Tuesday only: empty
+    assert staff["Loket 5"][2] == 2 and staff["Loket 5"][7] == 2  # nobody signed in on either day
+    assert staff["Loket 4K-10"][2] == 1 and staff["Loket 4K-10"][7] == 1  # imigrasi opens Tuesday only: empty
+    assert staff["Loket 5"][4] == 6.0  # opened by the 09.00 call, never closed: until 15.00, not all night
 
     index = ikm([log], period, "service")
     assert index.summary["ikm"] == 86.11 and index.summary["grade"] == "B"  # 31 points / 9 x 25
@@ -132,7 +134,7 @@ def test_report_command_defaults_to_today(small_config, small_config_file, tmp_p
     assert out.returncode == 0, out.stderr
     body = json.loads(out.stdout)
     today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
-    assert body["total"] == 1 and f"{today:%d/%m/%Y}" in json.dumps(body)
+    assert body["total"] == 1 and f"Periode {today.day} " in body["subtitle"]
     backwards = antrian_cli("report", "visitors", "--data", str(tmp_path), "--config", str(small_config_file),
                             "--from", "2026-03-05", "--to", "2026-03-01")
     assert backwards.returncode == 2 and "--to is before --from" in backwards.stderr
@@ -146,5 +148,5 @@ def test_html_report_comes_from_template_files_and_escapes_what_it_shows():
                     notes=[hostile], charts=[Chart(hostile, [hostile, "b"], {hostile: [1, 2], "lain": [0, 1]})])
     page = render(report, "html")
     assert "<script" not in page and page.count("&lt;script&gt;") >= 6
-    assert '<td class="n">3</td>' in page and '<td class="n">1.50</td>' in page and "<td>B &amp; C</td>" in page
+    assert '<td class="n">3</td>' in page and '<td class="n">1,50</td>' in page and "<td>B &amp; C</td>" in page
     assert page.count("<rect") == 4 + 2  # four bars and two legend keys
