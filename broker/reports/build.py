@@ -193,7 +193,7 @@ def _key(dim: str, log: EventLog, day: date, agency: str, service: str, period: 
         return _week_key(day, period)
     if dim == "month":
         return Key((day.year, day.month), fmt.month(day.year, day.month),
-                   f"{fmt.MONTHS_ID[day.month - 1][:3]} {day.year % 100:02d}")
+                   f"{fmt.MONTHS_ID[day.month - 1][:3]} {day.year}")
     return Key((log.name,), log.name)
 
 
@@ -274,13 +274,13 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report
                             "cells": [[cell.get((a, b), 0) for b in across] for a in down],
                             "down_totals": [first_totals[a] for a in down],
                             "across_totals": [across_totals[b] for b in across]}
-        timed = next((d for d in dims if d in TIME_DIMENSIONS), None)
-        on_across = timed == dims[1] or (timed is None and dims[1] == "site")
-        charted, chart_keys, chart_totals = (1, across, across_totals) if on_across else (0, down, first_totals)
-        chart = Chart(f"Pengunjung per {_BY_WORD[dims[charted]]}", [k.short or k.text for k in chart_keys],
-                      {"Pengunjung": [float(chart_totals[k]) for k in chart_keys]},
-                      horizontal=dims[charted] not in TIME_DIMENSIONS)
-        report = Report(f"{title} - {_sites(logs)}", columns, rows, subtitle=_subtitle(period), charts=[chart],
+        charts = []
+        for keys, totals_of, dim in sorted(((down, first_totals, dims[0]), (across, across_totals, dims[1])),
+                                           key=lambda c: c[2] not in TIME_DIMENSIONS):  # time first
+            charts.append(Chart(f"Pengunjung per {_BY_WORD[dim]}", [k.short or k.text for k in keys],
+                                {"Pengunjung": [float(totals_of[k]) for k in keys]},
+                                horizontal=dim not in TIME_DIMENSIONS))
+        report = Report(f"{title} - {_sites(logs)}", columns, rows, subtitle=_subtitle(period), charts=charts,
                         summary=summary, site=_sites(logs), totals=1,
                         table_title=f"Pengunjung: {_BY_WORD[dims[0]]} (ke bawah) per {_BY_WORD[dims[1]]} (ke kanan)")
     if "week" in dims and period.week_start is not None:

@@ -150,3 +150,61 @@ def test_html_report_comes_from_template_files_and_escapes_what_it_shows():
     assert "<script" not in page and page.count("&lt;script&gt;") >= 6
     assert '<td class="n">3</td>' in page and '<td class="n">1,50</td>' in page and "<td>B &amp; C</td>" in page
     assert page.count("<rect") == 4 + 2  # four bars and two legend keys
+
+
+def three_weeks(config, folder):
+    """Mon 2 March: A, A, K; Tue 10: A, P; Wed 11: K, K (Dindukcapil 3, Bank Jateng 3, Imigrasi 1)."""
+    store = EventStore(folder, config.site.id)
+    engine = load_engine(config, store, wib(MONDAY, 8))
+    for day, codes in ((2, "AAK"), (10, "AP"), (11, "KK")):
+        for i, code in enumerate(codes):
+            outcome = engine.handle(IssueTicket(service=code, request_id=f"{day}{i}", source="kiosk/k1"),
+                                    wib(day, 9, i))
+            assert outcome.reply["ok"], outcome.reply
+            store.append([outcome])
+    store.close()
+
+
+def test_visitors_per_agency_per_week_as_a_table_with_totals_both_ways(small_config, tmp_path):
+    three_weeks(small_config, tmp_path)
+    log = EventLog(tmp_path, small_config)
+    march = Period(date(2026, 3, 1), date(2026, 3, 31))
+    monday = visitors([log], march, "agency,week")
+    assert monday.columns == ["Instansi \\ minggu", "2 Maret 2026", "9 Maret 2026", "Jumlah"]
+    assert monday.rows == [["Bank Jateng", 1, 2, 3], ["Dindukcapil", 2, 1, 3], ["Kantor Imigrasi", 0, 1, 1],
+                           ["Jumlah", 3, 4, 7]]
+    assert monday.charts[0].labels == ["2 Mar", "9 Mar"] and monday.charts[0].series == {"Pengunjung": [3.0, 4.0]}
+    counted = visitors([log], Period(date(2026, 3, 1), date(2026, 3, 31), week_start=date(2026, 2, 25)),
+                       "agency,week")
+    assert counted.columns[1:] == ["Minggu ke-1", "Minggu ke-2", "Minggu ke-3", "Jumlah"]
+    assert counted.rows[-1] == ["Jumlah", 3, 2, 2, 7] and counted.rows[1] == ["Dindukcapil", 2, 1, 0, 3]
+    assert "Minggu ke-1 dimulai 25 Februari 2026" in counted.notes[0]
+    by_kind = visitors([log], march, "kind,month")
+    assert by_kind.rows == [["OPD", 3, 3], ["bank", 3, 3], ["instansi vertikal", 1, 1], ["Jumlah", 7, 7]]
+    assert [c.labels for c in by_kind.charts] == [["Mar 2026"], ["OPD", "bank", "instansi vertikal"]]
+    weeks_down = visitors([log], march, "week,agency")
+    assert [r[0] for r in weeks_down.rows] == [date(2026, 3, 2), date(2026, 3, 9), "Jumlah"]
+    assert weeks_down.charts[0].labels == ["2 Mar", "9 Mar"] and not weeks_down.charts[0].horizontal
+    assert visitors([log], march, "kind").charts[0].labels == ["OPD", "bank", "instansi vertikal"]
+    log.close()
+
+
+def test_the_week_table_in_every_format(small_config, tmp_path):
+    three_weeks(small_config, tmp_path / "a")
+    config = tmp_path / "site.toml"
+    config.write_text(SMALL_SITE, encoding="utf-8")
+    common = ["report", "visitors", "--by", "agency,week", "--data", str(tmp_path / "a"), "--config", str(config),
+              "--from", "2026-03-01", "--to", "2026-03-31", "--week-start", "2026-02-25"]
+    csv_text = antrian_cli(*common, "--format", "csv").stdout
+    assert csv_text.splitlines()[:2] == ["Instansi \\ minggu,Minggu ke-1,Minggu ke-2,Minggu ke-3,Jumlah",
+                                         "Bank Jateng,1,0,2,3"]
+    body = json.loads(antrian_cli(*common, "--format", "json").stdout)
+    assert body["table"]["cells"] == [[1, 0, 2], [2, 1, 0], [0, 1, 0]] and body["table"]["down_totals"] == [3, 3, 1]
+    assert body["table"]["across_totals"] == [3, 2, 2] and body["total"] == 7
+    text = antrian_cli(*common).stdout
+    assert "Minggu ke-3" in text and "Jumlah" in text
+    html = antrian_cli(*common, "--format", "html").stdout
+    assert html.count("<tr") == 5 and "<th>Minggu ke-2</th>" in html and 'class="total"' in html
+    wrong = antrian_cli("report", "visitors", "--by", "agency,hour", "--data", str(tmp_path / "a"), "--config",
+                        str(config), "--from", "2026-03-01", "--to", "2026-03-31")
+    assert wrong.returncode == 1 and "agency,week" in wrong.stderr and "Traceback" not in wrong.stderr
