@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -91,7 +92,8 @@ def _folders(args: argparse.Namespace) -> list[str]:
 
 def _paper(args: argparse.Namespace, config) -> Paper:
     logo = args.logo if args.logo is not None else _site_logo()
-    place = config.site.address.split(",")[-1].strip() if config.site.address else ""
+    named = re.search(r"\b(?:Kabupaten|Kota|Kab\.)\s+(.+)$", config.site.name)
+    place = args.sign_place if args.sign_place is not None else named.group(1).strip() if named else ""
     return Paper(logo=logo, sign_name=args.sign_name or "", sign_nip=args.sign_nip or "",
                  sign_title=args.sign_title or "", place=place,
                  signed_on=datetime.now(UTC).astimezone(ZoneInfo(config.site.timezone)).date())
@@ -166,7 +168,7 @@ def register(subparsers) -> None:
     p.add_argument("--population", type=int, help="visitors served in the period: checks the sample size")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", help="write to this file instead of the screen")
-    p.set_defaults(func=cmd_ikm, logo=None, sign_name=None, sign_nip=None, sign_title=None)
+    p.set_defaults(func=cmd_ikm)
 
     p = subparsers.add_parser("report", help="reports from the data folder: visitors, times, noshows, staffing, "
                               "officers, ikm")
@@ -192,4 +194,6 @@ def register(subparsers) -> None:
     p.add_argument("--sign-name", help="HTML and PDF end with a signature block: the signer's name")
     p.add_argument("--sign-nip", help="the signer's NIP")
     p.add_argument("--sign-title", help="the signer's position, such as 'Kepala DPMPTSP Kabupaten Rembang'")
+    p.add_argument("--sign-place", help="the place before the date (default: the regency or city in the site's "
+                   "name, such as Rembang)")
     p.set_defaults(func=cmd_report)

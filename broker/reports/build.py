@@ -212,6 +212,12 @@ _COLUMN = {"agency": "Instansi", "kind": "Jenis instansi", "service": "Layanan",
            "week": "Minggu", "month": "Bulan", "site": "MPP"}
 
 
+def _axis(dim: str, period: Period) -> str:
+    if dim == "week":
+        return "minggu ke-" if period.week_start else "minggu, dimulai hari Senin"
+    return {"day": "tanggal", "month": "bulan"}.get(dim, "")
+
+
 def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report:
     """Tickets issued per one dimension (a list with a total), or per two (a table with totals both ways:
     the first dimension down, the second across). With several sites a single dimension other than
@@ -255,8 +261,9 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report
             rows = [[k.label, first_totals[k]] for k in down]
         rows.append(["Jumlah"] + [""] * (len(columns) - 2) + [total])
         chart = Chart(f"Pengunjung per {_BY_WORD[dims[0]]}", [k.short or k.text for k in down],
-                      {"Pengunjung": [float(first_totals[k]) for k in down]}, horizontal=by_size)
-        report = Report(f"{title} - {_sites(logs)}", columns, rows, subtitle=_subtitle(period),
+                      {"Pengunjung": [float(first_totals[k]) for k in down]}, horizontal=by_size,
+                      axis=_axis(dims[0], period))
+        report = Report(title, columns, rows, subtitle=_subtitle(period),
                         charts=[chart], summary=summary, site=_sites(logs), totals=1,
                         table_title=f"Pengunjung per {_BY_WORD[dims[0]]}")
     else:
@@ -275,12 +282,13 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report
                             "down_totals": [first_totals[a] for a in down],
                             "across_totals": [across_totals[b] for b in across]}
         charts = []
-        for keys, totals_of, dim in sorted(((down, first_totals, dims[0]), (across, across_totals, dims[1])),
-                                           key=lambda c: c[2] not in TIME_DIMENSIONS):  # time first
-            charts.append(Chart(f"Pengunjung per {_BY_WORD[dim]}", [k.short or k.text for k in keys],
-                                {"Pengunjung": [float(totals_of[k]) for k in keys]},
-                                horizontal=dim not in TIME_DIMENSIONS))
-        report = Report(f"{title} - {_sites(logs)}", columns, rows, subtitle=_subtitle(period), charts=charts,
+        sides: list[tuple[list[Key], dict[Key, int], str]] = [(down, first_totals, dims[0]),
+                                                              (across, across_totals, dims[1])]
+        for side, totals_of, dim in sorted(sides, key=lambda c: c[2] not in TIME_DIMENSIONS):  # time first
+            charts.append(Chart(f"Pengunjung per {_BY_WORD[dim]}", [k.short or k.text for k in side],
+                                {"Pengunjung": [float(totals_of[k]) for k in side]},
+                                horizontal=dim not in TIME_DIMENSIONS, axis=_axis(dim, period)))
+        report = Report(title, columns, rows, subtitle=_subtitle(period), charts=charts,
                         summary=summary, site=_sites(logs), totals=1,
                         table_title=f"Pengunjung: {_BY_WORD[dims[0]]} (ke bawah) per {_BY_WORD[dims[1]]} (ke kanan)")
     if "week" in dims and period.week_start is not None:
@@ -408,7 +416,8 @@ def times(logs: list[EventLog], period: Period) -> Report:
                 len(found.services.get("all", [])), *_minutes(found.services.get("all", []))]
     hours = sorted(found.by_hour)
     chart = Chart("Rata-rata waktu tunggu per jam ambil nomor (menit)", [f"{h:02d}.00" for h in hours],
-                  {"Menunggu": [round(statistics.fmean(found.by_hour[h]) / 60, 1) for h in hours]}, unit=" menit")
+                  {"Menunggu": [round(statistics.fmean(found.by_hour[h]) / 60, 1) for h in hours]}, unit=" menit",
+                  axis="jam ambil nomor")
     sentence = ""
     if everyone[1]:
         sentence = (f"Selama {period.label()}, {fmt.number(everyone[1])} pengunjung dipanggil setelah menunggu "
@@ -417,7 +426,7 @@ def times(logs: list[EventLog], period: Period) -> Report:
         if everyone[6] is not None:
             sentence += f"; layanan rata-rata {fmt.number(everyone[6])} menit"
         sentence += "."
-    return Report(f"Waktu tunggu dan waktu layanan - {log.name}", ["Layanan"] + _TIME_COLUMNS,
+    return Report("Waktu tunggu dan waktu layanan", ["Layanan"] + _TIME_COLUMNS,
                   by_service + [everyone], subtitle=_subtitle(period), charts=[chart], summary={"kind": "times"},
                   site=log.name, sentence=sentence, totals=1, table_title="Per layanan",
                   tables=[Table("Per loket", ["Loket"] + _TIME_COLUMNS, by_counter)],
@@ -478,7 +487,7 @@ def noshows(logs: list[EventLog], period: Period) -> Report:
         sentence = (f"Selama {period.label()}, {fmt.number(totals[3])} dari {fmt.number(totals[1])} nomor "
                     f"({fmt.number(totals[7])}%) dipanggil tetapi pemiliknya tidak hadir; "
                     f"{fmt.number(totals[5])} nomor dialihkan ke layanan lain.")
-    return Report(f"Tidak hadir dan pengalihan - {_sites(logs)}", [first] + _NOSHOW_COLUMNS, rows + [totals],
+    return Report("Tidak hadir dan pengalihan", [first] + _NOSHOW_COLUMNS, rows + [totals],
                   subtitle=_subtitle(period), summary={"kind": "noshows"}, charts=[chart] if shown else [],
                   site=_sites(logs), sentence=sentence, totals=1,
                   table_title=f"Per {'MPP' if len(logs) > 1 else 'layanan'}")
@@ -554,7 +563,7 @@ def ikm(logs: list[EventLog], period: Period, by: str = "service") -> Report:
         raise ReportError(f"--by must be one of {', '.join(IKM_GROUPS)} for ikm, not '{by}'")
     extra = {"by": by, "from": str(period.first), "to": str(period.last), "sites": [log.name for log in logs]}
     if len(logs) == 1:
-        return ikm_table(f"Indeks Kepuasan Masyarakat - {logs[0].name}", _subtitle(period),
+        return ikm_table("Indeks Kepuasan Masyarakat", _subtitle(period),
                          _ikm_groups(logs[0], period, by), extra, site=logs[0].name)
     if by != "site":
         raise ReportError("several MPPs are compared with `report ikm --by site` (one row per MPP); per "

@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader
 from broker.reports import fmt
 
 FORMATS = ("table", "csv", "json", "html", "pdf")
-WIDE_COLUMNS = 13  # a printed table shows at most this many figure columns side by side, then continues below
+WIDE_COLUMNS = 12  # a printed table shows at most this many figure columns side by side, then continues below
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Chart:
     series: dict[str, list[float]]
     unit: str = ""
     horizontal: bool = False
+    axis: str = ""  # what the labels along the axis are, such as "minggu ke-" for bare week numbers
 
 
 @dataclass
@@ -113,7 +114,8 @@ def _plain_table(table: Table) -> list[str]:
 
 
 def as_table(report: Report, paper: Paper | None = None) -> str:
-    out = [report.title] + ([report.subtitle] if report.subtitle else []) + [""]
+    out = ([report.site] if report.site else []) + [report.title] + ([report.subtitle] if report.subtitle else [])
+    out += [""]
     out += [report.sentence, ""] if report.sentence else []
     for i, table in enumerate(report.all_tables()):
         if i:
@@ -168,6 +170,18 @@ class Bar:
     tip: str
 
 
+def _value_text(value: float) -> str:
+    if float(value).is_integer():
+        return fmt.number(int(value))
+    return fmt.number(value, 1)
+
+
+def _mark(bar: Bar, chart: Chart) -> str:
+    """The figure printed at a bar's end: its value, with % but without words the title already says."""
+    text = bar.tip.rsplit(": ", 1)[1]
+    return text.removesuffix(chart.unit) + ("%" if chart.unit == "%" else "")
+
+
 def _tick_text(value: float, unit: str) -> str:
     if float(value).is_integer():
         return fmt.number(int(value))
@@ -187,6 +201,7 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
     labels: list[tuple[float, float, str]] = []
     grid: list[tuple[float, float, float, float, float, float, str]] = []  # line x1 y1 x2 y2, text x y, text
     legend_rows = (len(names) + 3) // 4 if len(names) > 1 else 0
+    rotate = False
     if chart.horizontal:
         longest = max([len(lb) for lb in chart.labels] + [4])
         left = min(260, 12 + 6.4 * longest)
@@ -205,13 +220,14 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
                 value = chart.series[name][j] or 0
                 w = plot_w * value / top_value
                 bars.append(Bar(left, round(y0 + k * bar_h, 1), round(w, 1), round(bar_h - 1, 1),
-                                PALETTE[k % len(PALETTE)], f"{name} {label}: {fmt.number(value)}{chart.unit}"))
-        values_at = [(b.x + b.width + 3, b.y + b.height / 2 + 4, b.tip.rsplit(": ", 1)[1]) for b in bars] \
+                                PALETTE[k % len(PALETTE)], f"{name} {label}: {_value_text(value)}{chart.unit}"))
+        values_at = [(b.x + b.width + 3, b.y + b.height / 2 + 4, _mark(b, chart)) for b in bars] \
             if groups == 1 and n <= 40 else []
         legend_y = height + 10
     else:
-        left, top, bottom = 56.0, 16.0, 58.0
-        height = 280.0
+        rotate = max([len(lb) for lb in chart.labels] + [0]) > 3
+        left, top, bottom = 56.0, 16.0, 58.0 if rotate else 26.0
+        height = 280.0 if rotate else 248.0
         right = width - 10
         plot_w, plot_h = right - left, height - top - bottom
         for value in ticks:
@@ -226,17 +242,19 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
                 value = chart.series[name][j] or 0
                 h = plot_h * value / top_value
                 bars.append(Bar(round(x0 + k * bar, 2), round(top + plot_h - h, 1), round(bar, 2), round(h, 1),
-                                PALETTE[k % len(PALETTE)], f"{name} {label}: {fmt.number(value)}{chart.unit}"))
+                                PALETTE[k % len(PALETTE)], f"{name} {label}: {_value_text(value)}{chart.unit}"))
             if j % every == 0:
-                labels.append((round(left + j * slot + slot / 2 + 4, 1), top + plot_h + 12, label))
-        values_at = [(b.x + b.width / 2, b.y - 3, b.tip.rsplit(": ", 1)[1]) for b in bars] \
+                labels.append((round(left + j * slot + slot / 2 + (4 if rotate else 0), 1), top + plot_h + 14, label))
+        values_at = [(b.x + b.width / 2, b.y - 3, _mark(b, chart)) for b in bars] \
             if groups == 1 and n <= 16 else []
-        legend_y = height + 6
+        legend_y = height + (22 if chart.axis else 6)
     legend = [(20 + (k % 4) * 175, legend_y + 18 * (k // 4), PALETTE[k % len(PALETTE)], name[:28])
               for k, name in enumerate(names)] if len(names) > 1 else []
     return {"title": chart.title, "width": width, "height": round(legend_y + 18 * legend_rows + 4, 1),
-            "horizontal": chart.horizontal, "left": left, "grid": grid, "bars": bars, "labels": labels,
-            "legend": legend, "marks": values_at, "unit": chart.unit.strip()}
+            "horizontal": chart.horizontal, "rotate": not chart.horizontal and rotate, "left": left, "grid": grid,
+            "bars": bars, "labels": labels,
+            "legend": legend, "marks": values_at, "unit": chart.unit.strip(), "axis": chart.axis,
+            "axis_x": round(left + (right - left) / 2, 1), "axis_y": round(height + 8, 1)}
 
 
 _templates = Environment(loader=PackageLoader("broker.reports", "templates"), autoescape=True,
@@ -255,15 +273,18 @@ def _pieces(table: Table) -> list[dict[str, Any]]:
     """A wide table (weeks across) in pieces of WIDE_COLUMNS figure columns, each repeating the first
     column, so 52 weeks print as four readable blocks on A4 instead of one of 54 hair-thin columns."""
     width = len(table.columns)
-    spans = [(1, width)] if width <= WIDE_COLUMNS + 1 else \
-        [(s, min(width, s + WIDE_COLUMNS)) for s in range(1, width, WIDE_COLUMNS)]
+    figures = width - 1
+    count = -(-figures // WIDE_COLUMNS)  # pieces of even size: 53 columns as 11, 11, 11, 10, 10
+    size = -(-figures // max(1, count))
+    spans = [(s, min(width, s + size)) for s in range(1, width, size)] if figures > WIDE_COLUMNS else [(1, width)]
     pieces = []
     for i, (s, e) in enumerate(spans):
         keep = [0] + list(range(s, e))
         rows = [[(_cell(row[c]), _numeric(row[c])) for c in keep] for row in table.rows]
         pieces.append({"title": table.title + (f" ({i + 1}/{len(spans)})" if len(spans) > 1 else ""),
                        "columns": [table.columns[c] for c in keep], "rows": rows,
-                       "first_total": len(rows) - table.totals if table.totals else len(rows) + 1})
+                       "first_total": len(rows) - table.totals if table.totals else len(rows) + 1,
+                       "compact": width > 8})
     return pieces
 
 

@@ -145,11 +145,12 @@ class Attendance:
                 runs.append(current)
         return [r for r in runs if len(r) >= least]
 
-    def row(self, least: int) -> list[Any]:
+    def row(self, least: int, name: str = "") -> list[Any]:
         opening = sum(self.opening.values()) / 3600
         runs = self.empty_runs(least)
         longest = max((len(r) for r in self.empty_runs(1)), default=0)
-        return [self.name, self.agency, len(self.opening), Fixed(opening, 1), Fixed(sum(self.open_s.values()) / 3600, 1),
+        return [name or self.name, self.agency, len(self.opening), Fixed(opening, 1),
+                Fixed(sum(self.open_s.values()) / 3600, 1),
                 Fixed(sum(self.staffed.values()) / 3600, 1), share(sum(self.staffed.values()) / 3600, opening),
                 len(self.empty_days()), longest, "gerai kosong" if runs else ""]
 
@@ -225,13 +226,15 @@ def staffing(logs: list[EventLog], period: Period, empty_days: int = EMPTY_DAYS,
         raise ReportError("--empty-days must be 1 or more")
     least = empty_days
     results = [(log, *attendance(log, period, closed)) for log in logs]
-    notes: list[str] = []
+    runs: list[list[Any]] = []
     for log, counters, _ in results:
         for a in counters:
             for run in a.empty_runs(least):
-                where = f"{log.name}: " if len(logs) > 1 else ""
-                notes.append(f"{where}{a.name} ({a.agency}) gerai kosong {len(run)} hari layanan berturut-turut, "
-                             f"{fmt.period(run[0], run[-1])}.")
+                runs.append(([log.name] if len(logs) > 1 else []) + [a.name, a.agency, len(run), run[0], run[-1]])
+    empty_table = Table(f"Gerai kosong: {least} hari layanan berturut-turut atau lebih tanpa petugas masuk",
+                        (["MPP"] if len(logs) > 1 else []) + ["Loket", "Instansi", "Hari layanan berturut-turut",
+                                                              "Dari", "Sampai"], runs)
+    notes: list[str] = []
     summary: dict[str, Any] = {"kind": "staffing", "empty_days": least, "from": str(period.first),
                                "to": str(period.last)}
     if len(logs) > 1:
@@ -253,9 +256,10 @@ def staffing(logs: list[EventLog], period: Period, empty_days: int = EMPTY_DAYS,
                       ["MPP", "Loket", "Jam layanan (loket x jam)", "Jam loket buka", "Jam petugas masuk",
                        "% jam layanan terisi", "Hari-loket tanpa petugas", f"Loket gerai kosong ({least}+ hari)"],
                       rows, subtitle=_subtitle(period), notes=notes, charts=[chart], site=_sites(logs),
-                      sentence=sentence, table_title="Per MPP", summary=summary)
+                      sentence=sentence, table_title="Per MPP", summary=summary,
+                      tables=[empty_table] if runs else [])
     log, counters, agencies = results[0]
-    counter_rows: list[list[Any]] = [a.row(least) for a in counters]
+    counter_rows: list[list[Any]] = [a.row(least, a.name.removeprefix("Loket ")) for a in counters]
     agency_rows: list[list[Any]] = [[a.name, a.counters] + a.row(least)[2:]
                                     for a in sorted(agencies, key=lambda a: a.name)]
     opening = sum(sum(a.opening.values()) for a in counters) / 3600
@@ -269,10 +273,11 @@ def staffing(logs: list[EventLog], period: Period, empty_days: int = EMPTY_DAYS,
                 f"{fmt.number(Fixed(opening, 1))} jam layanan loket ({fmt.number(share(staffed, opening))}%); "
                 f"{fmt.number(flagged)} dari {fmt.number(len(counter_rows))} loket kosong {least} hari layanan "
                 "berturut-turut atau lebih.")
-    return Report(f"Kehadiran petugas loket - {log.name}", ["Loket", "Instansi"] + _COLUMNS, counter_rows,
+    return Report("Kehadiran petugas loket", ["Loket", "Instansi"] + _COLUMNS, counter_rows,
                   subtitle=_subtitle(period), notes=notes, charts=[chart], summary=summary, site=log.name,
                   sentence=sentence, table_title="Per loket",
-                  tables=[Table("Per instansi (loket mana pun terisi)", ["Instansi", "Loket"] + _COLUMNS, agency_rows)])
+                  tables=[Table("Per instansi (loket mana pun terisi)", ["Instansi", "Loket"] + _COLUMNS, agency_rows)]
+                  + ([empty_table] if runs else []))
 
 
 # ---------------------------------------------------------------------- per officer
@@ -295,7 +300,7 @@ def officers(logs: list[EventLog], period: Period) -> Report:
     named = [r for r in rows if r[skip] != "-"]
     sentence = (f"Selama {period.label()}, {fmt.number(len(named))} petugas masuk loket dan melayani "
                 f"{fmt.number(sum(r[skip + 5] for r in named))} dari {fmt.number(served)} nomor selesai.")
-    return Report(f"Kinerja petugas - {_sites(logs)}", columns, rows, subtitle=_subtitle(period),
+    return Report("Kinerja petugas", columns, rows, subtitle=_subtitle(period),
                   charts=[chart] if shown else [], site=_sites(logs), sentence=sentence, table_title="Per petugas",
                   summary={"kind": "officers", "from": str(period.first), "to": str(period.last)},
                   notes=["Nomor tanpa petugas masuk di loketnya tercatat pada baris '-'."] if len(rows) > len(named)
