@@ -70,12 +70,12 @@ def period(first: date, last: date) -> str:
     return day(first) if first == last else f"{day(first)} - {day(last)}"
 
 
-def nice_ticks(peak: float, most: int = 6) -> list[float]:
+def nice_ticks(peak: float, most: int = 6, whole: bool = False) -> list[float]:
     """Round axis ticks from 0 past `peak`, in steps of 1, 2 or 5 times a power of ten, at most `most`
-    intervals: a peak of 568 gives 0, 100, ... 600, not 0, 142, 284..."""
+    intervals: a peak of 568 gives 0, 100, ... 600, not 0, 142, 284... `whole` (counts) steps by 1 at least."""
     if peak <= 0:
         return [0.0, 1.0]
-    raw = peak / most
+    raw = max(peak / most, 1.0) if whole else peak / most
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
     count = math.ceil(peak / step - 1e-9)

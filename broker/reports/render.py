@@ -193,7 +193,7 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
     draws it. Sizes are for an A4 column: 11-12 px text stays readable when printed."""
     names = list(chart.series)
     values = [v or 0 for vals in chart.series.values() for v in vals]
-    ticks = fmt.nice_ticks(max(values + [0]))
+    ticks = fmt.nice_ticks(max(values + [0]), whole=all(float(v).is_integer() for v in values))
     top_value = ticks[-1]
     n = max(1, len(chart.labels))
     groups = max(1, len(names))
@@ -212,7 +212,7 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
         for value in ticks:
             x = left + plot_w * value / top_value
             grid.append((round(x, 1), top, round(x, 1), height - 4, round(x, 1), top - 8, _tick_text(value, chart.unit)))
-        bar_h = (row_h - 6) / groups
+        bar_h = min(16.0, (row_h - 6) / groups)
         for j, label in enumerate(chart.labels):
             y0 = top + j * row_h + 3
             labels.append((left - 6, round(y0 + (row_h - 6) / 2 + 4, 1), label))
@@ -234,10 +234,10 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
             y = top + plot_h - plot_h * value / top_value
             grid.append((left, round(y, 1), right, round(y, 1), left - 5, round(y + 4, 1), _tick_text(value, chart.unit)))
         slot = plot_w / n
-        bar = max(0.8, slot * 0.8 / groups)
+        bar = min(48.0, max(0.8, slot * 0.8 / groups))
         every = max(1, -(-n // 26))  # at most about 26 labels under the axis
         for j, label in enumerate(chart.labels):
-            x0 = left + j * slot + slot * 0.1
+            x0 = left + j * slot + (slot - bar * groups) / 2
             for k, name in enumerate(names):
                 value = chart.series[name][j] or 0
                 h = plot_h * value / top_value

@@ -208,3 +208,33 @@ def test_the_week_table_in_every_format(small_config, tmp_path):
     wrong = antrian_cli("report", "visitors", "--by", "agency,hour", "--data", str(tmp_path / "a"), "--config",
                         str(config), "--from", "2026-03-01", "--to", "2026-03-31")
     assert wrong.returncode == 1 and "agency,week" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_pdf_report_is_one_a4_document_with_the_figures_period_and_page_numbers(small_config, tmp_path):
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    three_weeks(small_config, tmp_path / "a")
+    config = tmp_path / "site.toml"
+    config.write_text(SMALL_SITE, encoding="utf-8")
+    pdf = OUTPUT / "report-week.pdf"
+    done = antrian_cli("report", "visitors", "--by", "agency,week", "--data", str(tmp_path / "a"), "--config",
+                       str(config), "--from", "2026-03-01", "--to", "2026-03-31", "--format", "pdf", "--out",
+                       str(pdf), "--sign-name", "Drs. Contoh Nama", "--sign-nip", "197001012000031001",
+                       "--sign-title", "Kepala DPMPTSP")
+    assert done.returncode == 0, done.stderr
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    info = subprocess.run([shutil.which("pdfinfo") or "pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "pts (A4)" in info and re.search(r"Pages:\s+1\n", info)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "MPP Uji" in text and "Periode 1 Maret 2026 - 31 Maret 2026" in text
+    assert "Halaman 1 dari" in text and "NIP 197001012000031001" in text
+    rows = {line.split()[0]: line.split()[-4:] for line in text.splitlines()
+            if line.strip().startswith(("Bank", "Jumlah"))}
+    assert rows["Bank"][-3:] == ["1", "2", "3"] and rows["Jumlah"][-3:] == ["3", "4", "7"]
+    to_pipe = subprocess.run([sys.executable, "-m", "broker.cli", "report", "visitors", "--data", str(tmp_path / "a"),
+                              "--config", str(config), "--from", "2026-03-01", "--to", "2026-03-31", "--format",
+                              "pdf"], capture_output=True, timeout=60)
+    assert to_pipe.returncode == 0 and to_pipe.stdout.startswith(b"%PDF-")  # a pipe takes the bytes; a terminal not

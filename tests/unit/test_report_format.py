@@ -56,3 +56,9 @@ def test_the_page_carries_the_site_the_sentence_and_a_signature_only_when_asked(
                                           sign_title="Kepala DPMPTSP", place="Rembang",
                                           signed_on=date(2026, 12, 2)))
     assert "Rembang, 2 Desember 2026" in signed and "NIP 197001012000031001" in signed and "Drs. Nama" in signed
+
+
+def test_counts_are_ticked_in_whole_numbers():
+    assert fmt.nice_ticks(3, whole=True) == [0, 1, 2, 3] and fmt.nice_ticks(3) == [0, 0.5, 1, 1.5, 2, 2.5, 3]
+    view = chart_view(Chart("x", ["a", "b"], {"n": [1.0, 3.0]}, horizontal=True))
+    assert [g[-1] for g in view["grid"]] == ["0", "1", "2", "3"]
