@@ -556,9 +556,10 @@ def _ikm_groups(log: EventLog, period: Period, by: str) -> list[tuple[str, int, 
     return groups
 
 
-def ikm(logs: list[EventLog], period: Period, by: str = "service") -> Report:
+def ikm(logs: list[EventLog], period: Period, by: str | None = None) -> Report:
     """The index for the whole site, then per agency, service or counter, over the period; with several
     sites one row per site (IKM, grade, respondents, sample) and a chart comparing them."""
+    by = by or ("service" if len(logs) == 1 else "site")
     if by not in IKM_GROUPS:
         raise ReportError(f"--by must be one of {', '.join(IKM_GROUPS)} for ikm, not '{by}'")
     extra = {"by": by, "from": str(period.first), "to": str(period.last), "sites": [log.name for log in logs]}

@@ -9,6 +9,7 @@ from broker.core.commands import CounterCommand, CounterRequest, IssueTicket
 from broker.reports.build import EventLog, Period, ikm, noshows, staffing, times, visitors
 from broker.server.engine_service import load_engine
 from broker.server.store import EventStore
+from broker.site.config import parse_config
 from conftest import OUTPUT, SMALL_SITE, antrian_cli
 from integration.test_survey import SECRET, tablet
 from unit.test_engine import MONDAY, TUESDAY, wib
@@ -238,3 +239,46 @@ def test_pdf_report_is_one_a4_document_with_the_figures_period_and_page_numbers(
                               "--config", str(config), "--from", "2026-03-01", "--to", "2026-03-31", "--format",
                               "pdf"], capture_output=True, timeout=60)
     assert to_pipe.returncode == 0 and to_pipe.stdout.startswith(b"%PDF-")  # a pipe takes the bytes; a terminal not
+
+
+def test_every_kind_compares_several_sites_side_by_side(small_config, tmp_path):
+    other_toml = SMALL_SITE.replace('id = "testsite"', 'id = "lain"').replace('name = "MPP Uji"', 'name = "MPP Lain"')
+    (tmp_path / "uji.toml").write_text(SMALL_SITE, encoding="utf-8")
+    (tmp_path / "lain.toml").write_text(other_toml, encoding="utf-8")
+    build_log(small_config, tmp_path / "uji")  # 6 tickets, one survey
+    three_weeks(parse_config(other_toml, "lain.toml"), tmp_path / "lain")  # 7 tickets, none served
+    both = ["--data", str(tmp_path / "uji"), "--config", str(tmp_path / "uji.toml"), "--data", str(tmp_path / "lain"),
+            "--config", str(tmp_path / "lain.toml"), "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json"]
+
+    def run(kind, *more):
+        done = antrian_cli("report", kind, *both, *more)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    sites = run("visitors", "--by", "site")
+    assert [(r["MPP"], r["Pengunjung"]) for r in sites["rows"]] == [("MPP Lain", 7), ("MPP Uji", 6), ("Jumlah", 13)]
+    per_agency = run("visitors", "--by", "agency")
+    assert per_agency["by"] == "agency,site" and per_agency["table"]["across"] == ["MPP Lain", "MPP Uji"]
+    assert per_agency["rows"][0] == {"Instansi \\ mpp": "Dindukcapil", "MPP Lain": 3, "MPP Uji": 5, "Jumlah": 8}
+    index = run("ikm")
+    assert [(s["site"], s["ikm"], s["grade"], s["respondents"]) for s in index["per_site"]] == \
+        [("MPP Uji", 86.11, "B", 1), ("MPP Lain", None, "", 0)]
+    assert index["respondents"] == 1
+    staff = run("staffing")
+    assert [r["MPP"] for r in staff["rows"]] == ["MPP Uji", "MPP Lain"] and staff["rows"][0]["Loket"] == 4
+    waits = run("times")
+    assert [(r["MPP"], r["Dipanggil"]) for r in waits["rows"]] == [("MPP Uji", 4), ("MPP Lain", 0)]
+    shows = run("noshows")
+    assert [(r["MPP"], r["Tidak hadir"]) for r in shows["rows"]] == [("MPP Uji", 1), ("MPP Lain", 0), ("Jumlah", 1)]
+    people = run("officers")
+    assert {r["MPP"] for r in people["rows"]} == {"MPP Uji"}  # nobody served anything at MPP Lain
+    summed = antrian_cli("report", "visitors", *both, "--by", "agency,week")
+    assert summed.returncode == 1 and "agency,site" in summed.stderr
+
+    twice = antrian_cli("report", "visitors", "--data", str(tmp_path / "uji"), "--data", str(tmp_path / "uji") + "/",
+                        "--config", str(tmp_path / "uji.toml"))
+    assert twice.returncode == 1 and "dua kali" in twice.stderr and "twice" in twice.stderr
+    crossed = antrian_cli("report", "visitors", "--data", str(tmp_path / "uji"), "--config", str(tmp_path / "lain.toml"),
+                          "--data", str(tmp_path / "lain"), "--config", str(tmp_path / "uji.toml"))
+    assert crossed.returncode == 1 and "'testsite'" in crossed.stderr and "'lain'" in crossed.stderr
+    assert "Traceback" not in twice.stderr + crossed.stderr
