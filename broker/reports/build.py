@@ -528,7 +528,8 @@ def ikm_table(title: str, subtitle: str, groups: Sequence[tuple[str, int, list[i
                     f"({total.performance}), dari {fmt.number(total.respondents)} responden.")
     return Report(title, ["Kelompok", "Responden", "Populasi", "Sampel minimal", "IKM", "Mutu", "Kinerja"]
                   + [f"NRR {e.code}" for e in ELEMENTS], rows, subtitle=subtitle, notes=notes, charts=[chart],
-                  summary=summary | (summary_extra or {}), sentence=sentence, site=site)
+                  summary=summary | (summary_extra or {}), sentence=sentence, site=site,
+                  table_title="IKM per kelompok (NRR: nilai rata-rata unsur)")
 
 
 def _ikm_groups(log: EventLog, period: Period, by: str) -> list[tuple[str, int, list[int], int | None]]:

@@ -170,7 +170,13 @@ class Bar:
     tip: str
 
 
-def _value_text(value: float) -> str:
+def _shorten(label: str, most: int) -> str:
+    return label if len(label) <= most else label[:most - 1].rstrip() + "…"
+
+
+def _value_text(value: float, chart: Chart) -> str:
+    if chart.unit == "%":  # shares are rounded to one decimal and printed with it
+        return fmt.number(value, 1)
     if float(value).is_integer():
         return fmt.number(int(value))
     return fmt.number(value, 1)
@@ -203,7 +209,8 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
     legend_rows = (len(names) + 3) // 4 if len(names) > 1 else 0
     rotate = False
     if chart.horizontal:
-        longest = max([len(lb) for lb in chart.labels] + [4])
+        shown = [_shorten(lb, 38) for lb in chart.labels]
+        longest = max([len(lb) for lb in shown] + [4])
         left = min(260, 12 + 6.4 * longest)
         row_h = max(14.0, 8.0 + 10.0 * groups)
         top, right = 24.0, width - 50
@@ -215,12 +222,12 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
         bar_h = min(16.0, (row_h - 6) / groups)
         for j, label in enumerate(chart.labels):
             y0 = top + j * row_h + 3
-            labels.append((left - 6, round(y0 + (row_h - 6) / 2 + 4, 1), label))
+            labels.append((left - 6, round(y0 + (row_h - 6) / 2 + 4, 1), shown[j]))
             for k, name in enumerate(names):
                 value = chart.series[name][j] or 0
                 w = plot_w * value / top_value
                 bars.append(Bar(left, round(y0 + k * bar_h, 1), round(w, 1), round(bar_h - 1, 1),
-                                PALETTE[k % len(PALETTE)], f"{name} {label}: {_value_text(value)}{chart.unit}"))
+                                PALETTE[k % len(PALETTE)], f"{name} {label}: {_value_text(value, chart)}{chart.unit}"))
         values_at = [(b.x + b.width + 3, b.y + b.height / 2 + 4, _mark(b, chart)) for b in bars] \
             if groups == 1 and n <= 40 else []
         legend_y = height + 10
@@ -242,7 +249,7 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
                 value = chart.series[name][j] or 0
                 h = plot_h * value / top_value
                 bars.append(Bar(round(x0 + k * bar, 2), round(top + plot_h - h, 1), round(bar, 2), round(h, 1),
-                                PALETTE[k % len(PALETTE)], f"{name} {label}: {_value_text(value)}{chart.unit}"))
+                                PALETTE[k % len(PALETTE)], f"{name} {label}: {_value_text(value, chart)}{chart.unit}"))
             if j % every == 0:
                 labels.append((round(left + j * slot + slot / 2 + (4 if rotate else 0), 1), top + plot_h + 14, label))
         values_at = [(b.x + b.width / 2, b.y - 3, _mark(b, chart)) for b in bars] \
