@@ -14,6 +14,7 @@ or column per site; none of them silently reads only the first.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import statistics
 from collections import defaultdict
@@ -132,8 +133,22 @@ def service_name(config: SiteConfig, code: str) -> str:
     return f"{code} {found.name}" if found else code
 
 
+def short_name(name: str) -> str:
+    """"Mal Pelayanan Publik Kabupaten Kotawaringin Barat" -> "MPP Kab. Kotawaringin Barat": four of them
+    side by side fit a table column and a chart label."""
+    return re.sub(r"^Mal Pelayanan Publik\b", "MPP", name).replace("Kabupaten ", "Kab. ")
+
+
+def side_by_side(logs: list[EventLog]) -> list[EventLog]:
+    """Several sites are named short in their comparison; one keeps its full name."""
+    if len(logs) > 1:
+        for log in logs:
+            log.name = short_name(log.config.site.name)
+    return logs
+
+
 def _sites(logs: list[EventLog]) -> str:
-    return ", ".join(log.name for log in logs)
+    return logs[0].name if len(logs) == 1 else f"{len(logs)} MPP: " + ", ".join(log.name for log in logs)
 
 
 def _subtitle(period: Period) -> str:
@@ -222,6 +237,7 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report
     """Tickets issued per one dimension (a list with a total), or per two (a table with totals both ways:
     the first dimension down, the second across). With several sites a single dimension other than
     the site itself is shown per site, side by side."""
+    side_by_side(logs)
     dims = parse_by(by)
     if len(logs) > 1 and dims == ["site"]:
         return _visitors_by_site(logs, period)
@@ -232,8 +248,10 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report
         dims = [dims[0], "site"]
     counts: dict[tuple[Key, ...], int] = defaultdict(int)
     kinds: dict[Key, str] = {}
+    days_open: set[tuple[str, date]] = set()
     for log in logs:
         for day, agency, service, n in _issued(log, period):
+            days_open.add((log.name, day))
             keys = tuple(_key(d, log, day, agency, service, period) for d in dims)
             counts[keys] += n
             if dims[0] == "agency":
@@ -251,7 +269,7 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report
         return (-first_totals[k], k.order) if by_size else k.order
 
     down = sorted(first_totals, key=down_order)
-    open_days = len({d for log in logs for d, *_ in _issued_days(log, period)})
+    open_days = len({d for _, d in days_open})
     if len(dims) == 1:
         if dims[0] == "agency":
             columns = ["Instansi", "Jenis", "Pengunjung"]
@@ -296,7 +314,8 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report
     elif "week" in dims:
         report.notes.append("Minggu dihitung Senin sampai Minggu; tanggal adalah hari Senin awal minggu.")
     top = down[0] if down else None
-    sentence = f"Selama {period.label()}, {_sites(logs)} menerima {fmt.number(total)} pengunjung"
+    who = logs[0].name if len(logs) == 1 else f"{len(logs)} MPP"
+    sentence = f"Selama {period.label()}, {who} menerima {fmt.number(total)} pengunjung"
     sentence += f" dalam {fmt.number(open_days)} hari layanan" if open_days else ""
     if top is not None and by_size and total:
         sentence += (f"; terbanyak {top.text} dengan {fmt.number(first_totals[top])} pengunjung "
@@ -383,6 +402,7 @@ _TIME_COLUMNS = ["Dipanggil", "Tunggu rata-rata (menit)", "Tunggu median", "Tung
 def times(logs: list[EventLog], period: Period) -> Report:
     """Waiting (issue to first call) and service (last call to finish) per service and counter; per
     site when several are compared."""
+    side_by_side(logs)
     if len(logs) > 1:
         rows = []
         for log in logs:
@@ -462,6 +482,7 @@ def _noshow_row(label: str, c: dict[str, int]) -> list[Any]:
 
 
 def noshows(logs: list[EventLog], period: Period) -> Report:
+    side_by_side(logs)
     per_log = [(log, _noshow_counts(log, period)) for log in logs]
     rows: list[list[Any]] = []
     if len(logs) > 1:
@@ -560,6 +581,7 @@ def _ikm_groups(log: EventLog, period: Period, by: str) -> list[tuple[str, int, 
 def ikm(logs: list[EventLog], period: Period, by: str | None = None) -> Report:
     """The index for the whole site, then per agency, service or counter, over the period; with several
     sites one row per site (IKM, grade, respondents, sample) and a chart comparing them."""
+    side_by_side(logs)
     by = by or ("service" if len(logs) == 1 else "site")
     if by not in IKM_GROUPS:
         raise ReportError(f"--by must be one of {', '.join(IKM_GROUPS)} for ikm, not '{by}'")

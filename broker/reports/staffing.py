@@ -24,7 +24,7 @@ from typing import Any
 from broker.core.events import EventType as E
 from broker.core.schedule import Schedule, never_closed
 from broker.reports import fmt
-from broker.reports.build import EventLog, Period, _field, _sites, _subtitle, agency_name, share
+from broker.reports.build import EventLog, Period, _field, _sites, _subtitle, agency_name, share, side_by_side
 from broker.reports.fmt import Fixed
 from broker.reports.render import Chart, Report, Table
 from broker.site.config import SiteConfig
@@ -220,6 +220,7 @@ def staffing(logs: list[EventLog], period: Period, empty_days: int = EMPTY_DAYS,
     """Hours open and hours an officer was signed in against the agency's opening hours, per counter and
     per agency; days nobody came; counters empty for `empty_days` opening days in a row. With several
     sites, one row per site."""
+    side_by_side(logs)
     if empty_days < 1:
         from broker.reports.build import ReportError
 
@@ -286,6 +287,7 @@ def staffing(logs: list[EventLog], period: Period, empty_days: int = EMPTY_DAYS,
 def officers(logs: list[EventLog], period: Period) -> Report:
     """Per officer: hours signed in, days at work, tickets served, average and median service time,
     no-shows called. A ticket counts for the officer signed in at its counter when it happened."""
+    side_by_side(logs)
     rows: list[list[Any]] = []
     for log in logs:
         rows += _officer_rows(log, period, prefix=len(logs) > 1)
