@@ -35,9 +35,18 @@ Closed = Callable[[str, date], bool]  # (service code, day) -> closed all day: h
 
 
 def closed_days(config: SiteConfig) -> Closed:
-    """Whole days a service does not open beyond its weekly schedule. Holidays and the site's closures
-    plug in here (the same function the engine's Calendar takes); until then nothing more is closed."""
-    return never_closed
+    """Whole days a service does not open beyond its weekly schedule: national holidays, cuti bersama and
+    the site's [[closures]], through the config's `closure_on(day, agency)` (the engine's own source).
+    A config without closures (before they existed) closes nothing more."""
+    closure_on = getattr(config, "closure_on", None)
+    if closure_on is None:
+        return never_closed
+
+    def closed(code: str, day: date) -> bool:
+        service = config.services.get(code)
+        return closure_on(day, service.agency if service else code) is not None
+
+    return closed
 
 
 def _cut_at_midnight(t0: float, t1: float, zone) -> list[Span]:

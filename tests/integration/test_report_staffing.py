@@ -105,6 +105,11 @@ def test_staffing_clips_to_opening_hours_and_flags_empty_counters(tmp_path):
     assert staffing([log], PERIOD, empty_days=5).rows[0][-1] == ""  # four empty days are not five
     assert "16,0 dari 162,0 jam layanan" in report.sentence  # 12 + 4 + 0 + 0 of 47 + 47 + 21 + 47
 
+    holiday = staffing([log], PERIOD, empty_days=3, closed=lambda code, day: day == date(2026, 3, 4))
+    # Wednesday 4 closed: six opening days, 40 hours, and the empty run Thursday-Monday is three days
+    assert holiday.rows[0][1:] == ["Dindukcapil", 6, 40.0, 11.0, 12.0, 30.0, 3, 3, "gerai kosong"]
+    assert holiday.tables[1].rows[0] == ["Loket 1", "Dindukcapil", 3, date(2026, 3, 5), date(2026, 3, 9)]
+
     people = {r[0]: r for r in officers([log], PERIOD).rows}
     # officer, name, counters, days, hours signed in, served, mean and median service (min), no-shows
     assert people["siti"][1:] == ["Siti Rahayu", "1", 2, 12.5, 2, 8.0, 8.0, 1]
