@@ -239,6 +239,11 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report
     the site itself is shown per site, side by side."""
     side_by_side(logs)
     dims = parse_by(by)
+    if period.week_start is not None and period.week_start > period.first:
+        raise ReportError(f"--week-start {period.week_start} jatuh setelah --from {period.first}: minggu ke-1 harus "
+                          "dimulai pada atau sebelum hari pertama laporan.",
+                          f"--week-start {period.week_start} is after --from {period.first}: week 1 must start on "
+                          "or before the report's first day.")
     if len(logs) > 1 and dims == ["site"]:
         return _visitors_by_site(logs, period)
     if len(logs) > 1 and "site" not in dims:

@@ -209,6 +209,8 @@ def test_the_week_table_in_every_format(small_config, tmp_path):
     wrong = antrian_cli("report", "visitors", "--by", "agency,hour", "--data", str(tmp_path / "a"), "--config",
                         str(config), "--from", "2026-03-01", "--to", "2026-03-31")
     assert wrong.returncode == 1 and "agency,week" in wrong.stderr and "Traceback" not in wrong.stderr
+    late = antrian_cli(*common[:-1], "2026-03-02")
+    assert late.returncode == 1 and "minggu ke-1" in late.stderr and "week 1" in late.stderr
 
 
 def test_pdf_report_is_one_a4_document_with_the_figures_period_and_page_numbers(small_config, tmp_path):
