@@ -72,8 +72,9 @@ class EventLog:
         path = Path(data_dir) / "antrian.sqlite3"
         self.folder = Path(data_dir)
         if not path.is_file():
-            raise ReportError(f"{data_dir} has no Antrian log (antrian.sqlite3); give the --data folder of "
-                              "`antrian serve`")
+            raise ReportError(f"{data_dir} tidak berisi log Antrian (antrian.sqlite3): beri folder --data milik "
+                              "`antrian serve`.", f"{data_dir} has no Antrian log (antrian.sqlite3); give the --data "
+                              "folder of `antrian serve`.")
         try:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             row = self.db.execute("SELECT value FROM meta WHERE key = 'site'").fetchone()
@@ -179,8 +180,9 @@ def parse_by(by: str, allowed: Sequence[str] = DIMENSIONS) -> list[str]:
     parts = [p.strip() for p in (by or "agency").split(",") if p.strip()]
     wrong = [p for p in parts if p not in allowed]
     if wrong or not 1 <= len(parts) <= 2 or len(set(parts)) != len(parts):
-        raise ReportError(f"--by takes one or two of {', '.join(allowed)} separated by a comma (such as "
-                          f"agency,week or kind,month), not '{by}'")
+        raise ReportError(f"--by berisi satu atau dua dari {', '.join(allowed)} dipisah koma (misalnya agency,week "
+                          f"atau kind,month), bukan '{by}'.", f"--by takes one or two of {', '.join(allowed)} "
+                          f"separated by a comma (such as agency,week or kind,month), not '{by}'.")
     return parts
 
 
@@ -248,8 +250,9 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency") -> Report
         return _visitors_by_site(logs, period)
     if len(logs) > 1 and "site" not in dims:
         if len(dims) == 2:
-            raise ReportError(f"several MPPs are compared with --by {dims[0]},site (or site,{dims[0]}); "
-                              f"--by {by} would add their figures together")
+            raise ReportError(f"beberapa MPP dibandingkan dengan --by {dims[0]},site (atau site,{dims[0]}); "
+                              f"--by {by} akan menjumlahkan angka mereka.", f"several MPPs are compared with --by "
+                              f"{dims[0]},site (or site,{dims[0]}); --by {by} would add their figures together.")
         dims = [dims[0], "site"]
     counts: dict[tuple[Key, ...], int] = defaultdict(int)
     kinds: dict[Key, str] = {}
@@ -589,14 +592,16 @@ def ikm(logs: list[EventLog], period: Period, by: str | None = None) -> Report:
     side_by_side(logs)
     by = by or ("service" if len(logs) == 1 else "site")
     if by not in IKM_GROUPS:
-        raise ReportError(f"--by must be one of {', '.join(IKM_GROUPS)} for ikm, not '{by}'")
+        raise ReportError(f"--by untuk ikm adalah salah satu dari {', '.join(IKM_GROUPS)}, bukan '{by}'.",
+                          f"--by must be one of {', '.join(IKM_GROUPS)} for ikm, not '{by}'.")
     extra = {"by": by, "from": str(period.first), "to": str(period.last), "sites": [log.name for log in logs]}
     if len(logs) == 1:
         return ikm_table("Indeks Kepuasan Masyarakat", _subtitle(period),
                          _ikm_groups(logs[0], period, by), extra, site=logs[0].name)
     if by != "site":
-        raise ReportError("several MPPs are compared with `report ikm --by site` (one row per MPP); per "
-                          f"{by} give one --data folder at a time")
+        raise ReportError("beberapa MPP dibandingkan dengan `report ikm --by site` (satu baris per MPP); untuk "
+                          f"--by {by} beri satu folder --data saja.", "several MPPs are compared with `report ikm "
+                          f"--by site` (one row per MPP); per {by} give one --data folder at a time.")
     sites = [_ikm_groups(log, period, "site")[0] for log in logs]
     together = ("Semua MPP", sum(g[1] for g in sites), [sum(g[2][i] for g in sites) for i in range(len(ELEMENTS))],
                 sum(g[3] or 0 for g in sites))

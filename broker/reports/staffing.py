@@ -233,7 +233,7 @@ def staffing(logs: list[EventLog], period: Period, empty_days: int = EMPTY_DAYS,
     if empty_days < 1:
         from broker.reports.build import ReportError
 
-        raise ReportError("--empty-days must be 1 or more")
+        raise ReportError("--empty-days paling sedikit 1.", "--empty-days must be 1 or more.")
     least = empty_days
     results = [(log, *attendance(log, period, closed)) for log in logs]
     runs: list[list[Any]] = []
