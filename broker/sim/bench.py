@@ -372,7 +372,11 @@ def _fanout_engine(config_path: str, data: str, url: str, coalesce_s: float, rea
 
     service = EngineService(load_config(config_path), data, url, ignore_hours=True)
     service.state_coalesce_s = coalesce_s
-    threading.Thread(target=lambda: (stop.wait(), service.stop()), daemon=True).start()
+    def stop_when_asked() -> None:
+        stop.wait()
+        service.stop()
+
+    threading.Thread(target=stop_when_asked, daemon=True).start()
     service.run(ready)
 
 
