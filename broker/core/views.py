@@ -75,3 +75,7 @@ class HallView:
 
     def calls_public(self) -> dict[str, Any]:
         return {"calls": list(self.hall.calls)}
+
+    def notice_public(self) -> dict[str, Any]:
+        """state/notice: the supervisor's notice, or empty texts when there is none."""
+        return {"text": "", "text_en": "", "by": "", "since": None} | self.hall.notice

@@ -183,7 +183,7 @@ class StateMirror:
     """A live copy of the engine's retained state topics, for screens, kiosks and `antrian state`.
 
     `on_change(kind, key)` is called from the MQTT thread after each update, with kind one of
-    "config", "engine", "service", "counter", "calls".
+    "config", "engine", "service", "counter", "calls", "notice".
     """
 
     def __init__(self, url: str, site: str, *, name: str = "antrian-mirror",
@@ -195,6 +195,7 @@ class StateMirror:
         self.services: dict[str, dict] = {}
         self.counters: dict[str, dict] = {}
         self.calls: list[dict] = []
+        self.notice: dict[str, Any] = {}  # state/notice: the supervisor's notice on the hall screens
         self.on_change = on_change
         self.on_other = on_other
         self.lock = threading.Lock()
@@ -230,6 +231,8 @@ class StateMirror:
                 self.engine, kind, key = data or {}, "engine", ""
             elif parts == ["calls"]:
                 self.calls, kind, key = (data or {}).get("calls", []), "calls", ""
+            elif parts == ["notice"]:
+                self.notice, kind, key = data if isinstance(data, dict) else {}, "notice", ""
             elif len(parts) == 2 and parts[0] in ("service", "counter"):
                 target = self.services if parts[0] == "service" else self.counters
                 kind, key = parts[0], parts[1]

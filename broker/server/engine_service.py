@@ -268,6 +268,8 @@ class EngineService:
         self._publish_counters(changed.counters, now)
         if changed.calls:
             self._retain(self.topics.calls, self.engine.view.calls_public())
+        if changed.notice:
+            self._retain(self.topics.notice, self.engine.view.notice_public())
 
     def _publish_services(self, codes: Iterable[str], now: float) -> None:
         for code in sorted(codes):
@@ -287,3 +289,4 @@ class EngineService:
         self._publish_services(self.config.services, now)
         self._publish_counters(self.config.counters, now)
         self._retain(self.topics.calls, self.engine.view.calls_public())
+        self._retain(self.topics.notice, self.engine.view.notice_public())
