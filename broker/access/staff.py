@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -40,6 +41,8 @@ PASSWORD_MAX = 256
 USER_ATTEMPTS = 5
 ADDRESS_ATTEMPTS = 20
 LOCK_S = 900.0
+SESSION_MAX_S = 12 * 3600.0  # a working day: then log in again
+SESSION_IDLE_S = 2 * 3600.0  # no request for this long ends a session
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("antrian-no-such-user")  # what an unknown username is checked against
@@ -50,6 +53,9 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL, created_at REAL NOT NULL, changed_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures (kind TEXT NOT NULL, key TEXT NOT NULL, ts REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (kind, key, ts);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, username TEXT NOT NULL, created_at REAL NOT NULL, seen_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', client TEXT NOT NULL DEFAULT '',
@@ -195,12 +201,48 @@ class StaffStore:
         with self._db() as db:
             if not db.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount:
                 raise StaffError(f"Pengguna '{username}' tidak ada / no user '{username}'")
+            db.execute("DELETE FROM sessions WHERE username = ?", (username,))
             self._audit(db, actor, "user_remove", username, "")
 
-    def changed_at(self, username: str) -> float | None:
-        """When the account's password last changed: a session older than that is void."""
-        user = self.get(username)
-        return user.changed_at if user else None
+    # ------------------------------------------------------------------ sessions (server side)
+
+    def secret_key(self) -> str:
+        """The key that signs the session cookie: made once, kept in this private file."""
+        with self._db() as db:
+            db.execute("INSERT OR IGNORE INTO settings VALUES ('secret_key', ?)", (secrets.token_urlsafe(48),))
+            return str(db.execute("SELECT value FROM settings WHERE name = 'secret_key'").fetchone()[0])
+
+    def new_session(self, username: str, now: float | None = None) -> str:
+        """A fresh random session id for a login (never one the browser brought: no fixation)."""
+        now = time.time() if now is None else now
+        sid = secrets.token_urlsafe(32)
+        with self._db() as db:
+            db.execute("DELETE FROM sessions WHERE created_at < ? OR seen_at < ?",
+                       (now - SESSION_MAX_S, now - SESSION_IDLE_S))
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (sid, username, now, now))
+        return sid
+
+    def session_user(self, sid: str, now: float | None = None) -> StaffUser | None:
+        """The user of a live session; a session older than its user's last password change is void."""
+        now = time.time() if now is None else now
+        if not isinstance(sid, str) or not sid:
+            return None
+        with self._db() as db:
+            row = db.execute("SELECT s.created_at AS since, s.seen_at AS seen, u.* FROM sessions s JOIN users u "
+                             "ON u.username = s.username WHERE s.id = ?", (sid,)).fetchone()
+            if row is None:
+                return None
+            if row["since"] < now - SESSION_MAX_S or row["seen"] < now - SESSION_IDLE_S \
+                    or row["since"] < row["changed_at"]:
+                db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+                return None
+            if now - row["seen"] > 30:
+                db.execute("UPDATE sessions SET seen_at = ? WHERE id = ?", (now, sid))
+        return self._user(row)
+
+    def end_session(self, sid: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
 
     # ------------------------------------------------------------------ logging in
 

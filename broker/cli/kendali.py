@@ -1,5 +1,11 @@
 """`antrian user ...` (the control room's staff accounts) and `antrian kendali` (the control room itself).
 
+Why its own command and listener, not a page of `antrian web`: the phone survey page faces
+every visitor's phone on the hall's Wi-Fi, the control room only staff. Apart, the public
+listener has no login form to guess at, each gets its own rate limits, cookies and threads
+(a flood of survey requests cannot lock staff out), and the control room can listen on an
+office-only address (default 127.0.0.1:8090; behind a TLS proxy in production).
+
 Passwords are never arguments (`ps` and the shell history would show them): on a terminal
 they are asked twice with getpass; otherwise the first line of standard input is the
 password, for scripts (`printf '%s\\n' "$PW" | antrian user add ...`).
@@ -11,7 +17,11 @@ import argparse
 import getpass
 import os
 import pwd
+import signal
 import sys
+import threading
+
+READY = "antrian-kendali listening on "  # the one line `antrian kendali` writes on stdout, once it serves
 
 
 def _site_and_data(args: argparse.Namespace):
@@ -106,6 +116,37 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kendali(args: argparse.Namespace) -> int:
+    from broker.cli.main import EXIT_USAGE, fail, setup_logging
+    from broker.web.kendali.server import KendaliTier
+    from broker.web.limits import WebLimits
+
+    setup_logging()
+    config, data = _site_and_data(args)
+    if args.site and args.site != config.site.id:
+        return fail(f"--site {args.site} is not the site of the config ({config.site.id})", EXIT_USAGE)
+    limits = WebLimits(threads=args.threads, rate_limit=args.rate_limit, trusted_proxy=args.trusted_proxy)
+    try:
+        tier = KendaliTier(args.http, config, args.mqtt, data, limits=limits, login_limit=args.login_limit,
+                           secure_cookies=args.secure_cookies)
+    except OSError as exc:
+        return fail(f"cannot serve the control room on {args.http}: {exc.strerror or exc}", EXIT_USAGE)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    if not tier.store.users():
+        print("Belum ada akun staf: buat dengan `antrian user add NAMA --role admin` / no staff account yet: "
+              "make one with `antrian user add NAME --role admin`", file=sys.stderr)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    tier.start()
+    print(f"Ruang Kendali / control room on {tier.url}/masuk", file=sys.stderr, flush=True)
+    print(f"{READY}{tier.url}", flush=True)
+    done.wait()
+    tier.stop()
+    return 0
+
+
 def register(sub) -> None:
     from broker.access.staff import Role
     from broker.cli.main import DEFAULT_DATA
@@ -136,3 +177,24 @@ def register(sub) -> None:
     u = user_sub.add_parser("list", help="list the accounts (never their passwords)")
     site_options(u)
     u.set_defaults(func=cmd_user_list)
+
+    from broker.mqtt.device import add_mqtt_options
+    from broker.web.kendali.app import DEFAULT_RATE_LIMIT, LOGIN_RATE_LIMIT
+
+    p = sub.add_parser("kendali", help="the control room (Ruang Kendali) for staff, in the browser: its own "
+                                       "process and listener, apart from the public phone page")
+    p.add_argument("--http", default="127.0.0.1:8090", metavar="HOST:PORT",
+                   help="where staff browsers reach it (default 127.0.0.1:8090; an office address, not the "
+                        "visitors' Wi-Fi)")
+    site_options(p)
+    add_mqtt_options(p)
+    p.add_argument("--threads", type=int, default=8, help="requests handled at once")
+    p.add_argument("--rate-limit", default=DEFAULT_RATE_LIMIT,
+                   help=f'requests per client address, such as "{DEFAULT_RATE_LIMIT}" ("" for none)')
+    p.add_argument("--login-limit", default=LOGIN_RATE_LIMIT,
+                   help=f'login attempts per client address (default "{LOGIN_RATE_LIMIT}"; lockouts apply besides)')
+    p.add_argument("--trusted-proxy", metavar="ADDRESS",
+                   help="a TLS reverse proxy in front: the client is then taken from its X-Forwarded-For")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="send the session cookie only over HTTPS (use it behind a TLS proxy)")
+    p.set_defaults(func=cmd_kendali)
