@@ -240,3 +240,18 @@ def test_lockout_after_wrong_passwords(hall):
     assert status == 429 and "Terlalu banyak percobaan" in body
     assert b.go("GET", "/")[0] == 303
     assert Browserless(hall.url).login("admin")[0] == 303  # other users are not locked out by it
+
+
+def test_every_control_room_text_is_in_the_table():
+    """kt("...") in the templates and _t("...") in the code name `kendali.<key>` of the one text table."""
+    from pathlib import Path
+
+    from broker.protocol.texts import TEXTS
+
+    root = Path(__file__).resolve().parents[2] / "broker" / "web" / "kendali"
+    used = set()
+    for path in [*root.rglob("*.py"), *root.rglob("*.html")]:
+        used |= {m.group(2) for m in re.finditer(r"""(?<![\w.])(?:kt|_t)\(\s*(["'])([a-z_.]+)\1""",
+                                                   path.read_text(encoding="utf-8"))}
+    assert len(used) > 40, "the scan found too few: the pattern is broken"
+    assert not [key for key in used if f"kendali.{key}" not in TEXTS and not key.endswith(".")]

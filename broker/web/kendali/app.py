@@ -117,8 +117,9 @@ def _render(template: str, status: int = 200, **values: Any) -> tuple[str, int]:
     if user is not None:
         agency = k.config.agencies.get(user.agency)
         role = _t(f"role.{user.role}", agency=agency.name if agency else user.agency)
-    return render_template(template, lang=lang, t=_t, tr=lambda key, **p: tr(key, lang, None, **p), user=user,
-                           rid=new_request_id,
+    return render_template(template, lang=lang, kt=_t, tr=lambda key, **p: tr(key, lang, None, **p), user=user,
+                           rid=new_request_id, here=request.path if request.method == "GET" else url_for(
+                               "kendali.dashboard" if user else "kendali.login"),
                            role=role, site=k.config.site.name, flashes=get_flashed_messages(with_categories=True),
                            **values), status
 
@@ -276,7 +277,6 @@ def create_kendali_app(config: SiteConfig, store: StaffStore, client: EngineClie
         MAX_CONTENT_LENGTH=max_body, MAX_FORM_MEMORY_SIZE=max_body, MAX_FORM_PARTS=32,
         SEND_FILE_MAX_AGE_DEFAULT=3600, TRAP_HTTP_EXCEPTIONS=False)
     app.extensions["kendali"] = Kendali(config, store, client, mirror)
-    CSRFProtect(app)
     limiter = Limiter(get_remote_address, app=app, application_limits=[rate_limit] if rate_limit else [],
                       storage_uri="memory://", strategy="moving-window")
     app.register_blueprint(_make_blueprint(limiter, login_limit or "1000000 per second"))
@@ -289,6 +289,8 @@ def create_kendali_app(config: SiteConfig, store: StaffStore, client: EngineClie
             session["lang"] = asked
         sid = session.get("sid")
         g.user = _k().store.session_user(sid) if sid else None
+
+    CSRFProtect(app)  # after `_who`: a refused form is audited under the user who sent it
 
     @app.after_request
     def _headers(response: Response) -> Response:
