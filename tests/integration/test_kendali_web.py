@@ -255,3 +255,63 @@ def test_every_control_room_text_is_in_the_table():
                                                    path.read_text(encoding="utf-8"))}
     assert len(used) > 40, "the scan found too few: the pattern is broken"
     assert not [key for key in used if f"kendali.{key}" not in TEXTS and not key.endswith(".")]
+
+
+def test_logins_are_rate_limited_per_client(hall, small_config, tmp_path):
+    limited = KendaliTier(f"127.0.0.1:{free_port()}", small_config, hall.mqtt, tmp_path / "data",
+                          limits=WebLimits(rate_limit=""), login_limit="2 per minute").start()
+    try:
+        b = Browserless(limited.url)
+        assert [b.login("nobody", "tebak-tebakan")[0] for _ in range(2)] == [401, 401]
+        status, headers, body = b.login("admin")
+        assert status == 429 and int(headers["retry-after"]) >= 1 and "Terlalu banyak permintaan" in body
+    finally:
+        limited.stop()
+
+
+def test_the_notice_outlives_an_engine_restart(small_config, tmp_path):
+    url, stop_broker = _run_broker("mosquitto", tmp_path)
+    data = tmp_path / "data"
+    try:
+        _, stop_engine = start_engine(small_config, url, data)
+        client = EngineClient(url, small_config.site.id, name="test-notice").start()
+        topics = client.topics
+        reply = client.request(topics.supervisor_request("kendali"), topics.supervisor_reply("kendali"),
+                               {"action": "notice", "text": "Paspor hari ini sampai pukul 12.00", "by": "admin"})
+        assert reply["ok"] and reply["notice"]["text"].startswith("Paspor")
+        bad = client.request(topics.supervisor_request("kendali"), topics.supervisor_reply("kendali"),
+                             {"action": "notice", "text": "x" * 201})
+        assert not bad["ok"] and bad["error"]["code"] == "bad_payload"
+        client.stop()
+        stop_engine()
+        _, stop_engine = start_engine(small_config, url, data)  # replays the log: the notice is state again
+        mirror = StateMirror(url, small_config.site.id, name="test-notice-mirror").start(wait=10)
+        try:
+            wait_until(lambda: mirror.notice.get("text", "").startswith("Paspor") and mirror.notice["by"] == "admin",
+                       what="the notice after the restart")
+        finally:
+            mirror.stop()
+            stop_engine()
+    finally:
+        stop_broker()
+
+
+def test_antrian_kendali_runs_as_its_own_process(hall, small_config_file):
+    import subprocess
+    import sys
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "broker.cli", "kendali", "--http", f"127.0.0.1:{port}",
+                             "--config", str(small_config_file), "--data", str(hall.tier.store.path.parent),
+                             "--mqtt", hall.mqtt], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("antrian-kendali listening on http://127.0.0.1:"), proc.stderr.read()
+        b = Browserless(line.split()[-1])
+        assert b.login("admin")[0] == 303
+        status, _, page = b.go("GET", "/")
+        assert status == 200 and 'id="counter-4K-10"' in page
+    finally:
+        proc.terminate()
+        assert proc.wait(15) == 0
+    assert PASSWORD not in proc.stderr.read()  # nothing of a login reaches the log
