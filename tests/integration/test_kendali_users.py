@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -84,3 +85,30 @@ def test_user_commands_read_the_password_from_stdin(tmp_path, small_config_file)
     assert antrian_cli("user", "remove", "siti", *site).returncode == 2
     assert [e.action for e in store.audit_entries()][:3] == ["user_remove", "login", "user_passwd"]
     assert all(e.actor.startswith("cli:") for e in store.audit_entries() if e.action.startswith("user_"))
+
+
+def test_sessions_are_made_at_login_and_end_by_age_idleness_password_or_removal(tmp_path):
+    from broker.access.staff import SESSION_IDLE_S, SESSION_MAX_S
+
+    store = StaffStore(tmp_path)
+    store.add("budi", "admin", GOOD)
+    t0 = time.time() + 10  # after the account was made: a session older than its password is void
+    first, second = store.new_session("budi", now=t0), store.new_session("budi", now=t0)
+    assert first != second and len(first) >= 40  # random, never reused
+    assert store.session_user(first, now=t0 + 1).username == "budi"
+    assert store.session_user("planted-by-someone", now=t0 + 1) is None
+    assert store.session_user(first, now=t0 + SESSION_IDLE_S + 1) is None  # idle too long
+    late = store.new_session("budi", now=t0 + 4000)
+    for hour in range(1, int(SESSION_MAX_S // 3600) + 1):  # in use all day, still ends after the working day
+        store.session_user(late, now=t0 + 4000 + hour * 3600 - 10)
+    assert store.session_user(late, now=t0 + 4000 + SESSION_MAX_S + 1) is None
+    live = store.new_session("budi")
+    assert store.session_user(live) is not None
+    store.end_session(live)
+    assert store.session_user(live) is None
+    live = store.new_session("budi", now=time.time() - 5)
+    store.set_password("budi", "ganti-kata-sandi")
+    assert store.session_user(live) is None  # older than the password
+    live = store.new_session("budi")
+    store.remove("budi")
+    assert store.session_user(live) is None
