@@ -29,6 +29,7 @@ class Role(StrEnum):
     ANNOUNCER = "announcer"  # voice: reads only
     SURVEY = "survey"  # satisfaction tablet next to a counter (id = the counter): answers its survey topic
     MONITOR = "monitor"  # a technician's laptop or the admin: reads everything of the site
+    SUPERVISOR = "supervisor"  # the control room (`antrian kendali`): any counter's commands, the hall notice
 
 
 class Action(StrEnum):
@@ -86,6 +87,8 @@ _RIGHTS: dict[Role, Callable[[Topics, Device], tuple[Grant, ...]]] = {
     Role.SURVEY: lambda t, d: (_w(t.survey_request(d.commands_counter)), _r(t.survey_reply(d.commands_counter)),
                                _r(t.event("ticket_finished")), _w(t.presence("survey", d.id))),
     Role.MONITOR: lambda t, d: (_r(f"{t.root}/#"),),
+    Role.SUPERVISOR: lambda t, d: (_w(t.counter_command("+")), _r(t.counter_reply("+")),
+                                   _w(t.supervisor_request(d.id)), _r(t.supervisor_reply(d.id))),
 }
 
 

@@ -99,7 +99,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("device", help="device identities for the MQTT broker (kiosks, counters, screens...)")
     device_sub = p.add_subparsers(dest="device_command", required=True, metavar="ACTION")
-    roles = ["engine", "kiosk", "counter", "display", "announcer", "survey", "monitor"]
+    roles = ["engine", "kiosk", "counter", "display", "announcer", "survey", "monitor", "supervisor"]
     for name, help_text in (("add", "create a device and print its new password once"),
                             ("passwd", "give a device a new password (rotation); prints it once")):
         d = device_sub.add_parser(name, help=help_text)

@@ -33,7 +33,8 @@ DEFAULT_LISTEN = "127.0.0.1:1883"
 
 # Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers).
 EXTENSIONS: tuple[str, ...] = ("kiosk.cli", "display.cli", "kiosk.counter.cli", "broker.cli.access", "broker.cli.report",
-                               "broker.cli.sim", "kiosk.survey.cli", "broker.sim.demo", "broker.cli.web")
+                               "broker.cli.sim", "kiosk.survey.cli", "broker.sim.demo", "broker.cli.web",
+                               "broker.cli.kendali")
 
 
 def _print_json(data: Any) -> None:

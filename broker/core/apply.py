@@ -220,6 +220,13 @@ def survey_answered(hall: Hall, event: Event, mono: float) -> None:
     hall.surveys.record_answer(event.data)
 
 
+def notice_posted(hall: Hall, event: Event, mono: float) -> None:
+    text = str(event.data.get("text") or "")
+    hall.notice = {"text": text, "text_en": str(event.data.get("text_en") or ""), "by": str(event.data.get("by") or ""),
+                   "since": event.ts} if text else {}
+    hall.changes.notice = True
+
+
 APPLY: dict[EventType, Applier] = {
     E.DAY_STARTED: day_started,
     E.TICKET_ISSUED: ticket_issued,
@@ -234,6 +241,7 @@ APPLY: dict[EventType, Applier] = {
     E.OFFICER_SIGNED_OUT: officer_signed_out,
     E.OFFICER_SIGN_IN_FAILED: officer_sign_in_failed,
     E.SURVEY_ANSWERED: survey_answered,
+    E.NOTICE_POSTED: notice_posted,
     E.CLOCK_JUMPED: clock_noted,
     E.CLOCK_SETTLED: clock_noted,
 }

@@ -74,6 +74,15 @@ class SurveyAnswer(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class HallNotice(Command):
+    """A supervisor's notice on the hall screens (the control room); an empty `text` takes it down."""
+
+    text: str
+    text_en: str = ""
+    by: str = ""  # the staff user who put it out, for the record
+
+
+@dataclass(frozen=True, kw_only=True)
 class Tick(Command):
     """The passing of time: lets the engine start a new day at local midnight without traffic."""
 
@@ -86,13 +95,14 @@ class Changed:
     counters: frozenset[str] = frozenset()  # state/counter/<id>
     calls: bool = False  # state/calls
     engine: bool = False  # state/engine: the day, the clock
+    notice: bool = False  # state/notice: the supervisor's notice on the hall screens
 
     def __or__(self, other: Changed) -> Changed:
         return Changed(self.services | other.services, self.counters | other.counters, self.calls or other.calls,
-                       self.engine or other.engine)
+                       self.engine or other.engine, self.notice or other.notice)
 
     def __bool__(self) -> bool:
-        return bool(self.services or self.counters or self.calls or self.engine)
+        return bool(self.services or self.counters or self.calls or self.engine or self.notice)
 
 
 @dataclass(frozen=True)

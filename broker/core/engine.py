@@ -44,12 +44,13 @@ from typing import Any
 
 from broker.core.apply import REPLY_MEMORY_S, SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_S, apply_event
 from broker.core.clock import ClockGuard
-from broker.core.commands import Command, CounterRequest, IssueTicket, Outcome, SurveyAnswer, Tick
+from broker.core.commands import Command, CounterRequest, HallNotice, IssueTicket, Outcome, SurveyAnswer, Tick
 from broker.core.counters import at_counter
 from broker.core.events import Event, EventType
 from broker.core.lifecycle import TICKET_TRANSITIONS, TicketAction
 from broker.core.messages import message
 from broker.core.model import SiteConfig
+from broker.core.notice import post_notice
 from broker.core.plan import At, Plan, Planned, Refusal, Reply
 from broker.core.schedule import Calendar, SiteClock, never_closed
 from broker.core.state import CounterState, Hall, Ticket
@@ -73,6 +74,7 @@ HANDLERS: dict[type[Command], Handler] = {
     CounterRequest: at_counter,
     SurveyAnswer: answer_survey,
     Tick: tick,
+    HallNotice: post_notice,
 }
 
 

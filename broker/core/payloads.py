@@ -194,6 +194,16 @@ class CallEntry:
 
 
 @dataclass(frozen=True)
+class NoticeState:
+    """`state/notice`: the supervisor's notice on the hall screens (the control room); empty texts when none."""
+
+    text: str = ""
+    text_en: str = ""
+    by: str = ""
+    since: float | None = None
+
+
+@dataclass(frozen=True)
 class CallsState:
     """`state/calls`: the last 10 calls and recalls, newest first."""
 
@@ -366,6 +376,13 @@ class ClockSettled(EventHead):
     by_s: float = 0.0
 
 
+@dataclass(frozen=True)
+class NoticePosted(EventHead):
+    text: str = ""  # an empty text takes the notice down
+    text_en: str = ""
+    by: str = ""
+
+
 EVENTS: dict[str, type[EventHead]] = {
     "day_started": DayStarted, "ticket_issued": TicketIssued, "ticket_called": TicketCalled,
     "ticket_recalled": TicketRecalled, "ticket_no_show": TicketNoShow, "ticket_finished": TicketFinished,
@@ -373,6 +390,7 @@ EVENTS: dict[str, type[EventHead]] = {
     "counter_status": CounterStatusChanged, "officer_signed_in": OfficerSignedIn,
     "officer_signed_out": OfficerSignedOut, "officer_sign_in_failed": OfficerSignInFailed,
     "survey_answered": SurveyAnswered, "clock_jumped": ClockJumped, "clock_settled": ClockSettled,
+    "notice_posted": NoticePosted,
 }  # the payload type of each events/<type> topic (a test checks it against broker.core.events.EventType)
 
 

@@ -120,9 +120,10 @@ class Changes:
         self.counters: set[str] = set()
         self.calls = False
         self.engine = False
+        self.notice = False
 
     def freeze(self) -> Changed:
-        return Changed(frozenset(self.services), frozenset(self.counters), self.calls, self.engine)
+        return Changed(frozenset(self.services), frozenset(self.counters), self.calls, self.engine, self.notice)
 
 
 class Hall:
@@ -135,6 +136,7 @@ class Hall:
         self.replies: dict[str, tuple[float, dict[str, Any]]] = {}  # idempotency key -> (ts, first reply)
         self.counters = {cid: CounterState(cid) for cid in config.counters}
         self.surveys = SurveyLedger()  # survives the day: a visitor may answer days later
+        self.notice: dict[str, Any] = {}  # the hall screens' notice; outlives the day until taken down
         self.changes = Changes()
         self.new_day()
 

@@ -22,6 +22,7 @@ from broker.core.payloads import (
     CounterEntry,
     CounterState,
     DayClosed,
+    NoticeState,
     OfficerEntry,
     OnDuty,
     ServiceEntry,
@@ -128,6 +129,13 @@ class HallView:
 
     def calls_public(self) -> dict[str, Any]:
         return as_dict(self.calls_state())
+
+    def notice_state(self) -> NoticeState:
+        """state/notice: the supervisor's notice, or empty texts when there is none."""
+        return NoticeState(**self.hall.notice) if self.hall.notice else NoticeState()
+
+    def notice_public(self) -> dict[str, Any]:
+        return as_dict(self.notice_state())
 
 
 def config_state(config: SiteConfig) -> ConfigState:

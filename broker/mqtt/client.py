@@ -187,7 +187,7 @@ class StateMirror:
     """A live copy of the engine's retained state topics, for screens, kiosks and `antrian state`.
 
     `on_change(kind, key)` is called from the MQTT thread after each update, with kind one of
-    "config", "engine", "service", "counter", "calls".
+    "config", "engine", "service", "counter", "calls", "notice".
 
     `retained` is the same state typed (broker.protocol.state.Retained), decoded once per message:
     what devices read. The JSON objects beside it are what `antrian state` prints.
@@ -206,6 +206,7 @@ class StateMirror:
         self.counters: dict[str, dict] = {}
         self.calls: list[dict] = []
         self.retained = Retained()
+        self.notice: dict[str, Any] = {}  # state/notice: the supervisor's notice on the hall screens
         self.on_change = on_change
         self.on_other = on_other
         self.lock = threading.Lock()
@@ -242,6 +243,8 @@ class StateMirror:
                 self.engine = data or {}
             elif kind == "calls":
                 self.calls = data.get("calls", []) if isinstance(data, dict) else []
+            elif kind == "notice":
+                self.notice = data if isinstance(data, dict) else {}
             else:
                 target = self.services if kind == "service" else self.counters
                 if data is None:

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from broker.core.commands import Command, CounterCommand, CounterRequest, IssueTicket, SurveyAnswer
+from broker.core.commands import Command, CounterCommand, CounterRequest, HallNotice, IssueTicket, SurveyAnswer
 from broker.core.messages import Message, message
+from broker.core.notice import NOTICE_MAX
 from broker.site.config import PRIORITY_GROUPS
 
 MAX_PAYLOAD = 4096  # bytes; anything larger is refused unread
@@ -55,6 +56,12 @@ class Topics:
     def survey_reply(self, device: str) -> str:
         return f"{self.root}/survey/{device}/reply"
 
+    def supervisor_request(self, device: str) -> str:
+        return f"{self.root}/supervisor/{device}/request"
+
+    def supervisor_reply(self, device: str) -> str:
+        return f"{self.root}/supervisor/{device}/reply"
+
     # facts out
     def event(self, event_type: str) -> str:
         return f"{self.root}/events/{event_type}"
@@ -83,6 +90,10 @@ class Topics:
         return f"{self.root}/state/engine"
 
     @property
+    def notice(self) -> str:
+        return f"{self.root}/state/notice"
+
+    @property
     def state_all(self) -> str:
         return f"{self.root}/state/#"
 
@@ -91,13 +102,13 @@ class Topics:
 
     # reading a topic back (devices never take topics apart themselves)
     def state_of(self, topic: str) -> tuple[str, str] | None:
-        """("config" | "engine" | "calls", "") or ("service" | "counter", its code or id) for a state topic
+        """("config" | "engine" | "calls" | "notice", "") or ("service" | "counter", its code or id) for a state topic
         of this site; None for any other topic."""
         prefix = f"{self.root}/state/"
         if not topic.startswith(prefix):
             return None
         parts = topic[len(prefix):].split("/")
-        if len(parts) == 1 and parts[0] in ("config", "engine", "calls"):
+        if len(parts) == 1 and parts[0] in ("config", "engine", "calls", "notice"):
             return parts[0], ""
         if len(parts) == 2 and parts[0] in ("service", "counter") and parts[1]:
             return parts[0], parts[1]
@@ -112,7 +123,7 @@ class Topics:
     @property
     def engine_subscriptions(self) -> list[str]:
         return [f"{self.root}/kiosk/+/request", f"{self.root}/counter/+/command", f"{self.root}/counter/+/button",
-                f"{self.root}/survey/+/request"]
+                f"{self.root}/survey/+/request", f"{self.root}/supervisor/+/request"]
 
 
 ENGINE_DISCOVERY = "antrian/+/state/engine"
@@ -130,7 +141,8 @@ def reply_topic(topics: Topics, command_topic: str) -> str | None:
     parts = command_topic.split("/")
     if len(parts) != 5 or "/".join(parts[:2]) != topics.root:
         return None
-    reply = {"kiosk": topics.kiosk_reply, "counter": topics.counter_reply, "survey": topics.survey_reply}.get(parts[2])
+    reply = {"kiosk": topics.kiosk_reply, "counter": topics.counter_reply, "survey": topics.survey_reply,
+             "supervisor": topics.supervisor_reply}.get(parts[2])
     return reply(parts[3]) if reply else None
 
 
@@ -161,7 +173,7 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
     """
     parts = topic.split("/")
     root = topics.root.split("/")
-    if parts[:2] != root or len(parts) != 5 or parts[2] not in ("kiosk", "counter", "survey"):
+    if parts[:2] != root or len(parts) != 5 or parts[2] not in ("kiosk", "counter", "survey", "supervisor"):
         raise BadMessage(None, "", message("unknown_topic", topic=topic[:200]))
     role, device, kind = parts[2], parts[3], parts[4]
     answer_to = reply_topic(topics, topic)
@@ -176,7 +188,8 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
         raise bad(f"payload is {len(payload)} bytes, more than the limit of {MAX_PAYLOAD}")
     if role == "counter" and kind == "button":
         return _parse_button(device, payload, fail, bad)
-    if (role, kind) not in (("kiosk", "request"), ("counter", "command"), ("survey", "request")):
+    if (role, kind) not in (("kiosk", "request"), ("counter", "command"), ("survey", "request"),
+                            ("supervisor", "request")):
         raise fail(message("unknown_topic", topic=topic[:200]))
     try:
         text = payload.decode("utf-8")
@@ -190,6 +203,8 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
     source = f"{role}/{device}"
     if role == "survey":
         return _survey_answer(device, body, request_id, source, bad)
+    if role == "supervisor":
+        return _supervisor_request(body, request_id, source, fail, bad)
     if role == "kiosk":
         service = body.get("service")
         if not isinstance(service, str) or not service or len(service) > 16:
@@ -305,6 +320,22 @@ def _survey_answer(device: str, body: dict[str, Any], request_id: str, source: s
     return SurveyAnswer(request_id=request_id, source=source, ticket=ticket, channel="web" if web else "tablet",
                         answers=tuple(answers) if answers is not None else None, comment=comment[:500],
                         token=token if web and isinstance(token, str) else None, counter=None if web else device)
+
+
+def _supervisor_request(body: dict[str, Any], request_id: str, source: str, fail: Fail, bad: Fail) -> Command:
+    """The control room's own commands (today only `notice`); counter actions go to the counter's topic."""
+    action = body.get("action")
+    if action != "notice":
+        raise fail(message("unknown_action", action=_text(action), choices="notice"), request_id)
+    text, text_en, by = body.get("text", ""), body.get("text_en", ""), body.get("by", "")
+    for name, value in (("text", text), ("text_en", text_en)):
+        if not isinstance(value, str) or len(value) > NOTICE_MAX:
+            raise bad(f"{name} must be text of at most {NOTICE_MAX} characters", request_id)
+        if any(ord(c) < 32 for c in value):
+            raise bad(f"{name} must be one line without control characters", request_id)
+    if not isinstance(by, str) or len(by) > 64:
+        raise bad("by must be a user name of at most 64 characters", request_id)
+    return HallNotice(request_id=request_id, source=source, text=text, text_en=text_en, by=by)
 
 
 def _parse_button(counter: str, payload: bytes, fail: Fail, bad: Fail) -> CounterRequest:

@@ -40,8 +40,10 @@ from broker.core.payloads import (
     ConfigState,
     CounterEntry,
     CounterState,
+    DayClosed,
     EngineState,
     EventHead,
+    NoticeState,
     OfficerEntry,
     OnDuty,
     ServiceEntry,
@@ -58,7 +60,8 @@ from broker.protocol.codec import Topics
 
 __all__ = [
     "EVENTS", "AgencyEntry", "CallEntry", "CallsState", "ClockAlarm", "ConfigState", "CounterEntry", "CounterState",
-    "EngineState", "EventHead", "OfficerEntry", "OnDuty", "Retained", "Rules", "ServiceEntry", "ServiceState", "Site",
+    "DayClosed", "EngineState", "EventHead", "NoticeState",
+    "OfficerEntry", "OnDuty", "Retained", "Rules", "ServiceEntry", "ServiceState", "Site",
     "TicketCalled", "TicketFinished", "TicketInfo", "TicketRecalled", "as_dict", "decode", "decode_event",
     "loads", "offline", "public_config",
 ]
@@ -162,6 +165,7 @@ class Retained:
     services: Mapping[str, ServiceState] = field(default_factory=dict)
     counters: Mapping[str, CounterState] = field(default_factory=dict)
     calls: tuple[CallEntry, ...] = ()
+    notice: NoticeState = field(default_factory=NoticeState)
 
     @property
     def engine_online(self) -> bool:
@@ -175,7 +179,7 @@ class Retained:
     def received(self, topics: Topics, topic: str, payload: bytes | None) -> tuple[Retained, str, str] | None:
         """This state after one message on `topic`, with what it changed (kind, key); None if not a state topic.
 
-        kind is "config", "engine", "calls", "service" or "counter"; an empty payload (a cleared
+        kind is "config", "engine", "calls", "notice", "service" or "counter"; an empty payload (a cleared
         retained topic) removes that service or counter.
         """
         where = topics.state_of(topic)
@@ -189,6 +193,8 @@ class Retained:
             return replace(self, engine=decode(EngineState, data) or EngineState()), kind, key
         if kind == "calls":
             return replace(self, calls=(decode(CallsState, data) or CallsState()).calls), kind, key
+        if kind == "notice":
+            return replace(self, notice=decode(NoticeState, data) or NoticeState()), kind, key
         if kind == "service":
             return replace(self, services=_with(self.services, key, decode(ServiceState, data))), kind, key
         return replace(self, counters=_with(self.counters, key, decode(CounterState, data))), kind, key

@@ -291,6 +291,8 @@ class EngineService:
         self._publish_counters(changed.counters, now)
         if changed.calls:
             self._retain(self.topics.calls, self.engine.view.calls_state())
+        if changed.notice:
+            self._retain(self.topics.notice, self.engine.view.notice_state())
 
     def _publish_services(self, codes: Iterable[str], now: float) -> None:
         for code in sorted(codes):
@@ -313,3 +315,4 @@ class EngineService:
         self._publish_services(self.config.services, now)
         self._publish_counters(self.config.counters, now)
         self._retain(self.topics.calls, self.engine.view.calls_state())
+        self._retain(self.topics.notice, self.engine.view.notice_state())

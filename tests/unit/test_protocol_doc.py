@@ -13,7 +13,16 @@ import pytest
 from broker.core.events import EventType
 from broker.core.messages import CATALOG
 from broker.protocol.codec import Topics
-from broker.protocol.state import EVENTS, CallsState, ConfigState, CounterState, EngineState, EventHead, ServiceState
+from broker.protocol.state import (
+    EVENTS,
+    CallsState,
+    ConfigState,
+    CounterState,
+    EngineState,
+    EventHead,
+    NoticeState,
+    ServiceState,
+)
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 PLACEHOLDER = {"event_type": "type"}  # parameter name -> the name the document uses
@@ -60,7 +69,7 @@ def test_documented_topics_exist_in_the_code():
 
 # ---------------------------------------------------------------------- the payload types, field by field
 
-ROOTS = (EngineState, ConfigState, ServiceState, CounterState, CallsState)  # what the state/ topics carry
+ROOTS = (EngineState, ConfigState, ServiceState, CounterState, CallsState, NoticeState)  # what the state/ topics carry
 
 
 def payload_types() -> list[type]:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from broker.core.commands import SurveyAnswer, Tick
+from broker.core.commands import HallNotice, SurveyAnswer, Tick
 from broker.protocol.codec import Topics, encode
 from broker.protocol.state import (
     EVENTS,
@@ -118,6 +118,8 @@ def scenario_site() -> tuple[Site, list]:
     site.counter("1", "break")
     site.counter("1", "open")
     site.counter("1", "sign-out")
+    site.run(HallNotice(request_id="n1", source="supervisor/kendali", text="Sistem BPJS sedang gangguan",
+                        text_en="BPJS system is down", by="admin"))
     site.step_wall(+40 * DAY)
     site.advance(1)
     site.run(Tick())

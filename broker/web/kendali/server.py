@@ -1,0 +1,45 @@
+"""The control room as one object: its accounts, its engine client and state mirror, its app and its server."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from broker.access.staff import StaffStore
+from broker.mqtt.client import EngineClient, StateMirror
+from broker.site.config import SiteConfig
+from broker.web.kendali.app import DEFAULT_RATE_LIMIT, LOGIN_RATE_LIMIT, create_kendali_app
+from broker.web.limits import WebLimits
+from broker.web.server import WebServer
+
+log = logging.getLogger("antrian.web.kendali")
+
+
+class KendaliTier:
+    """`antrian kendali`: started in its own process (or a test's), talking to the engine over MQTT."""
+
+    def __init__(self, listen: str, config: SiteConfig, mqtt_url: str, data_dir: str | Path, *,
+                 limits: WebLimits | None = None, login_limit: str = LOGIN_RATE_LIMIT, secure_cookies: bool = False,
+                 name: str | None = None):
+        limits = limits or WebLimits(rate_limit=DEFAULT_RATE_LIMIT)
+        name = name or f"antrian-kendali-{config.site.id}"
+        self.store = StaffStore(data_dir)
+        self.client = EngineClient(mqtt_url, config.site.id, name=name)
+        self.mirror = StateMirror(mqtt_url, config.site.id, name=f"{name}-state")
+        self.app = create_kendali_app(config, self.store, self.client, self.mirror, rate_limit=limits.rate_limit,
+                                      login_limit=login_limit, secure_cookies=secure_cookies,
+                                      max_body=limits.max_body)
+        self.server = WebServer(listen, self.app, limits)
+        self.url = self.server.url
+
+    def start(self) -> KendaliTier:
+        self.client.connection.start()  # both connect in the background; pages say when the engine is away
+        self.mirror.start()
+        self.server.start()
+        log.info("control room on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.mirror.stop()
+        self.client.stop()
