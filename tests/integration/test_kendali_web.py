@@ -14,7 +14,7 @@ from broker.access.staff import USER_ATTEMPTS, StaffStore
 from broker.mqtt.client import EngineClient, StateMirror
 from broker.web.kendali.server import KendaliTier
 from broker.web.limits import WebLimits
-from conftest import _run_broker, free_port, start_engine
+from conftest import MosquittoBroker, free_port, start_engine
 
 PASSWORD = "sandi-yang-panjang"
 USERS = (("admin", "admin", ""), ("siti", "koordinator", "dukcapil"), ("kepala", "pimpinan", ""))
@@ -33,7 +33,8 @@ def wait_until(condition, timeout: float = 15.0, what: str = "condition"):
 @pytest.fixture
 def hall(small_config, tmp_path):
     """Mosquitto, the engine on the small site, staff accounts and the control room. Yields a namespace."""
-    url, stop_broker = _run_broker("mosquitto", tmp_path)
+    broker = MosquittoBroker(tmp_path).start()
+    url, stop_broker = broker.url, broker.stop
     data = tmp_path / "data"
     service, stop_engine = start_engine(small_config, url, data)
     store = StaffStore(data)
@@ -270,7 +271,8 @@ def test_logins_are_rate_limited_per_client(hall, small_config, tmp_path):
 
 
 def test_the_notice_outlives_an_engine_restart(small_config, tmp_path):
-    url, stop_broker = _run_broker("mosquitto", tmp_path)
+    broker = MosquittoBroker(tmp_path).start()
+    url, stop_broker = broker.url, broker.stop
     data = tmp_path / "data"
     try:
         _, stop_engine = start_engine(small_config, url, data)
