@@ -174,11 +174,6 @@ def broker_url(tmp_path):
     broker.stop()
 
 
-@pytest.fixture
-def embedded_url(broker_url):
-    """The former name of broker_url (from the days of the embedded amqtt broker), kept for tests still using it."""
-    return broker_url
-
 
 def start_engine(config, url: str, data_dir: Path, **kwargs):
     """Run a real EngineService in a thread; returns (service, stop function)."""
@@ -207,11 +202,6 @@ def engine(small_config, broker_url, tmp_path):
     yield service, broker_url
     stop()
 
-
-@pytest.fixture
-def engine_embedded(engine):
-    """The former name of `engine`, kept for tests still using it."""
-    return engine
 
 
 def antrian_cli(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:

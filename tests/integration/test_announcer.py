@@ -194,9 +194,9 @@ def burst(url: str, numbers: list[str], counters: tuple[str, ...] = ("1", "2")) 
 
 
 @pytest.fixture
-def issued(engine_embedded):
+def issued(engine):
     """20 waiting tickets of service A, and a client acting as counter officers."""
-    _, url = engine_embedded
+    _, url = engine
     client = EngineClient(url, SITE).start()
     numbers = [client.issue("k1", "A")["ticket"]["number"] for _ in range(20)]
     yield url, client, numbers

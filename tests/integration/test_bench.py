@@ -22,9 +22,10 @@ def test_quick_bench_prints_one_json_object_with_every_figure():
 
 def test_the_fan_out_load_runs_through_mosquitto_and_counts_every_press(tmp_path):
     from broker.sim.bench import fanout
-    from conftest import _run_broker
+    from conftest import MosquittoBroker
 
-    url, stop = _run_broker("mosquitto", tmp_path)
+    broker = MosquittoBroker(tmp_path).start()
+    url, stop = broker.url, broker.stop
     try:
         result = fanout(url, tmp_path, screens=5, counters=2, presses=3, interval=0.0, narrow=True,
                         coalesce_s=0.05, screen_processes=1, counter_processes=1)

@@ -146,7 +146,7 @@ def test_serve_says_when_the_port_is_taken(served, small_config_file, tmp_path):
     assert f"port {port} on 127.0.0.1 is in use" in result.stderr and result.stderr.count("\n") == 1
 
 
-def test_a_device_booting_before_the_engine_waits_for_it(small_config, embedded_url, tmp_path):
+def test_a_device_booting_before_the_engine_waits_for_it(small_config, broker_url, tmp_path):
     """Kiosks and screens often power up before the server: they keep looking instead of quitting."""
     import argparse
     import threading
@@ -155,13 +155,13 @@ def test_a_device_booting_before_the_engine_waits_for_it(small_config, embedded_
     from conftest import start_engine
 
     found: list[str | None] = []
-    args = argparse.Namespace(mqtt=embedded_url, site=None)
+    args = argparse.Namespace(mqtt=broker_url, site=None)
     assert wait_for_site(args, keep_trying=False) is None, "one-shot commands give up at once"
     looking = threading.Thread(target=lambda: found.append(wait_for_site(args, retry_s=0.2)), daemon=True)
     looking.start()
     time.sleep(1.0)
     assert looking.is_alive() and not found, "still looking while no engine runs"
-    _, stop = start_engine(small_config, embedded_url, tmp_path / "data")
+    _, stop = start_engine(small_config, broker_url, tmp_path / "data")
     try:
         looking.join(15)
         assert found == ["testsite"]

@@ -179,13 +179,13 @@ def test_a_double_press_on_the_panel_and_its_button_calls_once(staffed, panel):
         client.stop()
 
 
-def test_twenty_counters_pressing_next_at_the_same_moment_get_twenty_different_tickets(embedded_url, tmp_path):
+def test_twenty_counters_pressing_next_at_the_same_moment_get_twenty_different_tickets(broker_url, tmp_path):
     extra = "".join(f'\n[[counters]]\nid = "D{n}"\nagency = "dukcapil"\nservices = ["A"]\n' for n in range(1, 21))
     config = parse_config(SMALL_SITE + extra, "twenty.toml")
-    _, stop = start_engine(config, embedded_url, tmp_path / "data")
-    client = EngineClient(embedded_url, SITE, name="test-kiosk").start()
-    buttons = [Connection(embedded_url, f"test-button-{n}") for n in range(1, 21)]
-    listener = Listener(embedded_url, f"{T.root}/counter/+/reply")
+    _, stop = start_engine(config, broker_url, tmp_path / "data")
+    client = EngineClient(broker_url, SITE, name="test-kiosk").start()
+    buttons = [Connection(broker_url, f"test-button-{n}") for n in range(1, 21)]
+    listener = Listener(broker_url, f"{T.root}/counter/+/reply")
     try:
         for _ in range(20):
             client.issue("k1", "A")

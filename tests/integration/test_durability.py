@@ -135,11 +135,11 @@ def test_kill_9_mid_burst_loses_no_acknowledged_ticket(broker_url, small_config_
     assert {t["id"] for t in acked.values()} <= stored
 
 
-def test_restart_rebuilds_the_same_state(small_config, embedded_url, tmp_path):
+def test_restart_rebuilds_the_same_state(small_config, broker_url, tmp_path):
     """A clean restart over the same data folder serves on exactly where it stopped."""
     data = tmp_path / "data"
-    service, stop = start_engine(small_config, embedded_url, data)
-    client = EngineClient(embedded_url, SITE, name="test-restart").start()
+    service, stop = start_engine(small_config, broker_url, data)
+    client = EngineClient(broker_url, SITE, name="test-restart").start()
     try:
         for code in "AABBK":
             client.issue("k1", code)
@@ -149,7 +149,7 @@ def test_restart_rebuilds_the_same_state(small_config, embedded_url, tmp_path):
         before = {cid: service.engine.counter_public(cid) for cid in small_config.counters}
         waiting = {code: service.engine.waiting_ids(code) for code in small_config.services}
         stop()
-        service, stop = start_engine(small_config, embedded_url, data)
+        service, stop = start_engine(small_config, broker_url, data)
         assert {cid: service.engine.counter_public(cid) for cid in small_config.counters} == before
         assert {code: service.engine.waiting_ids(code) for code in small_config.services} == waiting
         assert client.issue("k1", "A", timeout=6)["ticket"]["number"] == "A003"

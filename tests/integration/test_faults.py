@@ -117,10 +117,10 @@ def _fill(folder: Path) -> Path:
     return filler
 
 
-def test_a_full_disk_refuses_clearly_and_heals_by_itself(small_config, embedded_url, small_disk):
+def test_a_full_disk_refuses_clearly_and_heals_by_itself(small_config, broker_url, small_disk):
     data = small_disk / "data"
-    service, stop = start_engine(small_config, embedded_url, data)
-    client = EngineClient(embedded_url, SITE, name="disk").start()
+    service, stop = start_engine(small_config, broker_url, data)
+    client = EngineClient(broker_url, SITE, name="disk").start()
     acked: list[str] = []
     try:
         acked.append(client.issue("k1", "A")["ticket"]["number"])
@@ -151,10 +151,10 @@ def test_a_full_disk_refuses_clearly_and_heals_by_itself(small_config, embedded_
 # ---------------------------------------------------------------------- the clock at midnight
 
 
-def test_numbers_reset_once_at_midnight_in_the_sites_time_zone(small_config, embedded_url, tmp_path):
+def test_numbers_reset_once_at_midnight_in_the_sites_time_zone(small_config, broker_url, tmp_path):
     now = [datetime(2026, 11, 23, 6, 59, 50, tzinfo=WIB).timestamp()]  # 23:59:50 UTC, Sunday
-    service, stop = start_engine(small_config, embedded_url, tmp_path / "data", clock=lambda: now[0])
-    client = EngineClient(embedded_url, SITE, name="clock").start()
+    service, stop = start_engine(small_config, broker_url, tmp_path / "data", clock=lambda: now[0])
+    client = EngineClient(broker_url, SITE, name="clock").start()
 
     def at(hour: int, minute: int, second: int, day: int = 23) -> None:
         now[0] = datetime(2026, 11, day, hour, minute, second, tzinfo=WIB).timestamp()

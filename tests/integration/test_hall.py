@@ -390,8 +390,8 @@ def test_the_counter_screen_shows_its_number_and_status(status, number, colour):
 # ---------------------------------------------------------------------- live
 
 
-def test_screenshots_of_the_live_hall_and_counter(engine_embedded):
-    _, url = engine_embedded
+def test_screenshots_of_the_live_hall_and_counter(engine):
+    _, url = engine
     client = EngineClient(url, "testsite").start()
     try:
         for service in "AAKP":
@@ -419,8 +419,8 @@ def test_screenshots_of_the_live_hall_and_counter(engine_embedded):
     assert offline.returncode == 3 and "nothing listens at" in offline.stderr
 
 
-def test_a_counter_screen_takes_only_its_own_counter_from_the_broker(engine_embedded):
-    _, url = engine_embedded
+def test_a_counter_screen_takes_only_its_own_counter_from_the_broker(engine):
+    _, url = engine
     client = EngineClient(url, "testsite").start()
     screen = LiveCounter(url, "testsite", "5").start(wait=5)
     try:
@@ -440,8 +440,8 @@ def test_a_counter_screen_takes_only_its_own_counter_from_the_broker(engine_embe
         client.stop()
 
 
-def test_a_burst_of_20_calls_each_appears_on_the_hall_in_order(engine_embedded):
-    _, url = engine_embedded
+def test_a_burst_of_20_calls_each_appears_on_the_hall_in_order(engine):
+    _, url = engine
     client = EngineClient(url, "testsite").start()
     numbers = [client.issue("k1", "A")["ticket"]["number"] for _ in range(20)]
     hall = LiveHall(url, "testsite").start(wait=5)

@@ -65,21 +65,21 @@ class PresenceWatcher:
 
 
 @pytest.fixture
-def live(embedded_url, tmp_path, tcp_printer):
+def live(broker_url, tmp_path, tcp_printer):
     """(engine service, broker url, printer, make_app) with the small site and a ticket URL."""
-    service, stop = start_engine(parse_config(SITE), embedded_url, tmp_path / "data")
+    service, stop = start_engine(parse_config(SITE), broker_url, tmp_path / "data")
     apps: list[KioskApp] = []
     ui.init_pygame(headless=True)
 
     def make_app(size=(1080, 1920), **kwargs) -> KioskApp:
         printer = TicketPrinter(parse_printer_uri(tcp_printer.uri), PAPERS[58], logo_path="assets/logos/site.png")
-        app = KioskApp("K1", embedded_url, "testsite", printer, size=size, clock=Clock(), run_job=inline, **kwargs)
+        app = KioskApp("K1", broker_url, "testsite", printer, size=size, clock=Clock(), run_job=inline, **kwargs)
         apps.append(app)
         app.start(wait=5)
         wait_until(lambda: app.catalog.agencies and app.state.engine_online, step=app.update)
         return app
 
-    yield service, embedded_url, tcp_printer, make_app
+    yield service, broker_url, tcp_printer, make_app
     for app in apps:
         app.stop()
     stop()

@@ -217,11 +217,11 @@ def test_a_double_pressed_button_never_skips_a_visitor(engine, client):
     assert client.counter("5", "next")["ticket"]["number"] == "K002", "K002 was not skipped"
 
 
-def test_engine_goes_offline_in_the_retained_status_when_it_stops(small_config, embedded_url, tmp_path):
+def test_engine_goes_offline_in_the_retained_status_when_it_stops(small_config, broker_url, tmp_path):
     from conftest import start_engine
 
-    service, stop = start_engine(small_config, embedded_url, tmp_path / "data")
-    listener = Listener(embedded_url, T.engine)
+    service, stop = start_engine(small_config, broker_url, tmp_path / "data")
+    listener = Listener(broker_url, T.engine)
     try:
         assert listener.next_json(T.engine)["status"] == "online"
         stop()

@@ -35,10 +35,10 @@ def test_screenshots_need_no_screen(tmp_path):
     assert list(tmp_path.glob("*.png"))
 
 
-def test_a_headless_driver_is_the_explicit_ask(small_config, embedded_url, tmp_path):
-    _, stop = start_engine(small_config, embedded_url, tmp_path / "data")
+def test_a_headless_driver_is_the_explicit_ask(small_config, broker_url, tmp_path):
+    _, stop = start_engine(small_config, broker_url, tmp_path / "data")
     try:
-        result = antrian_cli("kiosk", "--mqtt", embedded_url, "--printer", f"preview:{tmp_path / 'tickets'}",
+        result = antrian_cli("kiosk", "--mqtt", broker_url, "--printer", f"preview:{tmp_path / 'tickets'}",
                              "--max-seconds", "1", env={"DISPLAY": "", "WAYLAND_DISPLAY": "",
                                                         "SDL_VIDEODRIVER": "dummy"}, timeout=60)
     finally:

@@ -13,16 +13,14 @@ from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics, encode
 from broker.server.engine_service import EngineService
-from conftest import _run_broker, start_engine
+from conftest import start_engine
 
 LONG = 3600.0  # a window no test waits for: what goes out, goes out because the policy says so
 
 
 @pytest.fixture
-def mosquitto(tmp_path):
-    url, stop = _run_broker("mosquitto", tmp_path)
-    yield url
-    stop()
+def mosquitto(broker_url):
+    return broker_url
 
 
 class Latest:

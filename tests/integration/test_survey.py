@@ -174,8 +174,8 @@ def test_tablet_over_mqtt_and_phone_over_http(engine, small_config):
         web_server.stop()
 
 
-def test_bad_survey_payload_gets_a_reason(engine_embedded):
-    service, url = engine_embedded
+def test_bad_survey_payload_gets_a_reason(engine):
+    service, url = engine
     client = EngineClient(url, service.config.site.id, name="test-survey-bad").start()
     try:
         topics = client.topics

@@ -162,13 +162,13 @@ def serve_one(client: EngineClient, counter: str = "1") -> dict:
     return issued["ticket"]
 
 
-def test_tablet_against_a_real_engine(engine_embedded):
+def test_tablet_against_a_real_engine(engine):
     """Finishing a ticket at the counter starts the survey; the answers arrive as one survey_answered event."""
     from display.toolkit import ui
     from kiosk.survey.app import SurveyApp
 
     ui.init_pygame(headless=True)
-    _, url = engine_embedded
+    _, url = engine
     site = "testsite"
     events: list[dict] = []
     got = threading.Event()
