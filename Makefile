@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-LISTEN ?= 127.0.0.1:1883
+# Where the demo's MQTT broker and its phone survey page listen (default 127.0.0.1:1883 and :8080, or free
+# ports when those are taken, as by Debian's own Mosquitto): make demo LISTEN=127.0.0.1:1884 HTTP=127.0.0.1:8081
+LISTEN ?=
+HTTP ?=
 
 .PHONY: setup system-deps demo serve test test-fast check clean screenshots
 
@@ -18,15 +21,16 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	@bash .ci/system-deps
 
-# The whole hall: broker, engine, kiosk, hall TV, two counter panels, announcer and simulated
-# visitors, each its own process and window (headless without a screen: see demo-output/).
+# The whole hall: broker, engine with its survey page, kiosk, hall TV, two counter panels and their
+# screens, announcer and simulated visitors and officers, each its own process and window, laid out on
+# one 1920x1080 screen (headless without a screen: see demo-output/).
 demo: system-deps setup
 	$(BIN)/antrian config check
-	$(BIN)/antrian demo --listen $(LISTEN)
+	$(BIN)/antrian demo $(if $(LISTEN),--listen $(LISTEN)) $(if $(HTTP),--http $(HTTP))
 
-# Only the engine with its embedded MQTT broker and the sample MPP, open at any hour.
+# Only the engine with its own Mosquitto (the site's generated config) and the sample MPP, open at any hour.
 serve: system-deps setup
-	$(BIN)/antrian serve --ignore-hours --listen $(LISTEN)
+	$(BIN)/antrian serve --ignore-hours $(if $(LISTEN),--listen $(LISTEN))
 
 # Everything: the static checks (the dependency rule: pyproject's import-linter contracts), then the pure tests
 # and the tests against the real parts.

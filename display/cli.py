@@ -38,7 +38,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 # ---------------------------------------------------------------------- screens
 
 
-def _run_screen(args: argparse.Namespace, live, render, ticker_of) -> int:
+def _run_screen(args: argparse.Namespace, live, render, ticker_of, title: str = "Antrian") -> int:
     from display.toolkit import ui
     from display.toolkit.screen_loop import run
 
@@ -63,7 +63,7 @@ def _run_screen(args: argparse.Namespace, live, render, ticker_of) -> int:
     live.start()
     try:
         return run(live, render, args.size, fullscreen=args.fullscreen, ticker=ticker_of(args.size),
-                   title="Antrian", max_seconds=args.seconds)
+                   title=title, max_seconds=args.seconds)
     finally:
         live.stop()
 
@@ -84,7 +84,8 @@ def cmd_display(args: argparse.Namespace) -> int:
     def ticker_of(size):
         return Ticker(HallLayout(size).ticker, lambda state: state.info_text, render_ticker, ticker_scrolls)
 
-    return _run_screen(args, live, render_hall, ticker_of)
+    zone = f" zona {args.zone}" if args.zone else ""
+    return _run_screen(args, live, render_hall, ticker_of, title=f"Antrian layar ruang tunggu{zone}")
 
 
 def cmd_counter_display(args: argparse.Namespace) -> int:
@@ -98,7 +99,7 @@ def cmd_counter_display(args: argparse.Namespace) -> int:
     if site is None:
         return EXIT_UNREACHABLE
     return _run_screen(args, LiveCounter(args.mqtt, site, args.counter, lang=args.lang), render_counter,
-                       lambda size: None)
+                       lambda size: None, title=f"Antrian layar loket {args.counter}")
 
 
 # ---------------------------------------------------------------------- voice
@@ -143,7 +144,10 @@ def cmd_announce(args: argparse.Namespace) -> int:
     announcer = Announcer(_synthesizer(args), make_player(args.audio), _chime(args.chime), _style(args),
                           wav_dir=args.wav_dir)
     service = AnnounceService(args.mqtt, site, announcer, zone=args.zone, device=args.device).start()
-    print(f"Announcing calls of {site}{' zone ' + args.zone if args.zone else ''} from {args.mqtt}. "
+    from broker.mqtt.connection import BrokerAddress
+
+    shown = BrokerAddress.parse(args.mqtt)  # host and port, never the password of --password or the URL
+    print(f"Announcing calls of {site}{' zone ' + args.zone if args.zone else ''} from {shown}. "
           "Ctrl-C stops it.", file=sys.stderr, flush=True)
     started = time.monotonic()
     try:

@@ -20,6 +20,7 @@ from broker.mqtt.device import (
     screen_size,
     screenshots_from_config,
 )
+from broker.protocol.state import public_config
 
 DEFAULT_PRINTER = "preview:antrian-data/tickets"
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -76,7 +77,7 @@ def _screenshots(args: argparse.Namespace) -> int:
 
     sizes = {f"{args.size[0]}x{args.size[1]}": args.size} if args.size else None
     return screenshots_from_config(
-        args, lambda config: write_screenshots(config.public_dict(), args.screenshots, sizes), "screens")
+        args, lambda config: write_screenshots(public_config(config), args.screenshots, sizes), "screens")
 
 
 def sample_ticket(config, language: str = "id"):
@@ -84,7 +85,7 @@ def sample_ticket(config, language: str = "id"):
     from kiosk.ticketing.catalog import build_catalog
     from kiosk.ticketing.ticket import TicketContent, qr_url
 
-    catalog = build_catalog(config.public_dict(), {})
+    catalog = build_catalog(public_config(config), {})
     agency = catalog.agencies[0] if catalog.agencies else None
     service = agency.services[0] if agency else None
     code = service.code if service else "A"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -122,82 +120,64 @@ def small_config_file(tmp_path):
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from broker.server.mosquitto import free_port as pick
+
+    return pick("127.0.0.1")
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+    from broker.server.mosquitto import wait_for_port as wait
 
-
-class MosquittoBroker:
-    """A real Mosquitto on 127.0.0.1 with a config that keeps every QoS 1 message."""
-
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.url = f"mqtt://127.0.0.1:{self.port}"
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "max_queued_messages 100000\n"
-            "max_inflight_messages 0\n"
-            "persistence false\n"
-        )
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> MosquittoBroker:
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
-        return self
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+    if not wait("127.0.0.1", port, timeout):
+        raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 def _mosquitto_binary() -> str | None:
-    return shutil.which("mosquitto") or (("/usr/sbin/mosquitto") if Path("/usr/sbin/mosquitto").exists() else None)
+    from broker.server.mosquitto import mosquitto_binary
+
+    return mosquitto_binary()
 
 
-def _run_broker(kind: str, workdir: Path):
-    if kind == "mosquitto":
-        if _mosquitto_binary() is None:
-            if os.environ.get("CI"):
-                pytest.fail("mosquitto is not installed; .ci/run must install it")
-            pytest.skip("mosquitto is not installed")
-        broker = MosquittoBroker(workdir)
-        broker.start()
-        return broker.url, broker.stop
-    from broker.server.embedded import EmbeddedBroker
-
-    embedded = EmbeddedBroker("127.0.0.1", free_port()).start()
-    return embedded.url, embedded.stop
+def _need_mosquitto() -> None:
+    if _mosquitto_binary() is None:
+        if os.environ.get("CI"):
+            pytest.fail("mosquitto is not installed; .ci/run must install it")
+        pytest.skip("mosquitto is not installed")
 
 
-@pytest.fixture(params=["amqtt", "mosquitto"])
-def broker_url(request, tmp_path):
-    """A running MQTT broker of each kind; the test runs once against each."""
-    url, stop = _run_broker(request.param, tmp_path)
-    yield url
-    stop()
+class MosquittoBroker:
+    """A real Mosquitto on 127.0.0.1 for the open test site, started as `antrian serve` starts its own
+    (broker/server/mosquitto.py: the generated config, anonymous clients limited to antrian/#)."""
+
+    def __init__(self, workdir: Path, **kwargs):
+        from broker.server.mosquitto import PrivateMosquitto
+
+        _need_mosquitto()
+        self.port = free_port()
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self.broker = PrivateMosquitto(parse_config(SMALL_SITE, "small-site.toml"), workdir / "broker-data",
+                                       ("127.0.0.1", self.port), folder=workdir / "mosquitto", **kwargs)
+
+    def start(self) -> MosquittoBroker:
+        self.broker.start()
+        return self
+
+    def stop(self) -> None:
+        self.broker.stop()
 
 
 @pytest.fixture
-def embedded_url(tmp_path):
-    """Only the embedded amqtt broker, for tests where the broker kind does not matter."""
-    url, stop = _run_broker("amqtt", tmp_path)
-    yield url
-    stop()
+def broker_url(tmp_path):
+    """A running Mosquitto for the open test site (anonymous clients within antrian/#)."""
+    broker = MosquittoBroker(tmp_path).start()
+    yield broker.url
+    broker.stop()
+
+
+@pytest.fixture
+def embedded_url(broker_url):
+    """The former name of broker_url (from the days of the embedded amqtt broker), kept for tests still using it."""
+    return broker_url
 
 
 def start_engine(config, url: str, data_dir: Path, **kwargs):
@@ -222,18 +202,16 @@ def start_engine(config, url: str, data_dir: Path, **kwargs):
 
 @pytest.fixture
 def engine(small_config, broker_url, tmp_path):
-    """The real engine on the small site, over each kind of broker. Yields (service, broker url)."""
+    """The real engine on the small site over Mosquitto. Yields (service, broker url)."""
     service, stop = start_engine(small_config, broker_url, tmp_path / "data")
     yield service, broker_url
     stop()
 
 
 @pytest.fixture
-def engine_embedded(small_config, embedded_url, tmp_path):
-    """The real engine on the small site over the embedded broker only. Yields (service, broker url)."""
-    service, stop = start_engine(small_config, embedded_url, tmp_path / "data")
-    yield service, embedded_url
-    stop()
+def engine_embedded(engine):
+    """The former name of `engine`, kept for tests still using it."""
+    return engine
 
 
 def antrian_cli(*args: str, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:

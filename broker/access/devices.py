@@ -1,22 +1,20 @@
 """The site's device identities, kept in the data folder as `devices.toml` (hashed passwords only).
 
-The file is the one source for both brokers: `antrian broker-config` renders
-Mosquitto's password and ACL files from it, and the embedded broker re-reads it
-whenever it changes, so a new or rotated device works without a restart.
+The file is the one source of Mosquitto's password and ACL files: `antrian broker-config`
+renders them for a system Mosquitto, and the Mosquitto that `antrian serve` runs
+(broker/server/mosquitto.py) renders them again and reloads whenever the file changes,
+so a new or rotated device works without a restart.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 import tomllib
 from pathlib import Path
 
 from broker.access.passwords import hash_password, is_password_hash, new_password
-from broker.access.policy import DEVICE_ID, AccessPolicy, Device, Role
-from broker.protocol.codec import Topics
+from broker.access.policy import DEVICE_ID, Device, Role
 from broker.server.store import private_folder
 from broker.site.config import SiteConfig
 
@@ -137,35 +135,3 @@ def engine_credentials(data_dir: str | Path, config: SiteConfig) -> tuple[str, s
     device, password = add_device(data_dir, config, Role.ENGINE, ENGINE_ID,
                                   replace=f"{Role.ENGINE}-{ENGINE_ID}" in known)
     return device.username, password
-
-
-class LivePolicy:
-    """The access policy of a running embedded broker, read again whenever devices.toml changes."""
-
-    def __init__(self, config: SiteConfig, data_dir: str | Path):
-        self.topics = Topics(config.site.id)
-        self.allow_anonymous = config.access.allow_anonymous
-        self.path = devices_path(data_dir)
-        self.data_dir = data_dir
-        self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
-        self._checked = 0.0
-        self._policy = AccessPolicy(self.topics, load_devices(data_dir), self.allow_anonymous)
-
-    def current(self) -> AccessPolicy:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._checked >= 1.0:  # a stat a second at most, even under a burst of publishes
-                self._checked = now
-                try:
-                    st = self.path.stat()
-                    stamp = (st.st_mtime_ns, st.st_size)
-                except OSError:
-                    stamp = None
-                if stamp != self._stamp:
-                    self._stamp = stamp
-                    try:
-                        self._policy = AccessPolicy(self.topics, load_devices(self.data_dir), self.allow_anonymous)
-                    except DeviceError:
-                        pass  # keep the last good rules while the file is half-edited
-            return self._policy

@@ -1,7 +1,7 @@
 """Device passwords, hashed the way Mosquitto 2 reads them (`$7$`: PBKDF2-HMAC-SHA512).
 
-One hash format for both brokers: the same line goes into Mosquitto's password
-file and is checked by the embedded broker, so a device's password is set once.
+The line devices.toml keeps goes into Mosquitto's password file unchanged, and the
+policy checks it in Python the same way, so a device's password is set once.
 """
 
 from __future__ import annotations

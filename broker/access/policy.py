@@ -1,8 +1,8 @@
-"""Who may publish and subscribe to what: one policy for Mosquitto's ACL file and the embedded broker.
+"""Who may publish and subscribe to what: one policy, rendered as Mosquitto's ACL file.
 
 Pure: from the site's Topics, its devices and `[access] allow_anonymous` it
-answers "may this user publish (subscribe to, receive) this topic", and renders
-the same rules as a Mosquitto ACL. Every topic comes from broker/protocol/codec.py, so
+answers "may this user publish (subscribe to, receive) this topic" (what the tests
+hold Mosquitto to), and renders the same rules as a Mosquitto ACL. Every topic comes from broker/protocol/codec.py, so
 the contract and the rules cannot drift apart.
 """
 

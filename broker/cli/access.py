@@ -28,8 +28,8 @@ def cmd_device_add(args: argparse.Namespace) -> int:
     print(f"user:     {device.username}\npassword: {password}")
     print(f"\nThe password is shown only this once (kata sandi hanya ditampilkan sekali ini). Give it to "
           f"the device, e.g. ANTRIAN_MQTT_USER={device.username} ANTRIAN_MQTT_PASSWORD=... or --user/--password.\n"
-          f"Stored hashed in {data / 'devices.toml'}. With Mosquitto, run `antrian broker-config` again and "
-          "reload it; the embedded broker picks the change up by itself.", file=sys.stderr)
+          f"Stored hashed in {data / 'devices.toml'}. With a system Mosquitto, run `antrian broker-config` "
+          "again and reload it; the Mosquitto that `antrian serve` runs picks the change up by itself.", file=sys.stderr)
     return 0
 
 
@@ -66,13 +66,17 @@ def cmd_broker_config(args: argparse.Namespace) -> int:
     from broker.access.policy import AccessPolicy
     from broker.cli.main import EXIT_USAGE, fail
     from broker.protocol.codec import Topics
+    from broker.server.mosquitto import parse_listen
 
     config, data = _site_and_data(args)
-    host, _, port = args.listen.rpartition(":")
     try:
+        listen = parse_listen(args.listen)
+        if listen is None and not config.access.tls_files(config.source):
+            raise ValueError("--listen none turns the plain listener off, but the site has no TLS listener "
+                             "([access] tls_cert and tls_key)")
         engine_credentials(data, config)  # the engine writes state, so it always has an identity
         policy = AccessPolicy(Topics(config.site.id), load_devices(data), config.access.allow_anonymous)
-        files = write_mosquitto_config(config, policy, args.out, host or "127.0.0.1", int(port))
+        files = write_mosquitto_config(config, policy, args.out, listen, persistence=args.persistence)
     except (DeviceError, OSError, ValueError) as exc:
         return fail(str(exc), EXIT_USAGE)
     print(f"wrote {files.conf}, {files.passwords} and {files.acl} ({len(policy.devices)} devices, anonymous "
@@ -83,6 +87,8 @@ def cmd_broker_config(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from broker.access.mosquitto_conf import DEFAULT_PERSISTENCE
+
     def site_options(p: argparse.ArgumentParser) -> None:
         from broker.cli.main import DEFAULT_DATA
 
@@ -114,6 +120,10 @@ def register(sub) -> None:
                                              "persistence, limits) from the site config and its devices")
     p.add_argument("--out", type=Path, required=True, help="folder for mosquitto.conf, passwords and acl")
     p.add_argument("--listen", default="127.0.0.1:1883",
-                   help="HOST:PORT of the plain listener (0.0.0.0:1883 for the hall's network)")
+                   help="HOST:PORT of the plain listener (0.0.0.0:1883 for the hall's network), or none: "
+                        "TLS only (the site's [access] tls_cert and tls_key)")
+    p.add_argument("--persistence", type=Path, default=DEFAULT_PERSISTENCE,
+                   help=f"folder for Mosquitto's retained messages and sessions (default {DEFAULT_PERSISTENCE}, "
+                        "which Debian's package gives the mosquitto user)")
     site_options(p)
     p.set_defaults(func=cmd_broker_config)

@@ -26,9 +26,10 @@ from broker.mqtt.device import (  # the conventions `antrian` shares with its de
     resolve_site,
     setup_logging,
 )
-from broker.site.config import SAMPLE_CONFIG, ConfigError, load_config
+from broker.site.config import SAMPLE_CONFIG, ConfigError, config_warnings, load_config
 
 DEFAULT_DATA = "antrian-data"
+DEFAULT_LISTEN = "127.0.0.1:1883"
 
 # Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers).
 EXTENSIONS: tuple[str, ...] = ("kiosk.cli", "display.cli", "kiosk.counter.cli", "broker.cli.access", "broker.cli.report",
@@ -65,9 +66,19 @@ def _engine_url(url: str, config, data_dir: Path) -> str:
 
 
 def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
-    """Connect as a client, run `action(client)`, and turn connection problems into plain messages."""
-    from broker.mqtt.client import EngineClient, EngineTimeout
+    """Connect as a client, run `action(client)`, and turn connection problems into plain messages.
 
+    A kiosk's login names its kiosk (`--user kiosk-K1` acts as kiosk K1 unless --kiosk says otherwise).
+    """
+    from broker.mqtt.client import EngineClient, EngineTimeout
+    from broker.mqtt.connection import BrokerAddress
+
+    try:
+        user = BrokerAddress.parse(args.mqtt).username or ""
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    if user.startswith("kiosk-") and getattr(args, "kiosk", None) == "cli":
+        args.kiosk = user.removeprefix("kiosk-")
     try:
         client = EngineClient(args.mqtt, resolve_site(args), name=name).start()
     except (ConnectionError, EngineTimeout, ValueError, OSError) as exc:
@@ -75,18 +86,55 @@ def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
     try:
         return action(client)
     except EngineTimeout as exc:
-        return fail(f"{exc}; is `antrian serve` running?", EXIT_UNREACHABLE)
+        topic = _refused_topic(args, user, client.topics)
+        if topic:  # Mosquitto drops what its ACL refuses without a word: say what the rules are
+            return fail(f"pengguna {user} tidak boleh memakai topik {topic} (aturan akses broker membuangnya) / "
+                        f"the user {user} may not use the topic {topic} (the broker's access rules drop it)",
+                        EXIT_REFUSED)
+        return fail(f"{exc}; apakah `antrian serve` berjalan? / is `antrian serve` running?", EXIT_UNREACHABLE)
     finally:
         client.stop()
+
+
+def _refused_topic(args: argparse.Namespace, user: str, topics) -> str | None:
+    """The command topic the site's access rules refuse `user` (from its name, <role>-<id>), if any."""
+    from broker.access.policy import AccessPolicy, Action, Device, Role
+
+    role, _, device_id = user.partition("-")
+    if role not in set(Role) or not device_id or role == Role.COUNTER:
+        return None  # not ours to judge: a counter login commands the counter devices.toml names, not its id
+    if getattr(args, "kiosk", None):
+        topic = topics.kiosk_request(args.kiosk)
+    elif getattr(args, "counter", None):
+        topic = topics.counter_command(args.counter)
+    else:
+        return None
+    policy = AccessPolicy(topics, (Device(Role(role), device_id),))
+    return None if policy.may(user, Action.PUBLISH, topic) else topic
 
 
 # ---------------------------------------------------------------------- serve
 
 
+def _private_broker(args: argparse.Namespace, config, data_dir: Path, default: str = DEFAULT_LISTEN):
+    """The Mosquitto that `antrian serve` and `antrian broker` run: on --listen, or on a free port when
+    --listen was not given and 1883 is taken (Debian's own Mosquitto on a desktop)."""
+    from broker.server.mosquitto import PrivateMosquitto, free_port, parse_listen, port_in_use
+
+    listen = parse_listen(args.listen or default)
+    if args.listen is None and listen and port_in_use(*listen):
+        taken, listen = listen[1], (listen[0], free_port(listen[0]))
+        print(f"antrian: port {taken} sudah dipakai (mungkin Mosquitto bawaan Debian), jadi broker memakai "
+              f"{listen[0]}:{listen[1]} / port {taken} is in use (Debian's own Mosquitto?), so this broker "
+              f"listens on {listen[0]}:{listen[1]}", file=sys.stderr, flush=True)
+    return PrivateMosquitto(config, data_dir, listen).start()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    from broker.access.devices import DeviceError, LivePolicy
-    from broker.server.embedded import EmbeddedBroker
+    from broker.access.devices import DeviceError
+    from broker.mqtt.connection import BrokerAddress
     from broker.server.engine_service import EngineService
+    from broker.server.mosquitto import BrokerError
     from broker.server.store import StoreError
 
     setup_logging()
@@ -95,17 +143,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     broker = None
     url = args.mqtt
     if url is None:
-        host, _, port = args.listen.rpartition(":")
-        tls = config.access.tls_files(config.source)
         try:
-            broker = EmbeddedBroker(host or "127.0.0.1", int(port), policy=LivePolicy(config, data_dir),
-                                    tls=(*tls, config.access.tls_port) if tls else None).start()
-        except (OSError, RuntimeError, ValueError, DeviceError) as exc:
+            broker = _private_broker(args, config, data_dir)
+        except (BrokerError, OSError, ValueError, DeviceError) as exc:
             return fail(str(exc), EXIT_USAGE)
         url = broker.url
-        logging.getLogger("antrian").info("embedded MQTT broker listening on %s%s (anonymous clients %s)", url,
-                                          f" and TLS port {config.access.tls_port}" if tls else "",
-                                          "allowed" if config.access.allow_anonymous else "refused")
+        logging.getLogger("antrian").info("Mosquitto listening on %s (anonymous clients %s; files in %s)",
+                                          url, "allowed" if config.access.allow_anonymous else "refused",
+                                          broker.folder)
     try:
         service = EngineService(config, data_dir, _engine_url(url, config, data_dir),
                                 ignore_hours=args.ignore_hours, new_log=args.new_log)
@@ -127,7 +172,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if broker:
                 broker.stop()
             return fail(f"--http {args.http}: {exc}", EXIT_USAGE)
-    print(f"Antrian engine for {config.site.name} on {url} (data: {data_dir}). Ctrl-C stops it.",
+    shown = str(BrokerAddress.parse(url))  # never the password of a --mqtt URL
+    print(f"Antrian engine for {config.site.name} on {shown} (data: {data_dir}). Ctrl-C stops it.",
           file=sys.stderr, flush=True)
     try:
         service.run()
@@ -140,20 +186,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    """Only the embedded MQTT broker, for running the engine and screens as separate processes."""
-    from broker.server.embedded import EmbeddedBroker
+    """Only the site's Mosquitto (its ACL and passwords), for running the engine and screens as separate processes."""
+    from broker.access.devices import DeviceError
+    from broker.server.mosquitto import BrokerError
 
-    host, _, port = args.listen.rpartition(":")
+    setup_logging()
+    config = _load_config_or_exit(args.config)
+    data_dir = data_folder(args.data, config)
     try:
-        broker = EmbeddedBroker(host or "127.0.0.1", int(port)).start()
-    except (OSError, RuntimeError, ValueError) as exc:
+        broker = _private_broker(args, config, data_dir)
+    except (BrokerError, OSError, ValueError, DeviceError) as exc:
         return fail(str(exc), EXIT_USAGE)
-    print(f"MQTT broker listening on {broker.url}. Ctrl-C stops it.", file=sys.stderr, flush=True)
+    print(f"Mosquitto for {config.site.name} listening on {broker.url} (anonymous clients "
+          f"{'allowed' if config.access.allow_anonymous else 'refused'}). Ctrl-C stops it.", file=sys.stderr,
+          flush=True)
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
-    done.wait()
-    broker.stop()
+    try:
+        done.wait()
+    finally:
+        broker.stop()
     return 0
 
 
@@ -235,7 +288,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_REFUSED
     print(f"{path}: OK. {config.site.name} ({config.site.id}): {len(config.agencies)} agencies, "
-          f"{len(config.services)} services, {len(config.counters)} counters, time zone {config.site.timezone}.")
+          f"{len(config.services)} services, {len(config.counters)} counters, time zone {config.site.timezone}.", flush=True)
+    for warning in config_warnings(config):  # valid, but not for a hall open to the public
+        print(f"{path}: peringatan, {warning.key}: {warning.id}\n{path}: warning, {warning.key}: {warning.en}",
+              file=sys.stderr)
     return 0
 
 
@@ -258,12 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"antrian {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("serve", help="run the queue engine (with an embedded MQTT broker unless --mqtt is given)")
+    p = sub.add_parser("serve", help="run the queue engine (with its own Mosquitto unless --mqtt is given)")
     p.add_argument("--config", help="site config TOML (default: the shipped sample MPP)")
     p.add_argument("--data", default=os.environ.get("ANTRIAN_DATA", DEFAULT_DATA),
                    help=f"data folder for the SQLite log (default ./{DEFAULT_DATA}/<site>)")
-    p.add_argument("--mqtt", help="use this external broker (e.g. Mosquitto) instead of the embedded one")
-    p.add_argument("--listen", default="127.0.0.1:1883", help="where the embedded broker listens")
+    p.add_argument("--mqtt", help="use this running broker (a system Mosquitto) instead of starting one")
+    p.add_argument("--listen", metavar="HOST:PORT",
+                   help=f"where the Mosquitto it starts listens (default {DEFAULT_LISTEN}, or a free port when "
+                        "that is taken); none: no plain listener, TLS only")
     p.add_argument("--http", metavar="HOST:PORT",
                    help="also serve the phone survey page here (the QR code's link), e.g. 0.0.0.0:8080, "
                         "as a child process (`antrian web`)")
@@ -274,8 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "(it is kept aside as antrian.sqlite3.damaged-<time>); numbers start again at 001")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("broker", help="run only the embedded MQTT broker")
-    p.add_argument("--listen", default="127.0.0.1:1883")
+    p = sub.add_parser("broker", help="run only the site's Mosquitto, with its passwords and access rules")
+    p.add_argument("--config", help="site config TOML (default: the shipped sample MPP)")
+    p.add_argument("--data", default=os.environ.get("ANTRIAN_DATA", DEFAULT_DATA),
+                   help=f"the engine's data folder with devices.toml (default ./{DEFAULT_DATA}/<site>)")
+    p.add_argument("--listen", metavar="HOST:PORT",
+                   help=f"where it listens (default {DEFAULT_LISTEN}, or a free port when that is taken); "
+                        "none: TLS only")
     p.set_defaults(func=cmd_broker)
 
     p = sub.add_parser("issue", help="take a ticket for a service, as a kiosk would")

@@ -33,7 +33,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     try:
         summary = simulate(config, model, args.data, start=args.start, days=args.days, seed=args.seed,
-                           speed=args.speed, mqtt_url=args.mqtt, broker=args.broker,
+                           speed=args.speed, mqtt_url=args.mqtt,
                            synchronous="FULL" if args.durable else "NORMAL", on_day=progress)
     except (FileExistsError, ConnectionError) as exc:
         return fail(str(exc), EXIT_USAGE)
@@ -69,8 +69,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="simulated seconds per real second, e.g. 60 for a demo; 0 = as fast as the engine goes")
     p.add_argument("--seed", type=int, default=1, help="the same seed gives the same simulation")
     p.add_argument("--mqtt", help="use this running broker (screens may watch) instead of a private one")
-    p.add_argument("--broker", choices=("auto", "mosquitto", "amqtt"), default="auto",
-                   help="the private broker: Mosquitto when installed (auto), or the embedded amqtt")
     p.add_argument("--durable", action="store_true",
                    help="fsync every batch as `antrian serve` does (synchronous=FULL); by default the "
                         "synthetic log is written with synchronous=NORMAL")
@@ -78,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_simulate)
 
     p = subparsers.add_parser("bench", help="measure latency, throughput, memory and CPU on this machine")
-    p.add_argument("--mqtt", help="measure through this broker (e.g. Mosquitto) instead of an embedded one")
+    p.add_argument("--mqtt", help="measure through this running broker instead of a private Mosquitto")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="fewer samples: done within a minute")
     p.set_defaults(func=cmd_bench)

@@ -172,26 +172,8 @@ class SiteConfig:
         return [c for c in self.counters.values() if code in c.services]
 
     def public_dict(self) -> dict[str, Any]:
-        """What screens and kiosks need to know, published retained by the engine."""
-        return {
-            "site": vars(self.site) | {},
-            "rules": vars(self.rules) | {},
-            "agencies": [
-                {"id": a.id, "name": a.name, "short": a.short, "kind": a.kind, "logo": a.logo,
-                 "hours": a.schedule.describe("id"), "hours_en": a.schedule.describe("en")}
-                for a in self.agencies.values()
-            ],
-            "services": [
-                {"code": s.code, "name": s.name, "name_en": s.name_en or s.name, "agency": s.agency,
-                 "quota": s.quota, "priority": s.priority, "notice": s.notice,
-                 "requirements": s.requirements, "hours": s.schedule.describe("id"),
-                 "hours_en": s.schedule.describe("en")}
-                for s in self.services.values()
-            ],
-            "counters": [
-                {"id": c.id, "agency": c.agency, "services": list(c.services), "zone": c.zone,
-                 "name": c.name}
-                for c in self.counters.values()
-            ],
-            "officers": [o.public() for o in self.officers.values()],  # never the PIN hashes
-        }
+        """What screens and kiosks need to know, published retained by the engine (state/config)."""
+        from broker.core.payloads import as_dict  # both import this module: the payload types reuse Site and Rules
+        from broker.core.views import config_state
+
+        return as_dict(config_state(self))

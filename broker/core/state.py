@@ -18,6 +18,7 @@ from typing import Any
 from broker.core.commands import Changed
 from broker.core.lifecycle import CounterStatus, TicketState, counter_transition
 from broker.core.model import SiteConfig
+from broker.core.payloads import TicketInfo, as_dict
 from broker.core.survey import SurveyLedger
 
 SERVICE_TIME_WINDOW = 20  # recent service times that feed the wait estimate
@@ -45,11 +46,15 @@ class Ticket:
     called_mono: float | None = None
     last_call_mono: float = -math.inf  # recalls keep a distance from it
 
+    def info(self) -> TicketInfo:
+        """The ticket as replies and the counter's state show it (broker.core.payloads)."""
+        return TicketInfo(id=self.id, number=self.number, service=self.service, agency=self.agency,
+                          priority=self.priority, state=str(self.state), issued_at=self.issued_at,
+                          counter=self.counter, called_at=self.called_at, recalls=self.recalls,
+                          last_call_at=self.last_call_at, origin_service=self.origin_service)
+
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "number": self.number, "service": self.service, "agency": self.agency,
-                "priority": self.priority, "state": str(self.state), "issued_at": self.issued_at,
-                "counter": self.counter, "called_at": self.called_at, "recalls": self.recalls,
-                "last_call_at": self.last_call_at, "origin_service": self.origin_service}
+        return as_dict(self.info())
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """Read views of the hall: what replies and retained state topics show, and the questions handlers ask.
 
 Pure functions of the state tables (broker.core.state) and the calendar; nothing here
-writes. `counter_public` and `service_public` are the payloads of state/counter/<id>
-and state/service/<code>; the engine's Outcome names which of them changed.
+writes. `counter_state`, `service_state`, `calls_state` and `config_state` build the typed
+payloads (broker.core.payloads) of state/counter/<id>, state/service/<code>, state/calls and
+state/config; the engine's Outcome names which of them changed. The `*_public` methods are
+the same payloads as JSON objects, for replies.
 """
 
 from __future__ import annotations
@@ -11,7 +13,21 @@ from typing import Any
 
 from broker.core.lifecycle import CounterStatus
 from broker.core.messages import Message, message
-from broker.core.model import Closure
+from broker.core.model import Closure, SiteConfig
+from broker.core.payloads import (
+    AgencyEntry,
+    CallEntry,
+    CallsState,
+    ClosedToday,
+    ConfigState,
+    CounterEntry,
+    CounterState,
+    OfficerEntry,
+    OnDuty,
+    ServiceEntry,
+    ServiceState,
+    as_dict,
+)
 from broker.core.schedule import Calendar
 from broker.core.state import Hall
 
@@ -54,12 +70,16 @@ class HallView:
                            reason_en=closure.reason_en or closure.reason, kind=closure.kind, opens=when)
         return message("service_closed", service=service.name, hours=service.schedule.describe("id"), opens=when)
 
-    def _closed_today(self, code: str, now: float) -> dict[str, Any] | None:
+    def _closed_today(self, code: str, now: float) -> ClosedToday | None:
         """For the kiosk: the day_closed refusal (reason and next opening, in both languages) on a closed day."""
         if self.closure(code, now) is None:
             return None
         refusal = self.closed_message(code, now)
-        return refusal.as_dict() if refusal is not None else None
+        if refusal is None:
+            return None
+        params = refusal.params
+        return ClosedToday(message=refusal.text("id"), message_en=refusal.text("en"), reason=params["reason"],
+                           reason_en=params["reason_en"], kind=params["kind"], opens=params["opens"])
 
     def counter_in_hours(self, counter_id: str, now: float) -> bool:
         """Whether any service of the counter is within its opening hours (an officer should be there)."""
@@ -78,29 +98,50 @@ class HallView:
 
     # ------------------------------------------------------------------ retained state payloads
 
-    def counter_public(self, counter_id: str, now: float | None = None) -> dict[str, Any]:
+    def counter_state(self, counter_id: str, now: float | None = None) -> CounterState:
         """The counter's retained state; with `now`, also whether it stands empty in opening hours."""
         counter, conf = self.hall.counters[counter_id], self.config.counters[counter_id]
         current = self.hall.current(counter)
-        officer = ({"id": counter.officer, "name": counter.officer_name, "since": counter.officer_since}
-                   if counter.officer else None)
+        officer = OnDuty(counter.officer, counter.officer_name, counter.officer_since) if counter.officer else None
         in_hours = None if now is None else self.counter_in_hours(counter_id, now)
-        return {"id": counter.id, "agency": conf.agency, "services": list(conf.services), "zone": conf.zone,
-                "status": str(counter.status), "current": current.public() if current else None,
-                "served_today": counter.served_today, "officer": officer, "in_hours": in_hours,
-                "unstaffed": bool(in_hours) and officer is None}
+        return CounterState(id=counter.id, agency=conf.agency, services=conf.services, zone=conf.zone,
+                            status=str(counter.status), current=current.info() if current else None,
+                            served_today=counter.served_today, officer=officer, in_hours=in_hours,
+                            unstaffed=bool(in_hours) and officer is None)
 
-    def service_public(self, code: str, now: float) -> dict[str, Any]:
+    def service_state(self, code: str, now: float) -> ServiceState:
         hall, service, queue = self.hall, self.config.services[code], self.hall.queues[code]
         quota_left = None if service.quota is None else max(0, service.quota - hall.issued[code])
-        return {"code": code, "name": service.name, "agency": service.agency, "waiting": queue.count(),
-                "waiting_priority": queue.count(True), "issued_today": hall.issued[code],
-                "last_issued": hall.last_issued[code], "last_called": hall.last_called[code],
-                "quota": service.quota, "quota_left": quota_left, "open": self.is_open(code, now),
-                "closed_today": self._closed_today(code, now),
-                "est_wait_s": self.estimate_wait_s(code, queue.count()),
-                "waiting_numbers": [hall.tickets[t].number for t in queue.ids()[:LISTED_WAITING]],
-                "no_shows": list(hall.no_shows[code])}
+        return ServiceState(code=code, name=service.name, agency=service.agency, waiting=queue.count(),
+                            waiting_priority=queue.count(True), issued_today=hall.issued[code],
+                            last_issued=hall.last_issued[code], last_called=hall.last_called[code],
+                            quota=service.quota, quota_left=quota_left, open=self.is_open(code, now),
+                            closed_today=self._closed_today(code, now),
+                            est_wait_s=self.estimate_wait_s(code, queue.count()),
+                            waiting_numbers=tuple(hall.tickets[t].number for t in queue.ids()[:LISTED_WAITING]),
+                            no_shows=tuple(hall.no_shows[code]))
+
+    def calls_state(self) -> CallsState:
+        return CallsState(tuple(CallEntry(**call) for call in self.hall.calls))
+
+    def counter_public(self, counter_id: str, now: float | None = None) -> dict[str, Any]:
+        return as_dict(self.counter_state(counter_id, now))
+
+    def service_public(self, code: str, now: float) -> dict[str, Any]:
+        return as_dict(self.service_state(code, now))
 
     def calls_public(self) -> dict[str, Any]:
-        return {"calls": list(self.hall.calls)}
+        return as_dict(self.calls_state())
+
+
+def config_state(config: SiteConfig) -> ConfigState:
+    """`state/config`: what screens and kiosks need to know of the site (never the PIN hashes)."""
+    return ConfigState(
+        site=config.site, rules=config.rules,
+        agencies=tuple(AgencyEntry(a.id, a.name, a.short, a.kind, a.logo, a.schedule.describe("id"),
+                                   a.schedule.describe("en")) for a in config.agencies.values()),
+        services=tuple(ServiceEntry(s.code, s.name, s.name_en or s.name, s.agency, s.quota, s.priority, s.notice,
+                                    s.requirements, s.schedule.describe("id"), s.schedule.describe("en"))
+                       for s in config.services.values()),
+        counters=tuple(CounterEntry(c.id, c.agency, c.services, c.zone, c.name) for c in config.counters.values()),
+        officers=tuple(OfficerEntry(o.id, o.name, o.agency, o.counters) for o in config.officers.values()))

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from broker.mqtt.connection import Connection
-from broker.protocol.codec import ENGINE_DISCOVERY, Topics, encode
+from broker.protocol.codec import ENGINE_DISCOVERY, Topics, encode, engine_site
+from broker.protocol.state import Retained
 
 ENGINE_TIMEOUT_S = 3.0
 
@@ -34,8 +35,11 @@ def discover_site(url: str, timeout: float = 3.0) -> str:
     got_one = threading.Event()
 
     def on_message(topic: str, payload: bytes, retained: bool) -> None:
+        site = engine_site(topic)
+        if site is None:
+            return
         try:
-            found[topic.split("/")[1]] = json.loads(payload)
+            found[site] = json.loads(payload)
         except ValueError:
             return
         got_one.set()
@@ -184,6 +188,9 @@ class StateMirror:
 
     `on_change(kind, key)` is called from the MQTT thread after each update, with kind one of
     "config", "engine", "service", "counter", "calls".
+
+    `retained` is the same state typed (broker.protocol.state.Retained), decoded once per message:
+    what devices read. The JSON objects beside it are what `antrian state` prints.
     """
 
     def __init__(self, url: str, site: str, *, name: str = "antrian-mirror",
@@ -195,6 +202,7 @@ class StateMirror:
         self.services: dict[str, dict] = {}
         self.counters: dict[str, dict] = {}
         self.calls: list[dict] = []
+        self.retained = Retained()
         self.on_change = on_change
         self.on_other = on_other
         self.lock = threading.Lock()
@@ -213,8 +221,8 @@ class StateMirror:
         self.connection.stop()
 
     def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
-        prefix = self.topics.root + "/state/"
-        if not topic.startswith(prefix):
+        where = self.topics.state_of(topic)
+        if where is None:
             if self.on_other:
                 self.on_other(topic, payload)
             return
@@ -222,23 +230,23 @@ class StateMirror:
             data = json.loads(payload) if payload else None
         except ValueError:
             return
-        parts = topic[len(prefix):].split("/")
+        kind, key = where
         with self.lock:
-            if parts == ["config"]:
-                self.config, kind, key = data, "config", ""
-            elif parts == ["engine"]:
-                self.engine, kind, key = data or {}, "engine", ""
-            elif parts == ["calls"]:
-                self.calls, kind, key = (data or {}).get("calls", []), "calls", ""
-            elif len(parts) == 2 and parts[0] in ("service", "counter"):
-                target = self.services if parts[0] == "service" else self.counters
-                kind, key = parts[0], parts[1]
+            typed = self.retained.received(self.topics, topic, payload)
+            if typed is not None:
+                self.retained = typed[0]
+            if kind == "config":
+                self.config = data
+            elif kind == "engine":
+                self.engine = data or {}
+            elif kind == "calls":
+                self.calls = (data or {}).get("calls", [])
+            else:
+                target = self.services if kind == "service" else self.counters
                 if data is None:
                     target.pop(key, None)
                 else:
                     target[key] = data
-            else:
-                return
         if self.on_change:
             self.on_change(kind, key)
 

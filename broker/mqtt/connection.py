@@ -21,32 +21,33 @@ DEFAULT_URL = "mqtt://127.0.0.1:1883"
 Handler = Callable[[str, bytes, bool], None]  # topic, payload, retained
 
 
-class _LowLatencyClient(paho.Client):
-    """paho's client without the 40 ms stalls of Nagle's algorithm meeting delayed ACKs.
+def _no_delay(client: paho.Client, userdata: object, sock: object) -> None:
+    """paho's public socket hook: send each small packet at once (TCP_NODELAY).
 
-    Each command is a few small QoS 1 packets each way. Without TCP_NODELAY a second small write
-    waits for the ACK of the first; and a broker that keeps Nagle on (Mosquitto unless
-    `set_tcp_nodelay true`) holds a reply until we ACK its PUBACK, which Linux delays by 40 ms.
-    Acknowledging at once after every read (TCP_QUICKACK) takes both stalls away: a request
-    round trip drops from about 88 ms to 1-4 ms (docs/benchmarks.md).
+    Each command is a few small QoS 1 packets each way; with Nagle's algorithm a second small
+    write waits for the ACK of the first, which Linux delays by up to 40 ms. The broker's side is
+    Mosquitto's `set_tcp_nodelay true` (broker/access/mosquitto_conf.py). docs/benchmarks.md.
     """
-
-    def _create_socket_connection(self):
-        sock = super()._create_socket_connection()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        data = super()._sock_recv(bufsize)
-        if _QUICKACK is not None and self._sock is not None:
-            try:
-                self._sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-            except (OSError, AttributeError):  # TLS wrappers, closed sockets: only a missed speed-up
-                pass
-        return data
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
+    except (OSError, AttributeError):  # a websocket wrapper or a socket already closed: only a missed speed-up
+        pass
 
 
-_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+def _unreachable(address: BrokerAddress, exc: BaseException) -> str:
+    """One sentence (Bahasa Indonesia / English) for a connection that failed before MQTT began."""
+    where = f"{address.host}:{address.port}"
+    if isinstance(exc, ssl.SSLError):
+        reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or str(exc)
+        return (f"koneksi TLS ke {where} gagal: {reason} (ANTRIAN_MQTT_CA menunjuk CA yang dipercaya) / "
+                f"the TLS connection to {where} failed: {reason} (ANTRIAN_MQTT_CA names the CA to trust)")
+    if isinstance(exc, socket.gaierror):
+        return f"nama host '{address.host}' tidak dikenal / unknown host '{address.host}'"
+    if isinstance(exc, ConnectionRefusedError):
+        return (f"tidak ada broker MQTT di {where} (koneksi ditolak): jalankan `antrian serve` atau periksa "
+                f"alamatnya / nothing listens at {where} (connection refused): start `antrian serve` or check "
+                "the address")
+    return f"broker MQTT di {where} tidak terjangkau: {exc} / cannot reach the MQTT broker at {where}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,9 @@ class Connection:
         self._acks = threading.Condition()
         self._acked: set[int] = set()
         self._on_message, self._on_connect, self._on_disconnect = on_message, on_connect, on_disconnect
-        client = _LowLatencyClient(paho.CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:8]}",
-                                     clean_session=True)
+        client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:8]}",
+                             clean_session=True)
+        client.on_socket_open = _no_delay
         if self.address.username:
             client.username_pw_set(self.address.username, self.address.password)
         if self.address.tls:
@@ -121,16 +123,33 @@ class Connection:
         self.client = client
 
     def start(self, wait: float | None = None) -> Connection:
-        """Connect in the background; with `wait`, raise ConnectionError if not connected in time."""
-        self.client.connect_async(self.address.host, self.address.port, keepalive=15)
+        """Connect; with `wait`, raise ConnectionError saying why if not connected in time.
+
+        Without `wait` (a device that boots before its broker) it connects in the background and keeps
+        trying. With `wait` the first TCP (and TLS) connection is made here, so a refused connection, an
+        unknown host or a TLS failure is said at once and as what it is.
+        """
+        if wait is None:
+            self.client.connect_async(self.address.host, self.address.port, keepalive=15)
+        else:
+            try:
+                self.client.connect(self.address.host, self.address.port, keepalive=15)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConnectionError(_unreachable(self.address, exc)) from None
         self.client.loop_start()
-        if wait is not None and not (self.connected.wait(wait) and self.subscribed.wait(wait)):
+        if wait is not None and not self._settle(wait):
             self.stop()
             if self.refused:
                 raise ConnectionError(self.refused)
-            raise ConnectionError(f"cannot reach the MQTT broker at {self.address} within {wait:g} s; "
-                                  "is `antrian serve` (or Mosquitto) running?")
+            raise ConnectionError(f"broker MQTT di {self.address} tidak menjawab dalam {wait:g} detik / the MQTT "
+                                  f"broker at {self.address} did not answer within {wait:g} s")
         return self
+
+    def _settle(self, wait: float) -> bool:
+        """Wait until connected and subscribed (True), or refused or out of time (False)."""
+        with self._acks:
+            self._acks.wait_for(lambda: self.subscribed.is_set() or self.refused, timeout=wait)
+        return self.connected.is_set() and self.subscribed.is_set()
 
     def subscribe(self, topic: str, wait: float | None = None) -> None:
         """Add a subscription (kept across reconnects); with `wait`, block until the broker acknowledges it."""
@@ -155,7 +174,9 @@ class Connection:
 
             who = self.address.username or "anonymous"
             refusal = message("broker_refused", name=who, detail=str(reason_code))
-            self.refused = f"{refusal.text('en')} / {refusal.text('id')}"
+            with self._acks:
+                self.refused = f"{refusal.text('id')} / {refusal.text('en')}"
+                self._acks.notify_all()
             return
         self.refused = None
         if self.subscriptions:
@@ -163,16 +184,18 @@ class Connection:
             self._pending_suback = mid
         self.connected.set()
         if not self.subscriptions:
-            self.subscribed.set()
+            with self._acks:
+                self.subscribed.set()
+                self._acks.notify_all()
         if self._on_connect:
             self._on_connect()
 
     def _subscribed(self, client, userdata, mid, reason_codes, properties=None) -> None:
         with self._acks:
             self._acked.add(mid)
+            if mid == self._pending_suback:
+                self.subscribed.set()
             self._acks.notify_all()
-        if mid == self._pending_suback:
-            self.subscribed.set()
 
     def _disconnected(self, client, userdata, flags, reason_code, properties=None) -> None:
         self.connected.clear()
@@ -182,4 +205,4 @@ class Connection:
 
     def _message(self, client, userdata, msg: paho.MQTTMessage) -> None:
         if self._on_message:
-            self._on_message(msg.topic, msg.payload, bool(msg.retain))
+            self._on_message(msg.topic, bytes(msg.payload), bool(msg.retain))

@@ -89,6 +89,26 @@ class Topics:
     def presence(self, role: str, device: str) -> str:
         return f"{self.root}/presence/{role}/{device}"
 
+    # reading a topic back (devices never take topics apart themselves)
+    def state_of(self, topic: str) -> tuple[str, str] | None:
+        """("config" | "engine" | "calls", "") or ("service" | "counter", its code or id) for a state topic
+        of this site; None for any other topic."""
+        prefix = f"{self.root}/state/"
+        if not topic.startswith(prefix):
+            return None
+        parts = topic[len(prefix):].split("/")
+        if len(parts) == 1 and parts[0] in ("config", "engine", "calls"):
+            return parts[0], ""
+        if len(parts) == 2 and parts[0] in ("service", "counter") and parts[1]:
+            return parts[0], parts[1]
+        return None
+
+    def event_of(self, topic: str) -> str | None:
+        """The event type of an `events/<type>` topic of this site, else None."""
+        prefix = f"{self.root}/events/"
+        rest = topic[len(prefix):] if topic.startswith(prefix) else ""
+        return rest if rest and "/" not in rest else None
+
     @property
     def engine_subscriptions(self) -> list[str]:
         return [f"{self.root}/kiosk/+/request", f"{self.root}/counter/+/command", f"{self.root}/counter/+/button",
@@ -96,6 +116,12 @@ class Topics:
 
 
 ENGINE_DISCOVERY = "antrian/+/state/engine"
+
+
+def engine_site(topic: str) -> str | None:
+    """The site id of an `antrian/<site>/state/engine` topic (what ENGINE_DISCOVERY matches), else None."""
+    parts = topic.split("/")
+    return parts[1] if len(parts) == 4 and parts[0] == "antrian" and parts[2:] == ["state", "engine"] else None
 
 
 def reply_topic(topics: Topics, command_topic: str) -> str | None:

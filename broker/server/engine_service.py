@@ -27,7 +27,9 @@ from broker.core.engine import REPLY_MEMORY_S, Engine
 from broker.core.events import Event
 from broker.core.lifecycle import IllegalTransition
 from broker.core.messages import message
+from broker.core.payloads import ClockAlarm, EngineState, as_dict, offline
 from broker.core.survey import load_secret as load_survey_secret
+from broker.core.views import config_state
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import BadMessage, Topics, encode, parse, reply_topic
 from broker.server.store import EventStore, StoreError
@@ -80,7 +82,7 @@ class EngineService:
         self.mqtt = Connection(mqtt_url, f"antrian-engine-{config.site.id}",
                                subscriptions=self.topics.engine_subscriptions,
                                on_message=self._received,
-                               will=(self.topics.engine, encode({"status": "offline", "site": config.site.id})),
+                               will=(self.topics.engine, encode(offline(config.site.id))),
                                on_connect=self._republish.set)
 
     # ------------------------------------------------------------------ lifecycle
@@ -112,7 +114,7 @@ class EngineService:
                     self._publish_counters(self.config.counters, self.engine_now)  # "unstaffed" follows the hours
                     last_refresh = mono
         finally:
-            goodbye = self.mqtt.publish(self.topics.engine, encode({"status": "offline", "site": self.config.site.id}),
+            goodbye = self.mqtt.publish(self.topics.engine, encode(offline(self.config.site.id)),
                                         retain=True)
             if self.mqtt.connected.is_set():  # screens must see "offline": let the broker take it before leaving
                 try:
@@ -254,8 +256,9 @@ class EngineService:
 
     # ------------------------------------------------------------------ retained state
 
-    def _retain(self, topic: str, payload: dict) -> None:
-        data = encode(payload)
+    def _retain(self, topic: str, payload: Any) -> None:
+        """Publish a payload of broker.core.payloads retained, unless the topic holds the same bytes already."""
+        data = encode(as_dict(payload))
         if self.published.get(topic) != data:
             self.published[topic] = data
             self.mqtt.publish(topic, data, retain=True)
@@ -267,23 +270,25 @@ class EngineService:
         self._publish_services(changed.services, now)
         self._publish_counters(changed.counters, now)
         if changed.calls:
-            self._retain(self.topics.calls, self.engine.view.calls_public())
+            self._retain(self.topics.calls, self.engine.view.calls_state())
 
     def _publish_services(self, codes: Iterable[str], now: float) -> None:
         for code in sorted(codes):
-            self._retain(self.topics.service_state(code), self.engine.service_public(code, now))
+            self._retain(self.topics.service_state(code), self.engine.view.service_state(code, now))
 
     def _publish_counters(self, ids: Iterable[str], now: float) -> None:
         for cid in sorted(ids):
-            self._retain(self.topics.counter_state(cid), self.engine.counter_public(cid, now))
+            self._retain(self.topics.counter_state(cid), self.engine.view.counter_state(cid, now))
 
     def _publish_engine(self) -> None:
-        self._retain(self.topics.engine, {"status": "online", "site": self.config.site.id, **self.engine.engine_public(),
-                                          "started_at": self.started_at, "ignore_hours": self.ignore_hours})
+        info = self.engine.engine_public()
+        self._retain(self.topics.engine, EngineState(status="online", site=self.config.site.id, day=info["day"],
+                                                     clock=ClockAlarm(**info["clock"]) if info["clock"] else None,
+                                                     started_at=self.started_at, ignore_hours=self.ignore_hours))
 
     def _publish_everything(self, now: float) -> None:
-        self._retain(self.topics.config, self.config.public_dict())
+        self._retain(self.topics.config, config_state(self.config))
         self._publish_engine()
         self._publish_services(self.config.services, now)
         self._publish_counters(self.config.counters, now)
-        self._retain(self.topics.calls, self.engine.view.calls_public())
+        self._retain(self.topics.calls, self.engine.view.calls_state())

@@ -1,7 +1,7 @@
 """`antrian bench`: how fast and how small Antrian is on this machine, in one run.
 
-Everything runs as in production, each in its own process: the broker (Mosquitto
-given with --mqtt, else the embedded one), `antrian serve` with its durable SQLite
+Everything runs as in production, each in its own process: the broker (the one
+given with --mqtt, else the private Mosquitto `antrian serve` would start), `antrian serve` with its durable SQLite
 log (synchronous=FULL), a hall display and a kiosk (without a screen: SDL's dummy
 driver). The bench process itself plays kiosks, counters and a display's state
 mirror. Latencies are medians and 99th percentiles, also as multiples of the raw
@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,14 +21,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from broker.core.stats import percentile
 from broker.mqtt.client import EngineClient, StateMirror
-from broker.mqtt.connection import Connection
-from broker.site.config import SAMPLE_CONFIG
+from broker.mqtt.connection import BrokerAddress, Connection
+from broker.server.mosquitto import PrivateMosquitto, free_port
+from broker.site.config import SAMPLE_CONFIG, load_config
 
 SITE = "rembang"
 SERVICES = ("B", "C", "IZ", "S", "J", "JK")  # no daily quota: a bench may issue thousands
@@ -62,12 +63,6 @@ def machine() -> dict[str, Any]:
 # ---------------------------------------------------------------------- processes
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_mb(pid: int) -> float:
     """Resident memory of a process from /proc (Linux)."""
     found = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
@@ -84,6 +79,7 @@ class Processes:
 
     def __init__(self) -> None:
         self.running: list[subprocess.Popen] = []
+        self.stack = ExitStack()  # what else to stop after the processes (the private broker)
         self.env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 
     def antrian(self, *args: str) -> subprocess.Popen:
@@ -102,16 +98,7 @@ class Processes:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def _wait_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise ConnectionError(f"nothing listens on 127.0.0.1:{port}")
+        self.stack.close()
 
 
 def bench_config(folder: Path) -> Path:
@@ -131,14 +118,14 @@ def bench_config(folder: Path) -> Path:
 def floor_rtt(url: str, samples: int) -> dict[str, float]:
     """(a) Publish QoS 1 to a topic we subscribe to, and wait for it to come back."""
     arrived = threading.Event()
-    conn = Connection(url, "antrian-bench-floor", subscriptions=["antrian-bench/rtt"],
+    conn = Connection(url, "antrian-bench-floor", subscriptions=["antrian/bench/rtt"],
                       on_message=lambda *_: arrived.set()).start(wait=5)
     times = []
     try:
         for _ in range(samples):
             arrived.clear()
             began = time.perf_counter()
-            conn.publish("antrian-bench/rtt", b"x")
+            conn.publish("antrian/bench/rtt", b"x")
             if arrived.wait(5):
                 times.append((time.perf_counter() - began) * 1000)
     finally:
@@ -281,18 +268,18 @@ def run_bench(mqtt_url: str | None = None, *, quick: bool = False,
     results: dict[str, Any] = {"machine": machine(), "quick": quick}
     with tempfile.TemporaryDirectory(prefix="antrian-bench-") as tmp, Processes() as procs:
         folder = Path(tmp)
+        config_file = bench_config(folder)
         url = mqtt_url
-        if url is None:
-            port = _free_port()
-            procs.antrian("broker", "--listen", f"127.0.0.1:{port}")
-            _wait_port(port)
-            url = f"mqtt://127.0.0.1:{port}"
-        results["broker"] = "external: " + url.split("@")[-1] if mqtt_url else "embedded (amqtt)"
+        if url is None:  # the Mosquitto `antrian serve` starts, with the sample MPP's generated config
+            broker = PrivateMosquitto(load_config(config_file), folder / "broker", ("127.0.0.1", free_port()))
+            procs.stack.callback(broker.stop)
+            url = broker.start().url
+        results["broker"] = f"external: {BrokerAddress.parse(url)}" if mqtt_url else "private mosquitto"
         say(f"broker: {results['broker']}")
         results["floor_rtt_ms"] = floor = floor_rtt(url, samples)
         say(f"(a) raw QoS 1 round trip: {floor}")
 
-        engine = procs.antrian("serve", "--config", str(bench_config(folder)), "--data", str(folder / "data"),
+        engine = procs.antrian("serve", "--config", str(config_file), "--data", str(folder / "data"),
                                "--mqtt", url, "--ignore-hours")
         client = EngineClient(url, SITE, name="antrian-bench").start()
         mirror = StateMirror(url, SITE, name="antrian-bench-wait").start(wait=5)

@@ -34,14 +34,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-import shutil
-import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from broker.core.events import EventType
 from broker.core.pin import derive_key, sign_in_proof
 from broker.mqtt.client import EngineClient
 from broker.protocol.codec import Topics
+from broker.server.mosquitto import BrokerError, PrivateMosquitto, free_port
 from broker.server.store import EventStore
 from broker.sim.traffic import SKM_ELEMENTS, TrafficModel, survey_answers
 from broker.site.config import SiteConfig
@@ -555,27 +555,23 @@ def _zone(config: SiteConfig):
 # ---------------------------------------------------------------------- the engine it drives
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class SimulatedSite:
     """The engine on a simulated clock in a process of its own, a broker, and the simulator's client.
 
-    Three processes, not threads: in one process the engine, the simulator and an embedded
-    broker would queue for one interpreter lock and each round trip would wait its turn.
+    Separate processes, not threads: in one process the engine and the simulator would queue for
+    one interpreter lock and each round trip would wait its turn. The broker is a private Mosquitto
+    (broker/server/mosquitto.py) unless `mqtt_url` names a running one.
     """
 
     def __init__(self, config: SiteConfig, data_dir: str | Path, start_ts: float, *, mqtt_url: str | None = None,
-                 synchronous: str = "FULL", broker: str = "auto"):
+                 synchronous: str = "FULL"):
         self.config, self.data_dir = config, Path(data_dir)
         if (self.data_dir / "antrian.sqlite3").exists():
             raise FileExistsError(f"{self.data_dir} already holds a log; the simulator writes a fresh one: "
                                   "give a new or empty --data folder")
         self.start_ts, self.mqtt_url, self.synchronous = start_ts, mqtt_url, synchronous
-        self.broker_kind = broker
+        self.broker: PrivateMosquitto | None = None
+        self._broker_dir: tempfile.TemporaryDirectory[str] | None = None
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.broker_used = f"external: {mqtt_url.split('@')[-1]}" if mqtt_url else ""
         self.processes: list[subprocess.Popen] = []
@@ -592,7 +588,7 @@ class SimulatedSite:
             engine = self._spawn("broker.sim.engine_process", "--config", self.config.source or "", "--data",
                                  str(self.data_dir), "--mqtt", url, "--start", repr(self.start_ts),
                                  "--synchronous", self.synchronous, stdout=subprocess.PIPE)
-            if not any(line.strip() == b"ready" for line in engine.stdout):
+            if engine.stdout is None or not any(line.strip() == b"ready" for line in engine.stdout):
                 raise ConnectionError(f"the simulated engine could not start or reach the broker at {url}")
             self.client = EngineClient(url, self.config.site.id, name="antrian-simulate").start()
         except BaseException:
@@ -606,34 +602,22 @@ class SimulatedSite:
         return process
 
     def _start_broker(self) -> str:
-        """A private broker: Mosquitto when installed (twice as fast as amqtt here), else the embedded one."""
-        port = _free_port()
-        mosquitto = mosquitto_binary() if self.broker_kind in ("auto", "mosquitto") else None
-        if self.broker_kind == "mosquitto" and mosquitto is None:
-            raise ConnectionError("mosquitto is not installed (apt install mosquitto), use --broker amqtt")
-        if mosquitto:
-            conf = self.data_dir / "simulate-mosquitto.conf"
-            conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                            "max_queued_messages 100000\n", encoding="utf-8")
-            process = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
-            self.processes.append(process)
-            self.broker_used = "mosquitto"
-        else:
-            process = self._spawn("broker.cli", "broker", "--listen", f"127.0.0.1:{port}", stderr=subprocess.DEVNULL)
-            self.broker_used = "amqtt (embedded)"
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and process.poll() is None:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    return f"mqtt://127.0.0.1:{port}"
-            time.sleep(0.05)
-        raise ConnectionError(f"the {self.broker_used} broker did not start")
+        """The site's own Mosquitto, open to the simulator's anonymous clients (only on 127.0.0.1)."""
+        open_site = replace(self.config, access=replace(self.config.access, allow_anonymous=True))
+        self._broker_dir = tempfile.TemporaryDirectory(prefix="antrian-simulate-broker-")
+        try:
+            self.broker = PrivateMosquitto(open_site, self._broker_dir.name, ("127.0.0.1", free_port())).start()
+        except BrokerError as exc:
+            raise ConnectionError(str(exc)) from None
+        self.broker_used = "mosquitto"
+        return self.broker.url
 
     def send(self, step_ts: float, commands: list[tuple[str, str, dict]]):
         """Publish one step's commands, each request id tagged with the step; `.wait()` gives the replies."""
         tagged = [(topic, reply, {"request_id": f"s{int(step_ts)}-{next(self._ids)}"} | body)
                   for topic, reply, body in commands]
+        if self.client is None:
+            raise ConnectionError("the simulator is not connected: use it as a context manager")
         return _Waiting(self.client.send_many(tagged))
 
     def __exit__(self, *exc: Any) -> None:
@@ -645,12 +629,10 @@ class SimulatedSite:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
-        (self.data_dir / "simulate-mosquitto.conf").unlink(missing_ok=True)
-
-
-def mosquitto_binary() -> str | None:
-    found = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-    return found
+        if self.broker:
+            self.broker.stop()
+        if self._broker_dir:
+            self._broker_dir.cleanup()
 
 
 def _engine_online(url: str, site: str, wait_s: float = 0.5) -> bool:
@@ -741,14 +723,12 @@ def compare_with_reports(summary: dict[str, Any], config: SiteConfig, data_dir: 
 
 def simulate(config: SiteConfig, model: TrafficModel, data_dir: str | Path, *, start: date, days: int,
              seed: int = 1, speed: float | None = None, mqtt_url: str | None = None, synchronous: str = "FULL",
-             broker: str = "auto",
              survey_sink: SurveySink | None = None,
              on_day: Callable[[date, Tally], None] | None = None) -> dict[str, Any]:
     """Run a simulation against a fresh engine and return its summary, checked against the log."""
     zone = _zone(config)
     start_ts = datetime(start.year, start.month, start.day, tzinfo=zone).timestamp()
-    with SimulatedSite(config, data_dir, start_ts, mqtt_url=mqtt_url, synchronous=synchronous,
-                       broker=broker) as site:
+    with SimulatedSite(config, data_dir, start_ts, mqtt_url=mqtt_url, synchronous=synchronous) as site:
         sim = Simulation(model, site.send, seed=seed, survey_sink=survey_sink)
         tally = sim.run(start, days, speed=speed, on_day=on_day)
     summary = tally.summary(config) | {"broker": site.broker_used}

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from antrian_assets import ROOT as ASSETS
@@ -370,5 +371,7 @@ def _staffing(raw: dict, config: SiteConfig) -> Staffing:
     unknown = set(plain) - known
     if unknown:
         raise TrafficError(f"[staffing] has unknown keys: {', '.join(sorted(unknown))}")
-    values = {k: (v if k in ("pin", "vacancy_days") else float(v)) for k, v in plain.items()}
+    values: dict[str, Any] = {k: (v if k in ("pin", "vacancy_days") else float(v)) for k, v in plain.items()}
+    if "pin" in values:
+        values["pin"] = str(values["pin"])
     return Staffing(**values, vacancies=tuple(vacancies))

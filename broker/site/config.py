@@ -472,6 +472,46 @@ def _officers(raw: dict, problems: list[Problem], lines: _Lines, agencies: dict[
     return officers
 
 
+@dataclass(frozen=True)
+class ConfigWarning:
+    """Something `antrian config check` accepts but a production hall should not run with: one sentence per language."""
+
+    key: str
+    id: str
+    en: str
+
+
+def _demo_pin_hashes() -> frozenset[str]:
+    """The PIN hashes of the shipped sample's officers (the demo PIN, told in its comments)."""
+    try:
+        raw = tomllib.loads(SAMPLE_CONFIG.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(o.get("pin_hash", "") for o in raw.get("officers", []) if isinstance(o, dict))
+
+
+def config_warnings(config: SiteConfig) -> list[ConfigWarning]:
+    """What a valid config still leaves open: anonymous MQTT clients, officers with the sample's demo PIN."""
+    found = []
+    if config.access.allow_anonymous:
+        found.append(ConfigWarning(
+            "[access] allow_anonymous = true",
+            "siapa pun di jaringan boleh memakai broker MQTT tanpa kata sandi (hanya untuk "
+            "demo). Untuk produksi tulis false dan beri setiap perangkat identitasnya: antrian device add PERAN ID.",
+            "anyone on the network may use the MQTT broker without a password (for a demo "
+            "only). In production write false and give every device its identity: antrian device add ROLE ID."))
+    demo = _demo_pin_hashes()
+    shipped = [o.id for o in config.officers.values() if o.pin_hash in demo]
+    if shipped:
+        found.append(ConfigWarning(
+            "[[officers]] pin_hash",
+            f"petugas {', '.join(shipped)} memakai PIN contoh dari berkas contoh, yang diketahui semua orang: buat "
+            "pin_hash baru untuk setiap petugas dengan antrian officer hash-pin.",
+            f"officer(s) {', '.join(shipped)} use the sample file's demo PIN, which everyone knows: make a new "
+            "pin_hash for each officer with antrian officer hash-pin."))
+    return found
+
+
 def load_config(path: str | Path | None = None) -> SiteConfig:
     """Load a site config file (the shipped sample when None); raises ConfigError."""
     path = Path(path) if path else SAMPLE_CONFIG
@@ -492,6 +532,7 @@ __all__ = [
     "Agency",
     "Closure",
     "ConfigError",
+    "ConfigWarning",
     "Counter",
     "Officer",
     "Problem",
@@ -499,6 +540,7 @@ __all__ = [
     "Service",
     "Site",
     "SiteConfig",
+    "config_warnings",
     "format_ranges",
     "load_config",
     "parse_config",

@@ -9,11 +9,12 @@ away is not lost), and never replays yesterday's calls at start-up.
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+from broker.protocol.codec import Topics
+from broker.protocol.state import CallEntry, ConfigState, TicketCalled, TicketRecalled, decode_event
 
 CALL_EVENT_TYPES = ("ticket_called", "ticket_recalled")
 CATCH_UP_S = 120.0  # calls missed during a reconnect are still announced if they are at most this old
@@ -37,38 +38,27 @@ class Call:
         return (self.seq, self.ticket)
 
 
-def _call(data: Any, recall: bool | None = None) -> Call | None:
-    if not isinstance(data, dict):
+def _call(entry: CallEntry | TicketCalled | TicketRecalled, recall: bool) -> Call | None:
+    if not entry.number or not entry.counter:
         return None
-    try:
-        number, counter = str(data["number"]), str(data["counter"])
-        seq, ts = int(data["seq"]), float(data["ts"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not number or not counter or number == "None" or counter == "None":
-        return None
-    is_recall = bool(data.get("recall")) if recall is None else recall
-    return Call(seq=seq, ts=ts, ticket=str(data.get("ticket") or number), number=number, counter=counter,
-                agency=str(data.get("agency") or ""), service=str(data.get("service") or ""), recall=is_recall)
+    return Call(seq=entry.seq, ts=entry.ts, ticket=entry.ticket or entry.number, number=entry.number,
+                counter=entry.counter, agency=entry.agency, service=entry.service, recall=recall)
 
 
-def call_from_event(topic: str, payload: bytes) -> Call | None:
+def call_from_event(topics: Topics, topic: str, payload: bytes) -> Call | None:
     """A Call from an `events/ticket_called` or `events/ticket_recalled` message; None for anything else."""
-    event_type = topic.rsplit("/", 1)[-1]
+    event_type = topics.event_of(topic)
     if event_type not in CALL_EVENT_TYPES:
         return None
-    try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    event = decode_event(event_type, payload)
+    if not isinstance(event, TicketCalled | TicketRecalled):
         return None
-    if isinstance(data, dict) and data.get("type", event_type) != event_type:
-        return None
-    return _call(data, recall=event_type == "ticket_recalled")
+    return _call(event, recall=isinstance(event, TicketRecalled))
 
 
-def calls_from_state(calls: Iterable[Any]) -> list[Call]:
-    """The retained `state/calls` list (newest first) as Calls, bad entries skipped."""
-    return [c for c in (_call(item) for item in (calls or [])) if c is not None]
+def calls_from_state(calls: Iterable[CallEntry]) -> list[Call]:
+    """The retained `state/calls` list (newest first, broker.protocol.state.CallsState) as Calls."""
+    return [c for c in (_call(entry, entry.recall) for entry in calls) if c is not None]
 
 
 class CallTracker:
@@ -109,13 +99,11 @@ class CallTracker:
         return [c for c in fresh if now - c.ts <= self.catch_up_s]
 
 
-def zone_agencies(config: dict | None, zone: str | None) -> set[str] | None:
+def zone_agencies(config: ConfigState | None, zone: str | None) -> set[str] | None:
     """The agencies whose counters stand in `zone`; None means every agency (no zone chosen)."""
     if not zone:
         return None
-    counters = config.get("counters") if isinstance(config, dict) else None
-    return {str(c.get("agency")) for c in (counters if isinstance(counters, list) else [])
-            if isinstance(c, dict) and str(c.get("zone") or "") == zone and c.get("agency")}
+    return {c.agency for c in (config.counters if config else ()) if c.zone == zone and c.agency}
 
 
 def in_scope(call: Call, agencies: set[str] | None) -> bool:

@@ -7,13 +7,14 @@ to decide whether to redraw), `render_counter(state, size)` draws it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 from pygame import Rect
 
+from broker.protocol.state import ConfigState, CounterState
 from broker.protocol.texts import tr
-from display.screens.hall import items, mapping
 from display.toolkit import ui
 
 STATUS_COLORS = {"open": ui.OK, "break": ui.WARNING, "closed": ui.DISABLED}
@@ -31,24 +32,19 @@ class CounterScreenState:
     lang: str = "id"
 
 
-def counter_state(config: dict | None, counters: dict[str, dict], counter_id: str, *, online: bool,
-                  engine_online: bool = True, lang: str = "id") -> CounterScreenState:
+def counter_state(config: ConfigState | None, counters: Mapping[str, CounterState], counter_id: str, *,
+                  online: bool, engine_online: bool = True, lang: str = "id") -> CounterScreenState:
+    """What the screen above `counter_id` shows, from the retained state (broker.protocol.state)."""
     offline = not online or not engine_online
-    config = mapping(config)
-    conf = next((c for c in items(config.get("counters")) if str(c.get("id")) == counter_id), None)
+    conf = config.counter(counter_id) if config else None
     live = counters.get(counter_id)
-    if conf is None or not isinstance(live, dict):
+    if config is None or conf is None or live is None:
         return CounterScreenState(counter_id, offline=offline, ready=False, lang=lang)
-    agency = next((a for a in items(config.get("agencies")) if a.get("id") == conf.get("agency")), {})
-    names = {s.get("code"): (s.get("name_en") if lang == "en" else None) or s.get("name")
-             for s in items(config.get("services"))}
-    codes = conf.get("services") if isinstance(conf.get("services"), list) else []
-    services = " · ".join(f"{code} {names.get(code) or ''}".strip() for code in codes)
-    number = mapping(live.get("current")).get("number")
-    status = str(live.get("status") or "closed")
-    return CounterScreenState(counter_id, str(agency.get("name") or agency.get("short") or ""), services,
-                              str(number) if number else None,
-                              status if status in STATUS_COLORS else "closed", offline, True, lang)
+    names = {s.code: (s.name_en if lang == "en" else "") or s.name for s in config.services}
+    services = " · ".join(f"{code} {names.get(code, '')}".strip() for code in conf.services)
+    return CounterScreenState(counter_id, config.agency_label(conf.agency, full=True), services,
+                              live.current.number if live.current else None,
+                              live.status if live.status in STATUS_COLORS else "closed", offline, True, lang)
 
 
 def render_counter(state: CounterScreenState, size: tuple[int, int] = (1280, 720)):

@@ -9,12 +9,14 @@ screen; text is fitted to its box, never cut, and sized to be read across a hall
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 from pygame import Rect
 
+from broker.protocol.state import ConfigState, CounterEntry, CounterState, ServiceEntry, ServiceState
 from broker.protocol.texts import tr
 from display.screens.callboard import CallBoard
 from display.screens.calls import Call, in_scope, zone_agencies
@@ -65,20 +67,9 @@ class HallState:
     lang: str = "id"
 
 
-def mapping(value) -> dict:
-    """`value` if it is a JSON object, else {}: screens read whatever arrived without trusting its shape."""
-    return value if isinstance(value, dict) else {}
-
-
-def items(value) -> list[dict]:
-    """The JSON objects of a list (anything else skipped)."""
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _agency_names(config: dict) -> dict[str, tuple[str, str]]:
+def _agency_names(config: ConfigState) -> dict[str, tuple[str, str]]:
     """agency id -> (short name, full name)."""
-    return {str(a.get("id")): (str(a.get("short") or a.get("name") or a.get("id")), str(a.get("name") or ""))
-            for a in items(config.get("agencies"))}
+    return {a.id: (a.short or a.name or a.id, a.name) for a in config.agencies}
 
 
 def _call_view(call: Call, names: dict[str, tuple[str, str]], full: bool = False) -> CallView:
@@ -86,51 +77,46 @@ def _call_view(call: Call, names: dict[str, tuple[str, str]], full: bool = False
     return CallView(call.number, call.counter, (name or short) if full else short, call.recall)
 
 
-def hall_state(config: dict | None, services: dict[str, dict], counters: dict[str, dict], board: CallBoard, *,
-               moment: datetime, mono: float, online: bool, engine_online: bool = True, zone: str | None = None,
-               lang: str = "id") -> HallState:
-    """What the hall shows now, from the mirrored retained state and the call board.
+def hall_state(config: ConfigState | None, services: Mapping[str, ServiceState], counters: Mapping[str, CounterState],
+               board: CallBoard, *, moment: datetime, mono: float, online: bool, engine_online: bool = True,
+               zone: str | None = None, lang: str = "id") -> HallState:
+    """What the hall shows now, from the mirrored retained state (broker.protocol.state) and the call board.
 
     `moment` is the site's local time (for the clock), `mono` a monotonic time (for the board).
     """
     date_text, clock_text = long_date(moment, lang), clock(moment, seconds=True)
     offline = not online or not engine_online
-    config = mapping(config)
-    if not config:
+    if config is None:
         return HallState("Antrian", date_text, clock_text, offline=offline, ready=False, lang=lang)
-    site = mapping(config.get("site"))
+    site = config.site
     names = _agency_names(config)
     scope = zone_agencies(config, zone)
     spot = board.spot(mono)
     featured = spot.call if spot.call and in_scope(spot.call, scope) else None
     recent = tuple(_call_view(c, names) for c in board.recent(RECENT_ROWS * 3) if in_scope(c, scope))
     counter_views = []
-    for conf in items(config.get("counters")):
-        live = mapping(counters.get(str(conf.get("id"))))
-        if live.get("status") not in ("open", "break") or not in_scope_agency(conf, scope):
+    for conf in config.counters:
+        live = counters.get(conf.id)
+        if live is None or live.status not in ("open", "break") or not in_scope_agency(conf, scope):
             continue
-        number = mapping(live.get("current")).get("number")
-        counter_views.append(CounterView(str(conf.get("id")), names.get(conf.get("agency"), ("", ""))[0],
-                                         str(number) if number else None, str(live.get("status"))))
+        counter_views.append(CounterView(conf.id, names.get(conf.agency, ("", ""))[0],
+                                         live.current.number if live.current else None, live.status))
     service_views = []
-    for conf in items(config.get("services")):
-        live = services.get(str(conf.get("code")))
-        if not isinstance(live, dict) or not in_scope_agency(conf, scope):
+    for entry in config.services:
+        queue = services.get(entry.code)
+        if queue is None or not in_scope_agency(entry, scope):
             continue
-        name = (conf.get("name_en") if lang == "en" else None) or conf.get("name") or conf.get("code")
-        waiting = live.get("waiting")
-        service_views.append(ServiceView(str(conf.get("code")), str(name),
-                                         waiting if isinstance(waiting, int) else 0))
+        service_views.append(ServiceView(entry.code, entry.title(lang), queue.waiting))
     return HallState(
-        site_name=str(site.get("name") or "Antrian"), date_text=date_text, clock_text=clock_text,
+        site_name=site.name or "Antrian", date_text=date_text, clock_text=clock_text,
         featured=_call_view(featured, names, full=True) if featured else None,
         highlight=spot.highlight and featured is not None, flash_on=spot.flash_on and featured is not None,
         recent=recent[:RECENT_ROWS], counters=tuple(counter_views), services=tuple(service_views),
-        info_text=str(site.get("info_text") or ""), offline=offline, zone=zone or "", lang=lang)
+        info_text=site.info_text, offline=offline, zone=zone or "", lang=lang)
 
 
-def in_scope_agency(item: dict, scope: set[str] | None) -> bool:
-    return scope is None or item.get("agency") in scope
+def in_scope_agency(item: CounterEntry | ServiceEntry, scope: set[str] | None) -> bool:
+    return scope is None or item.agency in scope
 
 
 # ---------------------------------------------------------------------- drawing

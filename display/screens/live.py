@@ -45,7 +45,8 @@ class LiveScreen:
         return self.mirror.wait_complete(timeout)
 
     def local_now(self) -> datetime:
-        name = ((self.mirror.config or {}).get("site") or {}).get("timezone") or "Asia/Jakarta"
+        config = self.mirror.retained.config
+        name = (config.site.timezone if config else "") or "Asia/Jakarta"
         try:
             return datetime.now(ZoneInfo(name))
         except (ZoneInfoNotFoundError, ValueError):
@@ -53,7 +54,7 @@ class LiveScreen:
 
     @property
     def engine_online(self) -> bool:
-        return (self.mirror.engine or {}).get("status") == "online"
+        return self.mirror.retained.engine_online
 
     def _state_changed(self, kind: str, key: str) -> None:
         self.changed.set()
@@ -77,7 +78,7 @@ class LiveHall(LiveScreen):
         self.day: str | None = None
 
     def _other(self, topic: str, payload: bytes) -> None:
-        call = call_from_event(topic, payload)
+        call = call_from_event(self.topics, topic, payload)
         if call is not None and self.tracker.from_event(call):
             with self.lock:
                 self.board.add(call)
@@ -85,25 +86,25 @@ class LiveHall(LiveScreen):
 
     def _state_changed(self, kind: str, key: str) -> None:
         with self.lock:
+            retained = self.mirror.retained
             if kind == "engine":
-                day = (self.mirror.engine or {}).get("day")
+                day = retained.engine.day
                 if day and self.day and day != self.day:
                     self.board.reset()  # a new day: yesterday's calls leave the screen
                 self.day = day or self.day
             elif kind == "calls":
-                with self.mirror.lock:
-                    calls = calls_from_state(self.mirror.calls)
+                calls = calls_from_state(retained.calls)
                 for call in self.tracker.from_state(calls, time.time()):
                     self.board.add(call)  # made while we were disconnected
                 self.board.seed(calls)
         self.changed.set()
 
     def state(self, mono: float | None = None) -> HallState:
-        with self.lock, self.mirror.lock:
-            return hall_state(self.mirror.config, dict(self.mirror.services), dict(self.mirror.counters),
-                              self.board, moment=self.local_now(),
+        retained = self.mirror.retained
+        with self.lock:
+            return hall_state(retained.config, retained.services, retained.counters, self.board, moment=self.local_now(),
                               mono=time.monotonic() if mono is None else mono, online=self.mirror.online,
-                              engine_online=self.engine_online, zone=self.zone, lang=self.lang)
+                              engine_online=retained.engine_online, zone=self.zone, lang=self.lang)
 
     @property
     def animating(self) -> bool:
@@ -123,15 +124,16 @@ class LiveCounter(LiveScreen):
     def wait_ready(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.mirror.config and self.counter in self.mirror.counters:
+            retained = self.mirror.retained
+            if retained.config is not None and self.counter in retained.counters:
                 return True
             time.sleep(0.02)
         return False
 
     def state(self, mono: float | None = None) -> CounterScreenState:
-        with self.mirror.lock:
-            return counter_state(self.mirror.config, dict(self.mirror.counters), self.counter,
-                                 online=self.mirror.online, engine_online=self.engine_online, lang=self.lang)
+        retained = self.mirror.retained
+        return counter_state(retained.config, retained.counters, self.counter, online=self.mirror.online,
+                             engine_online=retained.engine_online, lang=self.lang)
 
     @property
     def animating(self) -> bool:

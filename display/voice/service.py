@@ -63,24 +63,21 @@ class AnnounceService:
     # ------------------------------------------------------------------ incoming (MQTT thread)
 
     def _agency_name(self, call: Call) -> str:
-        for agency in (self.mirror.config or {}).get("agencies", []):
-            if agency.get("id") == call.agency:
-                return str(agency.get("name") or agency.get("short") or "")
-        return ""
+        config = self.mirror.retained.config
+        return config.agency_label(call.agency, full=True) if config else ""
 
     def _accept(self, call: Call) -> None:
-        if in_scope(call, zone_agencies(self.mirror.config, self.zone)):
+        if in_scope(call, zone_agencies(self.mirror.retained.config, self.zone)):
             self.announcer.submit(call, self._agency_name(call))
 
     def _event(self, topic: str, payload: bytes) -> None:
-        call = call_from_event(topic, payload)
+        call = call_from_event(self.topics, topic, payload)
         if call is not None and self.tracker.from_event(call):
             self._accept(call)
 
     def _state_changed(self, kind: str, key: str) -> None:
         if kind == "calls":
-            with self.mirror.lock:
-                calls = calls_from_state(self.mirror.calls)
+            calls = calls_from_state(self.mirror.retained.calls)
             for call in self.tracker.from_state(calls, time.time()):
                 log.info("catching up on %s at counter %s (missed while disconnected)", call.number, call.counter)
                 self._accept(call)

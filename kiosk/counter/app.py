@@ -86,9 +86,8 @@ class CounterApp:
     # ------------------------------------------------------------ input
 
     def facts(self) -> flow.Facts:
-        with self.mirror.lock:
-            return panel_facts(self.mirror.config, dict(self.mirror.counters), dict(self.mirror.services),
-                               self.counter_id, self.lang)
+        retained = self.mirror.retained
+        return panel_facts(retained.config, retained.counters, retained.services, self.counter_id, self.lang)
 
     def key(self, token: str) -> flow.Request | None:
         self.update()
@@ -183,7 +182,8 @@ class CounterApp:
         self.panel = flow.sync(self.panel, self.facts(), now)
 
     def local_now(self) -> datetime:
-        name = ((self.mirror.config or {}).get("site") or {}).get("timezone") or "Asia/Jakarta"
+        config = self.mirror.retained.config
+        name = (config.site.timezone if config else "") or "Asia/Jakarta"
         try:
             return datetime.fromtimestamp(self.now(), ZoneInfo(name))
         except (ZoneInfoNotFoundError, ValueError):
@@ -191,12 +191,11 @@ class CounterApp:
 
     def view(self) -> PanelView:
         facts = self.facts()
-        with self.mirror.lock:
-            config, counters, services = self.mirror.config, dict(self.mirror.counters), dict(self.mirror.services)
-            engine = dict(self.mirror.engine)
-        online = self.mirror.online and engine.get("status") == "online"
-        return panel_view(self.panel, facts, config, counters, services, self.counter_id, now=self.now(),
-                          local_clock=clock(self.local_now()), online=online, lang=self.lang, size=self.size)
+        retained = self.mirror.retained
+        online = self.mirror.online and retained.engine_online
+        return panel_view(self.panel, facts, retained.config, retained.counters, retained.services, self.counter_id,
+                          now=self.now(), local_clock=clock(self.local_now()), online=online, lang=self.lang,
+                          size=self.size)
 
     def render(self):
         return render_panel(self.view())

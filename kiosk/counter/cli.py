@@ -28,10 +28,11 @@ def cmd_counter(args: argparse.Namespace) -> int:
 
 
 def _screenshots(args: argparse.Namespace) -> int:
+    from broker.protocol.state import public_config
     from kiosk.counter.screenshots import write_screenshots
 
     return screenshots_from_config(
-        args, lambda config: write_screenshots(config.public_dict(), args.screenshots, args.counter, args.size),
+        args, lambda config: write_screenshots(public_config(config), args.screenshots, args.counter, args.size),
         "panel screens")
 
 

@@ -10,14 +10,14 @@ shows its keypad key.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 from pygame import Rect
 
+from broker.protocol.state import ConfigState, CounterEntry, CounterState, ServiceState
 from broker.protocol.texts import tr
-from broker.site.config import Counter, Officer
 from display.toolkit import ui
 from display.toolkit.humanize import stopwatch
 from kiosk.counter.flow import Action, Choice, Facts, Note, Panel, Screen
@@ -70,72 +70,59 @@ class PanelView:
         return sum(q.waiting for q in self.queues) == 0
 
 
-def _items(value: Any) -> list[dict]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def panel_facts(config: dict | None, counters: dict[str, dict], services: dict[str, dict], counter_id: str,
-                lang: str = "id") -> Facts:
+def panel_facts(config: ConfigState | None, counters: Mapping[str, CounterState],
+                services: Mapping[str, ServiceState], counter_id: str, lang: str = "id") -> Facts:
     """What the flow needs from the retained state: who may sign in here, what can be chosen."""
-    config = config or {}
-    live = counters.get(counter_id) or {}
-    conf = next((c for c in _items(config.get("counters")) if str(c.get("id")) == counter_id), {})
+    config = config or ConfigState()
+    live = counters.get(counter_id) or CounterState(counter_id)
+    conf = config.counter(counter_id) or CounterEntry(counter_id)
     names = _service_names(config, lang)
-    codes = [str(c) for c in conf.get("services") or []]
-    counter = Counter(counter_id, str(conf.get("agency") or ""), tuple(codes))
-    officers = tuple(Choice(str(o.get("name") or o.get("id")), str(o.get("id")), Action("officer", str(o.get("id"))))
-                     for o in _items(config.get("officers"))
-                     if Officer(str(o.get("id")), "", "", str(o.get("agency") or ""),
-                                tuple(o.get("counters") or ())).may_staff(counter))
-    current = live.get("current") if isinstance(live.get("current"), dict) else None
-    own = {str(s.get("code")) for s in _items(config.get("services")) if s.get("agency") == conf.get("agency")}
+    officers = tuple(Choice(o.name or o.id, o.id, Action("officer", o.id)) for o in config.officers
+                     if o.may_staff(conf))
+    current = live.current
+    own = {s.code for s in config.services if s.agency == conf.agency}
     ordered = sorted(names, key=lambda code: code not in own)  # the counter's own agency first, then the rest
     targets = tuple(Choice(f"{code} · {names[code]}", "", Action("transfer", code)) for code in ordered
-                    if not current or code != current.get("service"))
+                    if not current or code != current.service)
     calls: list[Choice] = []
-    for code in codes:
-        for number in (services.get(code) or {}).get("waiting_numbers") or []:
-            calls.append(Choice(str(number), tr("panel.waiting_item", lang), Action("call", str(number))))
-    for code in codes:
-        for number in (services.get(code) or {}).get("no_shows") or []:
-            calls.append(Choice(str(number), tr("panel.no_show_item", lang), Action("reactivate", str(number))))
-    return Facts(signed_in=bool(live.get("officer")), status=str(live.get("status") or "closed"),
-                 has_ticket=current is not None, officers=officers, transfer_targets=targets,
-                 call_choices=tuple(calls))
+    for code in conf.services:
+        for number in (services[code].waiting_numbers if code in services else ()):
+            calls.append(Choice(number, tr("panel.waiting_item", lang), Action("call", number)))
+    for code in conf.services:
+        for number in (services[code].no_shows if code in services else ()):
+            calls.append(Choice(number, tr("panel.no_show_item", lang), Action("reactivate", number)))
+    return Facts(signed_in=live.officer is not None, status=live.status or "closed", has_ticket=current is not None,
+                 officers=officers, transfer_targets=targets, call_choices=tuple(calls))
 
 
-def _service_names(config: dict, lang: str) -> dict[str, str]:
-    return {str(s.get("code")): str((s.get("name_en") if lang == "en" else None) or s.get("name") or s.get("code"))
-            for s in _items(config.get("services"))}
+def _service_names(config: ConfigState, lang: str) -> dict[str, str]:
+    return {s.code: s.title(lang) for s in config.services}
 
 
-def panel_view(panel: Panel, facts: Facts, config: dict | None, counters: dict[str, dict],
-               services: dict[str, dict], counter_id: str, *, now: float, local_clock: str = "",
+def panel_view(panel: Panel, facts: Facts, config: ConfigState | None, counters: Mapping[str, CounterState],
+               services: Mapping[str, ServiceState], counter_id: str, *, now: float, local_clock: str = "",
                online: bool = True, lang: str = "id", size: tuple[int, int] = SIZE) -> PanelView:
     """Everything the panel draws, as plain values (equal views draw the same picture)."""
-    config = config or {}
-    live = counters.get(counter_id) or {}
-    conf = next((c for c in _items(config.get("counters")) if str(c.get("id")) == counter_id), {})
-    agency = next((a for a in _items(config.get("agencies")) if a.get("id") == conf.get("agency")), {})
-    rules: dict[str, Any] = config["rules"] if isinstance(config.get("rules"), dict) else {}
+    config = config or ConfigState()
+    live = counters.get(counter_id) or CounterState(counter_id)
+    conf = config.counter(counter_id) or CounterEntry(counter_id)
+    rules = config.rules
     names = _service_names(config, lang)
-    queues = tuple(QueueView(code, names.get(code, code), int((services.get(code) or {}).get("waiting") or 0),
-                             int((services.get(code) or {}).get("waiting_priority") or 0))
-                   for code in [str(c) for c in conf.get("services") or []])
-    current: dict[str, Any] | None = live["current"] if isinstance(live.get("current"), dict) else None
-    ticket, needed = None, int(rules.get("min_recalls_before_no_show") or 0)
+    queues = tuple(QueueView(code, names.get(code, code), services[code].waiting if code in services else 0,
+                             services[code].waiting_priority if code in services else 0)
+                   for code in conf.services)
+    current = live.current
+    ticket, needed = None, rules.min_recalls_before_no_show
     if current:
-        last = current.get("last_call_at") or current.get("called_at") or now
-        wait = float(rules.get("recall_interval_s") or 0) - (now - float(last))
-        ticket = TicketView(str(current.get("number")), names.get(str(current.get("service")), ""),
-                            int(now - float(current.get("called_at") or now)), int(current.get("recalls") or 0),
-                            bool(current.get("priority")), max(0, int(wait + 0.999)))
+        last = current.last_call_at or current.called_at or now
+        wait = rules.recall_interval_s - (now - last)
+        ticket = TicketView(current.number, names.get(current.service, ""), int(now - (current.called_at or now)),
+                            current.recalls, bool(current.priority), max(0, int(wait + 0.999)))
     choices = {Screen.SIGN_IN: facts.officers, Screen.TRANSFER: facts.transfer_targets,
                Screen.CALL_LIST: facts.call_choices}.get(panel.screen, ())
-    officer: dict[str, Any] = live["officer"] if isinstance(live.get("officer"), dict) else {}
-    return PanelView(counter_id, str(agency.get("short") or agency.get("name") or ""), panel.screen, lang,
-                     str(officer.get("name") or officer.get("id") or ""), facts.status, ticket, queues,
-                     int(live.get("served_today") or 0), ticket is None or ticket.recalls >= needed, needed,
+    officer = (live.officer.name or live.officer.id) if live.officer else ""
+    return PanelView(counter_id, config.agency_label(conf.agency), panel.screen, lang, officer, facts.status, ticket,
+                     queues, live.served_today, ticket is None or ticket.recalls >= needed, needed,
                      panel.note, choices, panel.digits, panel.officer_name, local_clock, online,
                      panel.pending is not None, size)
 

@@ -9,7 +9,6 @@ back through a queue to the main thread. Tests drive the same object headless.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -21,6 +20,7 @@ from typing import Any
 from broker.mqtt.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror
 from broker.mqtt.presence import Presence
 from broker.protocol.codec import Topics
+from broker.protocol.state import TicketFinished, decode_event
 from kiosk.shell import tap_event, touch_loop
 from kiosk.survey import flow
 from kiosk.survey.screens import SIZE, Frame, hit, render
@@ -62,14 +62,11 @@ class SurveyApp:
 
     def _on_event(self, topic: str, payload: bytes) -> None:
         """MQTT thread: a finished ticket of this counter becomes a visit for the main thread."""
-        try:
-            data = json.loads(payload)
-        except ValueError:
+        if self.mirror.topics.event_of(topic) != "ticket_finished":
             return
-        if not isinstance(data, dict) or data.get("type") != "ticket_finished" \
-                or str(data.get("counter")) != self.counter_id or not data.get("ticket"):
-            return
-        self.results.put(("finished", data))
+        event = decode_event("ticket_finished", payload)
+        if isinstance(event, TicketFinished) and event.counter == self.counter_id and event.ticket:
+            self.results.put(("finished", event))
 
     def tap(self, pos: tuple[float, float]) -> list[flow.Submit]:
         """A finger or mouse press at `pos` (pixels of the tablet's screen)."""
@@ -106,8 +103,7 @@ class SurveyApp:
 
     def update(self) -> None:
         now = self.now()
-        with self.mirror.lock:
-            online = self.mirror.online and self.mirror.engine.get("status") == "online"
+        online = self.mirror.online and self.mirror.retained.engine_online
         if online != self.state.engine_online:
             self.state = flow.engine_changed(self.state, online)
         while True:
@@ -122,13 +118,10 @@ class SurveyApp:
                 self.state = flow.answered(self.state, request_id, reply, now)
         self.state = flow.tick(self.state, now)
 
-    def visit(self, event: dict) -> flow.Visit:
-        with self.mirror.lock:
-            config = self.mirror.config or {}
-        code = str(event.get("service") or "")
-        names = {str(s.get("code")): str(s.get("name") or "") for s in config.get("services") or []
-                 if isinstance(s, dict)}
-        return flow.Visit(str(event["ticket"]), str(event.get("number") or ""), names.get(code, code))
+    def visit(self, event: TicketFinished) -> flow.Visit:
+        config = self.mirror.retained.config
+        service = config.service(event.service) if config else None
+        return flow.Visit(event.ticket, event.number, service.name if service else event.service)
 
     def wait_idle(self, timeout: float = ENGINE_TIMEOUT_S * 2) -> bool:
         """Until the response being sent is answered (for tests and screenshots)."""
@@ -150,11 +143,10 @@ class SurveyApp:
         return False
 
     def frame(self) -> Frame:
-        with self.mirror.lock:
-            config = self.mirror.config or {}
-        conf = next((c for c in config.get("counters") or [] if str(c.get("id")) == self.counter_id), {})
-        agency = next((a for a in config.get("agencies") or [] if a.get("id") == conf.get("agency")), {})
-        return Frame(self.state, self.size, self.counter_id, str(agency.get("short") or agency.get("name") or ""))
+        config = self.mirror.retained.config
+        conf = config.counter(self.counter_id) if config else None
+        agency = config.agency_label(conf.agency) if config and conf else ""
+        return Frame(self.state, self.size, self.counter_id, agency)
 
     def render(self):
         return render(self.frame())

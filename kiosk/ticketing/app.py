@@ -107,19 +107,17 @@ class KioskApp:
         now = self.clock()
         if self._catalog_dirty.is_set():
             self._catalog_dirty.clear()
-            with self.mirror.lock:
-                config, services = self.mirror.config, dict(self.mirror.services)
-                engine = dict(self.mirror.engine)
-            self.catalog = build_catalog(config, services)
-            if config and self.state.default_language != self.catalog.language:
+            retained = self.mirror.retained
+            self.catalog = build_catalog(retained.config, retained.services)
+            if retained.config is not None and self.state.default_language != self.catalog.language:
                 self.state = replace(self.state, default_language=self.catalog.language)
-            online = bool(config) and engine.get("status") == "online"
+            online = retained.config is not None and retained.engine_online
             if online != self.state.engine_online:
                 self.state = flow.engine_changed(self.state, online, now)
+        retained = self.mirror.retained
         if self.state.engine_online and not self.mirror.online:
             self.state = flow.engine_changed(self.state, False, now)
-        elif not self.state.engine_online and self.mirror.online and self.mirror.config and \
-                self.mirror.engine.get("status") == "online":
+        elif not self.state.engine_online and self.mirror.online and retained.config is not None and retained.engine_online:
             self.state = flow.engine_changed(self.state, True, now)
         while True:
             try:

@@ -1,15 +1,17 @@
 """What the kiosk offers: agencies and their services, joined with the live queue state.
 
 Built only from the engine's retained topics (`state/config` and
-`state/service/<code>`), so a kiosk is never configured a second time and
-shows the same opening hours and quotas the engine enforces.
+`state/service/<code>`, read through broker.protocol.state), so a kiosk is never
+configured a second time and shows the same opening hours and quotas the engine enforces.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+
+from broker.protocol.state import ConfigState, ServiceState
 
 
 class Availability(str, Enum):
@@ -84,64 +86,36 @@ class Catalog:
 EMPTY = Catalog("", "", "id", "Asia/Jakarta", "", "", "", "", "", ())
 
 
-def availability(state: dict[str, Any] | None) -> Availability:
+def availability(state: ServiceState | None) -> Availability:
     """Quota first: "come back tomorrow" is more useful than the opening hours."""
-    if not state:
+    if state is None:
         return Availability.OPEN  # unknown yet: the engine still has the last word when issuing
-    if state.get("quota_left") == 0:
+    if state.quota_left == 0:
         return Availability.QUOTA_REACHED
-    if state.get("open") is False:
+    if state.open is False:
         return Availability.CLOSED
     return Availability.OPEN
 
 
-def _closed_today(state: dict[str, Any] | None) -> dict[str, str]:
-    """The engine's day_closed sentence of a service state, when a holiday or closure shuts it today."""
-    closed = (state or {}).get("closed_today")
-    if not isinstance(closed, dict):
-        return {}
-    return {"closed_message": str(closed.get("message") or ""), "closed_message_en": str(closed.get("message_en") or "")}
-
-
-def build_catalog(config: dict[str, Any] | None, services: dict[str, dict[str, Any]]) -> Catalog:
-    """The kiosk's menu from the retained config and service states; tolerant of missing fields."""
-    if not config:
+def build_catalog(config: ConfigState | None, services: Mapping[str, ServiceState]) -> Catalog:
+    """The kiosk's menu from the retained config and service states (broker.protocol.state)."""
+    if config is None:
         return EMPTY
-    site = config.get("site") or {}
+    site = config.site
     by_agency: dict[str, list[ServiceChoice]] = {}
-    for s in config.get("services") or []:
-        try:
-            code = str(s["code"])
-            state = services.get(code)
-            by_agency.setdefault(str(s["agency"]), []).append(ServiceChoice(
-                code=code, name=str(s.get("name") or code), name_en=str(s.get("name_en") or ""),
-                agency=str(s["agency"]), notice=str(s.get("notice") or ""),
-                requirements=str(s.get("requirements") or ""), hours=str(s.get("hours") or ""),
-                hours_en=str(s.get("hours_en") or ""), priority_offered=bool(s.get("priority", True)),
-                quota=s.get("quota") if s.get("quota") is not None else (state or {}).get("quota"),
-                availability=availability(state),
-                waiting=state.get("waiting") if state else None,
-                est_wait_s=state.get("est_wait_s") if state else None,
-                **_closed_today(state)))
-        except (KeyError, TypeError):
-            continue  # one broken entry must not empty the whole kiosk
-    agencies = []
-    for a in config.get("agencies") or []:
-        try:
-            agency_id = str(a["id"])
-        except (KeyError, TypeError):
-            continue
-        if agency_id not in by_agency:
-            continue  # an agency without services has nothing to offer at the kiosk
-        agencies.append(AgencyChoice(id=agency_id, name=str(a.get("name") or agency_id),
-                                     short=str(a.get("short") or a.get("name") or agency_id),
-                                     logo=str(a.get("logo") or ""), hours=str(a.get("hours") or ""),
-                                     hours_en=str(a.get("hours_en") or ""),
-                                     services=tuple(by_agency[agency_id])))
-    return Catalog(site_id=str(site.get("id") or ""), site_name=str(site.get("name") or ""),
-                   language="en" if site.get("language") == "en" else "id",
-                   timezone=str(site.get("timezone") or "Asia/Jakarta"),
-                   ticket_url=str(site.get("ticket_url") or ""), footer=str(site.get("footer") or ""),
-                   survey_url=str(site.get("survey_url") or ""),
-                   address=str(site.get("address") or ""), logo=str(site.get("logo") or ""),
-                   agencies=tuple(agencies))
+    for s in config.services:
+        state = services.get(s.code)
+        by_agency.setdefault(s.agency, []).append(ServiceChoice(
+            code=s.code, name=s.name or s.code, name_en=s.name_en, agency=s.agency, notice=s.notice,
+            requirements=s.requirements, hours=s.hours, hours_en=s.hours_en, priority_offered=s.priority,
+            quota=s.quota if s.quota is not None else state.quota if state else None,
+            availability=availability(state), waiting=state.waiting if state else None,
+            est_wait_s=state.est_wait_s if state else None,
+            closed_message=state.closed_today.message if state and state.closed_today else "",
+            closed_message_en=state.closed_today.message_en if state and state.closed_today else ""))
+    agencies = tuple(AgencyChoice(id=a.id, name=a.name or a.id, short=a.short or a.name or a.id, logo=a.logo,
+                                  hours=a.hours, hours_en=a.hours_en, services=tuple(by_agency[a.id]))
+                     for a in config.agencies if a.id in by_agency)  # an agency without services offers nothing
+    return Catalog(site_id=site.id, site_name=site.name, language="en" if site.language == "en" else "id",
+                   timezone=site.timezone or "Asia/Jakarta", ticket_url=site.ticket_url, footer=site.footer,
+                   survey_url=site.survey_url, address=site.address, logo="", agencies=agencies)

@@ -1,6 +1,6 @@
 """`antrian kiosk --screenshots DIR`: every kiosk screen drawn headless to PNG, portrait and landscape.
 
-The screens are drawn from the real config (the same public dict the engine
+The screens are drawn from the real config (the same `state/config` the engine
 publishes) with made-up queue numbers, so the layout can be reviewed on a
 laptop without an engine, a touchscreen or a printer.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from broker.protocol.state import ConfigState, ServiceState
 from display.toolkit import ui
 from kiosk.ticketing.catalog import Catalog, build_catalog
 from kiosk.ticketing.flow import KioskState, Notice, PrintStatus, Request, Screen
@@ -23,22 +23,21 @@ SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 DEMO_TIME = datetime(2026, 11, 23, 9, 41, tzinfo=ZoneInfo("Asia/Jakarta"))  # a Monday morning
 
 
-def demo_service_states(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def demo_service_states(config: ConfigState) -> dict[str, ServiceState]:
     """Plausible live numbers; in the agency with most services the last is closed, the one before full."""
-    services = config.get("services", [])
     by_agency: dict[str, list[str]] = {}
-    for s in services:
-        by_agency.setdefault(s["agency"], []).append(s["code"])
+    for s in config.services:
+        by_agency.setdefault(s.agency, []).append(s.code)
     busiest = max(by_agency.values(), key=len) if by_agency else []
     states = {}
-    for i, s in enumerate(services):
+    for i, s in enumerate(config.services):
         waiting = (7 * i + 3) % 16
-        states[s["code"]] = {"code": s["code"], "waiting": waiting, "est_wait_s": waiting * 260, "open": True,
-                             "quota": s.get("quota"), "quota_left": None if s.get("quota") is None else 40}
+        states[s.code] = ServiceState(s.code, waiting=waiting, est_wait_s=waiting * 260, open=True, quota=s.quota,
+                                      quota_left=None if s.quota is None else 40)
     if len(busiest) >= 2:
-        states[busiest[-1]] |= {"open": False, "waiting": 0}
+        states[busiest[-1]] = replace(states[busiest[-1]], open=False, waiting=0)
     if len(busiest) >= 3:
-        states[busiest[-2]] |= {"quota": states[busiest[-2]]["quota"] or 50, "quota_left": 0}
+        states[busiest[-2]] = replace(states[busiest[-2]], quota=states[busiest[-2]].quota or 50, quota_left=0)
     return states
 
 
@@ -102,7 +101,7 @@ def all_frames(catalog: Catalog) -> dict[str, KioskState]:
     return frames | {name: state for name, state in english.items() if name not in frames}
 
 
-def write_screenshots(config: dict[str, Any], out_dir: str | Path,
+def write_screenshots(config: ConfigState, out_dir: str | Path,
                       sizes: dict[str, tuple[int, int]] | None = None) -> list[Path]:
     """PNG files named ORIENTATION-NN-SCREEN.png (or WxH-NN-SCREEN.png for a --size)."""
     ui.init_pygame(headless=True)

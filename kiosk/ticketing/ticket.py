@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from broker.protocol.state import TicketInfo, decode
 from broker.protocol.survey import survey_url_from_reply
 from broker.protocol.texts import tr
 from display.toolkit import humanize
@@ -69,27 +70,24 @@ class NotATicket(ValueError):
 
 
 def ticket_from_reply(reply: dict[str, Any], catalog: Catalog, language: str = "id") -> TicketContent:
-    if not isinstance(reply, dict) or reply.get("ok") is not True or not isinstance(reply.get("ticket"), dict):
+    ticket = decode(TicketInfo, reply.get("ticket")) if isinstance(reply, dict) and reply.get("ok") is True else None
+    if ticket is None:
         raise NotATicket(f"the engine did not acknowledge a ticket: {reply!r:.200}")
-    ticket = reply["ticket"]
-    number, ticket_id = str(ticket.get("number", "")), str(ticket.get("id", ""))
-    if not number:
+    if not ticket.number:
         raise NotATicket("the engine's reply has no ticket number")
-    service = catalog.service(str(ticket.get("service", "")))
-    agency = catalog.agency(service.agency if service else str(ticket.get("agency", "")))
+    service = catalog.service(ticket.service)
+    agency = catalog.agency(service.agency if service else ticket.agency)
     try:
         zone = ZoneInfo(catalog.timezone)
     except (KeyError, ValueError):
         zone = ZoneInfo("Asia/Jakarta")
-    issued_at = ticket.get("issued_at")
-    issued = datetime.fromtimestamp(float(issued_at), zone) if isinstance(issued_at, (int, float)) else \
-        datetime.now(zone)
+    issued = datetime.fromtimestamp(ticket.issued_at, zone) if ticket.issued_at is not None else datetime.now(zone)
     return TicketContent(
-        number=number, ticket_id=ticket_id, site_name=catalog.site_name,
-        agency=agency.name if agency else str(ticket.get("agency", "")),
-        service=service.title(language) if service else str(ticket.get("service", "")),
+        number=ticket.number, ticket_id=ticket.id, site_name=catalog.site_name,
+        agency=agency.name if agency else ticket.agency,
+        service=service.title(language) if service else ticket.service,
         issued=issued, ahead=reply.get("ahead"), est_wait_s=reply.get("est_wait_s"),
         qr_url=(survey_url_from_reply(catalog.survey_url, reply)
-                or qr_url(catalog.ticket_url, ticket_id=ticket_id, number=number, site=catalog.site_id)),
+                or qr_url(catalog.ticket_url, ticket_id=ticket.id, number=ticket.number, site=catalog.site_id)),
         footer=catalog.footer, address=catalog.address, logo=catalog.logo,
-        priority=ticket.get("priority"), language=language)
+        priority=ticket.priority, language=language)

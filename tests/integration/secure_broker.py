@@ -1,22 +1,17 @@
-"""A site with device identities and a broker that enforces them: Mosquitto from `antrian broker-config`,
-or the embedded amqtt broker with the same rules. Shared by the access, TLS and fault tests."""
+"""A site with device identities and a Mosquitto that enforces them, started as `antrian serve` starts its
+own (broker/server/mosquitto.py, the config `antrian broker-config` writes). Shared by the access, TLS and
+fault tests."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from broker.access.devices import LivePolicy, add_device, engine_credentials, load_devices
-from broker.access.mosquitto_conf import write_mosquitto_config
-from broker.access.policy import AccessPolicy
+from broker.access.devices import add_device, engine_credentials
 from broker.mqtt.connection import with_credentials
-from broker.protocol.codec import Topics
-from broker.server.embedded import EmbeddedBroker
+from broker.server.mosquitto import PrivateMosquitto
 from broker.site.config import SiteConfig, parse_config
-from conftest import SMALL_SITE, free_port, wait_for_port
+from conftest import SMALL_SITE, _need_mosquitto, free_port
 
 # (role, id, counter) of the devices every secured test site has
 DEVICES = (("kiosk", "K1", ""), ("counter", "c1", "1"), ("counter", "c2", "2"), ("display", "hall", ""),
@@ -33,16 +28,14 @@ def secured_site_text(*, allow_anonymous: bool = False, extra_access: str = "") 
 
 @dataclass
 class SecuredBroker:
-    """One broker of `kind` ("mosquitto" or "amqtt") enforcing the site's devices; restartable on its port."""
+    """A Mosquitto enforcing the site's devices, not supervised: restartable on its port by the test."""
 
-    kind: str
     config: SiteConfig
     data: Path
     workdir: Path
     port: int = field(default_factory=free_port)
     passwords: dict[str, str] = field(default_factory=dict)  # username -> plain password
-    proc: subprocess.Popen | None = None
-    embedded: EmbeddedBroker | None = None
+    mosquitto: PrivateMosquitto | None = None
 
     def __post_init__(self) -> None:
         for role, device_id, counter in DEVICES:
@@ -62,45 +55,30 @@ class SecuredBroker:
         return self.url(self.engine_user)
 
     def start(self) -> SecuredBroker:
-        tls = self.config.access.tls_files(self.config.source)
-        if self.kind == "amqtt":
-            self.embedded = EmbeddedBroker("127.0.0.1", self.port, policy=LivePolicy(self.config, self.data),
-                                           tls=(*tls, self.config.access.tls_port) if tls else None).start()
-            return self
-        policy = AccessPolicy(Topics(self.config.site.id), load_devices(self.data), self.config.access.allow_anonymous)
-        files = write_mosquitto_config(self.config, policy, self.workdir / "mosquitto", "127.0.0.1", self.port)
-        with open(files.conf, "a") as conf:
-            conf.write("user root\n")  # pytest's tmp folders are private to root; production keeps the default
-        self.log = self.workdir / "mosquitto.log"
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(["mosquitto", "-c", str(files.conf)], stdout=log, stderr=log)
-        wait_for_port(self.port)
-        if tls:
-            wait_for_port(self.config.access.tls_port)
+        _need_mosquitto()
+        if self.mosquitto is None:  # not supervised: the fault tests make the outages and end them
+            self.mosquitto = PrivateMosquitto(self.config, self.data, ("127.0.0.1", self.port),
+                                              folder=self.workdir / "mosquitto", supervise=False,
+                                              tls_host="127.0.0.1")
+        self.mosquitto.start()
         return self
 
+    @property
+    def log(self):
+        return self.mosquitto.log_file if self.mosquitto else None
+
     def kill(self) -> None:
-        """SIGKILL for Mosquitto (a power cut of the broker); the embedded broker can only stop."""
-        if self.proc:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-            self.proc = None
-        if self.embedded:
-            self.embedded.stop()
-            self.embedded = None
+        """SIGKILL (a power cut of the broker)."""
+        if self.mosquitto:
+            self.mosquitto.kill()
 
     def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(10)
-            self.proc = None
-        if self.embedded:
-            self.embedded.stop()
-            self.embedded = None
+        if self.mosquitto:
+            self.mosquitto.stop()
 
 
-def secured_broker(kind: str, tmp_path: Path, site_text: str | None = None) -> SecuredBroker:
+def secured_broker(tmp_path: Path, site_text: str | None = None) -> SecuredBroker:
     config_file = tmp_path / "site.toml"
     config_file.write_text(site_text or secured_site_text(), encoding="utf-8")
     config = parse_config(config_file.read_text(encoding="utf-8"), str(config_file))
-    return SecuredBroker(kind, config, tmp_path / "data", tmp_path)
+    return SecuredBroker(config, tmp_path / "data", tmp_path)

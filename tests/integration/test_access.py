@@ -150,11 +150,9 @@ def _listen_as(b, user: str, *topics: str) -> tuple[paho.Client, list[str]]:
     return client, got
 
 
-@pytest.fixture(params=["amqtt", "mosquitto"])
-def secured(request, tmp_path):
-    if request.param == "mosquitto" and shutil.which("mosquitto") is None:
-        pytest.skip("mosquitto is not installed")
-    broker = secured_broker(request.param, tmp_path).start()
+@pytest.fixture
+def secured(tmp_path):
+    broker = secured_broker(tmp_path).start()
     service, stop = start_engine(broker.config, broker.engine_url, broker.data)
     yield broker
     stop()
@@ -231,20 +229,42 @@ def test_the_cli_takes_user_and_password(secured):
     called = antrian_cli("call", "1", "--mqtt", b.url(), "--user", "counter-c1", "--password",
                          b.passwords["counter-c1"])
     assert called.returncode == 0 and json.loads(called.stdout)["ticket"]["number"] == "A001"
+    login = {"ANTRIAN_MQTT_PASSWORD": b.passwords["kiosk-K1"]}
+    inferred = antrian_cli("issue", "A", "--mqtt", b.url(), "--user", "kiosk-K1", env=login)  # no --kiosk
+    assert inferred.returncode == 0, inferred.stderr
+    assert json.loads(inferred.stdout)["number"] == "A002", "--user kiosk-K1 acts as kiosk K1"
+    other = antrian_cli("issue", "A", "--kiosk", "K2", "--mqtt", b.url(), "--user", "kiosk-K1", env=login)
+    assert other.returncode == 1 and "may not use the topic" in other.stderr and "kiosk/K2/request" in other.stderr
+    assert "antrian serve" not in other.stderr, "a refusal by the access rules is no missing engine"
 
 
-def test_the_embedded_broker_takes_a_new_device_without_a_restart(tmp_path):
-    b = secured_broker("amqtt", tmp_path).start()
+def test_no_password_is_ever_printed(secured, tmp_path):
+    """`announce --password` and `serve --mqtt user:password@...` say where they connect, never with what."""
+    import sys
+
+    b = secured
+    password = b.passwords["display-hall"]
+    announce = antrian_cli("announce", "--mqtt", b.url(), "--site", "testsite", "--user", "display-hall",
+                           "--password", password, "--audio", "none", "--seconds", "1", timeout=60)
+    assert f"127.0.0.1:{b.port}" in announce.stderr, announce.stderr
+    assert password not in announce.stdout + announce.stderr
+    engine_password = b.passwords[b.engine_user]
+    serve = subprocess.Popen([sys.executable, "-m", "broker.cli", "serve", "--config", str(tmp_path / "site.toml"),
+                              "--data", str(tmp_path / "other-data"), "--mqtt", b.engine_url, "--ignore-hours"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        with pytest.raises(ConnectionError, match="refused"):
-            EngineClient(b.url("kiosk-K2", "x"), "testsite", name="k2").start()
-        _, password = add_device(b.data, b.config, "kiosk", "K2")
-        EngineClient(b.url("kiosk-K2", password), "testsite", name="k2").start().stop()
+        said = ""
+        for line in serve.stderr:
+            said += line
+            if "Ctrl-C" in line:
+                break
     finally:
-        b.stop()
+        serve.terminate()
+        out, err = serve.communicate(timeout=20)
+    assert f"127.0.0.1:{b.port}" in said and engine_password not in said + out + err
 
 
-def test_serve_with_the_embedded_broker_refuses_anonymous_clients(tmp_path):
+def test_serve_with_its_own_mosquitto_refuses_anonymous_clients(tmp_path):
     """`antrian serve` on a closed site: the engine uses its own identity, anonymous clients are refused."""
     import sys
     import time
@@ -276,3 +296,36 @@ def test_serve_with_the_embedded_broker_refuses_anonymous_clients(tmp_path):
     finally:
         serve.terminate()
         serve.wait(10)
+
+
+def test_broker_config_writes_a_hardened_mosquitto_config(tmp_path):
+    """What `antrian broker-config` gives a hall: limits, no Nagle, persistence in a data folder (not /etc), a
+    TLS-only mode, and files the broker may read but not rewrite."""
+    import os
+    import stat
+
+    site = tmp_path / "site.toml"
+    site.write_text(secured_site_text(extra_access='tls_cert = "s.crt"\ntls_key = "s.key"\ntls_port = 18883\n'))
+    out, store = tmp_path / "etc-mosquitto", tmp_path / "var-lib-mosquitto"
+    args = ("broker-config", "--config", str(site), "--data", str(tmp_path / "data"), "--out", str(out),
+            "--persistence", str(store))
+    both = antrian_cli(*args, "--listen", "0.0.0.0:1883")
+    assert both.returncode == 0, both.stderr
+    conf = (out / "mosquitto.conf").read_text()
+    for line in ("set_tcp_nodelay true", "max_packet_size ", "message_size_limit 262144", "allow_anonymous false",
+                 f"persistence_location {store.resolve()}/", "listener 1883 0.0.0.0", "listener 18883 0.0.0.0"):
+        assert line in conf, line
+    assert str(out.resolve()) not in conf.split("persistence_location")[1].splitlines()[0]
+    for path in (out, out / "acl", out / "passwords", out / "mosquitto.conf"):
+        mode = path.stat().st_mode
+        assert not mode & (stat.S_IWGRP | stat.S_IWOTH | stat.S_IROTH), f"{path} is {oct(mode)}"
+        if os.geteuid() == 0:
+            assert path.stat().st_uid == 0, f"{path} must stay root's, never the broker's"
+    tls_only = antrian_cli(*args, "--listen", "none")
+    assert tls_only.returncode == 0, tls_only.stderr
+    conf = (out / "mosquitto.conf").read_text()
+    assert "listener 1883" not in conf and "listener 18883 0.0.0.0" in conf
+    (tmp_path / "plain.toml").write_text(secured_site_text())
+    refused = antrian_cli("broker-config", "--config", str(tmp_path / "plain.toml"), "--data", str(tmp_path / "d2"),
+                          "--out", str(out), "--persistence", str(store), "--listen", "none")
+    assert refused.returncode == 2 and "no TLS listener" in refused.stderr

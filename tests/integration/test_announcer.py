@@ -13,6 +13,7 @@ import pytest
 from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics, encode
+from broker.protocol.state import CallsState, decode
 from conftest import OUTPUT, antrian_cli
 from display.screens.calls import Call, CallTracker, call_from_event, calls_from_state
 from display.voice.announcer import Announcer
@@ -131,30 +132,39 @@ def test_calls_play_one_after_the_other_through_real_audio(tmp_path):
         assert r.played_until - r.played_from >= r.duration_s * 0.9, "a call was cut short"
 
 
+def retained_calls(calls: list) -> tuple:
+    """A `state/calls` payload as the mirror holds it (broker.protocol.state.CallsState)."""
+    return decode(CallsState, {"calls": calls}).calls
+
+
 def test_tracker_lets_each_call_through_once():
     tracker = CallTracker()
-    topic = Topics(SITE).event("ticket_called")
+    T = Topics(SITE)
+    topic = T.event("ticket_called")
     payload = encode({"type": "ticket_called", "ts": time.time(), "seq": 7, "ticket": "20260101-A001",
                       "number": "A001", "counter": "1", "agency": "dukcapil"})
-    call = call_from_event(topic, payload)
-    assert call is not None and tracker.from_event(call) and not tracker.from_event(call_from_event(topic, payload))
-    recall = call_from_event(Topics(SITE).event("ticket_recalled"), payload.replace(b'"seq":7', b'"seq":8')
+    call = call_from_event(T, topic, payload)
+    assert call is not None and tracker.from_event(call) and not tracker.from_event(call_from_event(T, topic, payload))
+    recall = call_from_event(T, T.event("ticket_recalled"), payload.replace(b'"seq":7', b'"seq":8')
                              .replace(b"ticket_called", b"ticket_recalled"))
     assert recall.recall and tracker.from_event(recall), "a recall is a new call"
     for bad in (b"", b"{", b"[]", b'{"seq": "x"}', b'{"number": null}'):
-        assert call_from_event(topic, bad) is None
-    assert call_from_event(Topics(SITE).event("ticket_issued"), payload) is None
+        assert call_from_event(T, topic, bad) is None
+    assert call_from_event(T, T.event("ticket_issued"), payload) is None
+    assert call_from_event(T, Topics("othersite").event("ticket_called"), payload) is None, "another site's call"
 
     # the retained list at start-up is history, never spoken
-    old = calls_from_state([{"seq": 1, "ts": time.time() - 5, "ticket": "t1", "number": "A000", "counter": "1"}])
+    old = calls_from_state(retained_calls([{"seq": 1, "ts": time.time() - 5, "ticket": "t1", "number": "A000",
+                                            "counter": "1"}]))
     fresh = CallTracker()
     assert fresh.from_state(old, time.time()) == []
     # after a reconnect, a recent call no event brought is caught up; an old one is not
-    missed = calls_from_state([
+    missed = calls_from_state(retained_calls([
         {"seq": 3, "ts": time.time() - 1, "ticket": "t3", "number": "A003", "counter": "2"},
         {"seq": 2, "ts": time.time() - 3600, "ticket": "t2", "number": "A002", "counter": "1"},
         {"seq": 1, "ts": time.time() - 5, "ticket": "t1", "number": "A000", "counter": "1"},
-    ])
+        {"seq": "x", "number": "A009"}, {"seq": 9, "ts": 1.0, "number": None, "counter": "1"},
+    ]))
     assert [c.number for c in fresh.from_state(missed, time.time())] == ["A003"]
     assert fresh.from_state(missed, time.time()) == []
 

@@ -1,4 +1,4 @@
-"""The `antrian` command line as a new user runs it: one `serve` (embedded broker) and the client commands."""
+"""The `antrian` command line as a new user runs it: one `serve` (with its own Mosquitto) and the client commands."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from conftest import antrian_cli, free_port, wait_for_port
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """`antrian serve` with its embedded broker on a free port; yields the --mqtt URL."""
+    """`antrian serve` with its own Mosquitto on a free port; yields the --mqtt URL."""
     from conftest import SMALL_SITE
 
     tmp = tmp_path_factory.mktemp("serve")
@@ -101,9 +101,18 @@ def test_refusals_exit_1_with_a_sentence(served):
 
 
 def test_no_broker_exits_3_with_a_hint():
-    result = antrian_cli("issue", "A", "--mqtt", f"mqtt://127.0.0.1:{free_port()}")
-    assert result.returncode == 3
-    assert "cannot reach the MQTT broker" in result.stderr
+    """A refused connection is said as one (from the connect itself, not after waiting for an answer)."""
+    port = free_port()
+    for args in ((), ("--site", "testsite")):  # finding the site, or a command straight away
+        result = antrian_cli("issue", "A", "--mqtt", f"mqtt://127.0.0.1:{port}", *args)
+        assert result.returncode == 3
+        assert f"nothing listens at 127.0.0.1:{port} (connection refused)" in result.stderr
+        assert "did not answer" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_an_unknown_host_is_said_plainly():
+    result = antrian_cli("state", "--mqtt", "mqtt://no-such-host.invalid:1883")
+    assert result.returncode == 3 and "unknown host 'no-such-host.invalid'" in result.stderr
 
 
 def test_mosquitto_sub_sees_the_contract(served):
@@ -134,7 +143,7 @@ def test_serve_says_when_the_port_is_taken(served, small_config_file, tmp_path):
     result = antrian_cli("serve", "--config", str(small_config_file), "--data", str(tmp_path),
                          "--listen", f"127.0.0.1:{port}")
     assert result.returncode == 2
-    assert port in result.stderr
+    assert f"port {port} on 127.0.0.1 is in use" in result.stderr and result.stderr.count("\n") == 1
 
 
 def test_a_device_booting_before_the_engine_waits_for_it(small_config, embedded_url, tmp_path):

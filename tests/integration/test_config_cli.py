@@ -55,3 +55,14 @@ def test_config_sample_writes_the_commented_sample_to_start_from(tmp_path):
     site.write_bytes(result.stdout)
     checked = antrian_cli("config", "check", str(site))
     assert checked.returncode == 0 and "OK" in checked.stdout, checked.stderr
+
+
+def test_config_check_warns_about_the_demo_pins_and_anonymous_clients_yet_passes():
+    result = antrian_cli("config", "check")
+    assert result.returncode == 0, "a warning is not a problem: the demo runs on this file"
+    lines = result.stderr.splitlines()
+    assert any("peringatan, [access] allow_anonymous = true" in line for line in lines)
+    assert any("warning, [access] allow_anonymous = true" in line for line in lines)
+    pins = [i for i, line in enumerate(lines) if "[[officers]] pin_hash" in line]
+    assert len(pins) == 2 and "peringatan" in lines[pins[0]] and "warning" in lines[pins[1]], "Indonesian first"
+    assert "PIN contoh" in lines[pins[0]] and "demo PIN" in lines[pins[1]]

@@ -16,6 +16,7 @@ from broker.core.pin import verify_pin
 from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics
+from broker.protocol.state import CounterState, ServiceState, decode, public_config
 from broker.site.config import parse_config
 from conftest import OUTPUT, SMALL_SITE, antrian_cli, start_engine
 from integration.test_mqtt_contract import Listener, wait_until
@@ -288,15 +289,15 @@ def test_every_service_a_counter_serves_stays_listed_with_or_without_the_nobody_
     from kiosk.counter.screenshots import DEMO_CLOCK, DEMO_NOW, demo_states
 
     ui.init_pygame(headless=True)
-    config = load_config(None).public_dict()
-    for counter in config["counters"]:
-        counter_id = str(counter["id"])
+    config = public_config(load_config(None))
+    for counter in config.counters:
+        counter_id = counter.id
         panel, counters, services = demo_states(config, counter_id)[state]
         facts = panel_facts(config, counters, services, counter_id)
         view = panel_view(panel, facts, config, counters, services, counter_id, now=DEMO_NOW, local_clock=DEMO_CLOCK,
                           size=size)
         banner, rows = queue_layout(view)
-        assert [row.queue.code for row in rows] == list(counter["services"]), counter_id
+        assert [row.queue.code for row in rows] == list(counter.services), counter_id
         assert (banner is not None) == (state == "nobody-waiting")
         s = min(size[0] / 1280, size[1] / 800)
         surface = render_panel(view)
@@ -321,9 +322,10 @@ def test_counter_2_serving_a_and_b_lists_both_when_nobody_waits(small_config):
     from kiosk.counter.flow import Panel, Screen
     from kiosk.counter.panel import panel_facts, panel_view, queue_layout
 
-    config = small_config.public_dict()
-    counters = {"2": {"id": "2", "status": "open", "officer": {"id": "siti", "name": "Siti"}, "current": None}}
-    services = {code: {"code": code, "waiting": 0} for code in ("A", "B")}
+    config = public_config(small_config)
+    counters = {"2": decode(CounterState, {"id": "2", "status": "open", "officer": {"id": "siti", "name": "Siti"},
+                                           "current": None})}
+    services = {code: decode(ServiceState, {"code": code, "waiting": 0}) for code in ("A", "B")}
     facts = panel_facts(config, counters, services, "2")
     view = panel_view(Panel(screen=Screen.MAIN), facts, config, counters, services, "2", now=0.0)
     banner, rows = queue_layout(view)

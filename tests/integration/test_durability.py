@@ -224,7 +224,7 @@ def test_a_scripted_day_survives_engine_and_broker_kills(tmp_path):
     from integration.secure_broker import secured_broker, secured_site_text
 
     site = secured_site_text().replace("counter_debounce_s = 1.0", "counter_debounce_s = 0")  # fast officers
-    b = secured_broker("mosquitto", tmp_path, site).start()
+    b = secured_broker(tmp_path, site).start()
     config_file = tmp_path / "site.toml"
     faults = 0
     with ServeProcess(config_file, b.data, b.url(), tmp_path / "serve.log", watch_url=b.url("monitor-tech")) as serve:

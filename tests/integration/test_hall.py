@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 import pygame
@@ -12,9 +13,9 @@ import pytest
 from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics, encode
-from broker.server.embedded import EmbeddedBroker
+from broker.protocol.state import ConfigState, CounterEntry, CounterState, ServiceState, decode, public_config
 from broker.site.config import parse_config
-from conftest import OUTPUT, SMALL_SITE, antrian_cli, free_port, start_engine
+from conftest import OUTPUT, SMALL_SITE, MosquittoBroker, antrian_cli, free_port, start_engine
 from display.screens.callboard import HOLD_S, CallBoard
 from display.screens.calls import Call
 from display.screens.counter_screen import counter_state, render_counter
@@ -31,7 +32,7 @@ ZONED_SITE = (SMALL_SITE
                        'Kamis."\n', 1)
               .replace('services = ["P"]\n', 'services = ["P"]\nzone = "lantai-2"\n')
               .replace('services = ["K"]\n', 'services = ["K"]\nzone = "lantai-2"\n'))
-CONFIG = parse_config(ZONED_SITE, "zoned.toml").public_dict()
+CONFIG = public_config(parse_config(ZONED_SITE, "zoned.toml"))
 MOMENT = datetime(2026, 11, 23, 8, 5, 9)
 SIZES = [(1920, 1080), (1280, 720)]
 
@@ -41,15 +42,23 @@ def call(seq: int, number: str, counter: str, agency: str = "dukcapil", recall: 
                 service=number[0], recall=recall)
 
 
-def live_counters(**status_and_number) -> dict[str, dict]:
+def typed(cls, payloads: dict) -> dict:
+    """State as a screen's mirror holds it: each payload decoded (broker.protocol.state), the unreadable left out."""
+    decoded = {key: decode(cls, payload) for key, payload in payloads.items()}
+    return {key: value for key, value in decoded.items() if value is not None}
+
+
+def live_counters(**status_and_number) -> dict[str, CounterState]:
     counters = {}
     for cid, (status, number) in status_and_number.items():
         cid = cid.replace("_", "-").lstrip("c")
-        counters[cid] = {"id": cid, "status": status, "current": {"number": number} if number else None}
-    return counters
+        counters[cid] = {"id": cid, "status": status,
+                         "current": {"id": f"20261123-{number}", "number": number} if number else None}
+    return typed(CounterState, counters)
 
 
-SERVICES = {code: {"code": code, "waiting": waiting} for code, waiting in (("A", 12), ("B", 3), ("P", 0), ("K", 7))}
+SERVICES = typed(ServiceState, {code: {"code": code, "waiting": waiting}
+                                for code, waiting in (("A", 12), ("B", 3), ("P", 0), ("K", 7))})
 COUNTERS = live_counters(c1=("open", "A003"), c2=("break", None), c4K_10=("closed", None), c5=("open", "K002"))
 
 
@@ -176,9 +185,9 @@ def test_the_screen_redraws_only_when_something_changed():
 def test_both_tv_sizes_draw_the_same_screen_with_nothing_outside_its_box():
     board = CallBoard()
     board.seed([call(i, f"A{i:03d}", "4K-10" if i % 2 else "12") for i in range(1, 9)])
-    many = {f"{i}": {"id": f"{i}", "status": "open", "current": {"number": f"A{i:03d}"}} for i in range(1, 25)}
-    config = CONFIG | {"counters": [{"id": f"{i}", "agency": "dukcapil", "services": ["A"], "zone": ""}
-                                    for i in range(1, 25)]}
+    many = typed(CounterState, {f"{i}": {"id": f"{i}", "status": "open", "current": {"id": f"t{i}", "number": f"A{i:03d}"}}
+                                for i in range(1, 25)})
+    config = replace(CONFIG, counters=tuple(CounterEntry(f"{i}", "dukcapil", ("A",)) for i in range(1, 25)))
     for size in SIZES:
         state = hall_state(config, SERVICES, many, board, mono=0.0, moment=MOMENT, online=True)
         assert len(state.counters) == 24
@@ -193,7 +202,7 @@ def test_both_tv_sizes_draw_the_same_screen_with_nothing_outside_its_box():
 
 
 def test_the_information_line_scrolls():
-    text = CONFIG["site"]["info_text"]
+    text = CONFIG.site.info_text
     start, later = render_ticker(text, (1920, 64), 0), render_ticker(text, (1920, 64), 300)
     assert pygame.image.tobytes(start, "RGB") != pygame.image.tobytes(later, "RGB")
     still = render_ticker("Buka", (1920, 64), 0)
@@ -205,8 +214,9 @@ def test_bad_state_never_crashes_the_hall(garbage):
     board = CallBoard()
     board.add(call(1, "A001", "1"))
     try:
-        state = hall_state(garbage, {"A": {}}, {"1": {"status": "open", "current": "x"}}, board, mono=0.0,
-                           moment=MOMENT, online=True)
+        state = hall_state(decode(ConfigState, garbage), typed(ServiceState, {"A": {}, "B": [], "C": {"waiting": "x"}}),
+                           typed(CounterState, {"1": {"status": "open", "current": "x"}, "2": {"status": 3}}),
+                           board, mono=0.0, moment=MOMENT, online=True)
     except (KeyError, TypeError, AttributeError) as exc:
         pytest.fail(f"hall_state raised {exc!r}")
     render_hall(state, (1280, 720))
@@ -288,8 +298,7 @@ def test_a_burst_of_20_calls_each_appears_on_the_hall_in_order(engine_embedded):
 
 
 def test_the_hall_shows_offline_and_recovers_when_the_broker_restarts(tmp_path):
-    port = free_port()
-    broker = EmbeddedBroker("127.0.0.1", port).start()
+    broker = MosquittoBroker(tmp_path).start()
     config = parse_config(ZONED_SITE, "zoned.toml")
     service, stop_engine = start_engine(config, broker.url, tmp_path / "data")
     hall = LiveHall(broker.url, "testsite").start(wait=5)
@@ -301,7 +310,7 @@ def test_the_hall_shows_offline_and_recovers_when_the_broker_restarts(tmp_path):
             time.sleep(0.05)
         assert hall.state().offline, "the hall does not notice the broker is gone"
         render_hall(hall.state())  # still draws
-        broker = EmbeddedBroker("127.0.0.1", port).start()
+        broker.start()  # on the same port
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and hall.state().offline:
             time.sleep(0.1)

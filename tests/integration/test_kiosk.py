@@ -1,4 +1,4 @@
-"""The kiosk against a real engine, the embedded MQTT broker and a TCP printer on 127.0.0.1, headless."""
+"""The kiosk against a real engine, Mosquitto and a TCP printer on 127.0.0.1, headless."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The MQTT path end to end: real engine, real brokers (amqtt and Mosquitto), real clients."""
+"""The MQTT path end to end: real engine, real Mosquitto, real clients."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import pytest
 from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics
+from broker.protocol.state import TicketFinished
 from conftest import OUTPUT, antrian_cli
 from kiosk.survey import flow
 from kiosk.survey.flow import QUESTIONS, Screen, SurveyState, Visit
@@ -219,7 +220,7 @@ def test_tablet_against_a_real_engine(engine_embedded):
         app.update()
         assert app.state.screen == Screen.IDLE
         app.state = flow.ticket_finished(replace(app.state, last_ticket=""), app.visit(
-            {"ticket": ticket["id"], "number": ticket["number"], "service": "A"}), clock())
+            TicketFinished("ticket_finished", 0.0, 0, ticket=ticket["id"], number=ticket["number"], service="A")), clock())
         tap_button(app, clock, "language")
         ui.save_png(app.render(), out / "06-invite-english.png")
         tap_button(app, clock, "start")

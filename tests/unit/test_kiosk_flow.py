@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from broker.core.texts import TEXTS
+from broker.protocol.state import ConfigState, ServiceState, decode, public_config
 from broker.site.config import load_config, parse_config
 from conftest import SMALL_SITE
 from display.toolkit import ui
@@ -19,11 +20,18 @@ from kiosk.ticketing.screens import Frame, buttons, hit, render, text_lines
 from kiosk.ticketing.screenshots import DEMO_TIME, SIZES, all_frames, demo_frames, demo_service_states
 from kiosk.ticketing.ticket import NotATicket, ticket_from_reply
 
-CONFIG = parse_config(SMALL_SITE).public_dict()
-STATES = {"A": {"waiting": 4, "est_wait_s": 600, "open": True, "quota_left": None},
-          "B": {"waiting": 0, "open": False, "quota_left": None},
-          "P": {"waiting": 3, "open": True, "quota_left": 0},
-          "K": {"waiting": 1, "open": True, "quota_left": None}}
+CONFIG = public_config(parse_config(SMALL_SITE))
+
+
+def states(**payloads: dict) -> dict[str, ServiceState]:
+    """Service states as the kiosk's mirror holds them: decoded from what a topic carried."""
+    return {code: decode(ServiceState, {"code": code} | payload) for code, payload in payloads.items()}
+
+
+STATES = states(A={"waiting": 4, "est_wait_s": 600, "open": True, "quota_left": None},
+                B={"waiting": 0, "open": False, "quota_left": None},
+                P={"waiting": 3, "open": True, "quota_left": 0},
+                K={"waiting": 1, "open": True, "quota_left": None})
 CATALOG = build_catalog(CONFIG, STATES)
 
 
@@ -42,7 +50,8 @@ def test_catalog_joins_config_and_live_state():
     assert (a.availability, a.waiting, b.availability) == (Availability.OPEN, 4, Availability.CLOSED)
     assert CATALOG.service("P").availability == Availability.QUOTA_REACHED
     assert not CATALOG.agency("imigrasi").available
-    assert build_catalog({"site": {}, "services": [{"code": "X"}], "agencies": "nonsense"}, {}).agencies == ()
+    nonsense = decode(ConfigState, {"site": {}, "services": [{"code": "X"}, {"name": "no code"}], "agencies": "nonsense"})
+    assert [s.code for s in nonsense.services] == ["X"] and build_catalog(nonsense, {}).agencies == ()
 
 
 def test_agency_service_priority_then_one_request():
@@ -56,7 +65,7 @@ def test_agency_service_priority_then_one_request():
 
 
 def test_a_service_without_priority_goes_straight_to_the_ticket():
-    catalog = build_catalog(CONFIG, STATES | {"P": {"open": True, "quota_left": 2}})
+    catalog = build_catalog(CONFIG, STATES | states(P={"open": True, "quota_left": 2}))
     state, [issue] = at(KioskState(id_prefix="k"), Tap("agency", "imigrasi"), Tap("service", "P"), catalog=catalog)
     assert state.screen == Screen.ISSUING and issue.request == flow.Request("k-1", "P", None)
 
@@ -168,7 +177,7 @@ def test_tiles_grey_out_what_cannot_be_taken():
 # ---------------------------------------------------------------- requirements and hours in full
 
 
-SAMPLE = load_config(None).public_dict()
+SAMPLE = public_config(load_config(None))
 SAMPLE_CATALOG = build_catalog(SAMPLE, demo_service_states(SAMPLE))
 LANGS = ("id", "en")
 

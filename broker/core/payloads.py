@@ -1,0 +1,401 @@
+"""The payloads the engine publishes, as types: every retained state topic and every event.
+
+One frozen dataclass per payload, its fields in the order they go on the wire. The
+engine builds its retained state from these (broker.core.views) and encodes them with
+`as_dict`; every kiosk, panel, tablet, screen and the announcer reads them back through
+`broker.protocol.state.decode`, which ignores unknown fields and gives missing or
+mistyped ones their default. So a field added to a service's state is one line here
+(with its default), the line that fills it in broker.core.views, and its name in
+docs/protocol.md (tests/unit/test_protocol_doc.py keeps the document and these types
+equal).
+
+They live in the pure core because the engine builds them and the core may import
+nothing outside itself; broker.protocol.state re-exports them for devices, with the
+tolerant decoder. Stdlib only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from broker.core.model import Rules, Site
+
+# ---------------------------------------------------------------------- state/config
+
+
+@dataclass(frozen=True)
+class AgencyEntry:
+    id: str
+    name: str = ""
+    short: str = ""
+    kind: str = ""
+    logo: str = ""
+    hours: str = ""  # the opening hours in words, Bahasa Indonesia
+    hours_en: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    code: str
+    name: str = ""
+    name_en: str = ""
+    agency: str = ""
+    quota: int | None = None
+    priority: bool = True  # whether the kiosk offers priority tickets
+    notice: str = ""
+    requirements: str = ""
+    hours: str = ""
+    hours_en: str = ""
+
+    def title(self, lang: str) -> str:
+        """The name in `lang` ("en" falls back to the Indonesian name), else the code."""
+        return (self.name_en if lang == "en" else "") or self.name or self.code
+
+
+@dataclass(frozen=True)
+class CounterEntry:
+    id: str
+    agency: str = ""
+    services: tuple[str, ...] = ()  # in order of preference
+    zone: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class OfficerEntry:
+    id: str
+    name: str = ""
+    agency: str = ""  # when given, the officer may sign in only at this agency's counters
+    counters: tuple[str, ...] = ()  # when given, only at these counters
+
+    def may_staff(self, counter: CounterEntry) -> bool:
+        return (not self.agency or self.agency == counter.agency) and (not self.counters
+                                                                       or counter.id in self.counters)
+
+
+@dataclass(frozen=True)
+class ConfigState:
+    """`state/config`: the public site config (never the PIN hashes). `site` and `rules` are the model's own."""
+
+    site: Site = field(default_factory=lambda: Site("", ""))
+    rules: Rules = field(default_factory=Rules)
+    agencies: tuple[AgencyEntry, ...] = ()
+    services: tuple[ServiceEntry, ...] = ()
+    counters: tuple[CounterEntry, ...] = ()
+    officers: tuple[OfficerEntry, ...] = ()
+
+    def agency(self, agency_id: str | None) -> AgencyEntry | None:
+        return next((a for a in self.agencies if a.id == agency_id), None)
+
+    def service(self, code: str | None) -> ServiceEntry | None:
+        return next((s for s in self.services if s.code == code), None)
+
+    def counter(self, counter_id: str | None) -> CounterEntry | None:
+        return next((c for c in self.counters if c.id == counter_id), None)
+
+    def agency_label(self, agency_id: str | None, *, full: bool = False) -> str:
+        """The agency's short name (`full`: its full name), whichever is set; "" when unknown."""
+        agency = self.agency(agency_id)
+        if agency is None:
+            return ""
+        return (agency.name or agency.short) if full else (agency.short or agency.name)
+
+
+# ---------------------------------------------------------------------- state/service, state/counter, state/calls
+
+
+@dataclass(frozen=True)
+class ClosedToday:
+    """Why a service is shut all day (a holiday, cuti bersama, a closure): the `day_closed` refusal a kiosk
+    would get, with its sentences ready to show."""
+
+    message: str = ""
+    message_en: str = ""
+    reason: str = ""
+    reason_en: str = ""
+    kind: str = ""  # holiday, cuti_bersama or closure
+    opens: str | None = None  # the next opening, local time "2023-04-26T08:00"
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """`state/service/<code>`."""
+
+    code: str = ""
+    name: str = ""
+    agency: str = ""
+    waiting: int = 0
+    waiting_priority: int = 0
+    issued_today: int = 0
+    last_issued: str | None = None
+    last_called: str | None = None
+    quota: int | None = None
+    quota_left: int | None = None
+    open: bool | None = None  # None: not said (treated as open; the engine has the last word when issuing)
+    closed_today: ClosedToday | None = None  # on a holiday or closure: why, and when it opens again
+    est_wait_s: int | None = None
+    waiting_numbers: tuple[str, ...] = ()  # the first 50 waiting numbers, in calling order
+    no_shows: tuple[str, ...] = ()  # today's no-show numbers that may be reactivated
+
+
+@dataclass(frozen=True)
+class TicketInfo:
+    """A ticket as replies and `state/counter/<id>`'s `current` show it."""
+
+    id: str
+    number: str
+    service: str = ""
+    agency: str = ""
+    priority: str | None = None
+    state: str = ""
+    issued_at: float | None = None
+    counter: str | None = None
+    called_at: float | None = None
+    recalls: int = 0
+    last_call_at: float | None = None
+    origin_service: str = ""
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    """The officer signed in at a counter."""
+
+    id: str
+    name: str = ""
+    since: float | None = None
+
+
+@dataclass(frozen=True)
+class CounterState:
+    """`state/counter/<counter>`."""
+
+    id: str = ""
+    agency: str = ""
+    services: tuple[str, ...] = ()
+    zone: str = ""
+    status: str = "closed"  # open, break, closed
+    current: TicketInfo | None = None
+    served_today: int = 0
+    officer: OnDuty | None = None
+    in_hours: bool | None = None
+    unstaffed: bool = False
+
+
+@dataclass(frozen=True)
+class CallEntry:
+    """One call or recall in `state/calls`."""
+
+    seq: int
+    ts: float
+    ticket: str = ""
+    number: str = ""
+    service: str = ""
+    agency: str = ""
+    counter: str = ""
+    recall: bool = False
+
+
+@dataclass(frozen=True)
+class CallsState:
+    """`state/calls`: the last 10 calls and recalls, newest first."""
+
+    calls: tuple[CallEntry, ...] = ()
+
+
+# ---------------------------------------------------------------------- state/engine
+
+
+@dataclass(frozen=True)
+class ClockAlarm:
+    """While the wall clock is held after a jump of a day or more."""
+
+    status: str = "jumped"
+    by_s: float = 0.0
+    since: float | None = None
+    accept_in_s: int | None = None  # None for a jump back, which is never accepted by itself
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """`state/engine`; the engine's last will is only `{"status": "offline", "site"}` (`offline`)."""
+
+    status: str = "offline"
+    site: str = ""
+    day: str | None = None
+    clock: ClockAlarm | None = None
+    started_at: float | None = None
+    ignore_hours: bool = False
+
+    @property
+    def online(self) -> bool:
+        return self.status == "online"
+
+
+def offline(site: str) -> dict[str, Any]:
+    """The payload of `state/engine` when the engine stops or dies (its MQTT last will)."""
+    return {"status": "offline", "site": site}
+
+
+# ---------------------------------------------------------------------- events/<type>
+
+
+@dataclass(frozen=True)
+class EventHead:
+    type: str
+    ts: float
+    seq: int
+
+
+@dataclass(frozen=True)
+class DayStarted(EventHead):
+    day: str = ""
+    expired: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TicketIssued(EventHead):
+    ticket: str = ""
+    number: str = ""
+    n: int = 0
+    service: str = ""
+    agency: str = ""
+    priority: str | None = None
+    kiosk: str = ""
+
+
+@dataclass(frozen=True)
+class TicketCalled(EventHead):
+    ticket: str = ""
+    number: str = ""
+    service: str = ""
+    agency: str = ""
+    counter: str = ""
+    priority: str | None = None
+    waited_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class TicketRecalled(EventHead):
+    ticket: str = ""
+    number: str = ""
+    service: str = ""
+    agency: str = ""
+    counter: str = ""
+
+
+@dataclass(frozen=True)
+class TicketNoShow(EventHead):
+    ticket: str = ""
+    number: str = ""
+    service: str = ""
+    counter: str = ""
+
+
+@dataclass(frozen=True)
+class TicketFinished(EventHead):
+    ticket: str = ""
+    number: str = ""
+    service: str = ""
+    agency: str = ""
+    counter: str = ""
+
+
+@dataclass(frozen=True)
+class TicketTransferred(EventHead):
+    ticket: str = ""
+    number: str = ""
+    from_service: str = ""
+    to_service: str = ""
+    counter: str = ""
+
+
+@dataclass(frozen=True)
+class TicketReactivated(EventHead):
+    ticket: str = ""
+    number: str = ""
+    service: str = ""
+    counter: str = ""
+
+
+@dataclass(frozen=True)
+class CounterStatusChanged(EventHead):
+    counter: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class OfficerSignedIn(EventHead):
+    counter: str = ""
+    officer: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class OfficerSignedOut(EventHead):
+    counter: str = ""
+    officer: str = ""
+    reason: str = ""  # signed_out, moved, replaced
+
+
+@dataclass(frozen=True)
+class OfficerSignInFailed(EventHead):
+    counter: str = ""
+    officer: str | None = None
+
+
+@dataclass(frozen=True)
+class SurveyAnswered(EventHead):
+    ticket: str = ""
+    number: str = ""
+    service: str = ""
+    agency: str = ""
+    counter: str = ""
+    finished_at: float | None = None
+    channel: str = ""
+    answers: tuple[int, ...] = ()
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ClockJumped(EventHead):
+    by_s: float = 0.0
+    wall: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClockSettled(EventHead):
+    how: str = ""  # back, accepted
+    by_s: float = 0.0
+
+
+EVENTS: dict[str, type[EventHead]] = {
+    "day_started": DayStarted, "ticket_issued": TicketIssued, "ticket_called": TicketCalled,
+    "ticket_recalled": TicketRecalled, "ticket_no_show": TicketNoShow, "ticket_finished": TicketFinished,
+    "ticket_transferred": TicketTransferred, "ticket_reactivated": TicketReactivated,
+    "counter_status": CounterStatusChanged, "officer_signed_in": OfficerSignedIn,
+    "officer_signed_out": OfficerSignedOut, "officer_sign_in_failed": OfficerSignInFailed,
+    "survey_answered": SurveyAnswered, "clock_jumped": ClockJumped, "clock_settled": ClockSettled,
+}  # the payload type of each events/<type> topic (a test checks it against broker.core.events.EventType)
+
+
+# ---------------------------------------------------------------------- encoding
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A payload as the JSON object the wire carries, fields in their declared order."""
+    names = _NAMES.get(type(value))
+    if names is None:
+        names = _NAMES[type(value)] = tuple(f.name for f in fields(value))
+    return {name: _plain(getattr(value, name)) for name in names}
+
+
+_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if hasattr(type(value), "__dataclass_fields__"):
+        return as_dict(value)
+    return value
