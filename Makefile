@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 LISTEN ?=
 HTTP ?=
 
-.PHONY: setup system-deps demo serve test test-fast check clean screenshots
+.PHONY: setup system-deps test-deps demo serve test test-fast check clean screenshots
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,10 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	@bash .ci/system-deps
 
+# ...and what only the tests need: Debian's chromium (Playwright drives it), poppler-utils (PDF checks).
+test-deps:
+	@bash .ci/system-deps --test
+
 # The whole hall: broker, engine with its survey page, kiosk, hall TV, two counter panels and their
 # screens, announcer and simulated visitors and officers, each its own process and window, laid out on
 # one 1920x1080 screen (headless without a screen: see demo-output/).
@@ -32,9 +36,11 @@ demo: system-deps setup
 serve: system-deps setup
 	$(BIN)/antrian serve --ignore-hours $(if $(LISTEN),--listen $(LISTEN))
 
-# Everything: the static checks (the dependency rule: pyproject's import-linter contracts), then the pure tests
-# and the tests against the real parts.
-test: system-deps setup
+# Everything: the static checks (ruff and mypy with pyproject's settings, the dependency rule as its
+# import-linter contracts), then the pure tests and the tests against the real parts.
+test: test-deps setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q tests
 

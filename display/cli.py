@@ -38,7 +38,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 # ---------------------------------------------------------------------- screens
 
 
-def _run_screen(args: argparse.Namespace, live, render, ticker_of, title: str = "Antrian") -> int:
+def _run_screen(args: argparse.Namespace, live, render, ticker_of, title: str = "Antrian", draw=None) -> int:
     from display.toolkit import ui
     from display.toolkit.screen_loop import run
 
@@ -63,13 +63,13 @@ def _run_screen(args: argparse.Namespace, live, render, ticker_of, title: str = 
     live.start()
     try:
         return run(live, render, args.size, fullscreen=args.fullscreen, ticker=ticker_of(args.size),
-                   title=title, max_seconds=args.seconds)
+                   title=title, max_seconds=args.seconds, draw=draw)
     finally:
         live.stop()
 
 
 def cmd_display(args: argparse.Namespace) -> int:
-    from display.screens.hall import HallLayout, render_hall, render_ticker, ticker_scrolls
+    from display.screens.hall import HallLayout, draw_hall, render_hall, ticker_strip
     from display.screens.live import LiveHall
     from display.toolkit.screen_loop import Ticker
 
@@ -82,10 +82,10 @@ def cmd_display(args: argparse.Namespace) -> int:
     live = LiveHall(args.mqtt, site, zone=args.zone, lang=args.lang)
 
     def ticker_of(size):
-        return Ticker(HallLayout(size).ticker, lambda state: state.info_text, render_ticker, ticker_scrolls)
+        return Ticker(HallLayout(size).ticker, ticker_strip)
 
     zone = f" zona {args.zone}" if args.zone else ""
-    return _run_screen(args, live, render_hall, ticker_of, title=f"Antrian layar ruang tunggu{zone}")
+    return _run_screen(args, live, render_hall, ticker_of, title=f"Antrian layar ruang tunggu{zone}", draw=draw_hall)
 
 
 def cmd_counter_display(args: argparse.Namespace) -> int:

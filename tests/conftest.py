@@ -214,8 +214,9 @@ def engine_embedded(engine):
     return engine
 
 
-def antrian_cli(*args: str, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the real `antrian` command line in a subprocess."""
+def antrian_cli(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real `antrian` command line in a subprocess (the timeout only guards against a hang: a loaded
+    2-core CI machine took over 30 s for the kiosk's 40 screenshots)."""
     return subprocess.run([sys.executable, "-m", "broker.cli", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
 

@@ -21,6 +21,13 @@ from broker.site.config import SiteConfig
 DEVICES_FILE = "devices.toml"
 ENGINE_SECRET_FILE = "engine.secret"  # the engine's own password in plain text, readable only by root/antrian
 ENGINE_ID = "main"
+WEB_ID = "web"  # the web pages' process (`antrian serve --http`): engine rights, a login of its own, since a
+# login holds one connection (the broker binds the client id to the user: broker/access/mosquitto_conf.py)
+
+
+def secret_path(data_dir: str | Path, device_id: str = ENGINE_ID) -> Path:
+    """Where an engine-side identity's plain password is kept (engine.secret for the engine itself)."""
+    return Path(data_dir) / (ENGINE_SECRET_FILE if device_id == ENGINE_ID else f"engine-{device_id}.secret")
 
 
 class DeviceError(ValueError):
@@ -103,7 +110,7 @@ def add_device(data_dir: str | Path, config: SiteConfig, role: str, device_id: s
     device = Device(role_, device_id, counter, hash_password(password))
     save_devices(data_dir, tuple(d for d in existing if d.username != username) + (device,))
     if role_ == Role.ENGINE:
-        write_engine_secret(data_dir, device.username, password)
+        write_engine_secret(data_dir, device.username, password, device_id)
     return device, password
 
 
@@ -115,16 +122,17 @@ def remove_device(data_dir: str | Path, role: str, device_id: str) -> None:
     save_devices(data_dir, tuple(d for d in existing if d.username != username))
 
 
-def write_engine_secret(data_dir: str | Path, username: str, password: str) -> None:
-    path = Path(data_dir) / ENGINE_SECRET_FILE
+def write_engine_secret(data_dir: str | Path, username: str, password: str, device_id: str = ENGINE_ID) -> None:
+    path = secret_path(data_dir, device_id)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(f"{username}\n{password}\n")
 
 
-def engine_credentials(data_dir: str | Path, config: SiteConfig) -> tuple[str, str]:
-    """The engine's own user and password, created on first use (the engine writes state, so it needs one)."""
-    path = Path(data_dir) / ENGINE_SECRET_FILE
+def engine_credentials(data_dir: str | Path, config: SiteConfig, device_id: str = ENGINE_ID) -> tuple[str, str]:
+    """The engine's own user and password (or its web process's, `device_id` WEB_ID), created on first use
+    (the engine writes state, so it needs one)."""
+    path = secret_path(data_dir, device_id)
     known = {d.username for d in load_devices(data_dir)}
     try:
         username, password = path.read_text(encoding="utf-8").split("\n")[:2]
@@ -132,6 +140,6 @@ def engine_credentials(data_dir: str | Path, config: SiteConfig) -> tuple[str, s
             return username, password
     except (OSError, ValueError):
         pass
-    device, password = add_device(data_dir, config, Role.ENGINE, ENGINE_ID,
-                                  replace=f"{Role.ENGINE}-{ENGINE_ID}" in known)
+    device, password = add_device(data_dir, config, Role.ENGINE, device_id,
+                                  replace=f"{Role.ENGINE}-{device_id}" in known)
     return device.username, password

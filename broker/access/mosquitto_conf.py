@@ -51,6 +51,11 @@ def render_conf(config: SiteConfig, out_dir: Path, listen: tuple[str, int] | Non
         cert, key = (path.resolve() for path in tls)
         host = tls_host or (listen[0] if listen else "0.0.0.0")
         lines += [f"listener {config.access.tls_port} {host}", f"certfile {cert}", f"keyfile {key}"]
+    if not config.access.allow_anonymous:
+        # after the listeners (before them it would open a default one on 1883): a login cannot take another
+        # device's client id and throw it off (issue 13), since the client id is the user name; each device
+        # process keeps one connection per login (broker/mqtt/connection.py)
+        lines += ["use_username_as_clientid true"]
     lines += ["",
               "# the engine's log is the truth; the broker keeps retained state and queued messages",
               "persistence true", f"persistence_location {persistence.resolve()}/", "autosave_interval 30", "",

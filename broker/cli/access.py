@@ -61,7 +61,7 @@ def cmd_device_list(args: argparse.Namespace) -> int:
 
 
 def cmd_broker_config(args: argparse.Namespace) -> int:
-    from broker.access.devices import DeviceError, engine_credentials, load_devices
+    from broker.access.devices import WEB_ID, DeviceError, engine_credentials, load_devices
     from broker.access.mosquitto_conf import write_mosquitto_config
     from broker.access.policy import AccessPolicy
     from broker.cli.main import EXIT_USAGE, fail
@@ -75,6 +75,7 @@ def cmd_broker_config(args: argparse.Namespace) -> int:
             raise ValueError("--listen none turns the plain listener off, but the site has no TLS listener "
                              "([access] tls_cert and tls_key)")
         engine_credentials(data, config)  # the engine writes state, so it always has an identity
+        engine_credentials(data, config, WEB_ID)  # and so does its web process (`serve --http`)
         policy = AccessPolicy(Topics(config.site.id), load_devices(data), config.access.allow_anonymous)
         files = write_mosquitto_config(config, policy, args.out, listen, persistence=args.persistence)
     except (DeviceError, OSError, ValueError) as exc:

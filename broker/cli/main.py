@@ -53,16 +53,17 @@ def data_folder(data: str, config) -> Path:
     return Path(data) / config.site.id if data == DEFAULT_DATA else Path(data)
 
 
-def _engine_url(url: str, config, data_dir: Path) -> str:
-    """The engine's broker URL with its own identity, unless one is given or the site runs open and has none."""
-    from broker.access.devices import ENGINE_SECRET_FILE, engine_credentials
+def _engine_url(url: str, config, data_dir: Path, device_id: str = "main") -> str:
+    """The engine's broker URL with its own identity (or its web process's, device_id "web"), unless one is
+    given or the site runs open and has none."""
+    from broker.access.devices import engine_credentials, secret_path
     from broker.mqtt.connection import BrokerAddress, with_credentials
 
-    if BrokerAddress.parse(url).username:
+    if BrokerAddress.parse(url).username and device_id == "main":
         return url
-    if config.access.allow_anonymous and not (data_dir / ENGINE_SECRET_FILE).exists():
+    if config.access.allow_anonymous and not secret_path(data_dir).exists():
         return url
-    return with_credentials(url, *engine_credentials(data_dir, config))
+    return with_credentials(url, *engine_credentials(data_dir, config, device_id))
 
 
 def _with_client(args: argparse.Namespace, name: str, action: Callable) -> int:
@@ -164,7 +165,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.http:  # the web pages as their own process (`antrian web`), talking to the engine over MQTT
         from broker.cli.web import WebProcess
 
-        web = WebProcess.for_engine(args.http, args.config, data_dir, _engine_url(url, config, data_dir),
+        web = WebProcess.for_engine(args.http, args.config, data_dir, _engine_url(url, config, data_dir, "web"),
                                     config.site.id)
         try:
             web.start()  # it prints where it serves

@@ -106,16 +106,13 @@ class ConfigState:
 
 
 @dataclass(frozen=True)
-class ClosedToday:
-    """Why a service is shut all day (a holiday, cuti bersama, a closure): the `day_closed` refusal a kiosk
-    would get, with its sentences ready to show."""
+class DayClosed:
+    """Why a service issues no tickets all day (a holiday, cuti bersama or a closure): the engine's
+    `day_closed` refusal, its reason and next opening in both languages, for the kiosk to say first."""
 
+    code: str = "day_closed"
     message: str = ""
     message_en: str = ""
-    reason: str = ""
-    reason_en: str = ""
-    kind: str = ""  # holiday, cuti_bersama or closure
-    opens: str | None = None  # the next opening, local time "2023-04-26T08:00"
 
 
 @dataclass(frozen=True)
@@ -133,7 +130,7 @@ class ServiceState:
     quota: int | None = None
     quota_left: int | None = None
     open: bool | None = None  # None: not said (treated as open; the engine has the last word when issuing)
-    closed_today: ClosedToday | None = None  # on a holiday or closure: why, and when it opens again
+    closed_today: DayClosed | None = None  # a holiday or closure shuts it all day
     est_wait_s: int | None = None
     waiting_numbers: tuple[str, ...] = ()  # the first 50 waiting numbers, in calling order
     no_shows: tuple[str, ...] = ()  # today's no-show numbers that may be reactivated

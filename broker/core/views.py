@@ -18,10 +18,10 @@ from broker.core.payloads import (
     AgencyEntry,
     CallEntry,
     CallsState,
-    ClosedToday,
     ConfigState,
     CounterEntry,
     CounterState,
+    DayClosed,
     OfficerEntry,
     OnDuty,
     ServiceEntry,
@@ -70,16 +70,12 @@ class HallView:
                            reason_en=closure.reason_en or closure.reason, kind=closure.kind, opens=when)
         return message("service_closed", service=service.name, hours=service.schedule.describe("id"), opens=when)
 
-    def _closed_today(self, code: str, now: float) -> ClosedToday | None:
+    def _closed_today(self, code: str, now: float) -> DayClosed | None:
         """For the kiosk: the day_closed refusal (reason and next opening, in both languages) on a closed day."""
         if self.closure(code, now) is None:
             return None
         refusal = self.closed_message(code, now)
-        if refusal is None:
-            return None
-        params = refusal.params
-        return ClosedToday(message=refusal.text("id"), message_en=refusal.text("en"), reason=params["reason"],
-                           reason_en=params["reason_en"], kind=params["kind"], opens=params["opens"])
+        return DayClosed(refusal.code, refusal.text("id"), refusal.text("en")) if refusal is not None else None
 
     def counter_in_hours(self, counter_id: str, now: float) -> bool:
         """Whether any service of the counter is within its opening hours (an officer should be there)."""

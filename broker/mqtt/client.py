@@ -195,7 +195,10 @@ class StateMirror:
 
     def __init__(self, url: str, site: str, *, name: str = "antrian-mirror",
                  on_change: Callable[[str, str], None] | None = None,
-                 extra_subscriptions: tuple[str, ...] = (), on_other: Callable[[str, bytes], None] | None = None):
+                 extra_subscriptions: tuple[str, ...] = (), on_other: Callable[[str, bytes], None] | None = None,
+                 state_topics: tuple[str, ...] | None = None):
+        """`state_topics`: the retained topics to mirror when not all of them (`state/#`): a screen subscribes
+        only to what it draws, and the broker sends it nothing else."""
         self.topics = Topics(site)
         self.config: dict[str, Any] | None = None
         self.engine: dict[str, Any] = {}
@@ -206,7 +209,8 @@ class StateMirror:
         self.on_change = on_change
         self.on_other = on_other
         self.lock = threading.Lock()
-        self.connection = Connection(url, name, subscriptions=[self.topics.state_all, *extra_subscriptions],
+        self.connection = Connection(url, name, subscriptions=[*(state_topics or [self.topics.state_all]),
+                                                               *extra_subscriptions],
                                      on_message=self._on_message)
 
     @property
@@ -232,31 +236,27 @@ class StateMirror:
             return
         kind, key = where
         with self.lock:
-            typed = self.retained.received(self.topics, topic, payload)
-            if typed is not None:
-                self.retained = typed[0]
             if kind == "config":
                 self.config = data
             elif kind == "engine":
                 self.engine = data or {}
             elif kind == "calls":
-                self.calls = (data or {}).get("calls", [])
+                self.calls = data.get("calls", []) if isinstance(data, dict) else []
             else:
                 target = self.services if kind == "service" else self.counters
                 if data is None:
                     target.pop(key, None)
                 else:
                     target[key] = data
+            typed = self.retained.received(self.topics, topic, payload)
+            if typed is not None:  # last: whoever sees the typed state complete finds the JSON objects so too
+                self.retained = typed[0]
         if self.on_change:
             self.on_change(kind, key)
 
     def complete(self) -> bool:
         """True once the config and the state of every service and counter it names have arrived."""
-        with self.lock:
-            if not self.config:
-                return False
-            return (all(s["code"] in self.services for s in self.config["services"])
-                    and all(c["id"] in self.counters for c in self.config["counters"]))
+        return self.retained.complete()
 
     def wait_complete(self, timeout: float = ENGINE_TIMEOUT_S) -> bool:
         deadline = time.monotonic() + timeout

@@ -13,9 +13,12 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 
 DEFAULT_URL = "mqtt://127.0.0.1:1883"
 Handler = Callable[[str, bytes, bool], None]  # topic, payload, retained
@@ -88,6 +91,119 @@ def with_credentials(url: str, username: str | None, password: str | None) -> st
     return urlunsplit(parts._replace(netloc=f"{login}@{parts.netloc.rpartition('@')[2]}"))
 
 
+class _Link:
+    """One paho client, that is one MQTT connection, and the Connections of this process that use it.
+
+    The Connections of one login share one link: the broker binds a client id to its user (Mosquitto's
+    `use_username_as_clientid` on a closed site), so a second connection under the same user would
+    throw the first off. A kiosk's state mirror, its requests and its presence thus travel on one
+    connection. Anonymous Connections (an open demo site) each get a link of their own.
+    """
+
+    _shared: ClassVar[dict[tuple, _Link]] = {}
+    _registry = threading.Lock()
+
+    @classmethod
+    def of(cls, address: BrokerAddress, name: str) -> _Link:
+        if not address.username:
+            return cls(address, f"{name}-{uuid.uuid4().hex[:8]}", None)
+        key = (address.host, address.port, address.username, address.password, address.tls,
+               os.environ.get("ANTRIAN_MQTT_CA"))
+        with cls._registry:
+            link = cls._shared.get(key)
+            if link is None:  # the client id starts with the user name, whatever the broker does with it
+                link = cls._shared[key] = cls(address, f"{address.username}-{uuid.uuid4().hex[:8]}", key)
+            return link
+
+    def __init__(self, address: BrokerAddress, client_id: str, key: tuple | None):
+        self.address, self.key = address, key
+        self.members: list[Connection] = []
+        self.lock = threading.Lock()
+        self.running = self.up = False
+        self.will: tuple[str, bytes] | None = None
+        client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        client.on_socket_open = _no_delay
+        if address.username:
+            client.username_pw_set(address.username, address.password)
+        if address.tls:
+            client.tls_set(ca_certs=os.environ.get("ANTRIAN_MQTT_CA"), cert_reqs=ssl.CERT_REQUIRED)
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.max_inflight_messages_set(200)
+        client.max_queued_messages_set(0)
+        client.on_connect = self._connected
+        client.on_disconnect = self._disconnected
+        client.on_message = self._message
+        client.on_subscribe = self._subscribed
+        self.client = client
+
+    def _members(self) -> list[Connection]:
+        with self.lock:
+            return list(self.members)
+
+    def add(self, conn: Connection, wait: float | None) -> None:
+        with self.lock:
+            if conn in self.members:
+                return
+            self.members.append(conn)
+            first, self.running = not self.running, True
+            if conn.will and self.will is None:  # a presence: its last will goes with the shared connection
+                self.will = conn.will
+                self.client.will_set(conn.will[0], conn.will[1], qos=1, retain=True)  # for the next CONNECT
+            up = self.up
+        if first:
+            try:
+                if wait is None:
+                    self.client.connect_async(self.address.host, self.address.port, keepalive=15)
+                else:
+                    self.client.connect(self.address.host, self.address.port, keepalive=15)
+            except (OSError, ssl.SSLError) as exc:
+                self.remove(conn)
+                raise ConnectionError(_unreachable(self.address, exc)) from None
+            self.client.loop_start()
+        elif up:  # joining a connection that is up already
+            conn._connected(self.client, None, None, _SUCCESS, None)
+
+    def remove(self, conn: Connection) -> None:
+        with self.lock:
+            if conn in self.members:
+                self.members.remove(conn)
+            last = not self.members and self.running
+            if last:
+                self.running = self.up = False
+        if not last:
+            return
+        if self.key is not None:
+            with self._registry:
+                if self._shared.get(self.key) is self:
+                    del self._shared[self.key]
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _connected(self, client, userdata, flags, reason_code, properties=None) -> None:
+        with self.lock:
+            self.up = not reason_code.is_failure
+        for member in self._members():
+            member._connected(client, userdata, flags, reason_code, properties)
+
+    def _disconnected(self, client, userdata, flags, reason_code, properties=None) -> None:
+        with self.lock:
+            self.up = False
+        for member in self._members():
+            member._disconnected(client, userdata, flags, reason_code, properties)
+
+    def _subscribed(self, client, userdata, mid, reason_codes, properties=None) -> None:
+        for member in self._members():
+            member._subscribed(client, userdata, mid, reason_codes, properties)
+
+    def _message(self, client, userdata, msg: paho.MQTTMessage) -> None:
+        for member in self._members():
+            if any(paho.topic_matches_sub(sub, msg.topic) for sub in member.subscriptions):
+                member._message(client, userdata, msg)
+
+
+_SUCCESS = ReasonCode(PacketTypes.CONNACK, "Success")
+
+
 class Connection:
     """One connected MQTT client with its subscriptions and a single message handler."""
 
@@ -104,23 +220,16 @@ class Connection:
         self._acks = threading.Condition()
         self._acked: set[int] = set()
         self._on_message, self._on_connect, self._on_disconnect = on_message, on_connect, on_disconnect
-        client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:8]}",
-                             clean_session=True)
-        client.on_socket_open = _no_delay
-        if self.address.username:
-            client.username_pw_set(self.address.username, self.address.password)
-        if self.address.tls:
-            client.tls_set(ca_certs=os.environ.get("ANTRIAN_MQTT_CA"), cert_reqs=ssl.CERT_REQUIRED)
-        if will:
-            client.will_set(will[0], will[1], qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=5)
-        client.max_inflight_messages_set(200)
-        client.max_queued_messages_set(0)
-        client.on_connect = self._connected
-        client.on_disconnect = self._disconnected
-        client.on_message = self._message
-        client.on_subscribe = self._subscribed
-        self.client = client
+        self.will = will
+        self._name = name
+        self._link: _Link | None = None
+
+    @property
+    def client(self) -> paho.Client:
+        """The paho client under this connection (shared with the other Connections of the same login)."""
+        if self._link is None:
+            self._link = _Link.of(self.address, self._name)
+        return self._link.client
 
     def start(self, wait: float | None = None) -> Connection:
         """Connect; with `wait`, raise ConnectionError saying why if not connected in time.
@@ -129,14 +238,9 @@ class Connection:
         trying. With `wait` the first TCP (and TLS) connection is made here, so a refused connection, an
         unknown host or a TLS failure is said at once and as what it is.
         """
-        if wait is None:
-            self.client.connect_async(self.address.host, self.address.port, keepalive=15)
-        else:
-            try:
-                self.client.connect(self.address.host, self.address.port, keepalive=15)
-            except (OSError, ssl.SSLError) as exc:
-                raise ConnectionError(_unreachable(self.address, exc)) from None
-        self.client.loop_start()
+        self.client  # noqa: B018 (joins or makes the link)
+        assert self._link is not None
+        self._link.add(self, wait)
         if wait is not None and not self._settle(wait):
             self.stop()
             if self.refused:
@@ -165,8 +269,11 @@ class Connection:
         return self.client.publish(topic, payload, qos=1, retain=retain)
 
     def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        if self._link is not None:
+            self._link.remove(self)
+            self._link = None  # a later start() joins the login's link again
+        self.connected.clear()
+        self.subscribed.clear()
 
     def _connected(self, client, userdata, flags, reason_code, properties=None) -> None:
         if reason_code.is_failure:

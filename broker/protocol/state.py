@@ -27,6 +27,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from types import MappingProxyType
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 from broker.core.model import Rules, Site, SiteConfig
@@ -196,11 +197,11 @@ class Retained:
 V = TypeVar("V")
 
 
-def _with(table: Mapping[str, V], key: str, value: V | None) -> dict[str, V]:
+def _with(table: Mapping[str, V], key: str, value: V | None) -> Mapping[str, V]:
     """A copy of `table` with `key` set to `value`, or without it when `value` is None."""
     copy = dict(table)
     if value is None:
         copy.pop(key, None)
     else:
         copy[key] = value
-    return copy
+    return MappingProxyType(copy)  # read-only: every reader shares it

@@ -2,7 +2,10 @@
 
 One worker thread takes incoming messages in batches, runs each through the
 sans-I/O engine, commits the batch's events in one SQLite transaction, and only
-then publishes replies, events and the retained state the outcomes say changed.
+then publishes replies and events, and the retained state the outcomes say changed.
+That state goes out at once when no message waits; while more wait (under load), it
+is merged with the next batches' for up to STATE_COALESCE_S, so every screen gets one
+message per changed topic per window, not one per batch. Replies never wait for it.
 A failed commit answers every command of the batch with a storage error and
 reloads the engine from the log, so nothing is acknowledged that was not stored.
 Each message is parsed and handled under its own guard: whatever it holds, it is
@@ -40,6 +43,7 @@ log = logging.getLogger("antrian.engine")
 BATCH_MAX = 500
 TICK_S = 1.0  # the engine looks at the clock this often when idle (midnight reset)
 STATE_REFRESH_S = 30.0  # opening hours change with the clock: republish service state this often
+STATE_COALESCE_S = 0.05  # under load the retained state goes out at most this often; when idle, at once
 
 
 def load_engine(config: SiteConfig, store: EventStore, now: float, ignore_hours: bool = False,
@@ -79,6 +83,9 @@ class EngineService:
         self._stop = threading.Event()
         self.started_at = clock()
         self.state_refresh_s = STATE_REFRESH_S  # the simulator, a minute per step, stretches it
+        self.state_coalesce_s = STATE_COALESCE_S  # 0: every batch publishes its changes at once, as before
+        self._pending = Changed()  # retained topics changed but not yet published
+        self._state_sent = float("-inf")  # monotonic time the retained state last went out
         self.mqtt = Connection(mqtt_url, f"antrian-engine-{config.site.id}",
                                subscriptions=self.topics.engine_subscriptions,
                                on_message=self._received,
@@ -109,6 +116,7 @@ class EngineService:
                 except Exception:  # the last guard: whatever went wrong, the hall keeps its engine
                     log.exception("a batch of %d message(s) failed; rebuilding the engine from the log", len(batch))
                     self._reload(now, mono)
+                self._flush_state(self.mono())
                 if mono - last_refresh >= self.state_refresh_s:
                     self._publish_services(self.config.services, self.engine_now)
                     self._publish_counters(self.config.counters, self.engine_now)  # "unstaffed" follows the hours
@@ -131,9 +139,15 @@ class EngineService:
         if not retained:  # a retained command would replay on every reconnect; never act on one
             self.inbox.put((topic, payload))
 
+    def _wait_s(self) -> float:
+        """How long the loop may wait for a message: until the held-back state is due, else TICK_S."""
+        if not self._pending:
+            return TICK_S
+        return max(0.001, min(TICK_S, self._state_sent + self.state_coalesce_s - self.mono()))
+
     def _take_batch(self) -> list[tuple[str, bytes]]:
         try:
-            batch = [self.inbox.get(timeout=TICK_S)]
+            batch = [self.inbox.get(timeout=self._wait_s())]
         except queue.Empty:
             return []
         while len(batch) < BATCH_MAX:
@@ -239,10 +253,16 @@ class EngineService:
             self.mqtt.publish(self.topics.event(event.type), encode(event.as_dict()))
         if outcomes:
             self.engine_now = outcomes[-1].ts
-        changed = Changed()
         for outcome in outcomes:
-            changed |= outcome.changed
-        self._publish_changes(changed, self.engine_now)
+            self._pending |= outcome.changed
+        self._flush_state(mono)
+
+    def _flush_state(self, mono: float) -> None:
+        """Publish the held-back retained state, unless more messages wait and the window is still open."""
+        if self._pending and (self.inbox.empty() or mono - self._state_sent >= self.state_coalesce_s):
+            changed, self._pending = self._pending, Changed()
+            self._state_sent = mono
+            self._publish_changes(changed, self.engine_now)
 
     def _publish(self, topic: str | None, payload: dict[str, Any]) -> None:
         if topic:
@@ -287,6 +307,7 @@ class EngineService:
                                                      started_at=self.started_at, ignore_hours=self.ignore_hours))
 
     def _publish_everything(self, now: float) -> None:
+        self._pending = Changed()  # all of it goes out now
         self._retain(self.topics.config, config_state(self.config))
         self._publish_engine()
         self._publish_services(self.config.services, now)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from broker.access.devices import devices_path, engine_credentials, load_devices
+from broker.access.devices import WEB_ID, devices_path, engine_credentials, load_devices
 from broker.access.mosquitto_conf import MosquittoFiles, write_mosquitto_config
 from broker.access.policy import AccessPolicy
 from broker.protocol.codec import Topics
@@ -220,13 +220,15 @@ class PrivateMosquitto:
     def _policy(self) -> AccessPolicy:
         if not self.config.access.allow_anonymous:
             engine_credentials(self.data_dir, self.config)  # the engine writes state, so it always has an identity
+            engine_credentials(self.data_dir, self.config, WEB_ID)  # and so does its web process
         return AccessPolicy(Topics(self.config.site.id), load_devices(self.data_dir), self.config.access.allow_anonymous)
 
     def _write(self) -> None:
+        policy = self._policy()  # may add the engine's identities to devices.toml: stamp the file after it
         self._devices_stamp = self._stamp()
         extra = f"listener {self.local[1]} {self.local[0]}\n{self.extra_conf}" if self.local else self.extra_conf
         self.files = write_mosquitto_config(
-            self.config, self._policy(), self.folder, self.listen, persistence=self.folder / "db",
+            self.config, policy, self.folder, self.listen, persistence=self.folder / "db",
             run_as=pwd.getpwuid(os.geteuid()).pw_name, extra=extra, tls_host=self.tls_host)
 
     def _stamp(self) -> tuple[int, int] | None:

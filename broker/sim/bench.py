@@ -322,3 +322,231 @@ def check_targets(r: dict[str, Any]) -> dict[str, bool]:
         "display_idle_cpu_under_2pct": r["display_cpu_pct"]["idle"] < TARGETS["display_idle_cpu_pct"],
         "screens_under_120mb": all(v < TARGETS["screen_rss_mb"] for v in screens),
     }
+
+
+# ---------------------------------------------------------------------- fan-out: many screens, many counters
+
+FANOUT_SERVICE = "B"
+
+
+def fanout_config(folder: Path, counters: int) -> Path:
+    """The bench's sample MPP with `counters` more counters F1.. that all call service B."""
+    extra = "".join(f'\n[[counters]]\nid = "F{i}"\nagency = "dindukcapil"\nservices = ["{FANOUT_SERVICE}"]\n'
+                    for i in range(1, counters + 1))
+    path = folder / f"fanout-{counters}.toml"
+    path.write_text(bench_config(folder).read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return path
+
+
+def screen_subscriptions(screens: int, counters: int, narrow: bool) -> list[list[str]]:
+    """What each of `screens` screens subscribes to. Wide: every retained state (`state/#`, what every
+    screen took until now). Narrow: what each draws. One in five is a hall or zone TV (all the state and
+    the call events); three in four are the devices at the counters, a third of them officers' panels
+    (their counter and the queue of its service) and the rest the screens above the counters and the
+    survey tablets (their counter only); the rest are kiosks (the services' queues)."""
+    from broker.protocol.codec import Topics
+
+    t = Topics(SITE)
+    calls = [t.event("ticket_called"), t.event("ticket_recalled")]
+    halls = screens // 5
+    devices = screens * 3 // 4
+    plan = []
+    for i in range(screens):
+        counter = t.counter_state(f"F{1 + i % counters}")
+        if not narrow:
+            plan.append([t.state_all, *calls] if i < halls else [t.state_all])
+        elif i < halls:
+            plan.append([t.config, t.engine, t.calls, t.service_state("+"), t.counter_state("+"), *calls])
+        elif i < halls + devices:
+            panel = (i - halls) % 3 == 0
+            plan.append([t.config, t.engine, counter, *([t.service_state(FANOUT_SERVICE)] if panel else [])])
+        else:
+            plan.append([t.config, t.engine, t.service_state("+")])
+    return plan
+
+
+def _fanout_engine(config_path: str, data: str, url: str, coalesce_s: float, ready, stop) -> None:
+    """The engine of one fan-out run: `antrian serve`'s EngineService, with the state coalescing window given."""
+    from broker.server.engine_service import EngineService
+    from broker.site.config import load_config
+
+    service = EngineService(load_config(config_path), data, url, ignore_hours=True)
+    service.state_coalesce_s = coalesce_s
+    def stop_when_asked() -> None:
+        stop.wait()
+        service.stop()
+
+    threading.Thread(target=stop_when_asked, daemon=True).start()
+    service.run(ready)
+
+
+def _screen_group(url: str, plans: list[list[str]], go, stop, results) -> None:
+    """Screens of one process: each connects with its subscriptions and decodes what arrives (as a mirror
+    does); at the end, the messages each took while the counters pressed."""
+    import json
+
+    counts = [0] * len(plans)
+    lock = threading.Lock()
+
+    def taker(n: int):
+        def on_message(topic: str, payload: bytes, retained: bool) -> None:
+            try:
+                json.loads(payload)
+            except ValueError:
+                pass
+            with lock:
+                counts[n] += 1
+        return on_message
+
+    conns = [Connection(url, f"antrian-bench-screen-{os.getpid()}-{n}", subscriptions=plan, on_message=taker(n))
+             for n, plan in enumerate(plans)]
+    for conn in conns:
+        conn.start(wait=10)
+    results.put(("ready", 0))
+    go.wait(600)
+    with lock:
+        before = list(counts)  # the retained state each got on subscribing is no part of the load
+    stop.wait(600)
+    for conn in conns:
+        conn.stop()
+    results.put(("counts", [after - b for after, b in zip(counts, before, strict=True)]))
+
+
+def _counter_group(url: str, counters: list[int], presses: int, interval: float, go, results) -> None:
+    """Counters of one process: each presses "next" `presses` times, one every `interval` seconds (or as
+    soon as its last answer came when that was later: an officer does not press twice at once)."""
+    times: list[float] = []
+    lock = threading.Lock()
+    clients = [EngineClient(url, SITE, name=f"antrian-bench-press-{c}").start() for c in counters]
+    for client, c in zip(clients, counters, strict=True):
+        client.counter(f"F{c}", "next", timeout=10)  # subscribed and warm (one of the spare tickets)
+    results.put(("ready", 0))
+    go.wait(600)
+
+    def press(client: EngineClient, c: int) -> None:
+        mine = []
+        due = time.perf_counter() + interval * c / (len(counters) * 2 + 1)  # the counters do not press in step
+        for _ in range(presses):
+            time.sleep(max(0.0, due - time.perf_counter()))
+            began = time.perf_counter()
+            due = began + interval
+            reply = client.counter(f"F{c}", "next", timeout=30)
+            if reply.get("ok"):
+                mine.append((time.perf_counter() - began) * 1000)
+        with lock:
+            times.extend(mine)
+
+    threads = [threading.Thread(target=press, args=(client, c)) for client, c in zip(clients, counters, strict=True)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    elapsed = time.perf_counter() - began
+    for client in clients:
+        client.stop()
+    results.put(("times", (times, elapsed)))
+
+
+def fanout(url: str, folder: Path, *, screens: int = 200, counters: int = 50, presses: int = 20,
+           interval: float = 1.0, narrow: bool, coalesce_s: float, screen_processes: int = 4,
+           counter_processes: int = 2) -> dict[str, Any]:
+    """(g) Press to answer while `screens` screens are subscribed and `counters` counters press "next", each
+    every `interval` seconds (0: as fast as the answers come).
+
+    A fresh engine and log per run. The screens and counters run in processes of their own (spawned), so the
+    bench's interpreter lock sets no pace. Bounded: `presses` per counter, then everything stops."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    tag = f"{'narrow' if narrow else 'wide'}-{coalesce_s:g}"
+    config = fanout_config(folder, counters)
+    ready, stop, go = ctx.Event(), ctx.Event(), ctx.Event()
+    engine = ctx.Process(target=_fanout_engine, args=(str(config), str(folder / f"data-{tag}"), url, coalesce_s,
+                                                      ready, stop))
+    engine.start()
+    screen_results, counter_results = ctx.Queue(), ctx.Queue()
+    groups: list[Any] = []
+    try:
+        if not ready.wait(30):
+            raise ConnectionError("the fan-out engine did not start")
+        feeder = EngineClient(url, SITE, name="antrian-bench-feeder").start()
+        t = feeder.topics
+        need = counters * presses + counters
+        for start in range(0, need, 500):  # the queue every press calls from, issued in batches
+            feeder.request_many([(t.kiosk_request("bench"), t.kiosk_reply("bench"), {"service": FANOUT_SERVICE})
+                                 for _ in range(min(500, need - start))], timeout=60)
+        feeder.stop()
+        plans = screen_subscriptions(screens, counters, narrow)
+        groups = [ctx.Process(target=_screen_group, args=(url, plans[n::screen_processes], go, stop,
+                                                                  screen_results))
+                  for n in range(screen_processes)]
+        ids = list(range(1, counters + 1))
+        groups += [ctx.Process(target=_counter_group, args=(url, ids[n::counter_processes], presses, interval, go,
+                                                            counter_results)) for n in range(counter_processes)]
+        for group in groups:
+            group.start()
+        for _ in range(screen_processes):
+            screen_results.get(timeout=120)
+        for _ in range(counter_processes):
+            counter_results.get(timeout=120)
+        go.set()
+        times: list[float] = []
+        elapsed = 0.0
+        for _ in range(counter_processes):
+            _, (group_times, group_elapsed) = counter_results.get(timeout=600)
+            times += group_times
+            elapsed = max(elapsed, group_elapsed)
+        stop.set()
+        taken = [c for _ in range(screen_processes) for c in screen_results.get(timeout=60)[1]]
+    finally:
+        stop.set()
+        go.set()
+        for process in [*groups, engine]:
+            process.join(20)
+            if process.is_alive():
+                process.terminate()
+    return {"subscriptions": "narrow" if narrow else "state/#", "coalesce_ms": round(coalesce_s * 1000),
+            "offered_presses_per_s": round(counters / interval, 1) if interval else None,
+            "press_ms": percentiles(times), "presses_per_s": round(len(times) / elapsed, 1) if elapsed else 0.0,
+            "screen_msgs_per_s": {"mean": round(statistics.mean(taken or [0]) / elapsed, 1) if elapsed else 0.0,
+                                  "max": round(max(taken or [0]) / elapsed, 1) if elapsed else 0.0}}
+
+
+def run_fanout(url: str, *, screens: int = 200, counters: int = 50, presses: int = 20, interval: float = 1.0,
+               progress: Callable[[str], Any] | None = print) -> dict[str, Any]:
+    """Before and after in one run: every screen on `state/#` with every batch's state sent at once (as
+    until now), then each screen on what it draws with the state coalesced under load, and the two steps
+    alone."""
+    from broker.server.engine_service import STATE_COALESCE_S
+
+    say = progress or (lambda text: None)
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="antrian-fanout-") as tmp:
+        for narrow, coalesce in ((False, 0.0), (False, STATE_COALESCE_S), (True, 0.0), (True, STATE_COALESCE_S)):
+            result = fanout(url, Path(tmp), screens=screens, counters=counters, presses=presses, interval=interval,
+                            narrow=narrow, coalesce_s=coalesce)
+            say(f"(g) {screens} screens ({result['subscriptions']}, coalesced {result['coalesce_ms']} ms), "
+                f"{counters} counters: {result}")
+            runs.append(result)
+    return {"machine": machine(), "broker": url.split("@")[-1], "screens": screens, "counters": counters,
+            "presses_per_counter": presses, "interval_s": interval, "runs": runs}
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m broker.sim.bench",
+                                     description="the fan-out load: many screens subscribed, many counters pressing")
+    parser.add_argument("--mqtt", required=True, help="a Mosquitto to run it through, e.g. mqtt://127.0.0.1:1883")
+    parser.add_argument("--screens", type=int, default=200)
+    parser.add_argument("--counters", type=int, default=50)
+    parser.add_argument("--presses", type=int, default=20, help="presses per counter")
+    parser.add_argument("--interval", type=float, default=1.0,
+                        help="seconds between one counter's presses (0: each as soon as the last is answered)")
+    parser.add_argument("--json", action="store_true")
+    options = parser.parse_args()
+    found = run_fanout(options.mqtt, screens=options.screens, counters=options.counters, presses=options.presses,
+                       interval=options.interval, progress=None if options.json else print)
+    print(json.dumps(found, indent=None if options.json else 2))

@@ -203,7 +203,7 @@ def plan(config: str, listen: str, http: str, data: Path, out: Path, headless: b
     screens = () if headless else tuple(
         shown(f"screen-{c}", ("counter-display", "--counter", c, *mqtt), f"screen-{c}") for c in counters)
     parts = (
-        Part("broker", ("broker", "--listen", listen)),
+        Part("broker", ("broker", "--config", config, "--data", str(data), "--listen", listen)),
         Part("engine", ("serve", *mqtt, "--config", config, "--data", str(data), "--ignore-hours",
                         "--http", http)),
         shown("kiosk", ("kiosk", "--kiosk", "K1", *mqtt, "--printer", f"preview:{out / 'tickets'}"), "kiosk"),

@@ -372,6 +372,4 @@ def _staffing(raw: dict, config: SiteConfig) -> Staffing:
     if unknown:
         raise TrafficError(f"[staffing] has unknown keys: {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {k: (v if k in ("pin", "vacancy_days") else float(v)) for k, v in plain.items()}
-    if "pin" in values:
-        values["pin"] = str(values["pin"])
     return Staffing(**values, vacancies=tuple(vacancies))

@@ -9,7 +9,7 @@ screen; text is fitted to its box, never cut, and sized to be read across a hall
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +24,8 @@ from display.toolkit import ui
 from display.toolkit.humanize import clock, long_date
 
 RECENT_ROWS = 5  # recent calls listed beside the large one (the large one makes six)
+SERVICE_ROWS = 4  # services per page of the "Menunggu" panel: few enough to be read across the hall
+PAGE_S = 6.0  # seconds each page of that panel stays before the next
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,9 @@ class HallState:
     flash_on: bool = False
     recent: tuple[CallView, ...] = ()
     counters: tuple[CounterView, ...] = ()
-    services: tuple[ServiceView, ...] = ()
+    services: tuple[ServiceView, ...] = ()  # the page on screen now: only services with someone waiting
+    service_page: int = 0  # which page of them (0-based) of service_pages
+    service_pages: int = 1
     info_text: str = ""
     offline: bool = False
     ready: bool = True  # False until the engine's config has arrived
@@ -111,8 +115,18 @@ def hall_state(config: ConfigState | None, services: Mapping[str, ServiceState],
         site_name=site.name or "Antrian", date_text=date_text, clock_text=clock_text,
         featured=_call_view(featured, names, full=True) if featured else None,
         highlight=spot.highlight and featured is not None, flash_on=spot.flash_on and featured is not None,
-        recent=recent[:RECENT_ROWS], counters=tuple(counter_views), services=tuple(service_views),
+        recent=recent[:RECENT_ROWS], counters=tuple(counter_views), **_service_page(service_views, mono),
         info_text=site.info_text, offline=offline, zone=zone or "", lang=lang)
+
+
+def _service_page(services: list[ServiceView], mono: float) -> dict:
+    """The page of the "Menunggu" panel shown at `mono`: every service with someone waiting, in the site's
+    order, SERVICE_ROWS at a time, each page PAGE_S seconds; an empty queue takes no room."""
+    waiting = [s for s in services if s.waiting > 0]
+    pages = max(1, -(-len(waiting) // SERVICE_ROWS))
+    page = int(mono // PAGE_S) % pages
+    return {"services": tuple(waiting[page * SERVICE_ROWS:(page + 1) * SERVICE_ROWS]), "service_page": page,
+            "service_pages": pages}
 
 
 def in_scope_agency(item: CounterEntry | ServiceEntry, scope: set[str] | None) -> bool:
@@ -141,6 +155,16 @@ class HallLayout:
         return self.box(0, 0, 1920, 120)
 
     @property
+    def title(self):
+        """The site's name (left of the header), redrawn only when it changes."""
+        return self.box(0, 0, 1120, 120)
+
+    @property
+    def status(self):
+        """The clock, the date and the offline mark (right of the header): what changes every second."""
+        return self.box(1120, 0, 800, 120)
+
+    @property
     def featured(self):
         return self.box(30, 140, 1130, 500)
 
@@ -160,35 +184,98 @@ class HallLayout:
     def ticker(self):
         return self.box(0, 1016, 1920, 64)
 
+    @property
+    def body(self):
+        """Everything between the header and the ticker."""
+        return self.box(0, 120, 1920, 896)
+
+    def below_title(self, box: Rect) -> Rect:
+        """A panel's box under its section title."""
+        return Rect(box.left, box.top + self.px(52), box.width, box.height - self.px(52))
+
+    def page_mark(self) -> Rect:
+        """Where "2/5" says which page of the services is shown (right of the panel's title)."""
+        box = self.services
+        return Rect(box.left + box.width // 2, box.top, box.width // 2, self.px(44))
+
+    def counter_tiles(self, count: int) -> list[Rect]:
+        return ui.grid(self.below_title(self.counters), count, aspect=1.7, gap=self.px(12))
+
+    def service_rows(self) -> list[Rect]:
+        """SERVICE_ROWS rows of the "Menunggu" panel, the same height whether a page is full or not."""
+        area = self.below_title(self.services)
+        gap = self.px(8)
+        height = (area.height - gap * (SERVICE_ROWS - 1)) // SERVICE_ROWS
+        return [Rect(area.left, area.top + i * (height + gap), area.width, height) for i in range(SERVICE_ROWS)]
+
 
 def render_hall(state: HallState, size: tuple[int, int] = (1920, 1080)):
     """The whole hall screen for `state` (the ticker at its start position)."""
-    layout = HallLayout(size)
     surface = ui.new_surface(size)
-    _header(surface, state, layout)
-    if not state.ready:
-        ui.draw_text(surface, tr("screen.waiting_for_engine", state.lang), layout.box(0, 400, 1920, 200),
-                     layout.px(64), ui.TEXT_MUTED)
-    else:
-        _featured(surface, state, layout)
-        _recent(surface, state, layout)
-        _counters(surface, state, layout)
-        _services(surface, state, layout)
-    surface.blit(render_ticker(state.info_text, layout.ticker.size, 0), layout.ticker)
+    draw_hall(surface, state)
     return surface
 
 
-def _header(surface, state: HallState, layout: HallLayout) -> None:
-    box = layout.header
-    ui.rounded_box(surface, box, ui.PANEL, radius=0)
+def _regions(state: HallState, layout: HallLayout) -> list[tuple[Rect, tuple, Callable]]:
+    """Each part of the screen: its box, what of the state it shows, and how it is drawn."""
+    title = (layout.title, (state.site_name, state.zone, state.lang), _title)
+    status = (layout.status, (state.clock_text, state.date_text, state.offline, state.lang), _status)
+    ticker = (layout.ticker, (state.info_text,), _ticker)
+    if not state.ready:
+        return [title, status, (layout.body, (state.ready, state.lang), _waiting_for_engine), ticker]
+    return [title, status,
+            (layout.featured, (state.featured, state.highlight, state.flash_on, state.lang), _featured),
+            (layout.recent, (state.recent, state.lang), _recent),
+            (layout.counters, (state.counters, state.lang), _counters),
+            (layout.services, (state.services, state.service_page, state.service_pages, state.lang), _services),
+            ticker]
+
+
+def draw_hall(surface, state: HallState, shown: HallState | None = None) -> list[Rect]:
+    """Draw onto `surface` the parts of `state` that differ from `shown` (all of it without `shown`, or when
+    the screen switches between waiting for the engine and ready); returns the boxes that changed.
+
+    The clock's second redraws only the header's right part, a new page only the services panel: an idle
+    hall draws a few thousand pixels a second instead of two million.
+    """
+    layout = HallLayout(surface.get_size())
+    regions = _regions(state, layout)
+    before = None if shown is None or shown.ready != state.ready else {r[0].topleft: r[1] for r in _regions(shown, layout)}
+    if before is None:
+        surface.fill(ui.BACKGROUND)  # the gaps between the parts too
+    changed = []
+    for box, key, draw in regions:
+        if before is not None and before.get(box.topleft) == key:
+            continue
+        surface.fill(ui.BACKGROUND, box)
+        draw(surface, state, layout)
+        changed.append(box)
+    return changed
+
+
+def _waiting_for_engine(surface, state: HallState, layout: HallLayout) -> None:
+    ui.draw_text(surface, tr("screen.waiting_for_engine", state.lang), layout.box(0, 400, 1920, 200),
+                 layout.px(64), ui.TEXT_MUTED)
+
+
+def _title(surface, state: HallState, layout: HallLayout) -> None:
+    ui.rounded_box(surface, layout.title, ui.PANEL, radius=0)
     title = state.site_name + (f" · {tr('screen.zone', state.lang)} {state.zone}" if state.zone else "")
-    ui.draw_text(surface, title, layout.box(40, 10, 1150, 100), layout.px(52), bold=True, align="left")
+    ui.draw_text(surface, title, layout.box(40, 10, 1070, 100), layout.px(52), bold=True, align="left")
+
+
+def _status(surface, state: HallState, layout: HallLayout) -> None:
+    ui.rounded_box(surface, layout.status, ui.PANEL, radius=0)
     ui.draw_text(surface, state.clock_text, layout.box(1500, 8, 380, 70), layout.px(64), bold=True, align="right")
     ui.draw_text(surface, state.date_text, layout.box(1260, 76, 620, 36), layout.px(30), ui.TEXT_MUTED,
                  align="right")
     if state.offline:  # unobtrusive, but there
         ui.pill(surface, "● " + tr("screen.offline", state.lang), layout.box(1140, 30, 330, 50), ui.DANGER,
                 size=layout.px(24))
+
+
+def _ticker(surface, state: HallState, layout: HallLayout) -> None:
+    surface.blit(render_ticker(state.info_text, layout.ticker.size, 0), layout.ticker)
 
 
 def _featured(surface, state: HallState, layout: HallLayout) -> None:
@@ -219,7 +306,7 @@ def _featured(surface, state: HallState, layout: HallLayout) -> None:
 def _section_title(surface, text: str, box, layout: HallLayout):
     ui.draw_text(surface, text, (box.left, box.top, box.width, layout.px(44)), layout.px(34), ui.TEXT_MUTED,
                  bold=True, align="left")
-    return Rect(box.left, box.top + layout.px(52), box.width, box.height - layout.px(52))
+    return layout.below_title(box)
 
 
 def _recent(surface, state: HallState, layout: HallLayout) -> None:
@@ -245,80 +332,61 @@ def _counters(surface, state: HallState, layout: HallLayout) -> None:
     if not state.counters:
         ui.draw_text(surface, tr("screen.no_counters", state.lang), area, layout.px(40), ui.TEXT_MUTED)
         return
-    for counter, tile in zip(state.counters, ui.grid(area, len(state.counters), aspect=1.7, gap=layout.px(12))):
+    for counter, tile in zip(state.counters, layout.counter_tiles(len(state.counters)), strict=True):
         on_break = counter.status == "break"
         ui.rounded_box(surface, tile, ui.PANEL_LIGHT if not on_break else ui.DISABLED, radius=layout.px(14))
-        h = tile.height
+        h, pad = tile.height, max(3, tile.width // 20)
+        inner = tile.inflate(-2 * pad, 0)
         ui.draw_text(surface, f"{tr('screen.counter', state.lang)} {counter.id}",
-                     (tile.left + 6, tile.top + h * 0.04, tile.width - 12, h * 0.26), int(h * 0.22), ui.TEXT_DARK,
+                     (inner.left, tile.top + h * 0.03, inner.width, h * 0.22), int(h * 0.19), ui.TEXT_DARK,
                      bold=True)
         main = counter.number or "—"
         if on_break:
             main = tr("screen.status_break", state.lang)
-        ui.draw_text(surface, main, (tile.left + 6, tile.top + h * 0.28, tile.width - 12, h * 0.46),
-                     int(h * (0.26 if on_break else 0.42)), ui.PANEL if not on_break else ui.TEXT, bold=True)
-        ui.draw_text(surface, counter.agency, (tile.left + 6, tile.top + h * 0.74, tile.width - 12, h * 0.22),
-                     int(h * 0.16), ui.TEXT_DARK)
+        ui.draw_text(surface, main, (inner.left, tile.top + h * 0.25, inner.width, h * 0.37),
+                     int(h * (0.24 if on_break else 0.35)), ui.PANEL if not on_break else ui.TEXT, bold=True)
+        # the agency's short name, on two lines when it must: never wider than its tile
+        ui.draw_lines(surface, counter.agency, (inner.left, tile.top + h * 0.62, inner.width, h * 0.35),
+                      int(h * 0.16), ui.TEXT_DARK, max_lines=2, line_spacing=1.05)
 
 
 def _services(surface, state: HallState, layout: HallLayout) -> None:
     area = _section_title(surface, tr("screen.waiting", state.lang), layout.services, layout)
-    services = list(state.services)
-    gap = layout.px(6)
-    max_rows = max(1, (area.height + gap) // (layout.px(44) + gap))
-    hidden = 0
-    if len(services) > max_rows:  # the longest queues matter most; the rest are summed up
-        services = sorted(services, key=lambda s: -s.waiting)[:max_rows - 1]
-        hidden = len(state.services) - len(services)
-    rows = len(services) + (1 if hidden else 0)
-    height = min(layout.px(62), (area.height - gap * (rows - 1)) // max(1, rows))
-    for i, service in enumerate(services):
-        row = Rect(area.left, area.top + i * (height + gap), area.width, height)
+    if state.service_pages > 1:
+        ui.draw_text(surface, f"{state.service_page + 1}/{state.service_pages}", layout.page_mark(), layout.px(34),
+                     ui.ACCENT, bold=True, align="right")
+    if not state.services:
+        ui.draw_lines(surface, tr("screen.nobody_waiting", state.lang), area.inflate(-layout.px(20), 0),
+                      layout.px(40), ui.TEXT_MUTED)
+        return
+    for service, row in zip(state.services, layout.service_rows(), strict=False):
         ui.rounded_box(surface, row, ui.PANEL, radius=layout.px(10))
-        pad = layout.px(14)
-        code_w = int(row.height * 1.5)
-        ui.draw_text(surface, service.code, (row.left + pad, row.top, code_w, row.height), int(height * 0.6),
-                     ui.ACCENT, bold=True, align="left")
-        ui.draw_text(surface, service.name, (row.left + pad + code_w, row.top, row.width * 0.62 - code_w,
-                                             row.height), int(height * 0.42), ui.TEXT, align="left")
-        ui.draw_text(surface, f"{service.waiting}", (row.right - row.width * 0.3, row.top,
-                                                     row.width * 0.3 - pad, row.height), int(height * 0.6),
+        pad, h = layout.px(16), row.height
+        code_w, count_w = int(h * 1.55), int(h * 1.3)
+        ui.draw_text(surface, service.code, (row.left + pad, row.top, code_w, h), int(h * 0.62), ui.ACCENT,
+                     bold=True, align="left")
+        ui.draw_text(surface, f"{service.waiting}", (row.right - pad - count_w, row.top, count_w, h), int(h * 0.62),
                      ui.TEXT, bold=True, align="right")
-    if hidden:
-        ui.draw_text(surface, tr("screen.more", state.lang, n=hidden),
-                     (area.left, area.top + len(services) * (height + gap), area.width, height),
-                     int(height * 0.45), ui.TEXT_MUTED, align="left")
+        name = Rect(row.left + pad + code_w, row.top + h * 0.06, row.width - 2 * pad - code_w - count_w - pad,
+                    h * 0.88)
+        ui.draw_lines(surface, service.name, name, int(h * 0.40), ui.TEXT, max_lines=2, align="left",
+                      line_spacing=1.05)
 
 
 def render_ticker(text: str, size: tuple[int, int], offset: int):
-    """The scrolling information line, `offset` pixels into its loop; drawn alone so scrolling is cheap."""
+    """The scrolling information line, `offset` pixels into its loop (the screen loop blits the same strip)."""
     surface = ui.new_surface(size, ui.PANEL_LIGHT)
     if not text.strip():
         return surface
-    height = size[1]
-    image = _ticker_image(text, height)
-    span = image.get_width() + size[0] // 3
-    if image.get_width() <= size[0]:  # short text stands still, centred
-        surface.blit(image, ((size[0] - image.get_width()) // 2, (height - image.get_height()) // 2))
-        return surface
-    x = -(offset % span)
-    while x < size[0]:
-        surface.blit(image, (x, (height - image.get_height()) // 2))
-        x += span
+    loop = ui.ticker_strip(text, size)
+    if loop is None:  # short text stands still, centred
+        ui.draw_text(surface, " ".join(text.split()), surface.get_rect(), int(size[1] * 0.55), ui.TEXT_DARK,
+                     bold=True)
+    else:
+        loop.blit(surface, surface.get_rect(), offset)
     return surface
 
 
-def ticker_scrolls(text: str, size: tuple[int, int]) -> bool:
-    return bool(text.strip()) and _ticker_image(text, size[1]).get_width() > size[0]
-
-
-def _ticker_image(text: str, height: int):
-    return _ticker_cache(" ".join(text.split()), height)
-
-
-def _ticker_cache(text: str, height: int, _cache: dict = {}):  # noqa: B006 - one image per text and size
-    key = (text, height)
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = ui.font(int(height * 0.55), True).render(text, True, ui.TEXT_DARK)
-    return _cache[key]
+def ticker_strip(state: HallState, size: tuple[int, int]):
+    """What the screen loop scrolls: the information line made once (ui.TickerLoop), None when it stands still."""
+    return ui.ticker_strip(state.info_text, size)

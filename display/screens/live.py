@@ -26,13 +26,15 @@ class LiveScreen:
 
     name = "antrian-screen"
 
-    def __init__(self, url: str, site: str, *, lang: str = "id", extra_subscriptions: tuple[str, ...] = ()):
+    def __init__(self, url: str, site: str, *, lang: str = "id", extra_subscriptions: tuple[str, ...] = (),
+                 state_topics: tuple[str, ...] | None = None):
         self.lang = lang
         self.topics = Topics(site)
         self.changed = threading.Event()
         self.lock = threading.Lock()
         self.mirror = StateMirror(url, site, name=self.name, on_change=self._state_changed,
-                                  extra_subscriptions=extra_subscriptions, on_other=self._other)
+                                  extra_subscriptions=extra_subscriptions, on_other=self._other,
+                                  state_topics=state_topics)
 
     def start(self, wait: float | None = None) -> LiveScreen:
         self.mirror.start(wait=wait)
@@ -118,7 +120,8 @@ class LiveCounter(LiveScreen):
     name = "antrian-counter-screen"
 
     def __init__(self, url: str, site: str, counter: str, *, lang: str = "id"):
-        super().__init__(url, site, lang=lang)
+        topics = Topics(site)  # it draws its own counter only: no other counter's or service's changes reach it
+        super().__init__(url, site, lang=lang, state_topics=(topics.config, topics.engine, topics.counter_state(counter)))
         self.counter = counter
 
     def wait_ready(self, timeout: float) -> bool:

@@ -1,10 +1,12 @@
-"""The pygame window of a screen: draw when the state changes, sleep otherwise.
+"""The pygame window of a screen: draw what changed, sleep otherwise.
 
-A screen redraws only when its state differs from the one on the glass (the
-clock makes that once a second); the information line scrolls by redrawing
-only its own strip. Between frames the loop sleeps on the "changed" flag, so a
-hall PC idles near 0% CPU. A failed frame is logged and retried; the loop never
-dies of bad data.
+A screen redraws only when its state differs from the one on the glass, and with
+a `draw` painter only the parts that differ: the clock's second repaints the
+clock, not the hall. The information line scrolls by one blit of a strip made
+once (`ui.ticker_strip`) and an update of its own rows. Between frames the loop
+sleeps on the "changed" flag with a timeout to the next frame or clock second,
+so an idle hall PC stays well under 1% of a core. A failed frame is logged and
+the next one is drawn whole; the loop never dies of bad data.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from display.toolkit import ui
 
 log = logging.getLogger("antrian.screen")
 
-TICKER_FPS = 30
-TICKER_SPEED = 110  # pixels per second at 1080 lines
+TICKER_FPS = 25  # Indonesia's television frame rate (PAL); each frame wakes the process, so no more than that
+TICKER_SPEED = 110  # pixels per second at 1080 lines, moved in equal whole-pixel steps
 EVENT_POLL_S = 0.25  # how often window events (close, Esc) are looked at when nothing else happens
 
 
@@ -41,12 +43,17 @@ class FrameGate:
 
 @dataclass
 class Ticker:
-    """Where the scrolling information line is drawn, and how (None when the screen has none)."""
+    """Where the scrolling information line is drawn, and what scrolls there.
+
+    `strip(state, size)` gives a `ui.TickerLoop` (as `ui.ticker_strip` makes it), or None when the line stands
+    still (the screen's own drawing shows it then)."""
 
     rect: Any
-    text: Callable[[Any], str]
-    draw: Callable[[str, tuple[int, int], int], Any]
-    scrolls: Callable[[str, tuple[int, int]], bool]
+    strip: Callable[[Any, tuple[int, int]], Any]
+
+
+# paints onto the window the parts of a state that differ from the one shown (None: everything); the boxes
+Painter = Callable[[Any, Any, Any], list]
 
 
 def next_wake(now: float, *, scrolling: bool, animating: bool) -> float:
@@ -60,8 +67,12 @@ def next_wake(now: float, *, scrolling: bool, animating: bool) -> float:
 
 
 def run(live, render: Callable[[Any, tuple[int, int]], Any], size: tuple[int, int], *, fullscreen: bool = False,
-        ticker: Ticker | None = None, title: str = "Antrian", max_seconds: float | None = None) -> int:
-    """Show `live`'s state until the window is closed (or Esc/q), redrawing only on change."""
+        ticker: Ticker | None = None, title: str = "Antrian", max_seconds: float | None = None,
+        draw: Painter | None = None) -> int:
+    """Show `live`'s state until the window is closed (or Esc/q), redrawing only on change.
+
+    With `draw` only the changed parts are painted (`draw(window, state, shown)`); else `render(state, size)`
+    makes the whole screen."""
     import pygame
 
     ui.init_pygame()
@@ -72,8 +83,8 @@ def run(live, render: Callable[[Any, tuple[int, int]], Any], size: tuple[int, in
     pygame.mouse.set_visible(not fullscreen)
     gate = FrameGate()
     started = time.monotonic()
-    speed = TICKER_SPEED * size[1] / 1080
-    state, state_second = None, 0
+    step = max(1, round(TICKER_SPEED * size[1] / 1080 / TICKER_FPS))  # pixels per frame, the same each frame
+    state, state_second, loop = None, 0, None
     while True:
         for event in pygame.event.get():
             if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE,
@@ -83,27 +94,31 @@ def run(live, render: Callable[[Any, tuple[int, int]], Any], size: tuple[int, in
         if max_seconds is not None and now - started >= max_seconds:
             return 0
         # between changes, clock seconds and blinks the state is the one on the glass: the ticker's
-        # 30 frames a second need not rebuild it (half the CPU of an idle hall screen)
+        # 30 frames a second need not rebuild it
         second = int(time.time())
-        fresh = state is None or live.changed.is_set() or live.animating or second != state_second
+        animating = live.animating
+        fresh = state is None or live.changed.is_set() or animating or second != state_second
         live.changed.clear()
+        scrolling = False
         try:
             if fresh:
                 state, state_second = live.state(now), second
-            redraw = fresh and gate.needs_redraw(state)
-            if redraw:
-                screen.blit(render(state, size), (0, 0))
+                loop = ticker.strip(state, ticker.rect.size) if ticker else None
+            changed: list = []
+            if fresh and gate.needs_redraw(state):
+                if draw is not None:
+                    changed = draw(screen, state, gate.shown)
+                else:
+                    screen.blit(render(state, size), (0, 0))
+                    changed = [screen.get_rect()]
                 gate.drawn(state)
-            scrolling = bool(ticker and ticker.scrolls(ticker.text(state), ticker.rect.size))
-            if scrolling:
-                screen.blit(ticker.draw(ticker.text(state), ticker.rect.size, int(now * speed)), ticker.rect)
-            if redraw:
-                pygame.display.flip()
-            elif scrolling:
-                pygame.display.update(ticker.rect)  # only the strip: cheap enough for 30 frames a second
-        except Exception:  # bad data must not take the hall screen down: log it and try the next frame
+            if loop is not None and ticker is not None:
+                scrolling = True
+                changed.append(loop.blit(screen, ticker.rect, int(now * TICKER_FPS) * step))
+            if changed:
+                pygame.display.update(changed)  # only these rows of the window
+        except Exception:  # bad data must not take the hall screen down: log it and draw it whole next time
             log.exception("drawing the screen failed")
-            gate.shown = None
-            scrolling = False
+            gate.shown, loop = None, None
             time.sleep(1.0)
-        live.changed.wait(next_wake(now, scrolling=scrolling, animating=live.animating))
+        live.changed.wait(next_wake(now, scrolling=scrolling, animating=animating))

@@ -193,7 +193,9 @@ def test_the_broker_refuses_what_a_device_may_not_do(secured):
         assert mirror.counters["1"]["current"]["number"] == "A002"
 
         # reading: counter 1 cannot hear counter 2's replies, a display cannot hear kiosk replies; the state
-        # topic the engine publishes right after the reply marks when the reply would have arrived
+        # topic the engine publishes right after the reply marks when the reply would have arrived. The spies
+        # log in as counter-c1 and display-hall, whose client ids are their user names: their own clients go first
+        counter_1.stop(), mirror.stop()
         spy_c1, heard_c1 = _listen_as(b, "counter-c1", T.counter_reply("2"), T.counter_state("2"))
         spy_d, heard_d = _listen_as(b, "display-hall", f"{T.root}/#", T.counter_state("2"))
         try:
@@ -248,9 +250,10 @@ def test_no_password_is_ever_printed(secured, tmp_path):
                            "--password", password, "--audio", "none", "--seconds", "1", timeout=60)
     assert f"127.0.0.1:{b.port}" in announce.stderr, announce.stderr
     assert password not in announce.stdout + announce.stderr
-    engine_password = b.passwords[b.engine_user]
+    engine_password = b.passwords["monitor-tech"]  # not the engine's own: that login is the running engine's
     serve = subprocess.Popen([sys.executable, "-m", "broker.cli", "serve", "--config", str(tmp_path / "site.toml"),
-                              "--data", str(tmp_path / "other-data"), "--mqtt", b.engine_url, "--ignore-hours"],
+                              "--data", str(tmp_path / "other-data"), "--mqtt", b.url("monitor-tech"),
+                              "--ignore-hours"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         said = ""
@@ -277,7 +280,8 @@ def test_serve_with_its_own_mosquitto_refuses_anonymous_clients(tmp_path):
     added = antrian_cli("device", "add", "kiosk", "K1", "--config", str(site), "--data", str(data))
     password = added.stdout.splitlines()[1].split()[1]
     serve = subprocess.Popen([sys.executable, "-m", "broker.cli", "serve", "--config", str(site), "--data",
-                              str(data), "--listen", f"127.0.0.1:{port}", "--ignore-hours"],
+                              str(data), "--listen", f"127.0.0.1:{port}", "--ignore-hours",
+                              "--http", f"127.0.0.1:{free_port()}"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_port(port)
@@ -293,6 +297,9 @@ def test_serve_with_its_own_mosquitto_refuses_anonymous_clients(tmp_path):
         assert ok.returncode == 0, ok.stderr
         assert json.loads(ok.stdout)["number"] == "A001"
         assert (data / "engine.secret").exists(), "the engine made itself an identity"
+        log = (data / "mosquitto" / "mosquitto.log").read_text()
+        assert "u'engine-main'" in log and "u'engine-web'" in log, "the web process has a login of its own"
+        assert "taken over" not in log, "two processes of one login threw each other off"
     finally:
         serve.terminate()
         serve.wait(10)
@@ -313,6 +320,7 @@ def test_broker_config_writes_a_hardened_mosquitto_config(tmp_path):
     assert both.returncode == 0, both.stderr
     conf = (out / "mosquitto.conf").read_text()
     for line in ("set_tcp_nodelay true", "max_packet_size ", "message_size_limit 262144", "allow_anonymous false",
+                 "use_username_as_clientid true",
                  f"persistence_location {store.resolve()}/", "listener 1883 0.0.0.0", "listener 18883 0.0.0.0"):
         assert line in conf, line
     assert str(out.resolve()) not in conf.split("persistence_location")[1].splitlines()[0]
@@ -329,3 +337,78 @@ def test_broker_config_writes_a_hardened_mosquitto_config(tmp_path):
     refused = antrian_cli("broker-config", "--config", str(tmp_path / "plain.toml"), "--data", str(tmp_path / "d2"),
                           "--out", str(out), "--persistence", str(store), "--listen", "none")
     assert refused.returncode == 2 and "no TLS listener" in refused.stderr
+
+
+def test_a_kiosk_login_cannot_throw_the_engine_off_with_its_client_id(secured):
+    """The attack of issue 13 against real Mosquitto: a valid kiosk login reusing the engine's client id.
+
+    The client id is no secret to count on (Mosquitto logs it with every connection): the broker must
+    bind it to the login, so the engine stays connected and its "offline" Will never reaches a screen.
+    """
+    from broker.mqtt.connection import Connection
+    from integration.test_mqtt_contract import wait_until
+
+    b = secured
+    statuses: list[str] = []
+    watcher = Connection(b.url("monitor-tech"), "watch", subscriptions=[T.engine],
+                         on_message=lambda topic, payload, retained: statuses.append(json.loads(payload)["status"]))
+    watcher.start(wait=5)
+    kiosk = EngineClient(b.url("kiosk-K1"), "testsite", name="k1").start()
+    try:
+        assert wait_until(lambda: "online" in statuses, 10)
+        engine_id = next(line.split(" as ")[1].split(" ")[0] for line in b.log.read_text().splitlines()
+                         if "New client connected" in line and f"u'{b.engine_user}'" in line)
+        connected = threading.Event()
+        attacker = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=engine_id)
+        attacker.username_pw_set("kiosk-K1", b.passwords["kiosk-K1"])
+        attacker.on_connect = lambda c, u, f, rc, p=None: connected.set()
+        attacker.connect("127.0.0.1", b.port)
+        attacker.loop_start()
+        try:
+            assert connected.wait(5)
+            # while the attacker stays connected, the engine answers (ping-pong of take-overs would not)
+            assert kiosk.issue("K1", "A", timeout=10)["ticket"]["number"] == "A001"
+        finally:
+            attacker.disconnect()
+            attacker.loop_stop()
+        assert kiosk.issue("K1", "A", timeout=10)["ticket"]["number"] == "A002"
+        assert "offline" not in statuses, "the engine was thrown off: its offline Will reached the screens"
+    finally:
+        kiosk.stop()
+        watcher.stop()
+
+
+def test_a_device_keeps_one_connection_for_its_login(secured):
+    """A device's parts (presence with its last will, state mirror, requests) share one connection of its login,
+    so binding client ids to users never makes them throw each other off."""
+    from broker.mqtt.connection import Connection
+    from broker.mqtt.presence import Presence
+    from integration.test_mqtt_contract import wait_until
+
+    b = secured
+    seen: list[dict] = []
+    watcher = Connection(b.url("monitor-tech"), "watch", subscriptions=[T.presence("kiosk", "K1")],
+                         on_message=lambda topic, payload, retained: seen.append(json.loads(payload)))
+    watcher.start(wait=5)
+    url = b.url("kiosk-K1")
+    presence = Presence(url, "testsite", "kiosk", "K1").start(wait=5)
+    mirror = StateMirror(url, "testsite", name="kiosk-mirror").start(wait=5)
+    client = EngineClient(url, "testsite", name="kiosk").start()
+    try:
+        presence.publish({"printer": "ok"})
+        assert mirror.wait_complete(5) and client.issue("K1", "A")["ticket"]["number"] == "A001"
+        assert wait_until(lambda: mirror.services["A"]["last_issued"] == "A001")
+        assert wait_until(lambda: seen and seen[-1].get("online") is True)
+        logins = [line for line in b.log.read_text().splitlines() if "New client connected" in line
+                  and "u'kiosk-K1'" in line]
+        assert len(logins) == 1, logins
+        assert "taken over" not in b.log.read_text()
+        client.stop()  # one part leaving keeps the others connected
+        assert mirror.connection.connected.is_set() and presence.connection.connected.is_set()
+        assert client.connection.connected.is_set() is False
+        presence.stop()
+        assert wait_until(lambda: seen[-1].get("online") is False), "the presence said goodbye"
+    finally:
+        for part in (client, mirror, presence):
+            part.stop()
+        watcher.stop()

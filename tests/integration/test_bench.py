@@ -18,3 +18,32 @@ def test_quick_bench_prints_one_json_object_with_every_figure():
     assert {"engine", "display", "kiosk"} <= set(result["rss_mb"]) and result["rss_mb"]["engine"] > 0
     assert {"idle", "busy"} <= set(result["display_cpu_pct"])
     assert all(isinstance(ok, bool) for ok in result["targets"].values())
+
+
+def test_the_fan_out_load_runs_through_mosquitto_and_counts_every_press(tmp_path):
+    from broker.sim.bench import fanout
+    from conftest import _run_broker
+
+    url, stop = _run_broker("mosquitto", tmp_path)
+    try:
+        result = fanout(url, tmp_path, screens=5, counters=2, presses=3, interval=0.0, narrow=True,
+                        coalesce_s=0.05, screen_processes=1, counter_processes=1)
+    finally:
+        stop()
+    assert result["press_ms"]["n"] == 6, "every press of every counter answered"
+    assert result["press_ms"]["p50"] > 0 and result["presses_per_s"] > 0
+    assert result["screen_msgs_per_s"]["max"] > 0, "the hall TV among the screens took the state of the presses"
+
+
+def test_narrow_screens_subscribe_only_to_what_they_draw():
+    from broker.protocol.codec import Topics
+    from broker.sim.bench import SITE, screen_subscriptions
+
+    t = Topics(SITE)
+    wide, narrow = screen_subscriptions(200, 50, False), screen_subscriptions(200, 50, True)
+    assert len(wide) == len(narrow) == 200 and all(t.state_all in plan for plan in wide)
+    assert not any(t.state_all in plan for plan in narrow)
+    halls = [p for p in narrow if t.counter_state("+") in p]
+    at_counters = [p for p in narrow if any(topic.startswith(t.counter_state("F")) for topic in p)]
+    assert len(halls) == 40 and len(at_counters) == 150
+    assert all(len([x for x in p if "/state/counter/" in x]) == 1 for p in at_counters), "one counter each"

@@ -282,8 +282,8 @@ def test_the_broker_drops_oversized_messages(tmp_path):
         from broker.access.mosquitto_conf import MAX_PACKET_SIZE
 
         cut = threading.Event()
-        raw = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="kiosk-K1-giant")
-        raw.username_pw_set("kiosk-K1", b.passwords["kiosk-K1"])
+        raw = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="counter-c1")  # not the kiosk's login
+        raw.username_pw_set("counter-c1", b.passwords["counter-c1"])
         raw.on_disconnect = lambda *args: cut.set()
         raw.connect("127.0.0.1", b.port)
         raw.loop_start()

@@ -14,13 +14,13 @@ from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics, encode
 from broker.protocol.state import ConfigState, CounterEntry, CounterState, ServiceState, decode, public_config
-from broker.site.config import parse_config
+from broker.site.config import SAMPLE_CONFIG, load_config, parse_config
 from conftest import OUTPUT, SMALL_SITE, MosquittoBroker, antrian_cli, free_port, start_engine
 from display.screens.callboard import HOLD_S, CallBoard
 from display.screens.calls import Call
 from display.screens.counter_screen import counter_state, render_counter
-from display.screens.hall import HallLayout, hall_state, render_hall, render_ticker
-from display.screens.live import LiveHall
+from display.screens.hall import PAGE_S, SERVICE_ROWS, HallLayout, draw_hall, hall_state, render_hall, render_ticker
+from display.screens.live import LiveCounter, LiveHall
 from display.toolkit import ui
 from display.toolkit.screen_loop import FrameGate
 
@@ -121,7 +121,8 @@ def test_open_counters_with_their_number_and_waiting_counts():
     state = state_at(CallBoard(), 0.0)
     assert [(c.id, c.number, c.status) for c in state.counters] == [
         ("1", "A003", "open"), ("2", None, "break"), ("5", "K002", "open")], "closed counters are not shown"
-    assert [(s.code, s.waiting) for s in state.services] == [("A", 12), ("B", 3), ("P", 0), ("K", 7)]
+    assert [(s.code, s.waiting) for s in state.services] == [("A", 12), ("B", 3), ("K", 7)], "P has nobody waiting"
+    assert (state.service_page, state.service_pages) == (0, 1)
     assert state.info_text.startswith("Selamat datang") and state.date_text == "Senin, 23 November 2026"
     assert state.clock_text == "08.05.09"
     assert state_at(CallBoard(), 0.0, lang="en").date_text == "Monday, 23 November 2026"
@@ -133,7 +134,7 @@ def test_a_zone_shows_only_its_agencies():
     board.add(call(4, "A002", "2"))
     state = state_at(board, 50.0, zone="lantai-2")
     assert {c.id for c in state.counters} == {"5"}, "counter 1 (dukcapil) is in another zone; 4K-10 is closed"
-    assert [s.code for s in state.services] == ["P", "K"]
+    assert [s.code for s in state.services] == ["K"], "P is in the zone too, but nobody waits for it"
     assert state.featured is None, "a call of another zone is not shown large"
     assert [c.number for c in state.recent] == ["K001", "P001"]
     assert state.zone == "lantai-2"
@@ -199,6 +200,150 @@ def test_both_tv_sizes_draw_the_same_screen_with_nothing_outside_its_box():
             assert surface.get_rect().contains(box)
         tiles = bounding(surface, ui.PANEL_LIGHT, layout.counters)
         assert tiles is not None and layout.counters.contains(tiles)
+
+
+# ---------------------------------------------------------------------- a big hall: MPP Rembang, 27 counters
+
+REMBANG = load_config(SAMPLE_CONFIG).public_dict()
+# the sample's 31 services: every third queue is empty, the others hold 1 to 40 people
+REMBANG_WAITING = {s["code"]: (0 if i % 3 == 1 else 1 + (i * 7) % 40) for i, s in enumerate(REMBANG["services"])}
+
+
+def rembang_state(mono: float = 0.0, waiting: dict[str, int] | None = None, **kwargs):
+    services = {code: {"code": code, "waiting": n} for code, n in (waiting or REMBANG_WAITING).items()}
+    counters = {str(c["id"]): {"id": str(c["id"]), "status": "open", "current": {"id": f"20261123-{c['services'][0]}0{i:02d}",
+                                                                           "number": f"{c['services'][0]}0{i:02d}"}}
+                for i, c in enumerate(REMBANG["counters"])}
+    board = CallBoard()
+    board.seed([call(i, f"A{i:03d}", str(i), agency="dindukcapil") for i in range(1, 6)])
+    options = {"moment": MOMENT, "online": True} | kwargs
+    return hall_state(decode(ConfigState, REMBANG), typed(ServiceState, services), typed(CounterState, counters),
+                      board, mono=mono, **options)
+
+
+def drawn_texts(state, size):
+    with ui.recording() as drawn:
+        surface = render_hall(state, size)
+    return surface, drawn
+
+
+def inside(drawn, box):
+    return [d for d in drawn if box.contains(d.rect)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_service_with_someone_waiting_is_shown_page_by_page(size):
+    waiting = [code for code, n in REMBANG_WAITING.items() if n > 0]
+    empty = {code for code, n in REMBANG_WAITING.items() if n == 0}
+    assert len(waiting) == 21 and len(empty) == 10
+    layout = HallLayout(size)
+    pages = -(-len(waiting) // SERVICE_ROWS)
+    shown, marks = [], []
+    for page in range(pages + 1):  # one more: the panel starts again at the first page
+        state = rembang_state(mono=page * PAGE_S + 0.5)
+        assert state.service_pages == pages and state.service_page == page % pages
+        surface, drawn = drawn_texts(state, size)
+        rows = layout.service_rows()
+        texts = [d.text for d in inside(drawn, layout.services)]
+        assert not any("lainnya" in t or "+" in t for t in texts), "nothing is summed up as 'lainnya'"
+        marks.append([t for t in texts if "/" in t and t.replace("/", "").isdigit()])
+        codes = [d.text for row in rows for d in inside(drawn, row) if d.text in REMBANG_WAITING]
+        assert len(codes) <= SERVICE_ROWS
+        for code, row in zip(codes, rows, strict=False):  # each row: its code, its count, its name, in its row
+            row_texts = [d.text for d in inside(drawn, row)]
+            assert str(REMBANG_WAITING[code]) in row_texts
+        if page < pages:
+            shown += codes
+        ui.save_png(surface, OUTPUT / f"hall-rembang-{size[0]}x{size[1]}-page{page + 1}.png")
+    assert shown == waiting, "every service with someone waiting appears once, in the site's order"
+    assert not empty & set(shown), "an empty queue takes no row"
+    assert marks[:pages] == [[f"{p + 1}/{pages}"] for p in range(pages)], "the page mark says where we are"
+    assert marks[pages] == [f"1/{pages}"]
+
+
+def test_one_page_has_no_page_mark_and_nobody_waiting_is_said():
+    layout = HallLayout((1920, 1080))
+    _, drawn = drawn_texts(rembang_state(waiting={"A": 3, "B": 0}), (1920, 1080))
+    texts = [d.text for d in inside(drawn, layout.services)]
+    assert "A" in texts and "3" in texts and "B" not in texts
+    assert not [t for t in texts if "/" in t and t.replace("/", "").isdigit()], "one page needs no page mark"
+    nobody = rembang_state(waiting={"A": 0, "B": 0})
+    assert nobody.services == () and nobody.service_pages == 1
+    _, drawn = drawn_texts(nobody, (1920, 1080))
+    assert "Tidak ada yang menunggu" in " ".join(d.text for d in inside(drawn, layout.services))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_waiting_panel_is_legible_across_the_hall(size):
+    layout = HallLayout(size)
+    _, drawn = drawn_texts(rembang_state(), size)
+    rows = layout.service_rows()
+    for row in rows:
+        texts = inside(drawn, row)
+        code, count = texts[0], texts[1]  # drawn first: the code and the number of people
+        assert code.rect.height >= size[1] * 0.04 and count.rect.height >= size[1] * 0.04, "codes and counts large"
+        for name_line in texts[2:]:
+            assert name_line.rect.height >= size[1] * 0.025, f"{name_line.text!r} is too small to read"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_27_counters_each_keep_their_agency_inside_their_tile(size):
+    state = rembang_state()
+    assert len(state.counters) == 27
+    layout = HallLayout(size)
+    surface, drawn = drawn_texts(state, size)
+    ui.save_png(surface, OUTPUT / f"hall-27-counters-{size[0]}x{size[1]}.png")
+    tiles = layout.counter_tiles(27)
+    names = {a["id"]: a.get("short") or a["name"] for a in REMBANG["agencies"]}
+    for counter, conf, tile in zip(state.counters, REMBANG["counters"], tiles, strict=True):
+        in_tile = inside(drawn, tile)
+        lines = [d for d in in_tile if d.text not in (f"LOKET {counter.id}", counter.number)]
+        assert " ".join(d.text for d in lines) == names[conf["agency"]], "the short name, whole (wrapped if need be)"
+        for d in lines:
+            assert d.rect.width <= d.box.width and d.box.contains(d.rect)
+    # and in pixels: around and between the tiles nothing but the background
+    area = layout.below_title(layout.counters)
+    outside = surface.subsurface(area).copy()
+    for tile in tiles:
+        outside.fill(ui.BACKGROUND, tile.move(-area.left, -area.top))
+    assert count(outside, ui.BACKGROUND) == area.width * area.height, "text spills out of a tile"
+
+
+def test_a_long_agency_name_wraps_or_shrinks_but_never_leaves_its_tile():
+    config = REMBANG | {"agencies": [a | {"short": "Badan Penyelenggara Jaminan Sosial Ketenagakerjaan"}
+                                     for a in REMBANG["agencies"]]}
+    services = {"A": {"code": "A", "waiting": 2}}
+    counters = {str(c["id"]): {"id": str(c["id"]), "status": "open", "current": None} for c in config["counters"]}
+    state = hall_state(decode(ConfigState, config), typed(ServiceState, services), typed(CounterState, counters),
+                       CallBoard(), mono=0.0, moment=MOMENT, online=True)
+    layout = HallLayout((1280, 720))
+    surface, drawn = drawn_texts(state, (1280, 720))
+    for tile in layout.counter_tiles(len(state.counters)):
+        agency = [d for d in inside(drawn, tile) if not d.text.startswith("LOKET") and d.text != "—"]
+        assert 1 <= len(agency) <= 2
+    area = layout.below_title(layout.counters)
+    assert bounding(surface, ui.TEXT_DARK, area) is not None
+    for d in drawn:
+        assert d.box.left <= d.rect.left and d.rect.right <= d.box.right, f"{d.text!r} drawn wider than its box"
+
+
+def test_a_clock_tick_redraws_only_the_clock_and_the_result_is_the_whole_screen():
+    size = (1920, 1080)
+    layout = HallLayout(size)
+    first = rembang_state(mono=0.5)
+    tick = rembang_state(mono=1.5, moment=datetime(2026, 11, 23, 8, 5, 10))
+    page = rembang_state(mono=PAGE_S + 0.5, moment=datetime(2026, 11, 23, 8, 5, 10))
+    surface = render_hall(first, size)
+    assert draw_hall(surface, tick, first) == [layout.status], "a new second is the clock's box only"
+    assert pygame.image.tobytes(surface, "RGB") == pygame.image.tobytes(render_hall(tick, size), "RGB")
+    assert draw_hall(surface, page, tick) == [layout.services], "a new page is the services panel only"
+    assert pygame.image.tobytes(surface, "RGB") == pygame.image.tobytes(render_hall(page, size), "RGB")
+    assert draw_hall(surface, page, page) == []
+    gone = rembang_state(mono=PAGE_S + 0.5, moment=datetime(2026, 11, 23, 8, 5, 10), online=False)
+    assert draw_hall(surface, gone, page) == [layout.status], "the offline mark lives beside the clock"
+    waiting = hall_state(None, {}, {}, CallBoard(), mono=0.0, moment=MOMENT, online=True)
+    assert len(draw_hall(surface, waiting, gone)) > 2 and len(draw_hall(surface, page, waiting)) > 2
+    assert pygame.image.tobytes(surface, "RGB") == pygame.image.tobytes(render_hall(page, size), "RGB")
 
 
 def test_the_information_line_scrolls():
@@ -271,7 +416,28 @@ def test_screenshots_of_the_live_hall_and_counter(engine_embedded):
     assert image.get_size() == (1280, 720) and count(image, ui.OK) > 5000
     offline = antrian_cli("display", "--mqtt", f"mqtt://127.0.0.1:{free_port()}", "--site", "testsite",
                           "--wait", "0.5", "--screenshot", str(OUTPUT / "unreachable.png"))
-    assert offline.returncode == 3 and "cannot reach" in offline.stderr
+    assert offline.returncode == 3 and "nothing listens at" in offline.stderr
+
+
+def test_a_counter_screen_takes_only_its_own_counter_from_the_broker(engine_embedded):
+    _, url = engine_embedded
+    client = EngineClient(url, "testsite").start()
+    screen = LiveCounter(url, "testsite", "5").start(wait=5)
+    try:
+        assert screen.wait_ready(5)
+        client.issue("k1", "A")
+        client.issue("k1", "K")
+        assert client.counter("1", "next")["ok"] and client.counter("5", "next")["ok"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and screen.state().number != "K001":
+            time.sleep(0.02)
+        assert screen.state().number == "K001"
+        with screen.mirror.lock:
+            assert set(screen.mirror.counters) == {"5"} and screen.mirror.services == {}, \
+                "other counters' and the services' changes reached a screen that does not draw them"
+    finally:
+        screen.stop()
+        client.stop()
 
 
 def test_a_burst_of_20_calls_each_appears_on_the_hall_in_order(engine_embedded):

@@ -13,7 +13,14 @@ from integration.test_mqtt_contract import wait_until
 
 SITE = "testsite"
 small_disk = faults.small_disk  # a real 4 MiB tmpfs
-_fill = faults._fill
+
+
+def _fill(folder):
+    """Fill the small disk to the last byte (it may be full already: then there is no filler to make)."""
+    try:
+        return faults._fill(folder)
+    except OSError:
+        return folder / "filler"
 
 
 def serve(config_file, data, *extra):
@@ -54,7 +61,7 @@ def test_a_log_unreadable_after_a_failed_write_refuses_everything_until_it_is_ba
             assert reply["error"]["message"] and reply["error"]["message_en"]
         log.rmdir()
         (data / "away.sqlite3").rename(log)
-        filler.unlink()
+        filler.unlink(missing_ok=True)
         acked.append(client.issue("k1", "A")["ticket"]["number"])
         called = client.counter("1", "next")
         assert called["ok"] and called["ticket"]["number"] == "A001"

@@ -50,3 +50,30 @@ def test_a_tls_listener_with_the_configured_certificate(tmp_path, monkeypatch):
     finally:
         stop()
         broker.stop()
+
+
+def test_tls_only_keeps_no_plain_listener_but_the_engines_loopback(tmp_path, monkeypatch):
+    """`--listen none`: devices reach the broker over TLS only; the engine beside it uses a loopback port."""
+    from broker.server.mosquitto import PrivateMosquitto
+
+    make_ca_and_server_cert(tmp_path)
+    tls_port = free_port()
+    site = secured_site_text(extra_access=f'tls_cert = "server.crt"\ntls_key = "server.key"\ntls_port = {tls_port}\n')
+    b = secured_broker(tmp_path, site)
+    broker = PrivateMosquitto(b.config, b.data, None, folder=tmp_path / "tls-only", tls_host="127.0.0.1").start()
+    try:
+        listeners = [line for line in broker.files.conf.read_text().splitlines() if line.startswith("listener ")]
+        assert listeners == [f"listener {tls_port} 127.0.0.1", f"listener {broker.port} 127.0.0.1"]
+        assert broker.url == f"mqtt://127.0.0.1:{broker.port}" and broker.port != tls_port
+        service, stop = start_engine(b.config, b.url(b.engine_user, port=broker.port), b.data)
+        try:
+            monkeypatch.setenv("ANTRIAN_MQTT_CA", str(tmp_path / "ca.crt"))
+            kiosk = EngineClient(b.url("kiosk-K1", scheme="mqtts", port=tls_port), "testsite", name="k").start()
+            try:
+                assert kiosk.issue("K1", "A")["ticket"]["number"] == "A001"
+            finally:
+                kiosk.stop()
+        finally:
+            stop()
+    finally:
+        broker.stop()

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from broker.core.commands import SurveyAnswer, Tick
 from broker.protocol.codec import Topics, encode
@@ -27,7 +32,7 @@ from broker.protocol.state import (
     public_config,
 )
 from broker.site.config import parse_config
-from conftest import SMALL_SITE
+from conftest import SMALL_SITE, examples
 from unit.test_counter_officers import sign_in, staffed_site
 from unit.test_engine import TUESDAY, Site, wib
 
@@ -175,6 +180,8 @@ def test_the_mirror_state_follows_each_topic_and_ignores_others():
     assert retained.config == config and retained.services["A"].waiting == 2 and retained.counters["1"].status == "open"
     assert retained.engine_online and retained.engine.day == "2026-03-03" and retained.calls[0].seq == 1
     assert not retained.complete(), "services B, P, K and three counters are still missing"
+    with pytest.raises(TypeError):
+        retained.services["B"] = ServiceState("B")  # every reader shares it: read-only
     assert retained.received(T, T.event("ticket_called"), b"{}") is None
     assert retained.received(T, Topics("other").service_state("A"), b"{}") is None, "another site's state"
     assert retained.received(T, T.root + "/state/service/A/extra", b"{}") is None
@@ -194,3 +201,51 @@ def test_topics_are_read_back_by_the_protocol():
     assert T.event_of(T.event("a") + "/b") is None and T.event_of(Topics("x").event("ticket_called")) is None
     assert decode(CallsState, {"calls": [{"seq": 1, "ts": 0, "recall": 1}]}).calls[0].recall is False
     assert isinstance(decode_event("ticket_finished", b'{"seq":1,"ts":1,"counter":"2"}'), TicketFinished)
+
+
+# ---------------------------------------------------------------------- every reader survives whatever arrives
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                    max_leaves=12)
+REAL = as_dict(public_config(parse_config(SMALL_SITE)))
+
+
+def _spoiled(value, data):
+    """The real payload with some values swapped for any JSON (keys kept, so the readers get far)."""
+    if isinstance(value, dict):
+        return {k: data.draw(JSON) if data.draw(st.integers(0, 2)) == 0 else _spoiled(v, data) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_spoiled(v, data) for v in value]
+    return value
+
+
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_no_payload_on_any_state_topic_breaks_a_reader(data):
+    from display.screens.callboard import CallBoard
+    from display.screens.calls import calls_from_state, zone_agencies
+    from display.screens.counter_screen import counter_state
+    from display.screens.hall import hall_state
+    from kiosk.counter.flow import Panel
+    from kiosk.counter.panel import panel_facts, panel_view
+    from kiosk.ticketing.catalog import build_catalog
+
+    retained = Retained()
+    counter = {"id": "1", "status": "open", "current": {"id": "t", "number": "A001", "called_at": 5.0},
+               "officer": {"id": "siti"}}
+    for topic, real in ((T.config, REAL), (T.service_state("A"), {"code": "A", "waiting_numbers": ["A002"]}),
+                        (T.counter_state("1"), counter), (T.calls, {"calls": [{"seq": 1, "ts": 1.0, "number": "A1"}]}),
+                        (T.engine, {"status": "online", "clock": {"by_s": 1}})):
+        payload = data.draw(st.one_of(JSON, st.just(real).map(lambda real: _spoiled(real, data))))
+        retained = retained.received(T, topic, json.dumps(payload).encode())[0]
+    board = CallBoard()
+    for call in calls_from_state(retained.calls):
+        board.add(call)
+    build_catalog(retained.config, retained.services)
+    hall_state(retained.config, retained.services, retained.counters, board, moment=datetime(2026, 3, 3, 9),
+               mono=0.0, online=True, zone=data.draw(st.sampled_from([None, "", "lantai-2"])))
+    counter_state(retained.config, retained.counters, "1", online=True)
+    facts = panel_facts(retained.config, retained.counters, retained.services, "1")
+    panel_view(Panel(), facts, retained.config, retained.counters, retained.services, "1", now=10.0)
+    zone_agencies(retained.config, "lantai-2")
