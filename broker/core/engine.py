@@ -93,8 +93,9 @@ class Engine:
         self.survey_secret = survey_secret  # the site's secret: survey links and sign-in challenges
         self.hall = Hall(config)
         def closed_day(code: str, day: date) -> bool:  # the config's closures and national calendar, then `closed`
-            service = config.services.get(code)
-            return config.closure_on(day, service.agency if service else None) is not None or closed(code, day)
+            service = config.services.get(code)  # (ignoring hours ignores the national calendar, not [[closures]])
+            return (config.closure_on(day, service.agency if service else None, national=not ignore_hours)
+                    is not None or closed(code, day))
 
         self.view = HallView(self.hall, Calendar(self.clock, ignore_hours, closed_day), survey_secret)
         self.guard = ClockGuard()

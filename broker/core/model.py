@@ -156,11 +156,12 @@ class SiteConfig:
             by_day[closure.day] = (*by_day.get(closure.day, ()), closure)
         return by_day
 
-    def closure_on(self, day: date, agency: str | None = None) -> Closure | None:
+    def closure_on(self, day: date, agency: str | None = None, *, national: bool = True) -> Closure | None:
         """Why the site (or this agency) is closed all day, or None. With agency None: a closure of the
-        whole site only. The config's own closures come before the national calendar (theirs is the
-        reason people are told)."""
-        found = [c for c in self._closures_by_day.get(day, ()) if not c.agencies or agency in c.agencies]
+        whole site only; with national False, only the config's own [[closures]]. The config's closures
+        come before the national calendar (theirs is the reason people are told)."""
+        found = [c for c in self._closures_by_day.get(day, ()) if (not c.agencies or agency in c.agencies)
+                 and (national or c.kind == "closure")]
         return max(found, key=lambda c: CLOSURE_KINDS.index(c.kind), default=None)
 
     def closed_days(self, first: date, last: date, agency: str | None = None) -> dict[date, Closure]:

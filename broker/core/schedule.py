@@ -150,7 +150,8 @@ class Calendar:
     `closed(code, day)` says a service is shut all day: the engine passes the config's closures
     (national holidays, cuti bersama and [[closures]], `SiteConfig.closure_on`). Every "open now?"
     and "when does it open again?" of the engine goes through here, so a holiday is honoured by
-    both; `ignore_hours` opens everything at any hour on any day (demos, `serve --ignore-hours`).
+    both; `ignore_hours` opens everything at any hour on any weekday (demos, `serve --ignore-hours`),
+    and the engine then passes only the config's own closures, not the national calendar.
     """
 
     clock: SiteClock
@@ -159,7 +160,7 @@ class Calendar:
 
     def is_open(self, code: str, schedule: Schedule, ts: float, lead_minutes: int = 0) -> bool:
         if self.ignore_hours:
-            return True
+            return not self.closed(code, self.clock.day(ts))
         local = self.clock.local(ts)
         return not self.closed(code, local.date()) and schedule.is_open(local, lead_minutes)
 

@@ -53,10 +53,10 @@ class HallView:
         return self.calendar.is_open(code, service.schedule, now, self.config.rules.issue_lead_minutes)
 
     def closure(self, code: str, now: float) -> Closure | None:
-        """The holiday or closure that keeps the service shut all day today, or None (also with ignore_hours)."""
-        if self.calendar.ignore_hours:
-            return None
-        return self.config.closure_on(self.calendar.clock.day(now), self.config.services[code].agency)
+        """The holiday or closure that keeps the service shut all day today, or None (ignoring hours, only a
+        closure of the config counts)."""
+        return self.config.closure_on(self.calendar.clock.day(now), self.config.services[code].agency,
+                                      national=not self.calendar.ignore_hours)
 
     def closed_message(self, code: str, now: float) -> Message | None:
         """Why the service takes no tickets now (the refusal a kiosk would get), or None when it is open."""

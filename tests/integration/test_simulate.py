@@ -14,8 +14,8 @@ from antrian_assets import ROOT as ASSETS
 from broker.core.events import EventType as E
 from broker.reports.build import EventLog, Period, ikm, visitors
 from broker.server.store import EventStore
-from broker.sim.simulate import simulate
-from broker.sim.traffic import Vacancy, load_traffic
+from broker.sim.simulate import assign_officers, simulate
+from broker.sim.traffic import TrafficError, Vacancy, load_traffic
 from broker.site.config import load_config
 
 ZONE = ZoneInfo("Asia/Jakarta")
@@ -262,3 +262,26 @@ def test_kotawaringin_barat_has_counters_empty_for_a_month(tmp_path):
     assert signed and not signed & empty
     issued = {e.data["agency"] for e in events if e.type == E.TICKET_ISSUED}
     assert "disdukcapil" in issued and not issued & {"bpjs_tk", "bpn", "kemenag"}
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("[year]\nstart = 2025-03-01\nvisitor = 10\n", "unknown keys: visitor"),
+    ("[year]\nstart = \"March\"\n", "must be a date"),
+    ("[staffing]\nbreak_chanse = 0.5\n", "unknown keys: break_chanse"),
+    ("[[staffing.vacancies]]\ncounter = \"99\"\nfrom = 2025-03-01\n", "names counter '99'"),
+    ("[[staffing.vacancies]]\ncounter = \"1\"\nfrom = 2025-03-05\nto = 2025-03-01\n", "to is before from"),
+])
+def test_a_traffic_file_that_does_not_fit_is_refused_with_a_sentence(tmp_path, text, problem):
+    config, _ = kotawaringin("kobar")
+    path = tmp_path / "traffic.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TrafficError, match=problem):
+        load_traffic(config, path)
+
+
+def test_each_counter_gets_an_officer_who_may_staff_it_and_each_officer_one_counter(rembang):
+    config, _ = rembang
+    staffed = assign_officers(config)
+    assert set(staffed) == set(config.counters) and len(set(staffed.values())) == len(staffed)
+    assert all(config.officers[o].may_staff(config.counters[c]) for c, o in staffed.items())
+    assert staffed["5"] == "agus", "an officer named for counters is placed first"

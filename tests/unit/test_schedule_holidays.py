@@ -114,8 +114,14 @@ def test_the_national_calendar_can_be_turned_off():
     assert issue(no_cuti, "A", date(2023, 4, 22), hour=3)["error"]["code"] == "day_closed", "Idul Fitri itself"
 
 
-def test_ignoring_hours_ignores_closed_days_too():
-    assert issue(Engine(config(), ignore_hours=True), "A", date(2023, 4, 22), hour=3)["ok"]
+def test_ignoring_hours_ignores_the_national_calendar_but_not_the_config_s_closures():
+    anytime = Engine(config(CLOSURES), ignore_hours=True)  # a demo on Idul Fitri still hands out numbers
+    assert issue(anytime, "A", date(2023, 4, 22), hour=3)["ok"]
+    assert anytime.service_public("A", wib(date(2023, 4, 22)))["closed_today"] is None
+    error = issue(anytime, "A", date(2026, 3, 4), hour=22)["error"]  # a closure written in the config holds
+    assert error["code"] == "day_closed" and "rapat koordinasi" in error["message"]
+    assert error["params"]["opens"] == "2026-03-05T08:00", "the next day, at its usual opening"
+    assert issue(anytime, "P", date(2026, 3, 10), hour=22)["error"]["code"] == "day_closed", "Imigrasi's closure"
 
 
 CLOSURES = """
@@ -165,7 +171,9 @@ def test_the_service_state_tells_the_kiosk_why_it_is_closed_today():
     engine = Engine(config())
     closed = engine.service_public("A", wib(date(2023, 4, 20)))
     assert closed["open"] is False and closed["closed_today"]["code"] == "day_closed"
-    assert "Idul Fitri" in closed["closed_today"]["message"]
+    assert closed["closed_today"]["message"] == issue(engine, "A", date(2023, 4, 20))["error"]["message"], \
+        "the kiosk tells what the engine would answer"
+    assert "Eid al-Fitr Joint Holiday" in closed["closed_today"]["message_en"]
     assert engine.service_public("A", wib(date(2023, 4, 26)))["closed_today"] is None
     evening = engine.service_public("A", wib(date(2023, 4, 26), 20))
     assert evening["open"] is False and evening["closed_today"] is None, "after hours is not a closed day"
