@@ -185,7 +185,7 @@ def start_engine(config, url: str, data_dir: Path, **kwargs):
     ready = threading.Event()
     thread = threading.Thread(target=service.run, args=(ready,), daemon=True)
     thread.start()
-    assert ready.wait(10), "engine did not start"
+    assert ready.wait(30), "engine did not start (or its subscriptions were not acknowledged)"
     assert service.mqtt.connected.wait(10), "engine did not connect to the broker"
 
     def stop() -> None:

@@ -99,8 +99,15 @@ class EngineService:
         self.mqtt.start()
         log.info("engine for %s (%s) started, %d services, %d counters, data in %s", self.config.site.name,
                  self.config.site.id, len(self.config.services), len(self.config.counters), self.store.path)
-        if ready:
-            ready.set()
+        if ready:  # serving means the broker has acknowledged the command subscriptions: a request sent
+            # before that would find no subscriber and be dropped by the broker
+            def when_subscribed() -> None:
+                while not self._stop.is_set():
+                    if self.mqtt.subscribed.wait(0.5):
+                        ready.set()
+                        return
+
+            threading.Thread(target=when_subscribed, name="engine-ready", daemon=True).start()
         last_refresh = 0.0
         try:
             while not self._stop.is_set():

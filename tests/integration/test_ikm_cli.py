@@ -26,7 +26,7 @@ def test_paper_csv_without_header_and_other_formats(tmp_path):
     path = tmp_path / "plain.csv"
     path.write_text("4,4,4,4,4,4,4,4,4\n4,4,4,4,4,4,4,4,3\n", encoding="utf-8")
     table = antrian_cli("ikm", str(path))
-    assert table.returncode == 0 and "98.61" in table.stdout and " A " in table.stdout  # 35.5 / 9 x 25
+    assert table.returncode == 0 and "98,61" in table.stdout and " A " in table.stdout  # 35.5 / 9 x 25
     csv_out = antrian_cli("ikm", str(path), "--format", "csv")
     assert csv_out.stdout.splitlines()[1].startswith("Semua responden,2,,,98.61,A,")
     OUTPUT.mkdir(exist_ok=True)
