@@ -240,3 +240,54 @@ def test_pimpinan_only_looks(hall, browser):
     token = kepala.token("/konfigurasi")
     status, _, _ = kepala.go("POST", "/konfigurasi/services/A", {"csrf_token": token, "base": "x", "quota": "1"})
     assert status == 403 and hall.path.read_text() == SMALL_SITE
+
+
+def test_an_officer_a_closure_and_agency_hours_added_in_the_browser(hall, browser):
+    from datetime import date
+
+    from broker.core.pin import verify_pin
+
+    page = page_as(browser, hall.url, "admin")
+    page.goto(hall.url + "/konfigurasi/officers/baru")
+    page.fill("#field-id input", "rina")
+    page.fill("#field-name input", "Rina <b>Wati</b>")  # a name is text, never markup
+    page.select_option("#field-agency select", "dukcapil")
+    page.fill("#field-counters input", "1, 2")
+    page.fill("#field-pin input", "12")  # too short: refused beside the field, nothing saved
+    page.click("#save")
+    page.wait_for_selector("#field-pin .field-problem")
+    assert "rina" not in hall.service.config.officers
+    page.fill("#field-pin input", "246810")
+    page.click("#save")
+    page.wait_for_selector(".note.ok")
+    wait_until(lambda: "rina" in hall.service.config.officers, what="the engine's new officer")
+    officer = hall.service.config.officers["rina"]
+    assert officer.name == "Rina <b>Wati</b>" and officer.counters == ("1", "2")
+    assert verify_pin("246810", officer.pin_hash) and "246810" not in hall.path.read_text()
+    assert page.locator("#field-name b").count() == 0
+    with hall.mirror.lock:
+        assert any(o["id"] == "rina" for o in hall.mirror.config["officers"])  # the counters' list of officers
+    page.goto(hall.url + "/konfigurasi/officers/rina")
+    page.fill("#field-pin input", "135790")  # a new PIN; the rest stays
+    page.click("#save")
+    page.wait_for_selector(".note.ok")
+    wait_until(lambda: verify_pin("135790", hall.service.config.officers["rina"].pin_hash), what="the new PIN")
+
+    page.goto(hall.url + "/konfigurasi/closures/baru")
+    page.fill("#field-date input", "2026-12-24")
+    page.fill("#field-reason input", "Kerja bakti gedung")
+    page.click("#save")
+    page.wait_for_selector(".note.ok")
+    wait_until(lambda: hall.service.config.closure_on(date(2026, 12, 24)) is not None, what="the closure")
+    assert hall.service.config.closure_on(date(2026, 12, 24)).reason == "Kerja bakti gedung"
+
+    page.goto(hall.url + "/konfigurasi/agencies/imigrasi")
+    page.fill("#field-days input", "tue, thu, sabtu")
+    page.fill("#field-hours input", "08:00-12:00")
+    page.click("#save")
+    page.wait_for_selector(".note.ok")
+    wait_until(lambda: 5 in hall.service.config.agencies["imigrasi"].schedule.days, what="Saturday at imigrasi")
+    page.goto(hall.url + "/konfigurasi?lang=en")
+    assert page.inner_text("#table-closures h2") == "Closures"
+    shoot(page, "settings-en")
+    assert [v.number for v in ConfigVersions(hall.data).history()] == [5, 4, 3, 2, 1]
