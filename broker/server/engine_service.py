@@ -292,8 +292,13 @@ class EngineService:
                 self._commit(answers, now, mono)
                 key = command.idempotency_key or ""
                 if key not in self._reloads:  # a resent request gets the first answer, and is not run twice
-                    self._reloads = dict(list(self._reloads.items())[-15:]) | {
-                        key: self._reload_config(command, now, mono)}
+                    try:
+                        answer = self._reload_config(command, now, mono)
+                    except Exception:  # a bug in the reload: refused, and the engine in force goes on
+                        log.exception("reloading the config failed")
+                        answer = {"ok": False, "request_id": command.request_id,
+                                  "error": message("internal_error").as_dict()}
+                    self._reloads = dict(list(self._reloads.items())[-15:]) | {key: answer}
                 self._publish(reply_topic(self.topics, topic), self._reloads[key])
                 self._process(batch[i + 1:], now, mono)
                 return

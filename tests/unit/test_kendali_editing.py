@@ -72,3 +72,18 @@ def test_a_new_officer_gets_a_pin_hash_never_the_pin():
     assert officer.agency == "dukcapil"
     from broker.core.pin import verify_pin
     assert verify_pin("246810", officer.pin_hash)
+
+
+def test_entries_written_as_an_inline_array_are_edited_and_added_too():
+    text = SMALL_SITE[:SMALL_SITE.index("[[counters]]")]  # the counters are the file's last entries
+    text = ('counters = [{id = "1", agency = "dukcapil", services = ["A", "B"]}, '
+            '{id = "4K-10", agency = "imigrasi", services = ["P"]}, {id = "5", agency = "bank", services = ["K"]}]\n'
+            + text)
+    config = parse_config(text)
+    doc = editing.parse_doc(text)
+    index = editing.find(doc, "counters", "1")
+    values = editing.form_values("counters", editing.entries(doc, "counters")[index]) | {"name": "Loket Satu"}
+    editing.apply_form(doc, "counters", index, values, ADMIN, config)
+    editing.apply_form(doc, "counters", None, {"id": "9", "agency": "dukcapil", "services": "B"}, ADMIN, config)
+    changed = parse_config(editing.dump(doc))
+    assert changed.counters["1"].name == "Loket Satu" and changed.counters["9"].services == ("B",)

@@ -146,11 +146,11 @@ def apply_form(doc: Any, table: str, index: int | None, form: dict[str, str], us
 
     Raises EditRefused when the user may not make the change (another agency, a service it does not own)."""
     items = doc.get(table)
-    if not isinstance(items, AoT):
+    if items is None:
         items = tomlkit.aot()
         doc.append(table, items)
-    if index is None:
-        entry: Any = tomlkit.table()
+    if index is None:  # a file may write its entries as [[table]] blocks or as one array of inline tables
+        entry: Any = tomlkit.table() if isinstance(items, AoT) else tomlkit.inline_table()
     else:
         entry = items[index]
     own = user.agency if user.role == Role.KOORDINATOR else ""
