@@ -44,3 +44,21 @@ def test_diff_shows_the_changed_lines_only():
 
 def test_candidate_sits_beside_the_config_file(tmp_path):
     assert candidate_path(tmp_path / "mpp.toml") == tmp_path / ".mpp.toml.baru"
+
+
+def test_reload_config_is_a_supervisor_command_with_a_sha256():
+    from broker.protocol.codec import BadMessage, ReloadConfig, Topics, encode, parse
+
+    topics = Topics("testsite")
+    topic = topics.supervisor_request("kendali")
+    digest = sha256("x = 1\n")
+    command = parse(topics, topic, encode({"request_id": "r1", "action": "reload_config", "sha256": digest,
+                                           "by": "admin"}))
+    assert command == ReloadConfig(request_id="r1", source="supervisor/kendali", sha256=digest, by="admin")
+    for body in ({"sha256": "abc"}, {"sha256": digest.upper()}, {"sha256": digest, "by": 5}, {}):
+        try:
+            parse(topics, topic, encode({"request_id": "r2", "action": "reload_config"} | body))
+        except BadMessage as bad:
+            assert bad.reply()["error"]["code"] == "bad_payload" and bad.reply()["request_id"] == "r2"
+        else:
+            raise AssertionError(f"{body} was taken")

@@ -106,6 +106,7 @@ class Settings:
     def __init__(self, kendali: Any):
         self.k = kendali
         self.versions = ConfigVersions(Path(kendali.store.path).parent)
+        self._running: str | None = None  # the sha256 of the config the control room runs, once the file is read
 
     @property
     def path(self) -> Path | None:
@@ -116,8 +117,21 @@ class Settings:
         return path
 
     def current(self) -> str:
+        """The config file's text; when the engine took another one meanwhile (another control room, a roll
+        back), the control room follows it here."""
         path = self.path
-        return path.read_text(encoding="utf-8") if path else ""
+        if path is None:
+            return ""
+        text = path.read_text(encoding="utf-8")
+        digest = sha256(text)
+        if self._running is None:
+            self._running = digest  # the file the control room was started with
+        elif digest != self._running:
+            config, _ = editing.check(text, str(path))
+            if config is not None:  # the engine replaced it (or a technician did: followed once it passes)
+                self.adopt(config)
+                self._running = digest
+        return text
 
     def commit(self, user: StaffUser, old_text: str, new_text: str, note: str) -> Saved:
         path = self.path
@@ -149,6 +163,7 @@ class Settings:
         self.versions.ensure_first(old_text)
         version = self.versions.record(new_text, user.username, note)
         self.adopt(parse_config(new_text, str(path)))
+        self._running = sha256(new_text)
         return Saved(True, 200, number=version.number)
 
     def adopt(self, config: SiteConfig) -> None:
