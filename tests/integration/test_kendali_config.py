@@ -20,6 +20,7 @@ from integration.test_kendali_web import PASSWORD, USERS, Browserless, wait_unti
 sync_api = pytest.importorskip("playwright.sync_api")
 OUT = OUTPUT / "kendali-config"
 LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -74,8 +75,13 @@ def page_as(browser, url: str, username: str):
 
 
 def shoot(page, name: str) -> None:
+    """The laptop's width, and a phone's: nothing may stick out sideways there."""
     OUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUT / f"{name}-1366.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(OUT / f"{name}-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    page.set_viewport_size(LAPTOP)
 
 
 def kiosk_service(mirror: StateMirror, code: str) -> dict | None:

@@ -97,6 +97,10 @@ def test_visitors_in_the_browser_and_as_csv_and_pdf(office, browser, tmp_path):
     assert page.locator("#report figure.chart svg").count() >= 1
     OUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUT / "visitors-1366.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(OUT / "visitors-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size(LAPTOP)
 
     rows = list(csv.reader(io.StringIO(download(page, "#csv").decode("utf-8-sig"))))
     assert {r[0]: r[-1] for r in rows[1:]} == {"Dindukcapil": "5", "Bank Jateng": "1", "Jumlah": "6"}
