@@ -322,11 +322,31 @@ def _survey_answer(device: str, body: dict[str, Any], request_id: str, source: s
                         token=token if web and isinstance(token, str) else None, counter=None if web else device)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReloadConfig(Command):
+    """The control room's `reload_config`: take the candidate config written beside the engine's config file
+    (broker.site.versions.candidate_path) if its text has this sha256. The engine shell handles it, not the
+    sans-I/O engine: it checks the text, rebuilds the engine from the log with it and republishes."""
+
+    sha256: str
+    by: str = ""
+
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
 def _supervisor_request(body: dict[str, Any], request_id: str, source: str, fail: Fail, bad: Fail) -> Command:
-    """The control room's own commands (today only `notice`); counter actions go to the counter's topic."""
+    """The control room's own commands (`notice`, `reload_config`); counter actions go to the counter's topic."""
     action = body.get("action")
+    if action == "reload_config":
+        digest, by = body.get("sha256"), body.get("by", "")
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            raise bad("sha256 must be the 64 hex digits of the candidate config's SHA-256", request_id)
+        if not isinstance(by, str) or len(by) > 64:
+            raise bad("by must be a user name of at most 64 characters", request_id)
+        return ReloadConfig(request_id=request_id, source=source, sha256=digest, by=by)
     if action != "notice":
-        raise fail(message("unknown_action", action=_text(action), choices="notice"), request_id)
+        raise fail(message("unknown_action", action=_text(action), choices="notice, reload_config"), request_id)
     text, text_en, by = body.get("text", ""), body.get("text_en", ""), body.get("by", "")
     for name, value in (("text", text), ("text_en", text_en)):
         if not isinstance(value, str) or len(value) > NOTICE_MAX:

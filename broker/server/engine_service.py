@@ -34,9 +34,10 @@ from broker.core.payloads import ClockAlarm, EngineState, as_dict, offline
 from broker.core.survey import load_secret as load_survey_secret
 from broker.core.views import config_state
 from broker.mqtt.connection import Connection
-from broker.protocol.codec import BadMessage, Topics, encode, parse, reply_topic
+from broker.protocol.codec import BadMessage, ReloadConfig, Topics, encode, parse, reply_topic
 from broker.server.store import EventStore, StoreError
-from broker.site.config import SiteConfig
+from broker.site.config import SAMPLE_CONFIG, ConfigError, SiteConfig, parse_config
+from broker.site.versions import candidate_path, sha256, write_atomically
 
 log = logging.getLogger("antrian.engine")
 
@@ -68,6 +69,10 @@ class EngineService:
                  clock: Callable[[], float] = time.time, mono: Callable[[], float] | None = None,
                  synchronous: str = "FULL", new_log: bool = False):
         self.config = config
+        # the file the config came from: `reload_config` replaces it (never the shipped sample)
+        source = Path(config.source) if config.source else None
+        self.config_path = source if source and source.is_file() and source.resolve() != SAMPLE_CONFIG.resolve() \
+            else None
         self.topics = Topics(config.site.id)
         self.clock = clock
         # intervals are measured on a monotonic clock; a simulated wall clock is its own monotonic one
@@ -166,6 +171,7 @@ class EngineService:
 
     # ------------------------------------------------------------------ one batch
 
+    _reloads: dict[str, dict[str, Any]] = {}  # noqa: RUF012 (replaced, never changed): the last reload_config replies
     _stale = False  # the engine ran a batch the log refused and could not be rebuilt from the log yet
 
     def _reload(self, now: float, mono: float) -> bool:
@@ -179,6 +185,73 @@ class EngineService:
         self._stale = False
         self._publish_everything(now)
         return True
+
+    # ------------------------------------------------------------------ a new config, without a restart
+
+    def _reload_config(self, command: ReloadConfig, now: float, mono: float) -> dict[str, Any]:
+        """Take the candidate config beside the config file: checked as `antrian config check` does, refused
+        (with a sentence, the config in force kept) when it fails, names another site, drops a service people
+        wait for, or does not fit today's log; else the engine is rebuilt from the log with it (the queue
+        stays), the file replaced, and every retained topic republished."""
+
+        def refuse(text: str, text_en: str, problems: list[str] | None = None) -> dict[str, Any]:
+            log.warning("config reload by %s refused: %s", command.by or command.source, text_en[:300])
+            return {"ok": False, "request_id": command.request_id,
+                    "error": {"code": "config_refused", "message": text, "message_en": text_en, "params": {}},
+                    "problems": problems or []}
+
+        if self.config_path is None:
+            return refuse("Mesin antrian berjalan dengan konfigurasi contoh, bukan berkas --config: konfigurasi "
+                          "tidak dapat diganti dari sini.", "The engine runs the shipped sample, not a --config "
+                          "file: its config cannot be replaced from here.")
+        candidate = candidate_path(self.config_path)
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return refuse(f"Konfigurasi baru tidak dapat dibaca ({exc}).", f"The new config cannot be read ({exc}).")
+        if sha256(text) != command.sha256:
+            return refuse("Konfigurasi baru sudah berubah sejak diperiksa: simpan sekali lagi.",
+                          "The new config changed since it was checked: save it again.")
+        try:
+            config = parse_config(text, str(self.config_path))
+        except ConfigError as exc:
+            return refuse(f"Konfigurasi baru ditolak: {len(exc.problems)} masalah.",
+                          f"The new config is refused: {len(exc.problems)} problem(s).",
+                          [str(p) for p in exc.problems])
+        if config.site.id != self.config.site.id:
+            return refuse(f"Konfigurasi baru untuk MPP '{config.site.id}', bukan '{self.config.site.id}'.",
+                          f"The new config is for site '{config.site.id}', not '{self.config.site.id}'.")
+        for code in sorted(set(self.config.services) - set(config.services)):
+            waiting = as_dict(self.engine.view.service_state(code, now)).get("waiting") or 0
+            if waiting:
+                return refuse(f"Layanan {code} tidak dapat dihapus: {waiting} orang masih menunggu. Hapus setelah "
+                              "antreannya habis.", f"Service {code} cannot be removed: {waiting} people are still "
+                              "waiting. Remove it once its queue is empty.")
+        try:
+            engine = load_engine(config, self.store, now, self.ignore_hours, self.survey_secret, mono)
+        except StoreError as exc:
+            return refuse(f"Konfigurasi baru tidak cocok dengan log hari ini: {exc}",
+                          f"The new config does not fit today's log: {exc}")
+        try:
+            write_atomically(self.config_path, text)
+        except OSError as exc:
+            return refuse(f"Berkas konfigurasi tidak dapat ditulis ({exc.strerror or exc}).",
+                          f"The config file cannot be written ({exc.strerror or exc}).")
+        try:
+            candidate.unlink()
+        except OSError:
+            pass
+        gone = [self.topics.service_state(c) for c in set(self.config.services) - set(config.services)] \
+            + [self.topics.counter_state(c) for c in set(self.config.counters) - set(config.counters)]
+        self.config, self.engine = config, engine
+        for topic in gone:  # a removed service or counter leaves no retained state behind
+            self.published.pop(topic, None)
+            self.mqtt.publish(topic, b"", retain=True)
+        self.published.clear()
+        self._publish_everything(now)
+        log.info("config reloaded by %s: %d services, %d counters", command.by or command.source,
+                 len(config.services), len(config.counters))
+        return {"ok": True, "request_id": command.request_id, "sha256": command.sha256}
 
     def _refuse_batch(self, batch: list[tuple[str, bytes]]) -> None:
         """Answer every command with storage_failed, without running it: nothing unstored is acknowledged."""
@@ -222,6 +295,20 @@ class EngineService:
             command = self._parse(topic, payload)
             if command is None:
                 continue
+            if isinstance(command, ReloadConfig):  # the shell's own command: what came before it is stored first
+                self._commit(answers, now, mono)
+                key = command.idempotency_key or ""
+                if key not in self._reloads:  # a resent request gets the first answer, and is not run twice
+                    try:
+                        answer = self._reload_config(command, now, mono)
+                    except Exception:  # a bug in the reload: refused, and the engine in force goes on
+                        log.exception("reloading the config failed")
+                        answer = {"ok": False, "request_id": command.request_id,
+                                  "error": message("internal_error").as_dict()}
+                    self._reloads = dict(list(self._reloads.items())[-15:]) | {key: answer}
+                self._publish(reply_topic(self.topics, topic), self._reloads[key])
+                self._process(batch[i + 1:], now, mono)
+                return
             outcome = self._handle(command, now, mono)
             if outcome.broken:  # store what came before it, answer it, and go on with an engine rebuilt from the log
                 self._commit(answers, now, mono)

@@ -42,6 +42,7 @@ from broker.protocol.texts import tr
 from broker.site.config import SiteConfig
 from broker.web.app import SECURITY_HEADERS, WebApp
 from broker.web.kendali.actions import Result, Supervisor, request_id
+from broker.web.kendali.office import register_office
 from broker.web.kendali.views import overview
 from broker.web.logs import protect_loggers, redact
 from broker.web.texts import language
@@ -280,6 +281,7 @@ def create_kendali_app(config: SiteConfig, store: StaffStore, client: EngineClie
     limiter = Limiter(get_remote_address, app=app, application_limits=[rate_limit] if rate_limit else [],
                       storage_uri="memory://", strategy="moving-window")
     app.register_blueprint(_make_blueprint(limiter, login_limit or "1000000 per second"))
+    register_office(app)  # reports and configuration
 
     @app.before_request
     def _who() -> None:
