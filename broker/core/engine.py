@@ -133,6 +133,7 @@ class Engine:
         remember_as = key if remember and key is not None and reply["ok"] else None
         if remember_as is not None:
             self.hall.replies[remember_as] = (at.now, reply)
+        self.view.shared_counters_changed(self.hall.changes.services)
         return Outcome(reply=reply, events=events, remember_as=remember_as, ts=at.now,
                        changed=self.hall.changes.freeze(), fault=fault)
 
@@ -228,7 +229,7 @@ class Engine:
     def is_open(self, code: str, now: float) -> bool:
         return self.view.is_open(code, now)
 
-    def estimate_wait_s(self, code: str, ahead: int) -> int:
+    def estimate_wait_s(self, code: str, ahead: int) -> int | None:
         return self.view.estimate_wait_s(code, ahead)
 
     def counter_in_hours(self, counter_id: str, now: float) -> bool:

@@ -35,6 +35,7 @@ class Site:
     info_text: str = ""
     ticket_url: str = ""  # QR code target; "{ticket}" and "{site}" are filled in
     survey_url: str = ""  # where phones reach `antrian serve --http`, e.g. "http://192.168.1.10:8080"
+    public_url: str = ""  # the same pages on the internet (reverse proxy with TLS): preferred for the ticket QR
     national_holidays: bool = True  # closed on Indonesia's national holidays (hari libur nasional)
     cuti_bersama: bool = True  # and on the joint leave days (cuti bersama) the government sets around them
 

@@ -16,6 +16,7 @@ tolerant decoder. Stdlib only.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -116,6 +117,39 @@ class DayClosed:
 
 
 @dataclass(frozen=True)
+class WaitPace:
+    """How fast a service's queue moves now, so any reader can estimate the wait of any place in it.
+
+    `mean_s`, `low_s` and `high_s` are the mean, 25th and 75th percentile of the recent service
+    times (a default before any is known); `counters` is the open counters' fair share given to
+    this service (a counter shared with other services counts in part). `wait_range(ahead)` is
+    the estimate: the tickets ahead are served `counters` at a time, their times add up (the
+    centre grows with `ahead`, the spread only with its square root), and the high end adds half
+    a service for the one under way."""
+
+    mean_s: float = 0.0
+    low_s: float = 0.0
+    high_s: float = 0.0
+    counters: float = 0.0
+
+    def wait_s(self, ahead: int) -> int | None:
+        """The middle of the estimate; None when no counter serves the service now."""
+        if self.counters <= 0:
+            return None
+        return round(max(0, ahead) * self.mean_s / self.counters)
+
+    def wait_range(self, ahead: int) -> tuple[int, int] | None:
+        """(shortest, longest) likely wait in seconds for a ticket with `ahead` tickets before it."""
+        if self.counters <= 0:
+            return None
+        n = max(0, ahead)
+        spread = math.sqrt(n)
+        low = (n * self.mean_s - spread * max(0.0, self.mean_s - self.low_s)) / self.counters
+        high = (n * self.mean_s + spread * max(0.0, self.high_s - self.mean_s) + self.mean_s / 2) / self.counters
+        return round(max(0.0, low)), round(max(low, high))
+
+
+@dataclass(frozen=True)
 class ServiceState:
     """`state/service/<code>`."""
 
@@ -131,7 +165,8 @@ class ServiceState:
     quota_left: int | None = None
     open: bool | None = None  # None: not said (treated as open; the engine has the last word when issuing)
     closed_today: DayClosed | None = None  # a holiday or closure shuts it all day
-    est_wait_s: int | None = None
+    est_wait_s: int | None = None  # of a ticket taken now; None while no counter serves the service
+    pace: WaitPace | None = None  # for the wait of any place in the queue; None while no counter serves it
     waiting_numbers: tuple[str, ...] = ()  # the first 50 waiting numbers, in calling order
     no_shows: tuple[str, ...] = ()  # today's no-show numbers that may be reactivated
 

@@ -153,6 +153,21 @@ def survey_url(base_url: str, ticket_id: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/survei/{ticket_id}/{token}"
 
 
+def ticket_page_url(base_url: str, ticket_id: str, token: str) -> str:
+    """The ticket's own page (broker.web.ticket), the one QR code of a printed ticket; same token as the survey."""
+    if not base_url or not ticket_id or not token:
+        return ""
+    return f"{base_url.rstrip('/')}/tiket/{ticket_id}/{token}"
+
+
+def ticket_page_url_from_reply(base_url: str, reply: dict[str, Any]) -> str:
+    """ticket_page_url() straight from the engine's reply to a kiosk's issue request."""
+    ticket = reply.get("ticket") if isinstance(reply, dict) else None
+    if not isinstance(ticket, dict):
+        return ""
+    return ticket_page_url(base_url, str(ticket.get("id") or ""), str(reply.get("survey_token") or ""))
+
+
 def survey_url_from_reply(base_url: str, reply: dict[str, Any]) -> str:
     """survey_url() straight from the engine's reply to a kiosk's issue request."""
     ticket = reply.get("ticket") if isinstance(reply, dict) else None

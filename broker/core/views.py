@@ -27,12 +27,15 @@ from broker.core.payloads import (
     OnDuty,
     ServiceEntry,
     ServiceState,
+    WaitPace,
     as_dict,
 )
 from broker.core.schedule import Calendar
 from broker.core.state import Hall
+from broker.core.stats import percentile
 
 DEFAULT_SERVICE_S = 300.0  # assumed service time before any ticket of a service was finished today
+DEFAULT_SPREAD = (0.6, 1.5)  # and its 25th and 75th percentile, as shares of it
 LISTED_WAITING = 50  # waiting numbers in a service's state, for the counter panel's "call a number" list
 
 
@@ -83,12 +86,44 @@ class HallView:
         return any(self.calendar.is_open(code, self.config.services[code].schedule, now)
                    for code in self.config.counters[counter_id].services)
 
-    def estimate_wait_s(self, code: str, ahead: int) -> int:
+    def counter_share(self, code: str) -> float:
+        """The open counters serving `code`, a shared counter counted fairly: its time is split between its
+        services in proportion to the tickets waiting for each (plus one each, so an empty queue still gets
+        its part and counters with nobody waiting split evenly)."""
+        queues, share = self.hall.queues, 0.0
+        for counter in self.config.counters_serving(code):
+            if self.hall.counters[counter.id].status != CounterStatus.OPEN:
+                continue
+            demand = {c: queues[c].count() + 1 for c in counter.services if c in queues}
+            share += demand.get(code, 0) / sum(demand.values())
+        return share
+
+    def shared_counters_changed(self, services: set[str]) -> None:
+        """Add to `services` (the changed service states) those sharing an open counter with one of them: its
+        share of that counter, so their wait pace, follows the changed queue."""
+        for code in list(services):
+            for counter in self.config.counters_serving(code):
+                if self.hall.counters[counter.id].status == CounterStatus.OPEN:
+                    services.update(counter.services)
+
+    def wait_pace(self, code: str) -> WaitPace | None:
+        """How fast the service's queue moves now (recent service times, fair counter share); None while no
+        counter serving it is open: then nobody can say."""
+        counters = self.counter_share(code)
+        if counters <= 0:
+            return None
         times = self.hall.service_times[code]
-        average = sum(times) / len(times) if times else DEFAULT_SERVICE_S
-        open_counters = sum(1 for c in self.config.counters_serving(code)
-                            if self.hall.counters[c.id].status == CounterStatus.OPEN)
-        return round(ahead * average / max(1, open_counters))
+        if not times:
+            low, high = DEFAULT_SPREAD
+            return WaitPace(DEFAULT_SERVICE_S, low * DEFAULT_SERVICE_S, high * DEFAULT_SERVICE_S, counters)
+        return WaitPace(round(sum(times) / len(times), 1), round(percentile(times, 0.25), 1),
+                        round(percentile(times, 0.75), 1), counters)
+
+    def estimate_wait_s(self, code: str, ahead: int) -> int | None:
+        """The wait of a ticket with `ahead` tickets before it (the middle of WaitPace.wait_range); None while
+        no counter serves the service."""
+        pace = self.wait_pace(code)
+        return pace.wait_s(ahead) if pace else None
 
     def waiting_ids(self, code: str) -> list[str]:
         return self.hall.queues[code].ids()
@@ -109,12 +144,13 @@ class HallView:
     def service_state(self, code: str, now: float) -> ServiceState:
         hall, service, queue = self.hall, self.config.services[code], self.hall.queues[code]
         quota_left = None if service.quota is None else max(0, service.quota - hall.issued[code])
+        pace = self.wait_pace(code)
         return ServiceState(code=code, name=service.name, agency=service.agency, waiting=queue.count(),
                             waiting_priority=queue.count(True), issued_today=hall.issued[code],
                             last_issued=hall.last_issued[code], last_called=hall.last_called[code],
                             quota=service.quota, quota_left=quota_left, open=self.is_open(code, now),
                             closed_today=self._closed_today(code, now),
-                            est_wait_s=self.estimate_wait_s(code, queue.count()),
+                            est_wait_s=pace.wait_s(queue.count()) if pace else None, pace=pace,
                             waiting_numbers=tuple(hall.tickets[t].number for t in queue.ids()[:LISTED_WAITING]),
                             no_shows=tuple(hall.no_shows[code]))
 

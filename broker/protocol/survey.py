@@ -5,6 +5,6 @@ the kiosk and the survey tablet read them through here, as they read every other
 """
 
 from broker.core.ikm import ELEMENTS
-from broker.core.survey import survey_url_from_reply
+from broker.core.survey import survey_url_from_reply, ticket_page_url_from_reply
 
-__all__ = ["ELEMENTS", "survey_url_from_reply"]
+__all__ = ["ELEMENTS", "survey_url_from_reply", "ticket_page_url_from_reply"]

@@ -410,7 +410,7 @@ class Trickle:
             if ticket is not None:
                 with self.lock:
                     self.printed += 1
-                    if ticket.qr_url.startswith("http") and "/survei/" in ticket.qr_url:
+                    if ticket.qr_url.startswith("http") and ("/tiket/" in ticket.qr_url or "/survei/" in ticket.qr_url):
                         self.links[ticket.ticket_id] = ticket.qr_url
 
     def _officer(self, counter: str) -> None:
@@ -478,7 +478,7 @@ class Trickle:
         except (OSError, ValueError) as exc:
             status, form = 0, str(exc)
         if status != 200:
-            self._problem(f"survey page {link.split('/survei/')[0]}: {status or form}")
+            self._problem(f"survey page {link.rsplit('/', 3)[0]}: {status or form}")
             return
         with self.lock:
             self.surveys += 1

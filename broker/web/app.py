@@ -1,15 +1,16 @@
 """The web tier's Flask application: what every page gets, whatever it shows.
 
-- security headers on every answer (a CSP without inline scripts or styles, no framing,
+- security headers on every answer (a CSP that allows scripts, styles, sounds and requests from
+  this server only, never inline ones, no framing,
   no referrer so a survey link never leaks to another site, no caching of pages);
 - a rate limit per client (Flask-Limiter, in-memory: one process serves the hall);
 - limits on what a request may bring (also enforced before Flask by the server);
 - error pages in Bahasa Indonesia and English instead of Werkzeug's, and an access log
   whose paths have their survey tokens cut out (broker.web.logs).
 
-Pages are blueprints (today the phone survey in broker.web.survey; the control room,
-ticket and booking pages join the same app later) and reach the engine through
-`WebContext.ask`, over MQTT like every other client.
+Pages are blueprints (the phone survey in broker.web.survey, the ticket's own page in
+broker.web.ticket) and reach the engine through `WebContext.ask`, over MQTT like every
+other client; the ticket page reads the engine's retained state from `WebContext.mirror`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from limits import parse_many
 from werkzeug.exceptions import HTTPException
 
 from broker.core.messages import message
-from broker.mqtt.client import EngineClient, EngineTimeout
+from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
 from broker.site.config import SiteConfig
 from broker.web.limits import DEFAULT_RATE_LIMIT
 from broker.web.logs import protect_loggers, redact
@@ -36,8 +37,9 @@ log = logging.getLogger("antrian.web")
 
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; media-src 'self'; "
+                               "style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                               "base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
@@ -50,11 +52,13 @@ ERROR_TEXTS = {400: "bad_request", 404: "not_found", 405: "not_allowed", 413: "t
 
 @dataclass
 class WebContext:
-    """What the pages share: the site, the way to the engine, and (if at hand) the survey secret."""
+    """What the pages share: the site, the way to the engine, (if at hand) the survey secret, and the
+    engine's retained state (None: the pages have no live state and say so)."""
 
     config: SiteConfig
     client: EngineClient | None
     secret: bytes = b""
+    mirror: StateMirror | None = None
 
     def ask(self, body: dict[str, Any]) -> dict[str, Any]:
         """One survey request to the engine; an engine that does not answer is a refusal, not an error."""
@@ -74,9 +78,11 @@ class WebApp(Flask):
 
 
 def create_app(config: SiteConfig, client: EngineClient | None, *, secret: bytes = b"",
-               rate_limit: str = DEFAULT_RATE_LIMIT, max_body: int = 16_384) -> Flask:
-    """The web tier as a WSGI application; `client` carries requests to the engine."""
+               rate_limit: str = DEFAULT_RATE_LIMIT, max_body: int = 16_384,
+               mirror: StateMirror | None = None) -> Flask:
+    """The web tier as a WSGI application; `client` carries requests to the engine, `mirror` its state."""
     from broker.web.survey import bp as survey_pages
+    from broker.web.ticket import bp as ticket_pages
 
     try:
         parse_many(rate_limit) if rate_limit else None
@@ -86,10 +92,11 @@ def create_app(config: SiteConfig, client: EngineClient | None, *, secret: bytes
     app = WebApp("broker.web", static_folder="static", template_folder="templates")
     app.config.update(MAX_CONTENT_LENGTH=max_body, MAX_FORM_MEMORY_SIZE=max_body, MAX_FORM_PARTS=64,
                       SEND_FILE_MAX_AGE_DEFAULT=3600, TRAP_HTTP_EXCEPTIONS=False)
-    app.extensions["antrian"] = WebContext(config, client, secret)
+    app.extensions["antrian"] = WebContext(config, client, secret, mirror)
     limiter = Limiter(get_remote_address, app=app, application_limits=[rate_limit] if rate_limit else [],
                       storage_uri="memory://", strategy="moving-window")
     app.register_blueprint(survey_pages)
+    app.register_blueprint(ticket_pages)
 
     @app.before_request
     def _started() -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from waitress.server import create_server
 
-from broker.mqtt.client import EngineClient
+from broker.mqtt.client import EngineClient, StateMirror
 from broker.site.config import SiteConfig
 from broker.web.app import create_app
 from broker.web.limits import WebLimits
@@ -89,18 +89,22 @@ class WebTier:
     def __init__(self, listen: str, config: SiteConfig, mqtt_url: str, *, secret: bytes = b"",
                  limits: WebLimits | None = None, name: str | None = None):
         limits = limits or WebLimits()
-        self.client = EngineClient(mqtt_url, config.site.id, name=name or f"antrian-web-{config.site.id}")
+        name = name or f"antrian-web-{config.site.id}"
+        self.client = EngineClient(mqtt_url, config.site.id, name=name)
+        self.mirror = StateMirror(mqtt_url, config.site.id, name=f"{name}-state")  # the ticket pages' live state
         self.app = create_app(config, self.client, secret=secret, rate_limit=limits.rate_limit,
-                              max_body=limits.max_body)
+                              max_body=limits.max_body, mirror=self.mirror)
         self.server = WebServer(listen, self.app, limits)
         self.url = self.server.url
 
     def start(self) -> WebTier:
         self.client.connection.start()  # connects in the background; a request waits for it or says "unavailable"
+        self.mirror.start()  # likewise: until the state has arrived a ticket page says it is not available yet
         self.server.start()
         log.info("web pages on %s", self.url)
         return self
 
     def stop(self) -> None:
         self.server.stop()
+        self.mirror.stop()
         self.client.stop()

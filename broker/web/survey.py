@@ -75,6 +75,8 @@ class SurveyView:
     request_id: str = ""
     note: str = ""
     note_kind: str = ""  # "ok" (green) or "warn" (amber)
+    refusal: str = ""  # the engine's refusal code, when it refused
+    answered: bool = False  # the answers were taken just now
 
 
 def render_survey(view: SurveyView) -> str:
@@ -107,28 +109,31 @@ REFUSAL_STATUS = {"survey_bad_token": 404, "survey_unknown_ticket": 409, "survey
                   "survey_bad_answers": 422, "engine_unavailable": 503, "bad_payload": 400}
 
 
-def _refusal(lang: str, reply: dict[str, Any]) -> tuple[str, int]:
+def _refusal(lang: str, reply: dict[str, Any]) -> tuple[SurveyView, int]:
     found = reply.get("error")
     error: dict[str, Any] = found if isinstance(found, dict) else {}
     code = str(error.get("code") or "")
     if code == "survey_bad_token":
-        return render_survey(_view(lang, note=text("bad_link", lang), note_kind="warn")), 404
+        return _view(lang, note=text("bad_link", lang), note_kind="warn"), 404
     note = str(error.get("message_en") if lang == "en" else error.get("message")) or text("error", lang)
-    return render_survey(_view(lang, note=note, note_kind="warn")), REFUSAL_STATUS.get(code, 409)
+    return _view(lang, note=note, note_kind="warn", refusal=code), REFUSAL_STATUS.get(code, 409)
 
 
-@bp.route("/survei/<ticket>/<token>", methods=["GET", "HEAD", "POST"])
-def survey_page(ticket: str, token: str) -> tuple[str, int]:
-    lang = language(request.args.get("lang"))
+def link_ok(ticket: str, token: str) -> bool:
+    """The link has the engine's shape and, with the survey secret at hand, the ticket's own token."""
     web = _web()
-    token = token.lower()
-    if not link_shape_ok(ticket, token) or (web.secret and not token_matches(web.secret, ticket, token)):
-        return render_survey(_view(lang, note=text("bad_link", lang), note_kind="warn")), 404
+    return link_shape_ok(ticket, token) and (not web.secret or token_matches(web.secret, ticket, token))
+
+
+def survey_step(ticket: str, token: str, lang: str) -> tuple[SurveyView, int]:
+    """The survey of one (checked) link for this request: GET and HEAD ask whether it may answer, POST
+    answers. Shared by the survey page and the ticket's own page, which shows it after service."""
+    web = _web()
     if request.method != "POST":  # GET and HEAD only look: a check request, nothing stored or remembered
         reply = web.ask({"ticket": ticket, "token": token})
         if not reply.get("ok"):
             return _refusal(lang, reply)
-        return render_survey(_view(lang, reply.get("survey"), form=True, request_id=uuid.uuid4().hex)), 200
+        return _view(lang, reply.get("survey"), form=True, request_id=uuid.uuid4().hex), 200
     chosen: dict[int, int] = {}
     for i in range(1, len(ELEMENTS) + 1):
         value = request.form.get(f"u{i}", "")
@@ -140,13 +145,23 @@ def survey_page(ticket: str, token: str) -> tuple[str, int]:
         request_id = uuid.uuid4().hex
     if len(chosen) < len(ELEMENTS):
         missing = ", ".join(str(i) for i in range(1, len(ELEMENTS) + 1) if i not in chosen)
-        return render_survey(_view(lang, form=True, chosen=chosen, comment=comment, request_id=request_id,
-                                   note=text("missing", lang, missing=missing), note_kind="warn")), 422
+        return _view(lang, form=True, chosen=chosen, comment=comment, request_id=request_id,
+                     note=text("missing", lang, missing=missing), note_kind="warn"), 422
     reply = web.ask({"request_id": request_id, "ticket": ticket, "token": token, "comment": comment,
                      "answers": [chosen[i] for i in range(1, len(ELEMENTS) + 1)]})
     if not reply.get("ok"):
         return _refusal(lang, reply)
-    return render_survey(_view(lang, reply.get("survey"), note=text("thanks", lang), note_kind="ok")), 200
+    return _view(lang, reply.get("survey"), note=text("thanks", lang), note_kind="ok", answered=True), 200
+
+
+@bp.route("/survei/<ticket>/<token>", methods=["GET", "HEAD", "POST"])
+def survey_page(ticket: str, token: str) -> tuple[str, int]:
+    lang = language(request.args.get("lang"))
+    token = token.lower()
+    if not link_ok(ticket, token):
+        return render_survey(_view(lang, note=text("bad_link", lang), note_kind="warn")), 404
+    view, status = survey_step(ticket, token, lang)
+    return render_survey(view), status
 
 
 @bp.route("/")

@@ -75,6 +75,7 @@ class Catalog:
     address: str
     logo: str
     agencies: tuple[AgencyChoice, ...]
+    public_url: str = ""  # the same pages on the internet: preferred for the QR (works from home too)
 
     def agency(self, agency_id: str | None) -> AgencyChoice | None:
         return next((a for a in self.agencies if a.id == agency_id), None)
@@ -118,4 +119,4 @@ def build_catalog(config: ConfigState | None, services: Mapping[str, ServiceStat
                      for a in config.agencies if a.id in by_agency)  # an agency without services offers nothing
     return Catalog(site_id=site.id, site_name=site.name, language="en" if site.language == "en" else "id",
                    timezone=site.timezone or "Asia/Jakarta", ticket_url=site.ticket_url, footer=site.footer,
-                   survey_url=site.survey_url, address=site.address, logo="", agencies=agencies)
+                   survey_url=site.survey_url, public_url=site.public_url, address=site.address, logo="", agencies=agencies)

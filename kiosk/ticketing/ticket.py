@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from broker.protocol.state import TicketInfo, decode
-from broker.protocol.survey import survey_url_from_reply
+from broker.protocol.survey import ticket_page_url_from_reply
 from broker.protocol.texts import tr
 from display.toolkit import humanize
 from kiosk.ticketing.catalog import Catalog
@@ -87,7 +87,7 @@ def ticket_from_reply(reply: dict[str, Any], catalog: Catalog, language: str = "
         agency=agency.name if agency else ticket.agency,
         service=service.title(language) if service else ticket.service,
         issued=issued, ahead=reply.get("ahead"), est_wait_s=reply.get("est_wait_s"),
-        qr_url=(survey_url_from_reply(catalog.survey_url, reply)
+        qr_url=(ticket_page_url_from_reply(catalog.public_url or catalog.survey_url, reply)
                 or qr_url(catalog.ticket_url, ticket_id=ticket.id, number=ticket.number, site=catalog.site_id)),
         footer=catalog.footer, address=catalog.address, logo=catalog.logo,
         priority=ticket.priority, language=language)

@@ -36,7 +36,7 @@ def test_headless_demo_runs_the_hall_and_writes_its_evidence(tmp_path):
     assert len(pictures) == summary["printed"] == summary["issued"], summary
     for picture in pictures:
         printed = picture.with_suffix(".bin").read_bytes()
-        assert f"http://{http}/survei/".encode() in printed, f"{picture.name}: the QR is not the demo's page"
+        assert f"http://{http}/tiket/".encode() in printed, f"{picture.name}: the QR is not the ticket page"
         assert b"example.org" not in printed
 
     # served visitors answered on that page: the survey counts and the report has an IKM

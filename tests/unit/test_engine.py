@@ -741,8 +741,9 @@ def test_two_counters_calling_at_the_same_instant_never_share_a_ticket(site):
 def test_the_wait_estimate_uses_a_default_before_any_service_time_is_known(site):
     replies = [site.issue("A") for _ in range(3)]
     assert [r["ahead"] for r in replies] == [0, 1, 2]
-    # no counter open: assume one
-    assert [r["est_wait_s"] for r in replies] == [0, DEFAULT_SERVICE_S, 2 * DEFAULT_SERVICE_S]
+    assert [r["est_wait_s"] for r in replies] == [None] * 3  # no counter open: nobody can say
+    site.counter("5", "open")  # K's own counter
+    assert site.engine.estimate_wait_s("K", 2) == 2 * DEFAULT_SERVICE_S
 
 
 def test_the_wait_estimate_follows_recent_service_times_and_open_counters(site):
@@ -754,12 +755,13 @@ def test_the_wait_estimate_follows_recent_service_times_and_open_counters(site):
     site.counter("1", "finish")  # 60 s
     site.advance(60)
     site.counter("2", "finish")  # 120 s
-    assert site.engine.estimate_wait_s("A", 4) == round(4 * 90 / 2)  # two open counters serve A
-    assert site.issue("A")["est_wait_s"] == round(4 * 90 / 2)  # A003..A006 ahead of A007
+    # both counters serve A and B; with 4 waiting for A and none for B each gives A 5/6 of its time
+    assert site.engine.estimate_wait_s("A", 4) == round(4 * 90 / (2 * 5 / 6))
+    assert site.issue("A")["est_wait_s"] == round(4 * 90 / (2 * 6 / 7))  # A003..A006 ahead of A007, 5 waiting
     site.counter("2", "break")
-    assert site.engine.estimate_wait_s("A", 4) == 4 * 90
-    assert site.engine.service_public("A", site.now)["est_wait_s"] == 5 * 90  # 5 waiting, one counter
-    assert site.engine.estimate_wait_s("B", 3) == 3 * DEFAULT_SERVICE_S  # B has no history of its own
+    assert site.engine.estimate_wait_s("A", 4) == round(4 * 90 / (6 / 7))  # 5 waiting for A now
+    assert site.engine.service_public("A", site.now)["est_wait_s"] == round(5 * 90 / (6 / 7))
+    assert site.engine.estimate_wait_s("B", 3) == round(3 * DEFAULT_SERVICE_S / (1 / 7))  # no history of its own
 
 
 def test_a_retried_double_press_is_still_the_same_press(site):

@@ -130,12 +130,14 @@ def test_only_an_acknowledgement_becomes_a_ticket():
             ticket_from_reply(reply, CATALOG)
 
 
-def test_the_qr_leads_to_the_survey_page_when_the_site_has_one():
+def test_the_qr_leads_to_the_ticket_page_when_the_site_has_one():
     reply = {"ok": True, "ticket": {"id": "20261123-A001", "number": "A001", "service": "A", "issued_at": 0},
              "survey_token": "t0k3n"}
     assert ticket_from_reply(reply, CATALOG).qr_url == ""  # the small site has neither URL
     with_survey = replace(CATALOG, survey_url="http://10.0.0.2:8080/", ticket_url="https://x.example/{ticket}")
-    assert ticket_from_reply(reply, with_survey).qr_url == "http://10.0.0.2:8080/survei/20261123-A001/t0k3n"
+    assert ticket_from_reply(reply, with_survey).qr_url == "http://10.0.0.2:8080/tiket/20261123-A001/t0k3n"
+    published = replace(with_survey, public_url="https://antrian.mpp.go.id")  # reachable from home: preferred
+    assert ticket_from_reply(reply, published).qr_url == "https://antrian.mpp.go.id/tiket/20261123-A001/t0k3n"
     only_status = replace(CATALOG, ticket_url="https://x.example/{ticket}")
     assert ticket_from_reply(reply, only_status).qr_url == "https://x.example/20261123-A001"
 

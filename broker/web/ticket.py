@@ -1,0 +1,220 @@
+"""The ticket's own page, `/tiket/<ticket>/<token>`: the one QR code on the printed ticket opens it.
+
+While the visitor waits it shows their number, service and agency, the people ahead and the
+expected wait as a range; when the number is called, a large "Nomor Anda dipanggil, silakan ke
+Loket 3" (with a chime and a vibration when the visitor allowed them); after service, the
+satisfaction survey on the same page (broker.web.survey's form and rules, posted to this URL).
+
+Where the page's facts come from:
+- the live part is a pure function of the engine's retained state (`ticket_view(retained, ...)`),
+  which the web tier mirrors once for every open page (broker.mqtt.client.StateMirror): an open
+  page costs no engine request. Waiting: the number's place in a service's `waiting_numbers`
+  (the first 50, in calling order; further back it says "more than 50"). Called: the counter
+  whose `current` is this ticket. No-show: the number in the service's `no_shows`.
+- once the ticket is none of these, the engine decides, as for the survey page: served (and
+  within the survey window) gives the form, answered gives the thanks.
+
+It updates itself: static/ticket.js asks `/tiket/<ticket>/<token>/status` every few seconds (a
+short JSON answer with the same live part rendered by the same template) and swaps it in.
+Polling, not server-sent events: waitress runs the app in a fixed pool of threads, and a stream
+held open per phone would take one each. Without JavaScript the page refreshes itself every 30 s
+while the ticket waits (`<noscript>` meta refresh) and the survey is a plain form.
+
+Only this ticket's data is ever shown: the link's token is the HMAC of the ticket id under the
+site's secret (broker.core.survey), checked here before anything is looked up; a wrong token is a
+404 that says nothing about whether the ticket exists. Without the secret at hand (`antrian web`
+without `--data`) the page cannot check a token itself and shows only the survey, whose token
+the engine checks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+
+from broker.protocol.state import ConfigState, Retained
+from broker.web.survey import SurveyView, link_ok, questions, survey_step
+from broker.web.texts import language, text
+
+bp = Blueprint("ticket", __name__)
+
+POLL_S = 5  # how often an open page asks for its ticket's state (well within the rate limit)
+NO_SCRIPT_REFRESH_S = 30
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """What the live part of one ticket's page shows."""
+
+    kind: str  # waiting, called, no_show, pending (issued a moment ago), offline; gone: the engine's survey decides
+    number: str = ""
+    service: str = ""
+    agency: str = ""
+    ahead: int | None = None
+    ahead_more: bool = False  # further back than the listed waiting numbers
+    wait: str = ""  # "sekitar 10-20 menit"; "" when no counter serves the service
+    counter: str = ""  # "Loket 3" while called
+    call_seq: int = 0  # the latest call or recall of this ticket: a new one rings again
+
+
+def number_of(ticket_id: str) -> str:
+    """The number in a ticket id such as 20260302-A001 (the engine makes them "<day>-<number>")."""
+    return ticket_id.partition("-")[2]
+
+
+def day_of(ticket_id: str) -> str:
+    """The day of a ticket id as the engine's state says it ("2026-03-02"), "" if it has none."""
+    day = ticket_id.partition("-")[0]
+    return f"{day[:4]}-{day[4:6]}-{day[6:]}" if len(day) == 8 and day.isdigit() else ""
+
+
+def wait_phrase(span: tuple[int, int] | None, lang: str) -> str:
+    """A wait range a visitor reads at a glance: "kurang dari 5 menit", "sekitar 10-20 menit",
+    "sekitar 1,5-2 jam" (five-minute steps, half hours past 90 minutes); "" without an estimate."""
+    if span is None:
+        return ""
+    low_m, high_m = span[0] / 60, span[1] / 60
+    if high_m <= 5:
+        return text("wait_under", lang, n=5)
+    if high_m < 90:
+        low, high = max(0, round(low_m / 5) * 5), math.ceil(high_m / 5) * 5
+        if low == 0:
+            return text("wait_under", lang, n=high)
+        return text("wait_minutes", lang, low=low, high=max(high, low + 5))
+    low_h, high_h = math.floor(low_m / 30) / 2, math.ceil(high_m / 30) / 2
+
+    def hours(value: float) -> str:
+        words = f"{value:g}"
+        return words.replace(".", ",") if lang == "id" else words
+
+    return text("wait_hours", lang, low=hours(low_h), high=hours(max(high_h, low_h + 0.5)))
+
+
+def counter_label(config: ConfigState | None, counter_id: str, lang: str) -> str:
+    entry = config.counter(counter_id) if config else None
+    label = (entry.name if entry and entry.name else "") or text("counter", lang, id=counter_id)
+    return label.replace(" ", "\u00a0")  # "Loket 3" never broken over two lines of the banner
+
+
+def ticket_view(retained: Retained, ticket_id: str, lang: str) -> TicketView:
+    """The live part of the page from the retained state alone (pure: no engine request)."""
+    number = number_of(ticket_id)
+    config = retained.config
+    if config is None or not retained.engine_online:
+        return TicketView("offline", number)
+
+    def named(code: str, agency: str = "") -> tuple[str, str]:
+        service = config.service(code)
+        return (service.title(lang) if service else code,
+                config.agency_label(agency or (service.agency if service else ""), full=True))
+
+    if retained.engine.day and day_of(ticket_id) != retained.engine.day:
+        return TicketView("gone", number)  # an earlier day's ticket: only its survey is left
+    calls = [c.seq for c in retained.calls if c.ticket == ticket_id]
+    for counter in retained.counters.values():
+        current = counter.current
+        if current is not None and current.id == ticket_id:
+            service, agency = named(current.service, current.agency)
+            return TicketView("called", number, service, agency, counter=counter_label(config, counter.id, lang),
+                              call_seq=max(calls, default=0))
+    for state in retained.services.values():
+        if number in state.waiting_numbers:
+            ahead = state.waiting_numbers.index(number)
+            span = state.pace.wait_range(ahead) if state.pace else None
+            return TicketView("waiting", number, *named(state.code), ahead=ahead, wait=wait_phrase(span, lang))
+        if number in state.no_shows:
+            return TicketView("no_show", number, *named(state.code))
+    return TicketView("gone", number)
+
+
+def far_back(retained: Retained, ticket_id: str, lang: str) -> TicketView | None:
+    """A ticket of today the engine has not served, while a queue is longer than its listed numbers: it waits
+    further back than they go (its service cannot be told from the state; the number's prefix is the origin's)."""
+    number = number_of(ticket_id)
+    if not retained.engine.day or day_of(ticket_id) != retained.engine.day or retained.config is None:
+        return None
+    for state in retained.services.values():
+        listed = len(state.waiting_numbers)
+        if state.waiting > listed and number.startswith(state.code) and number[len(state.code):].isdigit():
+            span = state.pace.wait_range(listed) if state.pace else None
+            service = retained.config.service(state.code)
+            return TicketView("waiting", number, service=service.title(lang) if service else state.code,
+                              agency=retained.config.agency_label(state.agency, full=True), ahead=listed,
+                              ahead_more=True, wait=wait_phrase(span, lang))
+    return None
+
+
+def _web() -> Any:
+    return current_app.extensions["antrian"]
+
+
+def _retained() -> Retained:
+    mirror = _web().mirror
+    return mirror.retained if mirror is not None else Retained()
+
+
+def _page(ticket: str, token: str, lang: str) -> tuple[TicketView, SurveyView | None, int]:
+    """The live part, and the survey once the engine has the ticket as served (or answered, or refused)."""
+    retained = _retained()
+    live = ticket_view(retained, ticket, lang) if _web().secret else TicketView("gone", number_of(ticket))
+    if live.kind != "gone":
+        return live, None, 200
+    survey, status = survey_step(ticket, token, lang)
+    if survey.refusal == "survey_unknown_ticket":  # not served (yet): perhaps far back in a long queue ...
+        waiting = far_back(retained, ticket, lang)
+        if waiting is not None:
+            return waiting, None, 200
+        if retained.engine.day and day_of(ticket) == retained.engine.day:  # ... or its state is on its way
+            return TicketView("pending", number_of(ticket)), None, 200
+    if survey.refusal == "survey_already_answered":  # nothing wrong with the page: it says so, as a 200
+        survey, status = replace(survey, note=text("ticket_answered", lang), note_kind="ok"), 200
+    elif survey.refusal == "survey_unknown_ticket":
+        survey = replace(survey, note=text("ticket_gone", lang), note_kind="warn")
+    elif survey.refusal == "engine_unavailable":
+        return TicketView("offline", number_of(ticket)), None, 503
+    number = survey.number or number_of(ticket)
+    return TicketView("done", number, service=survey.service), replace(survey, number=number), status
+
+
+def _render(lang: str, ticket: str, token: str, live: TicketView, survey: SurveyView | None) -> str:
+    status_url = url_for("ticket.ticket_status", ticket=ticket, token=token, lang=lang if lang == "en" else None)
+    return render_template("ticket.html", live=live, view=survey, questions=questions(lang), lang=lang,
+                           t=lambda key, **params: text(key, lang, **params), site=_web().config.site.name,
+                           status_url=status_url, poll_s=POLL_S, refresh_s=NO_SCRIPT_REFRESH_S)
+
+
+def _not_found(lang: str) -> tuple[str, int]:
+    return render_template("message.html", lang=lang, t=lambda k, **p: text(k, lang, **p),
+                           note=text("bad_link", lang), site=_web().config.site.name), 404
+
+
+@bp.route("/tiket/<ticket>/<token>", methods=["GET", "HEAD", "POST"])
+def ticket_page(ticket: str, token: str) -> tuple[str, int]:
+    lang = language(request.args.get("lang"))
+    token = token.lower()
+    if not link_ok(ticket, token):
+        return _not_found(lang)
+    if request.method == "POST":  # the survey's answers, posted from this page
+        survey, status = survey_step(ticket, token, lang)
+        if survey.refusal == "survey_already_answered":
+            survey = replace(survey, note=text("ticket_answered", lang), note_kind="ok")
+        survey = replace(survey, number=survey.number or number_of(ticket))
+        return _render(lang, ticket, token, TicketView("done", survey.number, service=survey.service),
+                       survey), status
+    live, shown, status = _page(ticket, token, lang)
+    return _render(lang, ticket, token, live, shown), status
+
+
+@bp.route("/tiket/<ticket>/<token>/status")
+def ticket_status(ticket: str, token: str) -> Response | tuple[Response, int]:
+    """The live part for static/ticket.js: its kind, the call's seq and the part rendered as on the page."""
+    lang = language(request.args.get("lang"))
+    token = token.lower()
+    if not link_ok(ticket, token):
+        return jsonify({"error": "not_found"}), 404
+    live, _, status = _page(ticket, token, lang)
+    html = render_template("_ticket_live.html", live=live, t=lambda key, **params: text(key, lang, **params))
+    return jsonify({"kind": live.kind, "call_seq": live.call_seq, "html": html}), status
