@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from paho.mqtt.client import topic_matches_sub
+
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import ENGINE_DISCOVERY, Topics, encode, engine_site
 from broker.protocol.state import Retained
@@ -212,7 +214,7 @@ class StateMirror:
         self.on_change = on_change
         self.on_other = on_other
         self.lock = threading.Lock()
-        mirrored = tuple(state_topics or (self.topics.state_all,))
+        mirrored = self.mirrored = tuple(state_topics or (self.topics.state_all,))
         self.connection = Connection(url, name, subscriptions=[*mirrored, *extra_subscriptions],
                                      on_message=self._on_message, qos0=mirrored if state_qos0 else ())
 
@@ -262,8 +264,19 @@ class StateMirror:
             self.on_change(kind, key)
 
     def complete(self) -> bool:
-        """True once the config and the state of every service and counter it names have arrived."""
-        return self.retained.complete()
+        """True once the config and the state of every service and counter it names have arrived (of those
+        this mirror subscribes to: a counter panel waits for its own counter only)."""
+        retained = self.retained
+        if retained.config is None:
+            return False
+
+        def wanted(topic: str) -> bool:
+            return any(topic_matches_sub(sub, topic) for sub in self.mirrored)
+
+        return all(s.code in retained.services for s in retained.config.services
+                   if wanted(self.topics.service_state(s.code))) \
+            and all(c.id in retained.counters for c in retained.config.counters
+                    if wanted(self.topics.counter_state(c.id)))
 
     def wait_complete(self, timeout: float = ENGINE_TIMEOUT_S) -> bool:
         deadline = time.monotonic() + timeout
