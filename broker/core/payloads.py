@@ -215,6 +215,23 @@ class CounterState:
 
 
 @dataclass(frozen=True)
+class CounterBrief:
+    """One counter in `state/counters`: what a hall screen shows of it."""
+
+    id: str
+    status: str = "closed"  # open, break, closed
+    number: str | None = None  # the number at the counter now
+
+
+@dataclass(frozen=True)
+class CountersState:
+    """`state/counters`: every counter in brief, in the config's order, at most one message per window (the
+    hall screens take this instead of every `state/counter/<id>`)."""
+
+    counters: tuple[CounterBrief, ...] = ()
+
+
+@dataclass(frozen=True)
 class CallEntry:
     """One call or recall in `state/calls`."""
 

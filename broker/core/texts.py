@@ -195,6 +195,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "screen.offline": ("Offline — menyambung ulang", "Offline — reconnecting"),
     "screen.waiting_for_engine": ("Menunggu server antrian…", "Waiting for the queue server…"),
     "screen.zone": ("Zona", "Zone"),
+    "screen.notice": ("PENGUMUMAN", "NOTICE"),
     "screen.nobody_waiting": ("Tidak ada yang menunggu", "Nobody is waiting"),
     "screen.status_open": ("BUKA", "OPEN"),
     "screen.status_break": ("ISTIRAHAT", "ON BREAK"),

@@ -19,7 +19,9 @@ from broker.core.payloads import (
     CallEntry,
     CallsState,
     ConfigState,
+    CounterBrief,
     CounterEntry,
+    CountersState,
     CounterState,
     DayClosed,
     NoticeState,
@@ -153,6 +155,15 @@ class HallView:
                             est_wait_s=pace.wait_s(queue.count()) if pace else None, pace=pace,
                             waiting_numbers=tuple(hall.tickets[t].number for t in queue.ids()[:LISTED_WAITING]),
                             no_shows=tuple(hall.no_shows[code]))
+
+    def counters_state(self) -> CountersState:
+        """state/counters: every counter in brief, in the config's order (what the hall screens draw)."""
+        briefs = []
+        for counter_id in self.config.counters:
+            counter = self.hall.counters[counter_id]
+            current = self.hall.current(counter)
+            briefs.append(CounterBrief(counter.id, str(counter.status), current.number if current else None))
+        return CountersState(tuple(briefs))
 
     def calls_state(self) -> CallsState:
         return CallsState(tuple(CallEntry(**call) for call in self.hall.calls))

@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from paho.mqtt.client import topic_matches_sub
+
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import ENGINE_DISCOVERY, Topics, encode, engine_site
 from broker.protocol.state import Retained
@@ -187,7 +189,7 @@ class StateMirror:
     """A live copy of the engine's retained state topics, for screens, kiosks and `antrian state`.
 
     `on_change(kind, key)` is called from the MQTT thread after each update, with kind one of
-    "config", "engine", "service", "counter", "calls", "notice".
+    "config", "engine", "service", "counter", "counters" (every counter in brief), "calls", "notice".
 
     `retained` is the same state typed (broker.protocol.state.Retained), decoded once per message:
     what devices read. The JSON objects beside it are what `antrian state` prints.
@@ -196,9 +198,11 @@ class StateMirror:
     def __init__(self, url: str, site: str, *, name: str = "antrian-mirror",
                  on_change: Callable[[str, str], None] | None = None,
                  extra_subscriptions: tuple[str, ...] = (), on_other: Callable[[str, bytes], None] | None = None,
-                 state_topics: tuple[str, ...] | None = None):
+                 state_topics: tuple[str, ...] | None = None, state_qos0: bool = True):
         """`state_topics`: the retained topics to mirror when not all of them (`state/#`): a screen subscribes
-        only to what it draws, and the broker sends it nothing else."""
+        only to what it draws, and the broker sends it nothing else. They are taken at QoS 0 (`state_qos0`):
+        each message replaces the last, and the broker sends all of it again on a reconnect; the
+        `extra_subscriptions` (the call events) stay at QoS 1."""
         self.topics = Topics(site)
         self.config: dict[str, Any] | None = None
         self.engine: dict[str, Any] = {}
@@ -210,9 +214,9 @@ class StateMirror:
         self.on_change = on_change
         self.on_other = on_other
         self.lock = threading.Lock()
-        self.connection = Connection(url, name, subscriptions=[*(state_topics or [self.topics.state_all]),
-                                                               *extra_subscriptions],
-                                     on_message=self._on_message)
+        mirrored = self.mirrored = tuple(state_topics or (self.topics.state_all,))
+        self.connection = Connection(url, name, subscriptions=[*mirrored, *extra_subscriptions],
+                                     on_message=self._on_message, qos0=mirrored if state_qos0 else ())
 
     @property
     def online(self) -> bool:
@@ -245,6 +249,8 @@ class StateMirror:
                 self.calls = data.get("calls", []) if isinstance(data, dict) else []
             elif kind == "notice":
                 self.notice = data if isinstance(data, dict) else {}
+            elif kind == "counters":
+                pass  # the hall screens' brief of every counter: typed only (`retained.board`)
             else:
                 target = self.services if kind == "service" else self.counters
                 if data is None:
@@ -258,8 +264,19 @@ class StateMirror:
             self.on_change(kind, key)
 
     def complete(self) -> bool:
-        """True once the config and the state of every service and counter it names have arrived."""
-        return self.retained.complete()
+        """True once the config and the state of every service and counter it names have arrived (of those
+        this mirror subscribes to: a counter panel waits for its own counter only)."""
+        retained = self.retained
+        if retained.config is None:
+            return False
+
+        def wanted(topic: str) -> bool:
+            return any(topic_matches_sub(sub, topic) for sub in self.mirrored)
+
+        return all(s.code in retained.services for s in retained.config.services
+                   if wanted(self.topics.service_state(s.code))) \
+            and all(c.id in retained.counters for c in retained.config.counters
+                    if wanted(self.topics.counter_state(c.id)))
 
     def wait_complete(self, timeout: float = ENGINE_TIMEOUT_S) -> bool:
         deadline = time.monotonic() + timeout

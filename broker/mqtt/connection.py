@@ -210,9 +210,12 @@ class Connection:
     def __init__(self, url: str, name: str, *, subscriptions: list[str] | tuple[str, ...] = (),
                  on_message: Handler | None = None, will: tuple[str, bytes] | None = None,
                  on_connect: Callable[[], None] | None = None,
-                 on_disconnect: Callable[[], None] | None = None):
+                 on_disconnect: Callable[[], None] | None = None, qos0: tuple[str, ...] = ()):
+        """`qos0`: those of the subscriptions the broker may deliver at QoS 0 (no PUBACK each way): retained
+        state, which the broker sends again on every reconnect; everything else is taken at QoS 1."""
         self.address = BrokerAddress.parse(url)
         self.subscriptions = list(subscriptions)
+        self.qos0 = frozenset(qos0)
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # the subscriptions of the current connection are acknowledged
         self._pending_suback: int | None = None
@@ -287,7 +290,7 @@ class Connection:
             return
         self.refused = None
         if self.subscriptions:
-            result, mid = client.subscribe([(topic, 1) for topic in self.subscriptions])
+            result, mid = client.subscribe([(topic, 0 if topic in self.qos0 else 1) for topic in self.subscriptions])
             self._pending_suback = mid
         self.connected.set()
         if not self.subscriptions:

@@ -78,6 +78,11 @@ class Topics:
         return f"{self.root}/state/counter/{counter}"
 
     @property
+    def counters(self) -> str:
+        """Every counter in brief, one message per window: what a hall screen takes instead of `counter/+`."""
+        return f"{self.root}/state/counters"
+
+    @property
     def calls(self) -> str:
         return f"{self.root}/state/calls"
 
@@ -102,13 +107,13 @@ class Topics:
 
     # reading a topic back (devices never take topics apart themselves)
     def state_of(self, topic: str) -> tuple[str, str] | None:
-        """("config" | "engine" | "calls" | "notice", "") or ("service" | "counter", its code or id) for a state topic
-        of this site; None for any other topic."""
+        """("config" | "engine" | "counters" | "calls" | "notice", "") or ("service" | "counter", its code or id)
+        for a state topic of this site; None for any other topic."""
         prefix = f"{self.root}/state/"
         if not topic.startswith(prefix):
             return None
         parts = topic[len(prefix):].split("/")
-        if len(parts) == 1 and parts[0] in ("config", "engine", "calls", "notice"):
+        if len(parts) == 1 and parts[0] in ("config", "engine", "counters", "calls", "notice"):
             return parts[0], ""
         if len(parts) == 2 and parts[0] in ("service", "counter") and parts[1]:
             return parts[0], parts[1]

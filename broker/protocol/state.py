@@ -38,7 +38,9 @@ from broker.core.payloads import (
     CallsState,
     ClockAlarm,
     ConfigState,
+    CounterBrief,
     CounterEntry,
+    CountersState,
     CounterState,
     DayClosed,
     EngineState,
@@ -59,8 +61,8 @@ from broker.core.views import config_state
 from broker.protocol.codec import Topics
 
 __all__ = [
-    "EVENTS", "AgencyEntry", "CallEntry", "CallsState", "ClockAlarm", "ConfigState", "CounterEntry", "CounterState",
-    "DayClosed", "EngineState", "EventHead", "NoticeState",
+    "EVENTS", "AgencyEntry", "CallEntry", "CallsState", "ClockAlarm", "ConfigState", "CounterBrief", "CounterEntry",
+    "CounterState", "CountersState", "DayClosed", "EngineState", "EventHead", "NoticeState",
     "OfficerEntry", "OnDuty", "Retained", "Rules", "ServiceEntry", "ServiceState", "Site",
     "TicketCalled", "TicketFinished", "TicketInfo", "TicketRecalled", "as_dict", "decode", "decode_event",
     "loads", "offline", "public_config",
@@ -166,6 +168,7 @@ class Retained:
     counters: Mapping[str, CounterState] = field(default_factory=dict)
     calls: tuple[CallEntry, ...] = ()
     notice: NoticeState = field(default_factory=NoticeState)
+    board: Mapping[str, CounterBrief] | None = None  # `state/counters` by counter id; None until it arrived
 
     @property
     def engine_online(self) -> bool:
@@ -179,7 +182,7 @@ class Retained:
     def received(self, topics: Topics, topic: str, payload: bytes | None) -> tuple[Retained, str, str] | None:
         """This state after one message on `topic`, with what it changed (kind, key); None if not a state topic.
 
-        kind is "config", "engine", "calls", "notice", "service" or "counter"; an empty payload (a cleared
+        kind is "config", "engine", "counters", "calls", "notice", "service" or "counter"; an empty payload (a cleared
         retained topic) removes that service or counter.
         """
         where = topics.state_of(topic)
@@ -191,6 +194,9 @@ class Retained:
             return replace(self, config=decode(ConfigState, data)), kind, key
         if kind == "engine":
             return replace(self, engine=decode(EngineState, data) or EngineState()), kind, key
+        if kind == "counters":
+            briefs = (decode(CountersState, data) or CountersState()).counters
+            return replace(self, board=MappingProxyType({b.id: b for b in briefs})), kind, key
         if kind == "calls":
             return replace(self, calls=(decode(CallsState, data) or CallsState()).calls), kind, key
         if kind == "notice":

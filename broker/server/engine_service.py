@@ -45,6 +45,7 @@ BATCH_MAX = 500
 TICK_S = 1.0  # the engine looks at the clock this often when idle (midnight reset)
 STATE_REFRESH_S = 30.0  # opening hours change with the clock: republish service state this often
 STATE_COALESCE_S = 0.05  # under load the retained state goes out at most this often; when idle, at once
+BOARD_S = 0.25  # state/counters (every counter in brief, for the hall screens) goes out at most this often
 
 
 def load_engine(config: SiteConfig, store: EventStore, now: float, ignore_hours: bool = False,
@@ -91,6 +92,9 @@ class EngineService:
         self.state_coalesce_s = STATE_COALESCE_S  # 0: every batch publishes its changes at once, as before
         self._pending = Changed()  # retained topics changed but not yet published
         self._state_sent = float("-inf")  # monotonic time the retained state last went out
+        self.board_s = BOARD_S
+        self._board_pending = False  # a counter changed since state/counters last went out
+        self._board_sent = float("-inf")
         self.mqtt = Connection(mqtt_url, f"antrian-engine-{config.site.id}",
                                subscriptions=self.topics.engine_subscriptions,
                                on_message=self._received,
@@ -153,9 +157,12 @@ class EngineService:
 
     def _wait_s(self) -> float:
         """How long the loop may wait for a message: until the held-back state is due, else TICK_S."""
-        if not self._pending:
-            return TICK_S
-        return max(0.001, min(TICK_S, self._state_sent + self.state_coalesce_s - self.mono()))
+        due = [TICK_S]
+        if self._pending:
+            due.append(self._state_sent + self.state_coalesce_s - self.mono())
+        if self._board_pending:
+            due.append(self._board_sent + self.board_s - self.mono())
+        return max(0.001, min(due))
 
     def _take_batch(self) -> list[tuple[str, bytes]]:
         try:
@@ -357,6 +364,8 @@ class EngineService:
             changed, self._pending = self._pending, Changed()
             self._state_sent = mono
             self._publish_changes(changed, self.engine_now)
+        if self._board_pending and mono - self._board_sent >= self.board_s:  # at once after a quiet spell
+            self._publish_board(mono)
 
     def _publish(self, topic: str | None, payload: dict[str, Any]) -> None:
         if topic:
@@ -388,6 +397,14 @@ class EngineService:
         if changed.notice:
             self._retain(self.topics.notice, self.engine.view.notice_state())
 
+    def _publish_board(self, mono: float | None = None) -> None:
+        """state/counters: one message for all the counters, however many changed in its window (`mono`: when
+        it opens; None for a republish of everything, which opens none)."""
+        self._board_pending = False
+        if mono is not None:
+            self._board_sent = mono
+        self._retain(self.topics.counters, self.engine.view.counters_state())
+
     def _publish_services(self, codes: Iterable[str], now: float) -> None:
         for code in sorted(codes):
             self._retain(self.topics.service_state(code), self.engine.view.service_state(code, now))
@@ -395,6 +412,8 @@ class EngineService:
     def _publish_counters(self, ids: Iterable[str], now: float) -> None:
         for cid in sorted(ids):
             self._retain(self.topics.counter_state(cid), self.engine.view.counter_state(cid, now))
+        if ids:
+            self._board_pending = True  # goes out in its own window (_flush_state)
 
     def _publish_engine(self) -> None:
         info = self.engine.engine_public()
@@ -408,5 +427,6 @@ class EngineService:
         self._publish_engine()
         self._publish_services(self.config.services, now)
         self._publish_counters(self.config.counters, now)
+        self._publish_board()
         self._retain(self.topics.calls, self.engine.view.calls_state())
         self._retain(self.topics.notice, self.engine.view.notice_state())

@@ -338,12 +338,14 @@ def fanout_config(folder: Path, counters: int) -> Path:
     return path
 
 
-def screen_subscriptions(screens: int, counters: int, narrow: bool) -> list[list[str]]:
+def screen_subscriptions(screens: int, counters: int, narrow: bool, brief: bool = False) -> list[list[str]]:
     """What each of `screens` screens subscribes to. Wide: every retained state (`state/#`, what every
     screen took until now). Narrow: what each draws. One in five is a hall or zone TV (all the state and
     the call events); three in four are the devices at the counters, a third of them officers' panels
     (their counter and the queue of its service) and the rest the screens above the counters and the
-    survey tablets (their counter only); the rest are kiosks (the services' queues)."""
+    survey tablets (their counter only); the rest are kiosks (the services' queues). `brief`: the halls take
+    `state/counters` (every counter in one message per window) instead of each `state/counter/<id>`, and the
+    notice, as display.screens.live.LiveHall does."""
     from broker.protocol.codec import Topics
 
     t = Topics(SITE)
@@ -355,6 +357,8 @@ def screen_subscriptions(screens: int, counters: int, narrow: bool) -> list[list
         counter = t.counter_state(f"F{1 + i % counters}")
         if not narrow:
             plan.append([t.state_all, *calls] if i < halls else [t.state_all])
+        elif i < halls and brief:
+            plan.append([t.config, t.engine, t.counters, t.service_state("+"), t.calls, t.notice, *calls])
         elif i < halls:
             plan.append([t.config, t.engine, t.calls, t.service_state("+"), t.counter_state("+"), *calls])
         elif i < halls + devices:
@@ -380,9 +384,10 @@ def _fanout_engine(config_path: str, data: str, url: str, coalesce_s: float, rea
     service.run(ready)
 
 
-def _screen_group(url: str, plans: list[list[str]], go, stop, results) -> None:
+def _screen_group(url: str, plans: list[list[str]], qos0: bool, go, stop, results) -> None:
     """Screens of one process: each connects with its subscriptions and decodes what arrives (as a mirror
-    does); at the end, the messages each took while the counters pressed."""
+    does); at the end, the messages each took while the counters pressed. `qos0`: the state topics at QoS 0
+    (as StateMirror takes them), the call events at QoS 1."""
     import json
 
     counts = [0] * len(plans)
@@ -398,7 +403,8 @@ def _screen_group(url: str, plans: list[list[str]], go, stop, results) -> None:
                 counts[n] += 1
         return on_message
 
-    conns = [Connection(url, f"antrian-bench-screen-{os.getpid()}-{n}", subscriptions=plan, on_message=taker(n))
+    conns = [Connection(url, f"antrian-bench-screen-{os.getpid()}-{n}", subscriptions=plan, on_message=taker(n),
+                        qos0=tuple(x for x in plan if "/state/" in x) if qos0 else ())
              for n, plan in enumerate(plans)]
     for conn in conns:
         conn.start(wait=10)
@@ -449,8 +455,8 @@ def _counter_group(url: str, counters: list[int], presses: int, interval: float,
 
 
 def fanout(url: str, folder: Path, *, screens: int = 200, counters: int = 50, presses: int = 20,
-           interval: float = 1.0, narrow: bool, coalesce_s: float, screen_processes: int = 4,
-           counter_processes: int = 2) -> dict[str, Any]:
+           interval: float = 1.0, narrow: bool, coalesce_s: float, brief: bool = False, qos0: bool = False,
+           screen_processes: int = 4, counter_processes: int = 2) -> dict[str, Any]:
     """(g) Press to answer while `screens` screens are subscribed and `counters` counters press "next", each
     every `interval` seconds (0: as fast as the answers come).
 
@@ -459,7 +465,7 @@ def fanout(url: str, folder: Path, *, screens: int = 200, counters: int = 50, pr
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    tag = f"{'narrow' if narrow else 'wide'}-{coalesce_s:g}"
+    tag = f"{'narrow' if narrow else 'wide'}-{coalesce_s:g}-{'brief' if brief else 'each'}-{'q0' if qos0 else 'q1'}"
     config = fanout_config(folder, counters)
     ready, stop, go = ctx.Event(), ctx.Event(), ctx.Event()
     engine = ctx.Process(target=_fanout_engine, args=(str(config), str(folder / f"data-{tag}"), url, coalesce_s,
@@ -477,9 +483,9 @@ def fanout(url: str, folder: Path, *, screens: int = 200, counters: int = 50, pr
             feeder.request_many([(t.kiosk_request("bench"), t.kiosk_reply("bench"), {"service": FANOUT_SERVICE})
                                  for _ in range(min(500, need - start))], timeout=60)
         feeder.stop()
-        plans = screen_subscriptions(screens, counters, narrow)
-        groups = [ctx.Process(target=_screen_group, args=(url, plans[n::screen_processes], go, stop,
-                                                                  screen_results))
+        plans = screen_subscriptions(screens, counters, narrow, brief)
+        groups = [ctx.Process(target=_screen_group, args=(url, plans[n::screen_processes], qos0, go, stop,
+                                                          screen_results))
                   for n in range(screen_processes)]
         ids = list(range(1, counters + 1))
         groups += [ctx.Process(target=_counter_group, args=(url, ids[n::counter_processes], presses, interval, go,
@@ -506,28 +512,35 @@ def fanout(url: str, folder: Path, *, screens: int = 200, counters: int = 50, pr
             process.join(20)
             if process.is_alive():
                 process.terminate()
-    return {"subscriptions": "narrow" if narrow else "state/#", "coalesce_ms": round(coalesce_s * 1000),
+    return {"subscriptions": ("narrow" if narrow else "state/#") + (", halls on state/counters" if brief else ""),
+            "state_qos": 0 if qos0 else 1, "coalesce_ms": round(coalesce_s * 1000),
             "offered_presses_per_s": round(counters / interval, 1) if interval else None,
             "press_ms": percentiles(times), "presses_per_s": round(len(times) / elapsed, 1) if elapsed else 0.0,
             "screen_msgs_per_s": {"mean": round(statistics.mean(taken or [0]) / elapsed, 1) if elapsed else 0.0,
                                   "max": round(max(taken or [0]) / elapsed, 1) if elapsed else 0.0}}
 
 
+# (narrow, coalesce, brief, qos0) of each load, in order; the first two are the loads until now
+WIDE_LOADS = ((False, 0.0, False, False), (False, None, False, False))
+LOADS = ((True, None, False, False), (True, None, False, True), (True, None, True, False), (True, None, True, True))
+
+
 def run_fanout(url: str, *, screens: int = 200, counters: int = 50, presses: int = 20, interval: float = 1.0,
-               progress: Callable[[str], Any] | None = print) -> dict[str, Any]:
-    """Before and after in one run: every screen on `state/#` with every batch's state sent at once (as
-    until now), then each screen on what it draws with the state coalesced under load, and the two steps
-    alone."""
+               wide: bool = False, progress: Callable[[str], Any] | None = print) -> dict[str, Any]:
+    """Before and after in one run: every screen on what it draws with the state coalesced under load (as
+    until now), then the state taken at QoS 0, the halls on `state/counters`, and both. With `wide`, first
+    the older loads too: every screen on `state/#`, uncoalesced and coalesced."""
     from broker.server.engine_service import STATE_COALESCE_S
 
     say = progress or (lambda text: None)
     runs = []
     with tempfile.TemporaryDirectory(prefix="antrian-fanout-") as tmp:
-        for narrow, coalesce in ((False, 0.0), (False, STATE_COALESCE_S), (True, 0.0), (True, STATE_COALESCE_S)):
+        for narrow, coalesce, brief, qos0 in (*(WIDE_LOADS if wide else ()), *LOADS):
             result = fanout(url, Path(tmp), screens=screens, counters=counters, presses=presses, interval=interval,
-                            narrow=narrow, coalesce_s=coalesce)
-            say(f"(g) {screens} screens ({result['subscriptions']}, coalesced {result['coalesce_ms']} ms), "
-                f"{counters} counters: {result}")
+                            narrow=narrow, coalesce_s=STATE_COALESCE_S if coalesce is None else coalesce,
+                            brief=brief, qos0=qos0)
+            say(f"(g) {screens} screens ({result['subscriptions']}, QoS {result['state_qos']}, coalesced "
+                f"{result['coalesce_ms']} ms), {counters} counters: {result}")
             runs.append(result)
     return {"machine": machine(), "broker": url.split("@")[-1], "screens": screens, "counters": counters,
             "presses_per_counter": presses, "interval_s": interval, "runs": runs}
@@ -545,8 +558,9 @@ if __name__ == "__main__":
     parser.add_argument("--presses", type=int, default=20, help="presses per counter")
     parser.add_argument("--interval", type=float, default=1.0,
                         help="seconds between one counter's presses (0: each as soon as the last is answered)")
+    parser.add_argument("--wide", action="store_true", help="first also every screen on state/# (slow)")
     parser.add_argument("--json", action="store_true")
     options = parser.parse_args()
     found = run_fanout(options.mqtt, screens=options.screens, counters=options.counters, presses=options.presses,
-                       interval=options.interval, progress=None if options.json else print)
+                       interval=options.interval, wide=options.wide, progress=None if options.json else print)
     print(json.dumps(found, indent=None if options.json else 2))

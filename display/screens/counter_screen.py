@@ -13,8 +13,9 @@ from dataclasses import dataclass
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 from pygame import Rect
 
-from broker.protocol.state import ConfigState, CounterState
+from broker.protocol.state import ConfigState, CounterState, NoticeState
 from broker.protocol.texts import tr
+from display.screens.hall import notice_text
 from display.toolkit import ui
 
 STATUS_COLORS = {"open": ui.OK, "break": ui.WARNING, "closed": ui.DISABLED}
@@ -30,11 +31,14 @@ class CounterScreenState:
     offline: bool = False
     ready: bool = True  # False until the engine has published this counter
     lang: str = "id"
+    notice_text: str = ""  # the supervisor's notice (state/notice) in the screen's language; "" when none
 
 
 def counter_state(config: ConfigState | None, counters: Mapping[str, CounterState], counter_id: str, *,
-                  online: bool, engine_online: bool = True, lang: str = "id") -> CounterScreenState:
+                  online: bool, engine_online: bool = True, lang: str = "id",
+                  notice: NoticeState | None = None) -> CounterScreenState:
     """What the screen above `counter_id` shows, from the retained state (broker.protocol.state)."""
+
     offline = not online or not engine_online
     conf = config.counter(counter_id) if config else None
     live = counters.get(counter_id)
@@ -44,7 +48,14 @@ def counter_state(config: ConfigState | None, counters: Mapping[str, CounterStat
     services = " · ".join(f"{code} {names.get(code, '')}".strip() for code in conf.services)
     return CounterScreenState(counter_id, config.agency_label(conf.agency, full=True), services,
                               live.current.number if live.current else None,
-                              live.status if live.status in STATUS_COLORS else "closed", offline, True, lang)
+                              live.status if live.status in STATUS_COLORS else "closed", offline, True, lang,
+                              notice_text(notice, lang))
+
+
+def notice_band(size: tuple[int, int]) -> Rect:
+    """Where the counter screen shows the notice: the bottom row, left of the offline mark."""
+    w, h = size
+    return Rect(round(20 * w / 1280), round(654 * h / 720), round(840 * w / 1280), round(60 * h / 720))
 
 
 def render_counter(state: CounterScreenState, size: tuple[int, int] = (1280, 720)):
@@ -73,6 +84,14 @@ def render_counter(state: CounterScreenState, size: tuple[int, int] = (1280, 720
         ui.draw_text(surface, note, box(30, 280, 1220, 280), int(110 * s),
                      STATUS_COLORS.get(state.status, ui.DISABLED), bold=True)
     ui.draw_text(surface, state.services, box(30, 600, 1220, 50), int(34 * s), ui.TEXT_MUTED)
+    if state.notice_text and state.ready:  # the supervisor's notice, marked, beside the offline mark's place
+        band = notice_band(size)
+        ui.rounded_box(surface, band, ui.WARNING, radius=int(12 * s))
+        label = Rect(band.left + int(8 * s), band.top + int(6 * s), int(220 * s), band.height - int(12 * s))
+        ui.pill(surface, tr("screen.notice", state.lang), label, ui.TEXT_DARK, text_color=ui.ACCENT, size=int(22 * s))
+        ui.draw_lines(surface, state.notice_text, Rect(label.right + int(14 * s), band.top, band.right - label.right
+                                                       - int(24 * s), band.height), int(22 * s), ui.TEXT_DARK,
+                      bold=True, max_lines=2, align="left", line_spacing=1.05)
     if state.offline:
         ui.pill(surface, "● " + tr("screen.offline", state.lang), box(880, 660, 380, 48), ui.DANGER, size=int(22 * s))
     return surface

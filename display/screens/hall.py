@@ -16,7 +16,15 @@ from datetime import datetime
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 from pygame import Rect
 
-from broker.protocol.state import ConfigState, CounterEntry, CounterState, ServiceEntry, ServiceState
+from broker.protocol.state import (
+    ConfigState,
+    CounterBrief,
+    CounterEntry,
+    CounterState,
+    NoticeState,
+    ServiceEntry,
+    ServiceState,
+)
 from broker.protocol.texts import tr
 from display.screens.callboard import CallBoard
 from display.screens.calls import Call, in_scope, zone_agencies
@@ -65,6 +73,7 @@ class HallState:
     service_page: int = 0  # which page of them (0-based) of service_pages
     service_pages: int = 1
     info_text: str = ""
+    notice_text: str = ""  # the supervisor's notice (state/notice) in the screen's language; "" when none
     offline: bool = False
     ready: bool = True  # False until the engine's config has arrived
     zone: str = ""
@@ -81,10 +90,14 @@ def _call_view(call: Call, names: dict[str, tuple[str, str]], full: bool = False
     return CallView(call.number, call.counter, (name or short) if full else short, call.recall)
 
 
-def hall_state(config: ConfigState | None, services: Mapping[str, ServiceState], counters: Mapping[str, CounterState],
-               board: CallBoard, *, moment: datetime, mono: float, online: bool, engine_online: bool = True,
-               zone: str | None = None, lang: str = "id") -> HallState:
+def hall_state(config: ConfigState | None, services: Mapping[str, ServiceState],
+               counters: Mapping[str, CounterState] | Mapping[str, CounterBrief], board: CallBoard, *,
+               moment: datetime, mono: float, online: bool, engine_online: bool = True, zone: str | None = None,
+               lang: str = "id", notice: NoticeState | None = None) -> HallState:
     """What the hall shows now, from the mirrored retained state (broker.protocol.state) and the call board.
+
+    `counters` is either each counter's state or the brief of them all (`state/counters`, what the hall
+    screen takes); `notice` the supervisor's notice (`state/notice`).
 
     `moment` is the site's local time (for the clock), `mono` a monotonic time (for the board).
     """
@@ -103,8 +116,8 @@ def hall_state(config: ConfigState | None, services: Mapping[str, ServiceState],
         live = counters.get(conf.id)
         if live is None or live.status not in ("open", "break") or not in_scope_agency(conf, scope):
             continue
-        counter_views.append(CounterView(conf.id, names.get(conf.agency, ("", ""))[0],
-                                         live.current.number if live.current else None, live.status))
+        number = live.number if isinstance(live, CounterBrief) else live.current.number if live.current else None
+        counter_views.append(CounterView(conf.id, names.get(conf.agency, ("", ""))[0], number, live.status))
     service_views = []
     for entry in config.services:
         queue = services.get(entry.code)
@@ -116,7 +129,15 @@ def hall_state(config: ConfigState | None, services: Mapping[str, ServiceState],
         featured=_call_view(featured, names, full=True) if featured else None,
         highlight=spot.highlight and featured is not None, flash_on=spot.flash_on and featured is not None,
         recent=recent[:RECENT_ROWS], counters=tuple(counter_views), **_service_page(service_views, mono),
-        info_text=site.info_text, offline=offline, zone=zone or "", lang=lang)
+        info_text=site.info_text, notice_text=notice_text(notice, lang), offline=offline, zone=zone or "", lang=lang)
+
+
+def notice_text(notice: NoticeState | None, lang: str) -> str:
+    """The notice as the screen shows it: Bahasa Indonesia, or its English when the screen is in English and
+    the supervisor wrote one."""
+    if notice is None or not notice.text.strip():
+        return ""
+    return " ".join((notice.text_en if lang == "en" and notice.text_en.strip() else notice.text).split())
 
 
 def _service_page(services: list[ServiceView], mono: float) -> dict:
@@ -141,6 +162,7 @@ class HallLayout:
     """Every box of the screen, designed at 1920x1080 and scaled to the TV."""
 
     size: tuple[int, int]
+    notice: bool = False  # a notice band above the ticker; the panels above it give up its height
 
     def box(self, x: float, y: float, w: float, h: float) -> Rect:
         sx, sy = self.size[0] / 1920, self.size[1] / 1080
@@ -174,11 +196,18 @@ class HallLayout:
 
     @property
     def counters(self):
-        return self.box(30, 660, 1230, 340)
+        return self.box(30, 660, 1230, 340 - self.NOTICE_H * self.notice)
 
     @property
     def services(self):
-        return self.box(1290, 660, 600, 340)
+        return self.box(1290, 660, 600, 340 - self.NOTICE_H * self.notice)
+
+    NOTICE_H = 104  # design pixels the notice band takes from the panels above it
+
+    @property
+    def notice_band(self):
+        """The supervisor's notice: a marked band over the width of the screen, just above the ticker."""
+        return self.box(0, 1016 - self.NOTICE_H + 8, 1920, self.NOTICE_H - 16)
 
     @property
     def ticker(self):
@@ -228,6 +257,7 @@ def _regions(state: HallState, layout: HallLayout) -> list[tuple[Rect, tuple, Ca
             (layout.recent, (state.recent, state.lang), _recent),
             (layout.counters, (state.counters, state.lang), _counters),
             (layout.services, (state.services, state.service_page, state.service_pages, state.lang), _services),
+            *([(layout.notice_band, (state.notice_text, state.lang), _notice)] if layout.notice else []),
             ticker]
 
 
@@ -238,9 +268,10 @@ def draw_hall(surface, state: HallState, shown: HallState | None = None) -> list
     The clock's second redraws only the header's right part, a new page only the services panel: an idle
     hall draws a few thousand pixels a second instead of two million.
     """
-    layout = HallLayout(surface.get_size())
+    layout = HallLayout(surface.get_size(), bool(state.ready and state.notice_text))
     regions = _regions(state, layout)
-    before = None if shown is None or shown.ready != state.ready else {r[0].topleft: r[1] for r in _regions(shown, layout)}
+    whole = shown is None or shown.ready != state.ready or bool(shown.notice_text) != bool(state.notice_text)
+    before = None if whole or shown is None else {r[0].topleft: r[1] for r in _regions(shown, layout)}
     if before is None:
         surface.fill(ui.BACKGROUND)  # the gaps between the parts too
     changed = []
@@ -272,6 +303,18 @@ def _status(surface, state: HallState, layout: HallLayout) -> None:
     if state.offline:  # unobtrusive, but there
         ui.pill(surface, "● " + tr("screen.offline", state.lang), layout.box(1140, 30, 330, 50), ui.DANGER,
                 size=layout.px(24))
+
+
+def _notice(surface, state: HallState, layout: HallLayout) -> None:
+    """The notice band: a marked label, then the text on up to two lines (at most 200 characters: it fits)."""
+    band = layout.notice_band
+    ui.rounded_box(surface, band, ui.WARNING, radius=layout.px(14))
+    label = Rect(band.left + layout.px(16), band.top + layout.px(12), layout.px(290), band.height - layout.px(24))
+    ui.pill(surface, tr("screen.notice", state.lang), label, ui.TEXT_DARK, text_color=ui.ACCENT, size=layout.px(30))
+    text = Rect(label.right + layout.px(24), band.top + layout.px(4), band.right - label.right - layout.px(48),
+                band.height - layout.px(8))
+    ui.draw_lines(surface, state.notice_text, text, layout.px(36), ui.TEXT_DARK, bold=True, max_lines=2,
+                  align="left", line_spacing=1.05)
 
 
 def _ticker(surface, state: HallState, layout: HallLayout) -> None:

@@ -71,8 +71,10 @@ class LiveHall(LiveScreen):
     name = "antrian-hall"
 
     def __init__(self, url: str, site: str, *, zone: str | None = None, lang: str = "id"):
-        topics = Topics(site)
+        topics = Topics(site)  # what it draws: the counters in brief (one message per window), not each counter's
         super().__init__(url, site, lang=lang,
+                         state_topics=(topics.config, topics.engine, topics.counters, topics.service_state("+"),
+                                       topics.calls, topics.notice),
                          extra_subscriptions=(topics.event("ticket_called"), topics.event("ticket_recalled")))
         self.zone = zone
         self.board = CallBoard()
@@ -104,9 +106,24 @@ class LiveHall(LiveScreen):
     def state(self, mono: float | None = None) -> HallState:
         retained = self.mirror.retained
         with self.lock:
-            return hall_state(retained.config, retained.services, retained.counters, self.board, moment=self.local_now(),
-                              mono=time.monotonic() if mono is None else mono, online=self.mirror.online,
-                              engine_online=retained.engine_online, zone=self.zone, lang=self.lang)
+            return hall_state(retained.config, retained.services, retained.board or {}, self.board,
+                              moment=self.local_now(), mono=time.monotonic() if mono is None else mono,
+                              online=self.mirror.online, engine_online=retained.engine_online, zone=self.zone,
+                              lang=self.lang, notice=retained.notice)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """The config, every service and the counters' brief have arrived."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._ready():
+                return True
+            time.sleep(0.02)
+        return self._ready()
+
+    def _ready(self) -> bool:
+        retained = self.mirror.retained
+        return retained.config is not None and retained.board is not None \
+            and all(s.code in retained.services for s in retained.config.services)
 
     @property
     def animating(self) -> bool:
@@ -121,7 +138,8 @@ class LiveCounter(LiveScreen):
 
     def __init__(self, url: str, site: str, counter: str, *, lang: str = "id"):
         topics = Topics(site)  # it draws its own counter only: no other counter's or service's changes reach it
-        super().__init__(url, site, lang=lang, state_topics=(topics.config, topics.engine, topics.counter_state(counter)))
+        super().__init__(url, site, lang=lang, state_topics=(topics.config, topics.engine, topics.counter_state(counter),
+                                                             topics.notice))
         self.counter = counter
 
     def wait_ready(self, timeout: float) -> bool:
@@ -136,7 +154,7 @@ class LiveCounter(LiveScreen):
     def state(self, mono: float | None = None) -> CounterScreenState:
         retained = self.mirror.retained
         return counter_state(retained.config, retained.counters, self.counter, online=self.mirror.online,
-                             engine_online=retained.engine_online, lang=self.lang)
+                             engine_online=retained.engine_online, lang=self.lang, notice=retained.notice)
 
     @property
     def animating(self) -> bool:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broker.mqtt.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror, new_request_id
 from broker.mqtt.presence import Presence
+from broker.protocol.codec import Topics
 from broker.protocol.sign_in import BadChallenge, sign_in_body
 from broker.protocol.texts import message
 from display.toolkit.humanize import clock
@@ -64,8 +65,11 @@ class CounterApp:
         self.panel = flow.Panel(id_prefix=f"c{counter_id}-{uuid.uuid4().hex[:8]}")
         self.results: queue.Queue[tuple[str, dict | None]] = queue.Queue()
         self.changed = threading.Event()
+        topics = Topics(site)  # what it draws: its own counter and the queues (no other counter's changes)
         self.mirror = StateMirror(url, site, name=f"antrian-counter-panel-{counter_id}",
-                                  on_change=lambda kind, key: self.changed.set())
+                                  on_change=lambda kind, key: self.changed.set(),
+                                  state_topics=(topics.config, topics.engine, topics.counter_state(counter_id),
+                                                topics.service_state("+")))
         self.client = EngineClient(url, site, name=f"antrian-counter-panel-{counter_id}-client")
         self.presence = Presence(url, site, "counter", counter_id)
 

@@ -38,7 +38,8 @@ class SurveyApp:
         self.state = flow.SurveyState(id_prefix=f"s{counter_id}-{uuid.uuid4().hex[:8]}", engine_online=False)
         self.results: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.sent: list[flow.Submit] = []  # every send, retries included (for tests and the log)
-        self.mirror = StateMirror(url, site, name=f"antrian-survey-{counter_id}",
+        self.mirror = StateMirror(url, site, name=f"antrian-survey-{counter_id}",  # the config and engine only
+                                  state_topics=(Topics(site).config, Topics(site).engine),
                                   extra_subscriptions=(Topics(site).event("ticket_finished"),),
                                   on_other=self._on_event)
         self.client = EngineClient(url, site, name=f"antrian-survey-{counter_id}-client")

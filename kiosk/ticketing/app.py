@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from broker.mqtt.client import ENGINE_TIMEOUT_S, EngineClient, EngineTimeout, StateMirror
 from broker.mqtt.presence import Presence
+from broker.protocol.codec import Topics
 from broker.protocol.texts import tr
 from kiosk.printing.printer import TicketPrinter
 from kiosk.printing.status import PrinterStatus
@@ -66,8 +67,10 @@ class KioskApp:
         self._printed_ids: set[str] = set()
         self._checking = threading.Lock()
         self._last_check = -1e9
+        topics = Topics(site)  # what it draws: the services (their names in the config), no counter
         self.mirror = StateMirror(url, site, name=f"antrian-kiosk-{kiosk_id}",
-                                  on_change=lambda kind, key: self._catalog_dirty.set())
+                                  on_change=lambda kind, key: self._catalog_dirty.set(),
+                                  state_topics=(topics.config, topics.engine, topics.service_state("+")))
         self.client = EngineClient(url, site, name=f"antrian-kiosk-{kiosk_id}")
         self.presence = Presence(url, site, "kiosk", kiosk_id)
 

@@ -28,7 +28,7 @@ def test_the_fan_out_load_runs_through_mosquitto_and_counts_every_press(tmp_path
     url, stop = broker.url, broker.stop
     try:
         result = fanout(url, tmp_path, screens=5, counters=2, presses=3, interval=0.0, narrow=True,
-                        coalesce_s=0.05, screen_processes=1, counter_processes=1)
+                        coalesce_s=0.05, brief=True, qos0=True, screen_processes=1, counter_processes=1)
     finally:
         stop()
     assert result["press_ms"]["n"] == 6, "every press of every counter answered"
@@ -48,3 +48,7 @@ def test_narrow_screens_subscribe_only_to_what_they_draw():
     at_counters = [p for p in narrow if any(topic.startswith(t.counter_state("F")) for topic in p)]
     assert len(halls) == 40 and len(at_counters) == 150
     assert all(len([x for x in p if "/state/counter/" in x]) == 1 for p in at_counters), "one counter each"
+    brief = screen_subscriptions(200, 50, True, brief=True)
+    brief_halls = [p for p in brief if t.counters in p]
+    assert len(brief_halls) == 40 and not any(t.counter_state("+") in p for p in brief)
+    assert brief[40:] == narrow[40:], "only the halls take the brief"

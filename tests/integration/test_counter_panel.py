@@ -78,6 +78,19 @@ def panel(staffed):
     app.stop()
 
 
+def test_the_panel_mirrors_its_own_counter_and_the_queues_only(staffed, panel):
+    _, url = staffed
+    client = EngineClient(url, SITE, name="test-other-counter").start()
+    try:
+        client.issue("k1", "A")
+        assert client.counter("2", "next")["ok"]
+        assert wait_until(lambda: panel.mirror.retained.services["A"].last_called is not None)
+        assert set(panel.mirror.retained.counters) == {"1"}, "another counter's change reached this panel"
+        assert panel.mirror.complete(), "complete: its own counter and every queue it subscribes to"
+    finally:
+        client.stop()
+
+
 def test_every_action_from_the_numeric_keypad_over_a_real_broker(staffed, panel):
     _, url = staffed
     client = EngineClient(url, SITE, name="test-kiosk").start()

@@ -9,16 +9,25 @@ from datetime import datetime
 
 import pygame
 import pytest
+from pygame import Rect
 
 from broker.mqtt.client import EngineClient
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import Topics, encode
-from broker.protocol.state import ConfigState, CounterEntry, CounterState, ServiceState, decode, public_config
+from broker.protocol.state import (
+    ConfigState,
+    CounterEntry,
+    CounterState,
+    NoticeState,
+    ServiceState,
+    decode,
+    public_config,
+)
 from broker.site.config import SAMPLE_CONFIG, load_config, parse_config
 from conftest import OUTPUT, SMALL_SITE, MosquittoBroker, antrian_cli, free_port, start_engine
 from display.screens.callboard import HOLD_S, CallBoard
 from display.screens.calls import Call
-from display.screens.counter_screen import counter_state, render_counter
+from display.screens.counter_screen import counter_state, notice_band, render_counter
 from display.screens.hall import PAGE_S, SERVICE_ROWS, HallLayout, draw_hall, hall_state, render_hall, render_ticker
 from display.screens.live import LiveCounter, LiveHall
 from display.toolkit import ui
@@ -388,6 +397,92 @@ def test_the_counter_screen_shows_its_number_and_status(status, number, colour):
 
 
 # ---------------------------------------------------------------------- live
+
+
+NOTICE = NoticeState(text="Layanan Paspor hari ini hanya sampai pukul 12.00. Mohon maaf atas ketidaknyamanannya.",
+                     text_en="Passport service ends at 12:00 today.", by="admin", since=1000.0)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_supervisors_notice_is_drawn_in_its_band_bahasa_first(size):
+    layout = HallLayout(size, notice=True)
+    surface, drawn = drawn_texts(rembang_state(mono=0.5, notice=NOTICE), size)
+    band = inside(drawn, layout.notice_band)
+    assert [d.text for d in band][:1] == ["PENGUMUMAN"], "the band is marked as the notice"
+    assert " ".join(d.text for d in band[1:]) == NOTICE.text, "the whole notice, in Bahasa Indonesia"
+    assert count(surface, ui.WARNING, layout.notice_band) > layout.notice_band.width * layout.notice_band.height // 3
+    assert layout.notice_band.bottom <= layout.ticker.top and layout.counters.bottom <= layout.notice_band.top
+    assert all(layout.counters.contains(d.rect) or not d.rect.colliderect(layout.counters)
+               for d in drawn), "nothing of the counters spills into the band"
+    _, english = drawn_texts(rembang_state(mono=0.5, notice=NOTICE, lang="en"), size)
+    assert [d.text for d in inside(english, layout.notice_band)] == ["NOTICE", NOTICE.text_en]
+    only_id = replace(NOTICE, text_en="")
+    _, fallback = drawn_texts(rembang_state(mono=0.5, notice=only_id, lang="en"), size)
+    assert " ".join(d.text for d in inside(fallback, layout.notice_band)[1:]) == NOTICE.text, \
+        "no English text: the Bahasa Indonesia one"
+    _, none = drawn_texts(rembang_state(mono=0.5, notice=NoticeState()), size)
+    assert not any(d.text == "PENGUMUMAN" for d in none) and HallLayout(size).counters.height > layout.counters.height
+
+
+def test_a_notice_put_up_changed_and_taken_down_redraws_to_what_a_full_render_shows():
+    size = (1920, 1080)
+    plain = rembang_state(mono=0.5)
+    posted = rembang_state(mono=0.5, notice=NOTICE)
+    changed = rembang_state(mono=1.5, moment=datetime(2026, 11, 23, 8, 5, 10),
+                            notice=replace(NOTICE, text="Loket BPJS tutup pukul 14.00"))
+    surface = render_hall(plain, size)
+    for before, after in ((plain, posted), (posted, changed), (changed, plain)):
+        draw_hall(surface, after, before)
+        assert pygame.image.tobytes(surface, "RGB") == pygame.image.tobytes(render_hall(after, size), "RGB")
+    layout = HallLayout(size, notice=True)
+    draw_hall(surface, posted, plain)
+    assert sorted(map(tuple, draw_hall(surface, changed, posted))) == sorted(
+        map(tuple, [layout.status, layout.notice_band])), "a new notice text redraws its band (and the clock) only"
+    ui.save_png(surface, OUTPUT / "hall-notice.png")
+
+
+@pytest.mark.parametrize("lang, label, text", [("id", "PENGUMUMAN", NOTICE.text), ("en", "NOTICE", NOTICE.text_en)])
+def test_the_counter_screen_shows_the_notice_beside_its_number(lang, label, text):
+    counters = live_counters(c4K_10=("open", "P007"))
+    state = counter_state(CONFIG, counters, "4K-10", online=False, notice=NOTICE, lang=lang)
+    with ui.recording() as drawn:
+        surface = render_counter(state, (1280, 720))
+    band = notice_band((1280, 720))
+    texts = [d.text for d in drawn if band.contains(d.rect)]
+    assert texts[0] == label and " ".join(texts[1:]) == text
+    assert any(d.text.startswith("●") and not d.rect.colliderect(band) for d in drawn), "the offline mark stays clear"
+    assert bounding(surface, ui.ACCENT, Rect(0, 150, 1280, 450)).height > 150, "the number is still large"
+    ui.save_png(surface, OUTPUT / f"counter-notice-{lang}.png")
+    plain = counter_state(CONFIG, counters, "4K-10", online=True, notice=NoticeState(), lang=lang)
+    assert plain.notice_text == "" and count(render_counter(plain, (1280, 720)), ui.WARNING, band) == 0
+
+
+def test_the_live_hall_takes_the_counters_in_brief_and_shows_the_notice(engine):
+    _, url = engine
+    client = EngineClient(url, "testsite").start()
+    hall = LiveHall(url, "testsite").start(wait=5)
+    try:
+        assert hall.wait_ready(5)
+        client.issue("k1", "A")
+        assert client.counter("1", "next")["ok"]
+        reply = client.request(client.topics.supervisor_request("kendali"), client.topics.supervisor_reply("kendali"),
+                               {"action": "notice", "text": "Paspor hari ini sampai pukul 12.00", "by": "admin"})
+        assert reply["ok"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (hall.state().notice_text and any(
+                c.id == "1" and c.number == "A001" for c in hall.state().counters)):
+            time.sleep(0.02)
+        state = hall.state()
+        assert [(c.id, c.number) for c in state.counters if c.id == "1"] == [("1", "A001")]
+        assert state.notice_text == "Paspor hari ini sampai pukul 12.00"
+        with hall.mirror.lock:
+            assert hall.mirror.counters == {}, "a hall took each counter's state though it draws the brief"
+        with ui.recording() as drawn:
+            render_hall(state, (1280, 720))
+        assert "PENGUMUMAN" in [d.text for d in inside(drawn, HallLayout((1280, 720), notice=True).notice_band)]
+    finally:
+        hall.stop()
+        client.stop()
 
 
 def test_screenshots_of_the_live_hall_and_counter(engine):

@@ -105,3 +105,41 @@ def test_while_commands_wait_the_state_is_merged_and_the_last_one_is_sent(small_
         latest.stop()
         service.mqtt.stop()
         service.store.close()
+
+
+def test_the_counters_brief_goes_out_once_per_window_with_every_counter_in_it(small_config, mosquitto, tmp_path):
+    """state/counters (what the hall screens take): at once after a quiet spell, then at most once per
+    window however many counters changed, and the message that ends the window holds all of them."""
+    service = EngineService(small_config, tmp_path / "data", mosquitto, ignore_hours=True)
+    service.board_s = LONG
+    service.mqtt.start(wait=5)
+    topics = Topics(small_config.site.id)
+    latest = Latest(mosquitto, topics.counters)
+
+    def command(topic: str, body: dict) -> tuple[str, bytes]:
+        return topic, encode({"request_id": uuid.uuid4().hex, **body})
+
+    def board() -> dict[str, tuple[str, str | None]]:
+        data = service.published.get(topics.counters)
+        return {c["id"]: (c["status"], c["number"]) for c in json.loads(data)["counters"]} if data else {}
+
+    try:
+        now, mono = time.time(), 1000.0
+        service._publish_everything(now)
+        assert set(board()) == {c for c in small_config.counters}, "every counter of the config, in brief"
+        service._process([command(topics.kiosk_request("k1"), {"service": "A"}) for _ in range(2)], now, mono)
+        mono += LONG  # a quiet spell
+        service._process([command(topics.counter_command("1"), {"action": "next"})], now, mono)
+        assert board()["1"] == ("open", "A001"), "after a quiet spell the brief goes out at once"
+        service._process([command(topics.counter_command("2"), {"action": "next"})], now, mono + 1.0)
+        assert board()["2"][1] is None and service._board_pending, "inside its window the brief waits"
+        assert service._wait_s() == pytest.approx(1.0, abs=0.01), "the loop still wakes for the ticks"
+        service._flush_state(mono + LONG)
+        assert board()["1"] == ("open", "A001") and board()["2"] == ("open", "A002")
+        assert latest.wait_for(topics.counters, lambda s: [c["number"] for c in s.get("counters", [])][:2]
+                               == ["A001", "A002"])
+        assert not service._board_pending
+    finally:
+        latest.stop()
+        service.mqtt.stop()
+        service.store.close()

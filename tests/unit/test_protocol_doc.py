@@ -17,6 +17,7 @@ from broker.protocol.state import (
     EVENTS,
     CallsState,
     ConfigState,
+    CountersState,
     CounterState,
     EngineState,
     EventHead,
@@ -69,7 +70,8 @@ def test_documented_topics_exist_in_the_code():
 
 # ---------------------------------------------------------------------- the payload types, field by field
 
-ROOTS = (EngineState, ConfigState, ServiceState, CounterState, CallsState, NoticeState)  # what the state/ topics carry
+# what the state/ topics carry
+ROOTS = (EngineState, ConfigState, ServiceState, CounterState, CountersState, CallsState, NoticeState)
 
 
 def payload_types() -> list[type]:
@@ -120,7 +122,7 @@ def test_each_state_topic_names_its_payload_type():
     topics = Topics("<site>")
     for topic, cls in ((topics.engine, EngineState), (topics.config, ConfigState),
                        (topics.service_state("<code>"), ServiceState), (topics.counter_state("<counter>"), CounterState),
-                       (topics.calls, CallsState)):
+                       (topics.counters, CountersState), (topics.calls, CallsState), (topics.notice, NoticeState)):
         assert re.search(rf"^\| `{re.escape(topic)}` \| `{cls.__name__}`", DOC, re.M), topic
 
 
