@@ -33,7 +33,7 @@ def test_paper_csv_without_header_and_other_formats(tmp_path):
     html = antrian_cli("ikm", str(path), "--format", "html", "--out", str(OUTPUT / "ikm-paper.html"))
     assert html.returncode == 0
     page = (OUTPUT / "ikm-paper.html").read_text(encoding="utf-8")
-    assert "<svg" in page and "98.61" in page and "<script" not in page
+    assert "<svg" in page and "98,61" in page and "<script" not in page
 
 
 def test_paper_csv_mistakes_name_the_line(tmp_path):
