@@ -134,6 +134,7 @@ class ServiceState:
     est_wait_s: int | None = None
     waiting_numbers: tuple[str, ...] = ()  # the first 50 waiting numbers, in calling order
     no_shows: tuple[str, ...] = ()  # today's no-show numbers that may be reactivated
+    oldest_issued_at: float | None = None  # when the longest-waiting ticket was issued; None when none waits
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,8 @@ class HallView:
                             closed_today=self._closed_today(code, now),
                             est_wait_s=self.estimate_wait_s(code, queue.count()),
                             waiting_numbers=tuple(hall.tickets[t].number for t in queue.ids()[:LISTED_WAITING]),
-                            no_shows=tuple(hall.no_shows[code]))
+                            no_shows=tuple(hall.no_shows[code]),
+                            oldest_issued_at=min((hall.tickets[t].issued_at for t in queue.ids()), default=None))
 
     def calls_state(self) -> CallsState:
         return CallsState(tuple(CallEntry(**call) for call in self.hall.calls))
