@@ -128,7 +128,7 @@ def cmd_kendali(args: argparse.Namespace) -> int:
     limits = WebLimits(threads=args.threads, rate_limit=args.rate_limit, trusted_proxy=args.trusted_proxy)
     try:
         tier = KendaliTier(args.http, config, args.mqtt, data, limits=limits, login_limit=args.login_limit,
-                           secure_cookies=args.secure_cookies)
+                           secure_cookies=args.secure_cookies, streams=args.streams)
     except OSError as exc:
         return fail(f"cannot serve the control room on {args.http}: {exc.strerror or exc}", EXIT_USAGE)
     except ValueError as exc:
@@ -189,6 +189,8 @@ def register(sub) -> None:
     site_options(p)
     add_mqtt_options(p)
     p.add_argument("--threads", type=int, default=8, help="requests handled at once")
+    p.add_argument("--streams", type=int, default=64,
+                   help="live dashboards open at once, each on a thread of its own besides --threads (default 64)")
     p.add_argument("--rate-limit", default=DEFAULT_RATE_LIMIT,
                    help=f'requests per client address, such as "{DEFAULT_RATE_LIMIT}" ("" for none)')
     p.add_argument("--login-limit", default=LOGIN_RATE_LIMIT,

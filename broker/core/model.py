@@ -54,6 +54,8 @@ class Rules:
     survey_days: int = setting(7, minimum=1)  # days a served ticket may answer the survey (phone link)
     survey_tablet_minutes: int = setting(10, minimum=1)  # the counter tablet answers for its last ticket this long
     kiosk_tickets_per_minute: int = 6  # at most this many tickets from one kiosk within 60 s (0 = no limit)
+    unstaffed_alert_minutes: int = setting(15, minimum=1)  # the control room alerts when a counter stands empty
+    # in opening hours longer than this
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Service:
     notice: str = ""  # shown at the kiosk, e.g. who should go to the main office instead
     requirements: str = ""
     name_en: str = ""
+    target_wait_min: int | None = setting(None, minimum=1)  # the control room alerts when the wait passes it
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,7 @@ class ServiceState:
     pace: WaitPace | None = None  # for the wait of any place in the queue; None while no counter serves it
     waiting_numbers: tuple[str, ...] = ()  # the first 50 waiting numbers, in calling order
     no_shows: tuple[str, ...] = ()  # today's no-show numbers that may be reactivated
+    oldest_issued_at: float | None = None  # when the longest-waiting ticket was issued; None when none waits
 
 
 @dataclass(frozen=True)

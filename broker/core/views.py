@@ -154,7 +154,8 @@ class HallView:
                             closed_today=self._closed_today(code, now),
                             est_wait_s=pace.wait_s(queue.count()) if pace else None, pace=pace,
                             waiting_numbers=tuple(hall.tickets[t].number for t in queue.ids()[:LISTED_WAITING]),
-                            no_shows=tuple(hall.no_shows[code]))
+                            no_shows=tuple(hall.no_shows[code]),
+                            oldest_issued_at=min((hall.tickets[t].issued_at for t in queue.ids()), default=None))
 
     def counters_state(self) -> CountersState:
         """state/counters: every counter in brief, in the config's order (what the hall screens draw)."""

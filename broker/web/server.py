@@ -44,7 +44,8 @@ def parse_listen(listen: str) -> tuple[str, int]:
 class WebServer:
     """A WSGI app behind waitress in a background thread; `stop()` ends it and its threads."""
 
-    def __init__(self, listen: str, app: Any, limits: WebLimits | None = None):
+    def __init__(self, listen: str, app: Any, limits: WebLimits | None = None, **options: Any):
+        """`options`: further waitress settings (the control room's live streams use channel_request_lookahead)."""
         host, port = parse_listen(listen)
         limits = limits or WebLimits()
         proxy: dict[str, Any] = {}
@@ -57,7 +58,7 @@ class WebServer:
             channel_timeout=limits.channel_timeout, cleanup_interval=limits.cleanup_interval,
             max_request_body_size=limits.max_body, max_request_header_size=limits.max_header,
             backlog=limits.backlog, ident="antrian", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
-            **proxy)
+            **proxy, **options)
         self.host, self.port = host, int(self.server.effective_port)
         self.url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self.server.run, name="web-io", daemon=True)

@@ -42,8 +42,9 @@ from broker.protocol.texts import tr
 from broker.site.config import SiteConfig
 from broker.web.app import SECURITY_HEADERS, WebApp
 from broker.web.kendali.actions import Result, Supervisor, request_id
+from broker.web.kendali.live import install as install_live
+from broker.web.kendali.live import layout
 from broker.web.kendali.office import register_office
-from broker.web.kendali.views import overview
 from broker.web.logs import protect_loggers, redact
 from broker.web.texts import language
 
@@ -54,6 +55,8 @@ LOGIN_RATE_LIMIT = "10 per minute"  # login POSTs per client address, besides th
 COOKIE = "antrian_kendali"
 # staff pages carry no secrets in their URLs; the same-origin Referer lets Flask-WTF check it over HTTPS
 HEADERS = SECURITY_HEADERS | {"Referrer-Policy": "same-origin"}
+# the live dashboard's one script and its event stream, both from this server only (broker.web.kendali.live)
+HEADERS["Content-Security-Policy"] += "; script-src 'self'; connect-src 'self'"
 ERROR_KEYS = {400: "web.bad_request", 404: "kendali.not_found", 405: "web.not_allowed", 413: "web.too_large",
               429: "web.too_many"}
 
@@ -111,6 +114,11 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _render(template: str, status: int = 200, **values: Any) -> tuple[str, int]:
+    return render_template(template, **page_context(), **values), status
+
+
+def page_context() -> dict[str, Any]:
+    """What every control-room template is rendered with (the live dashboard's blocks too)."""
     lang = _lang()
     user: StaffUser | None = g.get("user")
     k = _k()
@@ -118,11 +126,10 @@ def _render(template: str, status: int = 200, **values: Any) -> tuple[str, int]:
     if user is not None:
         agency = k.config.agencies.get(user.agency)
         role = _t(f"role.{user.role}", agency=agency.name if agency else user.agency)
-    return render_template(template, lang=lang, kt=_t, tr=lambda key, **p: tr(key, lang, None, **p), user=user,
-                           rid=new_request_id, here=request.path if request.method == "GET" else url_for(
-                               "kendali.dashboard" if user else "kendali.login"),
-                           role=role, site=k.config.site.name, flashes=get_flashed_messages(with_categories=True),
-                           **values), status
+    return dict(lang=lang, kt=_t, tr=lambda key, **p: tr(key, lang, None, **p), user=user,
+                rid=new_request_id, here=request.path if request.method == "GET" and request.endpoint != \
+                "kendali_live.stream" else url_for("kendali.dashboard" if user else "kendali.login"),
+                role=role, site=k.config.site.name, flashes=get_flashed_messages(with_categories=True))
 
 
 def _when(ts: float | None) -> str:
@@ -234,8 +241,7 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
 
 def _dashboard(status: int = 200, notes: dict[str, Result] | None = None) -> tuple[str, int]:
     k = _k()
-    counters, services, notice, online = k.state()
-    view = overview(counters, services, notice, k.config, g.user, online)
+    view = current_app.extensions["kendali.live"].view(k.mirror, g.user, k.zone)
     notes = dict(notes or {})
     shown = {"notice"}
     if view.may_act:  # the forms, and so their notes, are on the page
@@ -243,7 +249,7 @@ def _dashboard(status: int = 200, notes: dict[str, Result] | None = None) -> tup
             | {f"service-{s.code}" for a in view.agencies for s in a.services}
     for key in [key for key in notes if key not in shown]:  # a target the page does not show: said at the top
         notes["general"] = notes.pop(key)
-    return _render("kendali/dashboard.html", status, view=view, notes=notes)
+    return _render("kendali/dashboard.html", status, view=view, notes=notes, layout=layout(view))
 
 
 def _after(result: Result, action: str, target: str, detail: str, anchor: str, done: str) -> Any:
@@ -260,7 +266,7 @@ def _after(result: Result, action: str, target: str, detail: str, anchor: str, d
 def create_kendali_app(config: SiteConfig, store: StaffStore, client: EngineClient | None,
                        mirror: StateMirror | None, *, rate_limit: str = DEFAULT_RATE_LIMIT,
                        login_limit: str = LOGIN_RATE_LIMIT, secure_cookies: bool = False,
-                       max_body: int = 16_384) -> Flask:
+                       max_body: int = 16_384, streams: int = 64) -> Flask:
     """The control room as a WSGI application."""
     for limit in (rate_limit, login_limit):
         try:
@@ -276,12 +282,13 @@ def create_kendali_app(config: SiteConfig, store: StaffStore, client: EngineClie
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_MAX_S),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session (12 h at most), not one hour
         MAX_CONTENT_LENGTH=max_body, MAX_FORM_MEMORY_SIZE=max_body, MAX_FORM_PARTS=32,
-        SEND_FILE_MAX_AGE_DEFAULT=3600, TRAP_HTTP_EXCEPTIONS=False)
+        SEND_FILE_MAX_AGE_DEFAULT=3600, TRAP_HTTP_EXCEPTIONS=False, KENDALI_STREAMS=streams)
     app.extensions["kendali"] = Kendali(config, store, client, mirror)
     limiter = Limiter(get_remote_address, app=app, application_limits=[rate_limit] if rate_limit else [],
                       storage_uri="memory://", strategy="moving-window")
     app.register_blueprint(_make_blueprint(limiter, login_limit or "1000000 per second"))
     register_office(app)  # reports and configuration
+    install_live(app)  # the live dashboard: its event stream (broker.web.kendali.live)
 
     @app.before_request
     def _who() -> None:
