@@ -53,6 +53,7 @@ class Rules:
     survey_days: int = setting(7, minimum=1)  # days a served ticket may answer the survey (phone link)
     survey_tablet_minutes: int = setting(10, minimum=1)  # the counter tablet answers for its last ticket this long
     kiosk_tickets_per_minute: int = 6  # at most this many tickets from one kiosk within 60 s (0 = no limit)
+    notify_ahead: int = 3  # a subscribed visitor is told "tinggal N orang lagi" once N or fewer are ahead
 
 
 @dataclass(frozen=True)

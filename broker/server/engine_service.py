@@ -30,6 +30,7 @@ from broker.core.engine import REPLY_MEMORY_S, Engine
 from broker.core.events import Event
 from broker.core.lifecycle import IllegalTransition
 from broker.core.messages import message
+from broker.core.notify import public_data
 from broker.core.payloads import ClockAlarm, EngineState, as_dict, offline
 from broker.core.survey import load_secret as load_survey_secret
 from broker.core.views import config_state
@@ -250,7 +251,7 @@ class EngineService:
             if answer_to:
                 self._publish(answer_to, outcome.reply)
         for event in events:
-            self.mqtt.publish(self.topics.event(event.type), encode(event.as_dict()))
+            self.mqtt.publish(self.topics.event(event.type), encode(public_data(event)))  # never a phone number
         if outcomes:
             self.engine_now = outcomes[-1].ts
         for outcome in outcomes:
