@@ -169,3 +169,12 @@ def test_the_codec_parses_the_command_and_never_repeats_the_number():
 def test_masked_keeps_only_the_ends():
     assert masked(PHONE) == "+62812****7890"
     assert PHONE[6:10] not in masked(PHONE)
+
+
+def test_the_consent_text_says_what_uu_27_2022_asks_in_both_languages():
+    indonesian = tr("notify.consent", "id", site="MPP Rembang", channel="WhatsApp")
+    english = tr("notify.consent", "en", site="MPP Rembang", channel="WhatsApp")
+    for words in (("MPP Rembang", "WhatsApp", "hanya", "dihapus", "menariknya", "UU No. 27 Tahun 2022"),):
+        assert all(w in indonesian for w in words), indonesian
+    assert all(w in english for w in ("only", "deleted", "withdraw", "Law No. 27 of 2022")), english
+    assert "{" not in indonesian + english

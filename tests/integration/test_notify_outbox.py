@@ -234,7 +234,7 @@ def test_kill_9_in_a_morning_loses_no_message_and_sends_none_twice(broker_url, s
             reply = client.request(topics.kiosk_request("K1"), topics.kiosk_reply("K1"),
                                    {"request_id": f"n{n}", "action": "notify-subscribe", "ticket": ticket,
                                     "phone": "0" + phone[3:], "consent": True})
-            assert reply["ok"], reply
+            assert reply["ok"] and reply["notify"]["to"].endswith(phone[-4:]), reply
             tickets.append(ticket)
         client.counter("1", "open", request_id="o1")
         for n in range(3):
@@ -263,3 +263,19 @@ def test_kill_9_in_a_morning_loses_no_message_and_sends_none_twice(broker_url, s
         on_topics = {t for t, p in seen if phone[3:].encode() in p}
         assert on_topics <= {topics.kiosk_request("K1")}, on_topics
     assert any(t == topics.event("notification_queued") for t, _ in seen)
+
+
+def test_each_channel_keeps_its_pace(tmp_path, gateway):
+    store, _ = store_with_messages(tmp_path)  # two messages due at once
+    mono = [100.0]
+    channel = WebhookChannel(url=gateway.url, body='{"id": "{id}"}', per_minute=2)  # one per 30 s
+    sender = Sender(store.path, {"whatsapp": channel}, mono=lambda: mono[0])
+    outbox = Outbox(store.path)
+    wait = sender.deliver(outbox)
+    assert len(gateway.requests) == 1 and 0 < wait <= 30  # the second waits for the channel's pace
+    mono[0] += 29
+    sender.deliver(outbox)
+    assert len(gateway.requests) == 1
+    mono[0] += 1
+    sender.deliver(outbox)
+    assert len(gateway.requests) == 2 and outbox.counts() == {"sent": 2}
