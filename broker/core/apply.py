@@ -231,7 +231,10 @@ def notice_posted(hall: Hall, event: Event, mono: float) -> None:
 def notify_subscribed(hall: Hall, event: Event, mono: float) -> None:
     d = event.data
     _ticket(hall, d)
-    hall.subscriptions[d["ticket"]] = Subscription(d["ticket"], d["channel"], d.get("phone", ""), d.get("lang", "id"))
+    old = hall.subscriptions.pop(d["ticket"], None)
+    if d["channel"]:  # an empty channel: the consent withdrawn. A new number keeps what was queued (sent once)
+        hall.subscriptions[d["ticket"]] = Subscription(d["ticket"], d["channel"], d.get("phone", ""),
+                                                       d.get("lang", "id"), old.queued if old else set())
 
 
 def notification_queued(hall: Hall, event: Event, mono: float) -> None:

@@ -94,6 +94,7 @@ class NotifySubscribe(Command):
     channel: str = "whatsapp"  # or "sms"
     consent: bool = False  # the visitor agreed to the consent text (broker.core.texts "notify.consent")
     lang: str = "id"
+    withdraw: bool = False  # `notify-unsubscribe`: the consent withdrawn, the number deleted at once
 
 
 @dataclass(frozen=True, kw_only=True)

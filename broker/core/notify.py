@@ -36,6 +36,7 @@ CHANNELS = ("whatsapp", "sms")
 CONSENT_VERSION = "uu27-2022-v1"  # which consent text the visitor agreed to (texts "notify.consent")
 E164_ID = re.compile(r"^\+62[1-9][0-9]{7,12}$")  # an Indonesian number as the codec normalizes it
 KINDS = ("near", "called", "survey")
+WITHDRAWN = "withdrawn"  # `consent` of a notify_subscribed event that ends a subscription (its channel empty)
 
 # fields of an event that are personal data: never published, kept by the store apart and only for the day
 PRIVATE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -87,6 +88,10 @@ def subscribe(view: HallView, cmd: NotifySubscribe, at: At, plan: Plan) -> Reply
             raise Refusal("notify_unknown_ticket")
     elif not (view.secret and token_matches(view.secret, cmd.ticket, cmd.token)):
         raise Refusal("survey_bad_token")
+    if cmd.withdraw:  # consent withdrawn (UU 27/2022): nothing more is sent, the store deletes the number
+        if ticket.id in hall.subscriptions:
+            plan.emit(EventType.NOTIFY_SUBSCRIBED, ticket=ticket.id, channel="", lang="", consent=WITHDRAWN)
+        return lambda: {"notify": {"ticket": ticket.id, "channel": "", "to": ""}}
     if not cmd.consent:
         raise Refusal("notify_no_consent")
     if cmd.channel not in CHANNELS:

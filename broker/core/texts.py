@@ -18,13 +18,13 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Dengan mengisi nomor ini, Anda menyetujui {site} memproses nomor ponsel Anda hanya untuk mengirim "
         "kabar antrian nomor ini (giliran hampir tiba, panggilan ke loket) dan tautan survei kepuasan, melalui "
         "{channel}. Nomor disimpan hanya sampai akhir hari ini lalu dihapus, tidak dibagikan untuk keperluan lain. "
-        "Persetujuan boleh tidak diberikan tanpa mengurangi layanan; Anda berhak menariknya kapan saja di petugas "
-        "informasi (UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi).",
+        "Persetujuan boleh tidak diberikan tanpa mengurangi layanan; Anda berhak menariknya kapan saja di halaman "
+        "tiket atau di petugas informasi, dan nomor langsung dihapus (UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi).",
         "By giving this number you agree that {site} processes your phone number only to send news of this "
         "ticket (your turn is near, the call to a counter) and the satisfaction survey link, by {channel}. The "
         "number is kept only until the end of today, then deleted, and never shared for anything else. You may "
-        "refuse without any loss of service and withdraw your consent at any time at the information desk "
-        "(Law No. 27 of 2022 on Personal Data Protection)."),
+        "refuse without any loss of service and withdraw your consent at any time on the ticket page or at the information "
+        "desk, and the number is deleted at once (Law No. 27 of 2022 on Personal Data Protection)."),
     "notify.near": ("{site}: nomor {number} tinggal {ahead} orang lagi. Mohon bersiap di dekat ruang tunggu.",
                     "{site}: ticket {number}, {ahead} more before you. Please stay near the hall."),
     "notify.near_next": ("{site}: nomor {number} segera dipanggil. Mohon bersiap.",

@@ -211,7 +211,8 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
         raise bad("request_id is missing or not an id of 1-64 letters, digits, '-', '_', '.' or ':'",
                   request_id if isinstance(request_id, str) and len(request_id) <= 64 else "")
     source = f"{role}/{device}"
-    if body.get("action") == "notify-subscribe" and (role == "kiosk" or (role, device) == ("survey", "web")):
+    if body.get("action") in ("notify-subscribe", "notify-unsubscribe") and (
+            role == "kiosk" or (role, device) == ("survey", "web")):
         return _notify_subscribe(body, request_id, source, bad)
     if role == "survey":
         return _survey_answer(device, body, request_id, source, bad)
@@ -360,6 +361,8 @@ def _notify_subscribe(body: dict[str, Any], request_id: str, source: str, bad: F
         raise bad("token must be the ticket's token (the last part of its link)", request_id)
     if not isinstance(channel, str) or len(channel) > 20:
         raise bad("channel must be \"whatsapp\" or \"sms\"", request_id)
+    if body.get("action") == "notify-unsubscribe":
+        return NotifySubscribe(request_id=request_id, source=source, ticket=ticket, token=token, withdraw=True)
     if body.get("consent") is not True:
         raise bad("consent must be true: the visitor agreed to the consent text (notify.consent)", request_id)
     phone = normalize_phone(body.get("phone"))

@@ -34,7 +34,7 @@ CREATE INDEX IF NOT EXISTS events_by_type ON events (type, seq);
 CREATE INDEX IF NOT EXISTS events_by_ts ON events (ts);
 CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, ts REAL NOT NULL, reply TEXT NOT NULL);
 -- personal fields of today's events (broker.core.notify.PRIVATE_FIELDS: a visitor's phone), deleted at day start
-CREATE TABLE IF NOT EXISTS private (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS private (seq INTEGER PRIMARY KEY, ticket TEXT, data TEXT NOT NULL);
 -- messages to visitors' phones, written with their notification_queued event; the sender marks them
 CREATE TABLE IF NOT EXISTS outbox (
     id TEXT PRIMARY KEY,
@@ -183,17 +183,19 @@ class EventStore:
 
     def append(self, outcomes: list[Outcome]) -> None:
         """Store the events and remembered replies of a batch atomically; raises StoreError."""
-        rows, private, outbox, day_starts = [], [], [], []
+        rows, private, outbox, day_starts, withdrawn = [], [], [], [], []
         for e in (e for o in outcomes for e in o.events):
             data, personal = split_private(e)
             rows.append((e.seq, e.ts, str(e.type), e.data.get("ticket"), _dumps(data)))
             if personal:
-                private.append((e.seq, _dumps(personal)))
+                private.append((e.seq, e.data.get("ticket"), _dumps(personal)))
             if e.type == EventType.NOTIFICATION_QUEUED:
                 d = e.data
                 outbox.append((d["id"], e.seq, e.ts, d["ticket"], d["kind"], d["channel"], d["to"], d["text"], e.ts))
             elif e.type == EventType.DAY_STARTED:
                 day_starts.append((e.seq,))
+            elif e.type == EventType.NOTIFY_SUBSCRIBED and not e.data.get("channel"):  # consent withdrawn
+                withdrawn.append((e.data["ticket"],))
         replies = [(o.remember_as, o.ts, _dumps(o.reply)) for o in outcomes if o.remember_as]
         if not rows and not replies:
             return
@@ -207,9 +209,13 @@ class EventStore:
                 db.executemany("DELETE FROM private WHERE seq < ?", day_starts)
                 db.executemany("UPDATE outbox SET phone = NULL, text = NULL, status = CASE status WHEN 'pending' "
                                "THEN 'expired' ELSE status END WHERE seq < ?", day_starts)
-                db.executemany("INSERT INTO private (seq, data) VALUES (?, ?)", private)
+                db.executemany("INSERT INTO private (seq, ticket, data) VALUES (?, ?, ?)", private)
                 db.executemany("INSERT OR IGNORE INTO outbox (id, seq, ts, ticket, kind, channel, phone, text, next_at) "
                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", outbox)
+                # a withdrawn consent deletes the number at once, and nothing more goes to it
+                db.executemany("DELETE FROM private WHERE ticket = ?", withdrawn)
+                db.executemany("UPDATE outbox SET phone = NULL, text = NULL, status = CASE status WHEN 'pending' "
+                               "THEN 'withdrawn' ELSE status END WHERE ticket = ?", withdrawn)
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:  # a full disk makes SQLite roll back by itself

@@ -279,3 +279,15 @@ def test_each_channel_keeps_its_pace(tmp_path, gateway):
     mono[0] += 1
     sender.deliver(outbox)
     assert len(gateway.requests) == 2 and outbox.counts() == {"sent": 2}
+
+
+def test_a_withdrawn_consent_deletes_the_number_at_once(tmp_path):
+    store, engine = store_with_messages(tmp_path)
+    ticket = next(iter(engine.hall.subscriptions))
+    store.append([engine.handle(NotifySubscribe(request_id="w", source="kiosk/K1", ticket=ticket, withdraw=True),
+                                time.time())])
+    db = store._connection()
+    assert db.execute("SELECT COUNT(*) FROM private").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM outbox WHERE phone IS NOT NULL").fetchone()[0] == 0
+    assert {s for (s,) in db.execute("SELECT status FROM outbox")} == {"withdrawn"}
+    assert Outbox(store.path).due(time.time() + 1) == []

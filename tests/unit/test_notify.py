@@ -178,3 +178,26 @@ def test_the_consent_text_says_what_uu_27_2022_asks_in_both_languages():
         assert all(w in indonesian for w in words), indonesian
     assert all(w in english for w in ("only", "deleted", "withdraw", "Law No. 27 of 2022")), english
     assert "{" not in indonesian + english
+
+
+def test_a_withdrawn_consent_ends_the_messages_and_a_new_number_keeps_what_was_queued():
+    engine = site(ahead=1)
+    issue(engine)
+    mine = issue(engine)
+    token = survey_token(SECRET, mine)
+    assert [e.data["id"] for e in queued(subscribe(engine, mine))] == [f"{mine}:near"]
+    again = subscribe(engine, mine, phone="+6285700001111")  # a new number: "near" is not queued twice
+    assert again.reply["ok"] and queued(again) == []
+    assert engine.hall.subscriptions[mine].phone == "+6285700001111"
+    out = run(engine, NotifySubscribe(request_id="w1", source="survey/web", ticket=mine, token=token, withdraw=True))
+    assert out.reply["ok"] and [e.data["consent"] for e in out.events] == ["withdrawn"]
+    assert mine not in engine.hall.subscriptions
+    counter(engine, CounterCommand.OPEN)
+    assert queued(call_next(engine)) == [] and queued(call_next(engine)) == []  # called: nothing sent
+
+
+def test_the_codec_reads_a_withdrawal():
+    topics = Topics("s")
+    command = parse(topics, topics.survey_request("web"),
+                    b'{"request_id": "w-1", "action": "notify-unsubscribe", "ticket": "20260302-A001", "token": "t"}')
+    assert isinstance(command, NotifySubscribe) and command.withdraw and command.phone == ""
