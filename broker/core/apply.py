@@ -17,6 +17,7 @@ from typing import Any
 
 from broker.core.events import Event, EventType
 from broker.core.lifecycle import CounterStatus, TicketAction, TicketState, counter_transition, ticket_transition
+from broker.core.notify import Subscription
 from broker.core.state import CounterState, Hall, Ticket
 
 E = EventType
@@ -227,6 +228,22 @@ def notice_posted(hall: Hall, event: Event, mono: float) -> None:
     hall.changes.notice = True
 
 
+def notify_subscribed(hall: Hall, event: Event, mono: float) -> None:
+    d = event.data
+    _ticket(hall, d)
+    old = hall.subscriptions.pop(d["ticket"], None)
+    if d["channel"]:  # an empty channel: the consent withdrawn. A new number keeps what was queued (sent once)
+        hall.subscriptions[d["ticket"]] = Subscription(d["ticket"], d["channel"], d.get("phone", ""),
+                                                       d.get("lang", "id"), old.queued if old else set())
+
+
+def notification_queued(hall: Hall, event: Event, mono: float) -> None:
+    sub = hall.subscriptions.get(event.data["ticket"])
+    if sub is None:
+        raise EventMismatch(f"no subscription for ticket {event.data['ticket']!r}")
+    sub.queued.add(event.data["id"])
+
+
 APPLY: dict[EventType, Applier] = {
     E.DAY_STARTED: day_started,
     E.TICKET_ISSUED: ticket_issued,
@@ -242,6 +259,8 @@ APPLY: dict[EventType, Applier] = {
     E.OFFICER_SIGN_IN_FAILED: officer_sign_in_failed,
     E.SURVEY_ANSWERED: survey_answered,
     E.NOTICE_POSTED: notice_posted,
+    E.NOTIFY_SUBSCRIBED: notify_subscribed,
+    E.NOTIFICATION_QUEUED: notification_queued,
     E.CLOCK_JUMPED: clock_noted,
     E.CLOCK_SETTLED: clock_noted,
 }

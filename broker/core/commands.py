@@ -83,6 +83,21 @@ class HallNotice(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NotifySubscribe(Command):
+    """A visitor's number for messages about one ticket (the kiosk after issuing, or the ticket page).
+
+    `phone` is already normalized to E.164 (+62...) by the codec; it never shows in a repr (logs)."""
+
+    ticket: str  # the ticket id, such as "20261123-A001"
+    token: str = field(default="", repr=False)  # the ticket's token (the survey link's); the kiosk's own ticket needs none
+    phone: str = field(default="", repr=False)
+    channel: str = "whatsapp"  # or "sms"
+    consent: bool = False  # the visitor agreed to the consent text (broker.core.texts "notify.consent")
+    lang: str = "id"
+    withdraw: bool = False  # `notify-unsubscribe`: the consent withdrawn, the number deleted at once
+
+
+@dataclass(frozen=True, kw_only=True)
 class Tick(Command):
     """The passing of time: lets the engine start a new day at local midnight without traffic."""
 

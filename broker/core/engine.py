@@ -22,7 +22,9 @@ same table after a restart rebuilds the same state. Nothing else writes the stat
    order, and then its reply is built from the new state. A refusal (`Refusal`) therefore
    applies nothing, except the facts it carries itself (`record`: a wrong PIN), and an
    exception inside a handler answers `internal_error` with nothing applied.
-5. The outcome: the reply, the events to store and publish, whether the reply must be
+5. Notifications: when a visitor gave a phone number, broker.core.notify says which messages
+   the new state calls for; each is a `notification_queued` event, so it is queued once.
+6. The outcome: the reply, the events to store and publish, whether the reply must be
    remembered, and `changed`: which retained state topics (services, counters, calls,
    the engine's own) the applied events touched, so a publisher need not guess.
 
@@ -44,13 +46,24 @@ from typing import Any
 
 from broker.core.apply import REPLY_MEMORY_S, SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_S, apply_event
 from broker.core.clock import ClockGuard
-from broker.core.commands import Command, CounterRequest, HallNotice, IssueTicket, Outcome, SurveyAnswer, Tick
+from broker.core.commands import (
+    Command,
+    CounterRequest,
+    HallNotice,
+    IssueTicket,
+    NotifySubscribe,
+    Outcome,
+    SurveyAnswer,
+    Tick,
+)
 from broker.core.counters import at_counter
 from broker.core.events import Event, EventType
 from broker.core.lifecycle import TICKET_TRANSITIONS, TicketAction
 from broker.core.messages import message
 from broker.core.model import SiteConfig
 from broker.core.notice import post_notice
+from broker.core.notify import due as notifications_due
+from broker.core.notify import subscribe
 from broker.core.plan import At, Plan, Planned, Refusal, Reply
 from broker.core.schedule import Calendar, SiteClock, never_closed
 from broker.core.state import CounterState, Hall, Ticket
@@ -75,6 +88,7 @@ HANDLERS: dict[type[Command], Handler] = {
     SurveyAnswer: answer_survey,
     Tick: tick,
     HallNotice: post_notice,
+    NotifySubscribe: subscribe,
 }
 
 
@@ -124,6 +138,12 @@ class Engine:
         try:
             self._apply_all(self.guard.take_notes() + self._day_plan(at), at, events)
             reply, remember, fault = self._run(command, at, events)
+            if self.hall.subscriptions:  # the messages to phones the new state calls for (broker.core.notify)
+                try:
+                    due = notifications_due(self.view, at)
+                except Exception as exc:  # a bug in judging them: none queued now, the command stands
+                    due, fault = [], fault or exc
+                self._apply_all(due, at, events)
         except _Broken as broken:
             self.broken = True
             return self._failed(command, at, broken.__cause__)

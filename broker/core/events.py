@@ -26,6 +26,8 @@ class EventType(StrEnum):
     OFFICER_SIGN_IN_FAILED = "officer_sign_in_failed"  # a wrong PIN or unknown officer: audit and lockout
     SURVEY_ANSWERED = "survey_answered"  # one satisfaction survey response for a served ticket
     NOTICE_POSTED = "notice_posted"  # a supervisor's notice on the hall screens (empty text: taken down)
+    NOTIFY_SUBSCRIBED = "notify_subscribed"  # a visitor's phone number for one ticket, with consent (kept for the day)
+    NOTIFICATION_QUEUED = "notification_queued"  # one message for that phone, put in the store's outbox
     CLOCK_JUMPED = "clock_jumped"  # the wall clock stepped a day or more against the monotonic one: held
     CLOCK_SETTLED = "clock_settled"  # the alarm ended: the clock came back, or its new time was accepted
 

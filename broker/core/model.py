@@ -56,6 +56,7 @@ class Rules:
     kiosk_tickets_per_minute: int = 6  # at most this many tickets from one kiosk within 60 s (0 = no limit)
     unstaffed_alert_minutes: int = setting(15, minimum=1)  # the control room alerts when a counter stands empty
     # in opening hours longer than this
+    notify_ahead: int = 3  # a subscribed visitor is told "tinggal N orang lagi" once N or fewer are ahead
 
 
 @dataclass(frozen=True)

@@ -436,6 +436,22 @@ class NoticePosted(EventHead):
     by: str = ""
 
 
+@dataclass(frozen=True)
+class NotifySubscribed(EventHead):
+    ticket: str = ""
+    channel: str = ""  # whatsapp, sms
+    lang: str = ""
+    consent: str = ""  # the version of the consent text agreed to; the number itself is never published
+
+
+@dataclass(frozen=True)
+class NotificationQueued(EventHead):
+    id: str = ""  # "<ticket>:<kind>[:<counter>]": unique, the outbox's key
+    ticket: str = ""
+    kind: str = ""  # near, called, survey
+    channel: str = ""
+
+
 EVENTS: dict[str, type[EventHead]] = {
     "day_started": DayStarted, "ticket_issued": TicketIssued, "ticket_called": TicketCalled,
     "ticket_recalled": TicketRecalled, "ticket_no_show": TicketNoShow, "ticket_finished": TicketFinished,
@@ -443,7 +459,7 @@ EVENTS: dict[str, type[EventHead]] = {
     "counter_status": CounterStatusChanged, "officer_signed_in": OfficerSignedIn,
     "officer_signed_out": OfficerSignedOut, "officer_sign_in_failed": OfficerSignInFailed,
     "survey_answered": SurveyAnswered, "clock_jumped": ClockJumped, "clock_settled": ClockSettled,
-    "notice_posted": NoticePosted,
+    "notice_posted": NoticePosted, "notify_subscribed": NotifySubscribed, "notification_queued": NotificationQueued,
 }  # the payload type of each events/<type> topic (a test checks it against broker.core.events.EventType)
 
 

@@ -155,6 +155,7 @@ class Hall:
         self.no_shows: dict[str, list[str]] = {code: [] for code in codes}  # numbers that may be reactivated
         self.kiosk_issues: dict[str, deque[float]] = {}  # kiosk -> monotonic times of its recent tickets
         self.officer_failures: dict[str, list[float]] = {}  # officer -> monotonic times of recent wrong PINs
+        self.subscriptions: dict[str, Any] = {}  # ticket -> broker.core.notify.Subscription: phones, for the day only
         for counter in self.counters.values():
             if counter.status != CounterStatus.CLOSED:
                 counter.status = counter_transition(counter.status, CounterStatus.CLOSED)

@@ -13,6 +13,26 @@ from typing import Final
 LANGUAGES: Final = ("id", "en")
 
 TEXTS: Final[dict[str, tuple[str, str]]] = {
+    # Messages to a visitor's phone (broker.core.notify) and the consent asked before (UU 27/2022 PDP)
+    "notify.consent": (
+        "Dengan mengisi nomor ini, Anda menyetujui {site} memproses nomor ponsel Anda hanya untuk mengirim "
+        "kabar antrian nomor ini (giliran hampir tiba, panggilan ke loket) dan tautan survei kepuasan, melalui "
+        "{channel}. Nomor disimpan hanya sampai akhir hari ini lalu dihapus, tidak dibagikan untuk keperluan lain. "
+        "Persetujuan boleh tidak diberikan tanpa mengurangi layanan; Anda berhak menariknya kapan saja di halaman "
+        "tiket atau di petugas informasi, dan nomor langsung dihapus (UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi).",
+        "By giving this number you agree that {site} processes your phone number only to send news of this "
+        "ticket (your turn is near, the call to a counter) and the satisfaction survey link, by {channel}. The "
+        "number is kept only until the end of today, then deleted, and never shared for anything else. You may "
+        "refuse without any loss of service and withdraw your consent at any time on the ticket page or at the information "
+        "desk, and the number is deleted at once (Law No. 27 of 2022 on Personal Data Protection)."),
+    "notify.near": ("{site}: nomor {number} tinggal {ahead} orang lagi. Mohon bersiap di dekat ruang tunggu.",
+                    "{site}: ticket {number}, {ahead} more before you. Please stay near the hall."),
+    "notify.near_next": ("{site}: nomor {number} segera dipanggil. Mohon bersiap.",
+                         "{site}: ticket {number} is called next. Please be ready."),
+    "notify.called": ("{site}: nomor {number} dipanggil, silakan ke Loket {counter}.",
+                      "{site}: ticket {number} is called, please go to counter {counter}."),
+    "notify.survey": ("{site}: terima kasih telah berkunjung. Mohon isi survei kepuasan untuk nomor {number}: {url}",
+                      "{site}: thank you for your visit. Please answer the satisfaction survey for {number}: {url}"),
     # Engine refusals and notices: the `code` of a reply's error (docs/protocol.md lists them)
     "msg.bad_payload": ("Pesan tidak dapat dibaca: {detail}", "The message could not be read: {detail}"),
     "msg.unknown_topic": ("Topik tidak dikenal: {topic}", "Unknown topic: {topic}"),
@@ -67,6 +87,13 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                            "Too many wrong PINs at counter {counter}. Try again in {seconds} s"),
     "msg.survey_unknown_ticket": ("Nomor antrian ini belum dilayani atau masa survei sudah lewat",
                                   "This ticket has not been served yet, or its survey period is over"),
+    "msg.notify_unknown_ticket": ("Nomor antrian ini tidak ditemukan hari ini", "This ticket was not found today"),
+    "msg.notify_no_consent": ("Pesan ke ponsel hanya dikirim dengan persetujuan Anda",
+                              "Messages to your phone are sent only with your consent"),
+    "msg.notify_bad_phone": ("Nomor ponsel tidak sah. Tulis nomor seluler Indonesia, misalnya 0812 3456 7890",
+                             "Not a valid phone number. Write an Indonesian mobile number such as 0812 3456 7890"),
+    "msg.notify_bad_channel": ("Saluran '{channel}' tidak dikenal. Pilihan: {choices}",
+                               "Unknown channel '{channel}'. Choices: {choices}"),
     "msg.survey_bad_token": ("Tautan survei tidak sah. Pindai kembali kode QR pada tiket Anda",
                              "The survey link is not valid. Scan the QR code on your ticket again"),
     "msg.survey_already_answered": ("Survei untuk nomor {number} sudah diisi. Terima kasih",

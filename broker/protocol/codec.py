@@ -16,7 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from broker.core.commands import Command, CounterCommand, CounterRequest, HallNotice, IssueTicket, SurveyAnswer
+import phonenumbers
+
+from broker.core.commands import (
+    Command,
+    CounterCommand,
+    CounterRequest,
+    HallNotice,
+    IssueTicket,
+    NotifySubscribe,
+    SurveyAnswer,
+)
 from broker.core.messages import Message, message
 from broker.core.notice import NOTICE_MAX
 from broker.site.config import PRIORITY_GROUPS
@@ -206,6 +216,9 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
         raise bad("request_id is missing or not an id of 1-64 letters, digits, '-', '_', '.' or ':'",
                   request_id if isinstance(request_id, str) and len(request_id) <= 64 else "")
     source = f"{role}/{device}"
+    if body.get("action") in ("notify-subscribe", "notify-unsubscribe") and (
+            role == "kiosk" or (role, device) == ("survey", "web")):
+        return _notify_subscribe(body, request_id, source, bad)
     if role == "survey":
         return _survey_answer(device, body, request_id, source, bad)
     if role == "supervisor":
@@ -338,6 +351,42 @@ class ReloadConfig(Command):
 
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+def normalize_phone(text: object) -> str | None:
+    """An Indonesian mobile number (0812..., 62812..., +62 812-...) in E.164 (+62812...), else None.
+
+    Google's libphonenumber (`phonenumbers`) judges it; only mobile numbers of Indonesia pass."""
+    if not isinstance(text, str) or not 6 <= len(text) <= 24:
+        return None
+    try:
+        number = phonenumbers.parse(text, "ID")
+    except phonenumbers.NumberParseException:
+        return None
+    mobile = phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                  phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    if number.country_code != 62 or not mobile or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _notify_subscribe(body: dict[str, Any], request_id: str, source: str, bad: Fail) -> NotifySubscribe:
+    """A visitor's number for one ticket; a refusal never repeats the number (it would reach the log)."""
+    ticket, token, channel = body.get("ticket"), body.get("token", ""), body.get("channel", "whatsapp")
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 64:
+        raise bad("ticket is missing (the ticket id, such as \"20261123-A001\")", request_id)
+    if not isinstance(token, str) or len(token) > 64:
+        raise bad("token must be the ticket's token (the last part of its link)", request_id)
+    if not isinstance(channel, str) or len(channel) > 20:
+        raise bad("channel must be \"whatsapp\" or \"sms\"", request_id)
+    if body.get("action") == "notify-unsubscribe":
+        return NotifySubscribe(request_id=request_id, source=source, ticket=ticket, token=token, withdraw=True)
+    if body.get("consent") is not True:
+        raise bad("consent must be true: the visitor agreed to the consent text (notify.consent)", request_id)
+    phone = normalize_phone(body.get("phone"))
+    if phone is None:
+        raise bad("phone is not an Indonesian mobile number such as 0812 3456 7890", request_id)
+    lang = body.get("lang", "id")
+    return NotifySubscribe(request_id=request_id, source=source, ticket=ticket, token=token, phone=phone,
+                           channel=channel, consent=True, lang=lang if lang in ("id", "en") else "id")
 
 
 def _supervisor_request(body: dict[str, Any], request_id: str, source: str, fail: Fail, bad: Fail) -> Command:

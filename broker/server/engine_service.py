@@ -27,14 +27,17 @@ from typing import Any
 from broker.core.apply import EventMismatch
 from broker.core.commands import Changed, Command, Outcome, Tick
 from broker.core.engine import REPLY_MEMORY_S, Engine
-from broker.core.events import Event
+from broker.core.events import Event, EventType
 from broker.core.lifecycle import IllegalTransition
 from broker.core.messages import message
+from broker.core.notify import public_data
 from broker.core.payloads import ClockAlarm, EngineState, as_dict, offline
 from broker.core.survey import load_secret as load_survey_secret
 from broker.core.views import config_state
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import BadMessage, ReloadConfig, Topics, encode, parse, reply_topic
+from broker.server.outbox import CONFIG_FILE as NOTIFY_CONFIG
+from broker.server.outbox import NotifyConfigError, Sender, load_channels
 from broker.server.store import EventStore, StoreError
 from broker.site.config import SAMPLE_CONFIG, ConfigError, SiteConfig, parse_config
 from broker.site.versions import candidate_path, sha256, write_atomically
@@ -80,6 +83,7 @@ class EngineService:
         self.mono = mono or (time.monotonic if clock is time.time else clock)
         self.ignore_hours = ignore_hours
         self.store = EventStore(data_dir, config.site.id, synchronous=synchronous, new_log=new_log)
+        self.sender = self._notify_sender(Path(data_dir))
         self.survey_secret = load_survey_secret(data_dir)
         self.engine = load_engine(config, self.store, clock(), ignore_hours, self.survey_secret, self.mono())
         self.engine_now = clock()  # the engine's own time after the last batch (its clock guard may hold the wall)
@@ -101,11 +105,26 @@ class EngineService:
                                will=(self.topics.engine, encode(offline(config.site.id))),
                                on_connect=self._republish.set)
 
+    def _notify_sender(self, data_dir: Path) -> Sender | None:
+        """The outbox's sender (broker/server/outbox.py) when the data folder has a notify.toml; a broken one
+        is reported and the hall goes on without messages (they wait in the outbox)."""
+        path = data_dir / NOTIFY_CONFIG
+        if not path.exists():
+            return None
+        try:
+            channels = load_channels(path)
+        except NotifyConfigError as exc:
+            log.error("%s; messages to phones wait in the outbox until it is fixed", exc)
+            return None
+        return Sender(self.store.path, channels)
+
     # ------------------------------------------------------------------ lifecycle
 
     def run(self, ready: threading.Event | None = None) -> None:
         """Serve until stop(); the MQTT connection retries by itself while the broker is away."""
         self.mqtt.start()
+        if self.sender is not None:
+            self.sender.start()
         log.info("engine for %s (%s) started, %d services, %d counters, data in %s", self.config.site.name,
                  self.config.site.id, len(self.config.services), len(self.config.counters), self.store.path)
         if ready:  # serving means the broker has acknowledged the command subscriptions: a request sent
@@ -146,6 +165,9 @@ class EngineService:
                 except (RuntimeError, ValueError):
                     pass
             self.mqtt.stop()
+            if self.sender is not None:
+                self.sender.stop()
+                self.sender.join(5.0)
             self.store.close()
 
     def stop(self) -> None:
@@ -351,7 +373,9 @@ class EngineService:
             if answer_to:
                 self._publish(answer_to, outcome.reply)
         for event in events:
-            self.mqtt.publish(self.topics.event(event.type), encode(event.as_dict()))
+            self.mqtt.publish(self.topics.event(event.type), encode(public_data(event)))  # never a phone number
+        if self.sender is not None and any(e.type == EventType.NOTIFICATION_QUEUED for e in events):
+            self.sender.wake()
         if outcomes:
             self.engine_now = outcomes[-1].ts
         for outcome in outcomes:

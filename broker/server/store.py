@@ -1,7 +1,9 @@
 """The durable event log in SQLite (WAL): the only thing that survives `kill -9`.
 
 Events are appended in one transaction per batch of commands, together with the
-replies that retried requests must get again. Nothing is acknowledged before
+replies that retried requests must get again, and the messages to visitors' phones
+(the outbox, which broker/server/outbox.py sends and marks). A phone number is kept
+apart from the log (table `private`) and deleted when the next day starts. Nothing is acknowledged before
 that transaction commits, so the log always holds every answered ticket.
 """
 
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from broker.core.commands import Outcome
 from broker.core.events import Event, EventType
+from broker.core.notify import split_private
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,6 +33,25 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_type ON events (type, seq);
 CREATE INDEX IF NOT EXISTS events_by_ts ON events (ts);
 CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, ts REAL NOT NULL, reply TEXT NOT NULL);
+-- personal fields of today's events (broker.core.notify.PRIVATE_FIELDS: a visitor's phone), deleted at day start
+CREATE TABLE IF NOT EXISTS private (seq INTEGER PRIMARY KEY, ticket TEXT, data TEXT NOT NULL);
+-- messages to visitors' phones, written with their notification_queued event; the sender marks them
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    ticket TEXT,
+    kind TEXT,
+    channel TEXT NOT NULL,
+    phone TEXT,
+    text TEXT,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL,
+    sent_at REAL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_at);
 """
 
 
@@ -161,8 +183,19 @@ class EventStore:
 
     def append(self, outcomes: list[Outcome]) -> None:
         """Store the events and remembered replies of a batch atomically; raises StoreError."""
-        rows = [(e.seq, e.ts, str(e.type), e.data.get("ticket"), _dumps(e.data))
-                for o in outcomes for e in o.events]
+        rows, private, outbox, day_starts, withdrawn = [], [], [], [], []
+        for e in (e for o in outcomes for e in o.events):
+            data, personal = split_private(e)
+            rows.append((e.seq, e.ts, str(e.type), e.data.get("ticket"), _dumps(data)))
+            if personal:
+                private.append((e.seq, e.data.get("ticket"), _dumps(personal)))
+            if e.type == EventType.NOTIFICATION_QUEUED:
+                d = e.data
+                outbox.append((d["id"], e.seq, e.ts, d["ticket"], d["kind"], d["channel"], d["to"], d["text"], e.ts))
+            elif e.type == EventType.DAY_STARTED:
+                day_starts.append((e.seq,))
+            elif e.type == EventType.NOTIFY_SUBSCRIBED and not e.data.get("channel"):  # consent withdrawn
+                withdrawn.append((e.data["ticket"],))
         replies = [(o.remember_as, o.ts, _dumps(o.reply)) for o in outcomes if o.remember_as]
         if not rows and not replies:
             return
@@ -172,6 +205,17 @@ class EventStore:
             try:
                 db.executemany("INSERT INTO events (seq, ts, type, ticket, data) VALUES (?, ?, ?, ?, ?)", rows)
                 db.executemany("INSERT OR REPLACE INTO replies (key, ts, reply) VALUES (?, ?, ?)", replies)
+                # a new day forgets the phone numbers of earlier days (UU 27/2022: kept only for the day)
+                db.executemany("DELETE FROM private WHERE seq < ?", day_starts)
+                db.executemany("UPDATE outbox SET phone = NULL, text = NULL, status = CASE status WHEN 'pending' "
+                               "THEN 'expired' ELSE status END WHERE seq < ?", day_starts)
+                db.executemany("INSERT INTO private (seq, ticket, data) VALUES (?, ?, ?)", private)
+                db.executemany("INSERT OR IGNORE INTO outbox (id, seq, ts, ticket, kind, channel, phone, text, next_at) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", outbox)
+                # a withdrawn consent deletes the number at once, and nothing more goes to it
+                db.executemany("DELETE FROM private WHERE ticket = ?", withdrawn)
+                db.executemany("UPDATE outbox SET phone = NULL, text = NULL, status = CASE status WHEN 'pending' "
+                               "THEN 'withdrawn' ELSE status END WHERE ticket = ?", withdrawn)
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:  # a full disk makes SQLite roll back by itself
@@ -187,8 +231,10 @@ class EventStore:
         try:
             start = db.execute("SELECT MAX(seq) FROM events WHERE type = ?",
                                (str(EventType.DAY_STARTED),)).fetchone()[0] or 0
-            events = [Event(EventType(t), ts, seq, json.loads(data)) for seq, ts, t, data in
-                      db.execute("SELECT seq, ts, type, data FROM events WHERE seq >= ? ORDER BY seq", (start,))]
+            events = [Event(EventType(t), ts, seq, json.loads(data) | (json.loads(personal) if personal else {}))
+                      for seq, ts, t, data, personal in
+                      db.execute("SELECT e.seq, e.ts, e.type, e.data, p.data FROM events e LEFT JOIN private p "
+                                 "ON p.seq = e.seq WHERE e.seq >= ? ORDER BY e.seq", (start,))]
             replies = [(key, ts, json.loads(reply)) for key, ts, reply in
                        db.execute("SELECT key, ts, reply FROM replies WHERE ts >= ?", (since_ts,))]
         except sqlite3.Error as exc:
