@@ -389,10 +389,10 @@ def test_a_device_keeps_one_connection_for_its_login(secured):
     seen: list[dict] = []
     watcher = Connection(b.url("monitor-tech"), "watch", subscriptions=[T.presence("kiosk", "K1")],
                          on_message=lambda topic, payload, retained: seen.append(json.loads(payload)))
-    watcher.start(wait=5)
+    watcher.start(wait=30)
     url = b.url("kiosk-K1")
-    presence = Presence(url, "testsite", "kiosk", "K1").start(wait=5)
-    mirror = StateMirror(url, "testsite", name="kiosk-mirror").start(wait=5)
+    presence = Presence(url, "testsite", "kiosk", "K1").start(wait=30)
+    mirror = StateMirror(url, "testsite", name="kiosk-mirror").start(wait=30)
     client = EngineClient(url, "testsite", name="kiosk").start()
     try:
         presence.publish({"printer": "ok"})

@@ -133,7 +133,7 @@ def test_the_counters_brief_goes_out_once_per_window_with_every_counter_in_it(sm
         assert board()["1"] == ("open", "A001"), "after a quiet spell the brief goes out at once"
         service._process([command(topics.counter_command("2"), {"action": "next"})], now, mono + 1.0)
         assert board()["2"][1] is None and service._board_pending, "inside its window the brief waits"
-        assert service._wait_s() == pytest.approx(1.0, abs=0.01), "the loop still wakes for the ticks"
+        assert service._wait_s() <= 1.0, "the long window does not stop the loop waking for its ticks"
         service._flush_state(mono + LONG)
         assert board()["1"] == ("open", "A001") and board()["2"] == ("open", "A002")
         assert latest.wait_for(topics.counters, lambda s: [c["number"] for c in s.get("counters", [])][:2]
