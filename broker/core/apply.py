@@ -63,7 +63,7 @@ def _counter_changed(hall: Hall, counter_id: str) -> None:
 def _remember_call(hall: Hall, event: Event, ticket: Ticket, recall: bool) -> None:
     hall.calls.appendleft({"seq": event.seq, "ts": event.ts, "ticket": ticket.id, "number": ticket.number,
                            "service": ticket.service, "agency": ticket.agency, "counter": ticket.counter,
-                           "recall": recall})
+                           "recall": recall, "reservation": ticket.reservation})
     hall.changes.calls = True
 
 
@@ -72,12 +72,14 @@ def _remember_call(hall: Hall, event: Event, ticket: Ticket, recall: bool) -> No
 def day_started(hall: Hall, event: Event, mono: float) -> None:
     hall.day = date.fromisoformat(event.data["day"])
     hall.new_day()
+    hall.bookings.forget_before(hall.day)
     hall.replies = {k: v for k, v in hall.replies.items() if v[0] > event.ts - REPLY_MEMORY_S}
     hall.surveys.forget_before(event.ts - hall.config.rules.survey_days * 86400)
     changes = hall.changes
     changes.services.update(hall.config.services)
     changes.counters.update(hall.config.counters)
     changes.calls = changes.engine = True
+    changes.bookings.update(c for c, s in hall.config.services.items() if s.bookable)
 
 
 def clock_noted(hall: Hall, event: Event, mono: float) -> None:
@@ -91,12 +93,16 @@ def ticket_issued(hall: Hall, event: Event, mono: float) -> None:
     if d["ticket"] in hall.tickets or d["service"] not in hall.queues:
         raise EventMismatch(f"ticket {d['ticket']} cannot be issued again or in service {d['service']!r}")
     ticket = Ticket(id=d["ticket"], number=d["number"], service=d["service"], agency=d["agency"],
-                    priority=d["priority"], issued_at=event.ts, order=event.seq, kiosk=d.get("kiosk", ""),
-                    origin_service=d["service"], issued_mono=mono)
+                    priority=d["priority"], issued_at=event.ts, kiosk=d.get("kiosk", ""),
+                    order=event.seq if d.get("order") is None else d["order"],
+                    origin_service=d["service"], issued_mono=mono, reservation=bool(d.get("booking")),
+                    session=d.get("session") or "", booking=d.get("booking") or "")
     hall.tickets[ticket.id] = ticket
     hall.by_number[ticket.number] = ticket.id
     hall.last_number[ticket.service] = d["n"]
     hall.issued[ticket.service] += 1
+    if ticket.reservation:
+        hall.reserved_issued[ticket.service] += 1
     hall.last_issued[ticket.service] = ticket.number
     hall.queues[ticket.service].add(ticket)
     limit = hall.config.rules.kiosk_tickets_per_minute
@@ -244,6 +250,53 @@ def notification_queued(hall: Hall, event: Event, mono: float) -> None:
     sub.queued.add(event.data["id"])
 
 
+# ---------------------------------------------------------------------- bookings (broker.core.booking)
+
+def _booking_changed(hall: Hall, service: str) -> None:
+    hall.changes.bookings.add(service)
+    if service in hall.queues:
+        hall.changes.services.add(service)
+
+
+def _ledger(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except (KeyError, ValueError) as exc:
+        raise EventMismatch(str(exc)) from None
+
+
+def booking_made(hall: Hall, event: Event, mono: float) -> None:
+    booking = _ledger(lambda: hall.bookings.made(event.ts, event.data))
+    _booking_changed(hall, booking.service)
+
+
+def booking_cancelled(hall: Hall, event: Event, mono: float) -> None:
+    booking = _ledger(lambda: hall.bookings.cancelled(event.data["code"]))
+    _booking_changed(hall, booking.service)
+
+
+def booking_checked_in(hall: Hall, event: Event, mono: float) -> None:
+    booking = _ledger(lambda: hall.bookings.checked(event.data))
+    _booking_changed(hall, booking.service)
+
+
+def booking_released(hall: Hall, event: Event, mono: float) -> None:
+    _ledger(lambda: hall.bookings.release(event.data))
+    _booking_changed(hall, event.data["service"])
+
+
+def demand_turned_away(hall: Hall, event: Event, mono: float) -> None:
+    d = event.data
+    if d.get("day") != (hall.day.isoformat() if hall.day else None):
+        return  # an earlier day's, replayed for nothing
+    counts = hall.turned_away.setdefault(d["service"], {})
+    counts[d["reason"]] = counts.get(d["reason"], 0) + 1
+    if d.get("request"):
+        hall.turned_away_keys.add(d["request"])
+    if d["service"] in hall.queues:
+        hall.changes.services.add(d["service"])
+
+
 APPLY: dict[EventType, Applier] = {
     E.DAY_STARTED: day_started,
     E.TICKET_ISSUED: ticket_issued,
@@ -261,6 +314,11 @@ APPLY: dict[EventType, Applier] = {
     E.NOTICE_POSTED: notice_posted,
     E.NOTIFY_SUBSCRIBED: notify_subscribed,
     E.NOTIFICATION_QUEUED: notification_queued,
+    E.BOOKING_MADE: booking_made,
+    E.BOOKING_CANCELLED: booking_cancelled,
+    E.BOOKING_CHECKED_IN: booking_checked_in,
+    E.BOOKING_RELEASED: booking_released,
+    E.DEMAND_TURNED_AWAY: demand_turned_away,
     E.CLOCK_JUMPED: clock_noted,
     E.CLOCK_SETTLED: clock_noted,
 }

@@ -98,6 +98,44 @@ class NotifySubscribe(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Book(Command):
+    """A place booked ahead for one session of one day (the web booking page, `booking/<device>/request`).
+
+    `phone` (E.164, normalized by the codec) and `nik` (16 digits) are optional; the engine keeps only
+    their keyed hashes (for `rules.bookings_per_person`), never the plain text, and never shows them."""
+
+    service: str
+    day: str  # the local date, "2026-12-03"
+    session: str  # "08:00-10:00", as in state/booking/<code>
+    phone: str = field(default="", repr=False)
+    nik: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingCancel(Command):
+    """The visitor cancels a booking (the cancel link: its code and token)."""
+
+    code: str
+    token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingShow(Command):
+    """The booking page asks what a booking is now (code and token); changes nothing."""
+
+    code: str
+    token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckIn(Command):
+    """A kiosk checks a booking in (the code typed or scanned): inside its window it becomes a ticket."""
+
+    code: str
+    kiosk: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Tick(Command):
     """The passing of time: lets the engine start a new day at local midnight without traffic."""
 
@@ -111,13 +149,14 @@ class Changed:
     calls: bool = False  # state/calls
     engine: bool = False  # state/engine: the day, the clock
     notice: bool = False  # state/notice: the supervisor's notice on the hall screens
+    bookings: frozenset[str] = frozenset()  # state/booking/<code>: the days and places a service can be booked
 
     def __or__(self, other: Changed) -> Changed:
         return Changed(self.services | other.services, self.counters | other.counters, self.calls or other.calls,
-                       self.engine or other.engine, self.notice or other.notice)
+                       self.engine or other.engine, self.notice or other.notice, self.bookings | other.bookings)
 
     def __bool__(self) -> bool:
-        return bool(self.services or self.counters or self.calls or self.engine or self.notice)
+        return bool(self.services or self.counters or self.calls or self.engine or self.notice or self.bookings)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ same table after a restart rebuilds the same state. Nothing else writes the stat
    and notes a jump of a day or more as an event (`clock_jumped`, `clock_settled`).
 2. A remembered request id answers with its first reply, changing nothing.
 3. The day. When the engine's local date has moved on, `day_started` expires the old
-   day (tickets of the new day count from 001 again). Days never go back.
+   day (tickets of the new day count from 001 again). Days never go back. Bookings of
+   the days ahead outlive it (broker.core.booking); a session of today past its check-in
+   cut-off is then released (`booking_released`), before the command.
 4. The command. A handler from `HANDLERS` (ticketing, counters and officers, survey)
    reads the state, validates everything and writes the events it wants into a `Plan`;
    it never writes the state. Only when it returns are the plan's events applied, in
@@ -45,8 +47,13 @@ from datetime import date
 from typing import Any
 
 from broker.core.apply import REPLY_MEMORY_S, SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_S, apply_event
+from broker.core.booking import book, cancel, check_in, releases_due, show
 from broker.core.clock import ClockGuard
 from broker.core.commands import (
+    Book,
+    BookingCancel,
+    BookingShow,
+    CheckIn,
     Command,
     CounterRequest,
     HallNotice,
@@ -89,6 +96,10 @@ HANDLERS: dict[type[Command], Handler] = {
     Tick: tick,
     HallNotice: post_notice,
     NotifySubscribe: subscribe,
+    Book: book,
+    BookingCancel: cancel,
+    BookingShow: show,
+    CheckIn: check_in,
 }
 
 
@@ -137,6 +148,8 @@ class Engine:
         events: list[Event] = []
         try:
             self._apply_all(self.guard.take_notes() + self._day_plan(at), at, events)
+            if self.view.bookable:  # sessions past their check-in cut-off give their places to walk-ins
+                self._apply_all(releases_due(self.view, at.now), at, events)
             reply, remember, fault = self._run(command, at, events)
             if self.hall.subscriptions:  # the messages to phones the new state calls for (broker.core.notify)
                 try:
@@ -167,7 +180,7 @@ class Engine:
             build = handler(self.view, command, at, plan)
         except Refusal as refusal:
             self._apply_all(refusal.record, at, events)
-            return {"ok": False, "error": refusal.message.as_dict()}, False, None
+            return {"ok": False, "error": refusal.message.as_dict()} | refusal.reply, False, None
         except Exception as exc:  # a bug while judging: nothing of the command was applied
             return {"ok": False, "error": message("internal_error").as_dict()}, False, exc
         self._apply_all(plan.events, at, events)

@@ -28,6 +28,11 @@ class EventType(StrEnum):
     NOTICE_POSTED = "notice_posted"  # a supervisor's notice on the hall screens (empty text: taken down)
     NOTIFY_SUBSCRIBED = "notify_subscribed"  # a visitor's phone number for one ticket, with consent (kept for the day)
     NOTIFICATION_QUEUED = "notification_queued"  # one message for that phone, put in the store's outbox
+    BOOKING_MADE = "booking_made"  # a place booked ahead for a session of a day (outlives the day it was made on)
+    BOOKING_CANCELLED = "booking_cancelled"  # by the visitor (cancel link)
+    BOOKING_CHECKED_IN = "booking_checked_in"  # at a kiosk in its window: its ticket_issued follows
+    BOOKING_RELEASED = "booking_released"  # a session's check-in cut-off passed: its unused places go to walk-ins
+    DEMAND_TURNED_AWAY = "demand_turned_away"  # a refused ticket or booking (quota, closed, cutoff, ...), counted
     CLOCK_JUMPED = "clock_jumped"  # the wall clock stepped a day or more against the monotonic one: held
     CLOCK_SETTLED = "clock_settled"  # the alarm ended: the clock came back, or its new time was accepted
 

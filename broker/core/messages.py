@@ -18,7 +18,8 @@ CATALOG: dict[str, tuple[str, str]] = {key[4:]: pair for key, pair in TEXTS.item
                                        if key.startswith("msg.") and not key.startswith("msg._")}
 _WORD_PARAMS = ("state", "status", "new", "action")
 # parameters that hold a local date ("2026-12-03") or time ("2026-12-03T08:00"), said in words
-_WHEN_PARAMS = {"next_day": "msg._on_day", "opens": "msg._on_day_at"}
+_WHEN_PARAMS = {"next_day": "msg._on_day", "opens": "msg._on_day_at", "next_open": "msg._on_day",
+                "date": "msg._the_day", "closes": "msg._at_time", "until": "msg._at_time"}
 
 
 def when_in_words(value: object, language: str, part: str = "msg._on_day") -> str:

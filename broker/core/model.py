@@ -12,10 +12,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from broker.core.schedule import Schedule
+from broker.core.schedule import Ranges, Schedule, parse_ranges
 
 AGENCY_KINDS = ("OPD", "instansi vertikal", "BUMN", "BUMD", "bank")
 PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak", "korban_bencana")
+OVERFLOW_POLICIES = ("warn", "stop", "off")  # rules.overflow and a service's overflow
+BOOKING_PLACES = ("slot", "arrival", "front")  # rules.booking_place
 
 
 def setting(default: Any, *, minimum: int = 0) -> Any:
@@ -57,6 +59,13 @@ class Rules:
     unstaffed_alert_minutes: int = setting(15, minimum=1)  # the control room alerts when a counter stands empty
     # in opening hours longer than this
     notify_ahead: int = 3  # a subscribed visitor is told "tinggal N orang lagi" once N or fewer are ahead
+    # booking ahead (broker.core.booking): for services with `quota_online`
+    booking_days_ahead: int = setting(14, minimum=1)  # bookings open for today and this many days after
+    check_in_before_minutes: int = 30  # the kiosk checks a booking in from this long before its session starts
+    check_in_late_minutes: int = 15  # ...until this long after it starts: the cut-off; then its place goes to walk-ins
+    booking_place: str = "slot"  # where a checked-in booking joins the queue: slot, arrival (or front)
+    bookings_per_person: int = setting(1, minimum=1)  # bookings one phone or NIK may hold per service and day
+    overflow: str = "warn"  # a ticket that cannot be served before closing (wait estimate): warn, stop or off
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,33 @@ class Service:
     requirements: str = ""
     name_en: str = ""
     target_wait_min: int | None = setting(None, minimum=1)  # the control room alerts when the wait passes it
+    quota_online: int | None = setting(None, minimum=1)  # of `quota`: places per day booked ahead (None: no booking)
+    sessions: tuple[str, ...] = ()  # booking sessions such as "08:00-10:00"; () = each opening range of the day
+    overflow: str = ""  # "" follows rules.overflow; warn, stop or off for this service
+    referral: str = ""  # where else to go when it is full, e.g. "Warga Kec. X dan Y: kantor BPJS Jl. ..."
+    referral_en: str = ""
+
+    @property
+    def bookable(self) -> bool:
+        return bool(self.quota_online)
+
+    def sessions_on(self, weekday: int) -> Ranges:
+        """The booking sessions offered on this weekday: the configured ones that start within its opening
+        hours, else each opening range of the day; () when it is closed that weekday."""
+        hours = self.schedule.hours_on(weekday)
+        if not self.sessions:
+            return hours
+        ranges = tuple(r for text in self.sessions for r in parse_ranges(text))
+        return tuple(sorted(r for r in ranges if any(start <= r[0] < end for start, end in hours)))
+
+    def places(self, weekday: int) -> tuple[int, ...]:
+        """The online places of each session on this weekday: quota_online split evenly, earlier sessions
+        taking the remainder."""
+        n = len(self.sessions_on(weekday))
+        if not n or not self.quota_online:
+            return ()
+        q, r = divmod(self.quota_online, n)
+        return tuple(q + (1 if i < r else 0) for i in range(n))
 
 
 @dataclass(frozen=True)

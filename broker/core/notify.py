@@ -61,9 +61,13 @@ def masked(phone: str) -> str:
     return phone[:6] + "*" * max(0, len(phone) - 10) + phone[-4:] if len(phone) > 10 else "*" * len(phone)
 
 
+# fields kept in the log but never published: a booking's keyed hashes of its phone and NIK (broker.core.booking)
+UNPUBLISHED_FIELDS: dict[str, tuple[str, ...]] = {str(EventType.BOOKING_MADE): ("persons",)}
+
+
 def public_data(event: Event) -> dict[str, Any]:
     """The event as it may be published: without its personal fields."""
-    private = PRIVATE_FIELDS.get(str(event.type), ())
+    private = PRIVATE_FIELDS.get(str(event.type), ()) + UNPUBLISHED_FIELDS.get(str(event.type), ())
     return {k: v for k, v in event.as_dict().items() if k not in private}
 
 

@@ -48,6 +48,9 @@ class ServiceEntry:
     requirements: str = ""
     hours: str = ""
     hours_en: str = ""
+    quota_online: int | None = None  # of `quota`, the places per day booked ahead; null: no booking
+    referral: str = ""  # where else to go when it is full (another office for some districts)
+    referral_en: str = ""
 
     def title(self, lang: str) -> str:
         """The name in `lang` ("en" falls back to the Indonesian name), else the code."""
@@ -150,6 +153,20 @@ class WaitPace:
 
 
 @dataclass(frozen=True)
+class TurnedAway:
+    """Requests for a service refused today, by reason: "permintaan tidak terlayani" (each a
+    `demand_turned_away` event, so reports recount them from the log)."""
+
+    quota: int = 0  # the day's walk-in quota or a session's online places were used up
+    closed: int = 0  # the service was closed (hours, holiday, closure) or does not open that day
+    cutoff: int = 0  # too late: a session already started, a check-in after its cut-off
+    limit: int = 0  # the phone or NIK already holds its bookings for that day
+    overflow: int = 0  # the wait estimate passed the closing time (rules.overflow "stop")
+    referral: int = 0  # the same, sent to another office (the service's referral notice)
+    total: int = 0
+
+
+@dataclass(frozen=True)
 class ServiceState:
     """`state/service/<code>`."""
 
@@ -170,6 +187,11 @@ class ServiceState:
     waiting_numbers: tuple[str, ...] = ()  # the first 50 waiting numbers, in calling order
     no_shows: tuple[str, ...] = ()  # today's no-show numbers that may be reactivated
     oldest_issued_at: float | None = None  # when the longest-waiting ticket was issued; None when none waits
+    walk_in_left: int | None = None  # walk-in tickets left today (online places still held subtracted); None: no quota
+    booked_today: int = 0  # bookings for today, not cancelled
+    checked_in_today: int = 0  # of which checked in (reservation tickets)
+    overflow: bool = False  # a ticket taken now would not be served before closing (wait estimate)
+    turned_away: TurnedAway = field(default_factory=TurnedAway)
 
 
 @dataclass(frozen=True)
@@ -188,6 +210,8 @@ class TicketInfo:
     recalls: int = 0
     last_call_at: float | None = None
     origin_service: str = ""
+    reservation: bool = False  # checked in from a booking: paper and screens say "Reservasi"
+    session: str = ""  # a reservation's booked session, "08:00-10:00"
 
 
 @dataclass(frozen=True)
@@ -244,6 +268,7 @@ class CallEntry:
     agency: str = ""
     counter: str = ""
     recall: bool = False
+    reservation: bool = False  # a checked-in booking
 
 
 @dataclass(frozen=True)
@@ -261,6 +286,55 @@ class CallsState:
     """`state/calls`: the last 10 calls and recalls, newest first."""
 
     calls: tuple[CallEntry, ...] = ()
+
+
+# ---------------------------------------------------------------------- state/booking/<code>
+
+
+@dataclass(frozen=True)
+class BookingSession:
+    """One session of one day and its online places."""
+
+    session: str  # "08:00-10:00", what a `book` command names
+    starts: str = ""  # local start, "2026-12-03T08:00"
+    places: int = 0  # online places of the session
+    left: int = 0  # not booked yet (0 once it can no longer be booked)
+    open: bool = True  # can still be booked (it has not started)
+
+
+@dataclass(frozen=True)
+class BookingDay:
+    """One day a service is open, within the booking window."""
+
+    day: str  # local date, "2026-12-03"
+    sessions: tuple[BookingSession, ...] = ()
+    left: int = 0  # places left that day, every session
+
+
+@dataclass(frozen=True)
+class BookingState:
+    """`state/booking/<code>`: the days (today and `rules.booking_days_ahead` after) a service can be booked."""
+
+    code: str = ""
+    bookable: bool = False  # the service takes bookings (it has `quota_online`)
+    days: tuple[BookingDay, ...] = ()  # its open days in the window, in order (closed days left out)
+    next_open: str | None = None  # the first day in the window with a place left; null when none is
+
+
+@dataclass(frozen=True)
+class BookingInfo:
+    """A booking as the replies of `book`, `booking-show`, `booking-cancel` and `check-in` show it."""
+
+    code: str
+    service: str = ""
+    agency: str = ""
+    day: str = ""
+    session: str = ""
+    state: str = "booked"  # booked, checked_in, cancelled, expired
+    ticket: str | None = None  # the ticket id once checked in
+    number: str | None = None
+    check_in_from: str = ""  # local time, "2026-12-03T07:30"
+    check_in_until: str = ""  # the cut-off, "2026-12-03T08:15"
 
 
 # ---------------------------------------------------------------------- state/engine
@@ -322,6 +396,9 @@ class TicketIssued(EventHead):
     agency: str = ""
     priority: str | None = None
     kiosk: str = ""
+    booking: str = ""  # the booking code of a reservation ticket (check-in), else ""
+    session: str = ""  # its session, else ""
+    order: float | None = None  # its place in the queue when not its own seq (booking_place "slot", "front")
 
 
 @dataclass(frozen=True)
@@ -452,6 +529,54 @@ class NotificationQueued(EventHead):
     channel: str = ""
 
 
+@dataclass(frozen=True)
+class BookingMade(EventHead):
+    code: str = ""
+    service: str = ""
+    day: str = ""
+    session: str = ""
+    channel: str = ""  # the device, "booking/web"
+
+
+@dataclass(frozen=True)
+class BookingCancelled(EventHead):
+    code: str = ""
+    service: str = ""
+    day: str = ""
+    session: str = ""
+
+
+@dataclass(frozen=True)
+class BookingCheckedIn(EventHead):
+    code: str = ""
+    service: str = ""
+    day: str = ""
+    session: str = ""
+    ticket: str = ""
+    number: str = ""
+    kiosk: str = ""
+
+
+@dataclass(frozen=True)
+class BookingReleased(EventHead):
+    service: str = ""
+    day: str = ""
+    session: str = ""
+    expired: tuple[str, ...] = ()  # codes of the bookings not checked in (no-shows)
+    places: int = 0  # online places given to walk-ins
+
+
+@dataclass(frozen=True)
+class DemandTurnedAway(EventHead):
+    service: str = ""
+    day: str = ""  # the day it happened
+    reason: str = ""  # quota, closed, cutoff, limit, overflow, referral
+    refusal: str = ""  # the reply's error code
+    channel: str = ""  # kiosk, booking
+    for_day: str = ""  # the day asked for (a booking's day; the same day at a kiosk)
+    request: str = ""  # the request's key (source|request_id): a retry is counted once
+
+
 EVENTS: dict[str, type[EventHead]] = {
     "day_started": DayStarted, "ticket_issued": TicketIssued, "ticket_called": TicketCalled,
     "ticket_recalled": TicketRecalled, "ticket_no_show": TicketNoShow, "ticket_finished": TicketFinished,
@@ -460,6 +585,8 @@ EVENTS: dict[str, type[EventHead]] = {
     "officer_signed_out": OfficerSignedOut, "officer_sign_in_failed": OfficerSignInFailed,
     "survey_answered": SurveyAnswered, "clock_jumped": ClockJumped, "clock_settled": ClockSettled,
     "notice_posted": NoticePosted, "notify_subscribed": NotifySubscribed, "notification_queued": NotificationQueued,
+    "booking_made": BookingMade, "booking_cancelled": BookingCancelled, "booking_checked_in": BookingCheckedIn,
+    "booking_released": BookingReleased, "demand_turned_away": DemandTurnedAway,
 }  # the payload type of each events/<type> topic (a test checks it against broker.core.events.EventType)
 
 

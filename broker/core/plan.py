@@ -31,9 +31,11 @@ class At:
 class Refusal(Exception):
     """A command the engine will not carry out; becomes an error reply with a plain reason."""
 
-    def __init__(self, code: str, *, record: Sequence[Planned] = (), **params: Any):
+    def __init__(self, code: str, *, record: Sequence[Planned] = (), reply: dict[str, Any] | None = None,
+                 **params: Any):
         self.message: Message = message(code, **params)
         self.record = list(record)
+        self.reply = dict(reply or {})  # more fields of the refusal's reply (booking: reason, next_open, referral)
         super().__init__(self.message.text("en"))
 
 

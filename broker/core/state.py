@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from broker.core.booking import BookingLedger
 from broker.core.commands import Changed
 from broker.core.lifecycle import CounterStatus, TicketState, counter_transition
 from broker.core.model import SiteConfig
@@ -33,7 +34,7 @@ class Ticket:
     agency: str
     priority: str | None
     issued_at: float
-    order: int  # the issuing event's seq: the queue's order, whatever the wall clock did
+    order: float  # the issuing event's seq (a reservation's own place): the queue's order, whatever the clock did
     kiosk: str = ""
     origin_service: str = ""
     state: TicketState = TicketState.WAITING
@@ -45,13 +46,17 @@ class Ticket:
     issued_mono: float = 0.0  # monotonic times: intervals never follow a stepped wall clock
     called_mono: float | None = None
     last_call_mono: float = -math.inf  # recalls keep a distance from it
+    reservation: bool = False  # checked in from a booking (broker.core.booking)
+    session: str = ""  # its booked session
+    booking: str = ""  # its booking code
 
     def info(self) -> TicketInfo:
         """The ticket as replies and the counter's state show it (broker.core.payloads)."""
         return TicketInfo(id=self.id, number=self.number, service=self.service, agency=self.agency,
                           priority=self.priority, state=str(self.state), issued_at=self.issued_at,
                           counter=self.counter, called_at=self.called_at, recalls=self.recalls,
-                          last_call_at=self.last_call_at, origin_service=self.origin_service)
+                          last_call_at=self.last_call_at, origin_service=self.origin_service,
+                          reservation=self.reservation, session=self.session)
 
     def public(self) -> dict[str, Any]:
         return as_dict(self.info())
@@ -76,10 +81,10 @@ class ServiceQueue:
     """The waiting tickets of one service in two lanes, each in the order they were issued (seq)."""
 
     def __init__(self) -> None:
-        self.lanes: dict[bool, list[tuple[int, str]]] = {True: [], False: []}
+        self.lanes: dict[bool, list[tuple[float, str]]] = {True: [], False: []}
 
     @staticmethod
-    def _key(ticket: Ticket) -> tuple[int, str]:
+    def _key(ticket: Ticket) -> tuple[float, str]:
         return (ticket.order, ticket.id)
 
     def add(self, ticket: Ticket) -> None:
@@ -121,9 +126,11 @@ class Changes:
         self.calls = False
         self.engine = False
         self.notice = False
+        self.bookings: set[str] = set()
 
     def freeze(self) -> Changed:
-        return Changed(frozenset(self.services), frozenset(self.counters), self.calls, self.engine, self.notice)
+        return Changed(frozenset(self.services), frozenset(self.counters), self.calls, self.engine, self.notice,
+                       frozenset(self.bookings))
 
 
 class Hall:
@@ -137,6 +144,7 @@ class Hall:
         self.counters = {cid: CounterState(cid) for cid in config.counters}
         self.surveys = SurveyLedger()  # survives the day: a visitor may answer days later
         self.notice: dict[str, Any] = {}  # the hall screens' notice; outlives the day until taken down
+        self.bookings = BookingLedger()  # outlives the day: bookings for the days ahead
         self.changes = Changes()
         self.new_day()
 
@@ -156,6 +164,9 @@ class Hall:
         self.kiosk_issues: dict[str, deque[float]] = {}  # kiosk -> monotonic times of its recent tickets
         self.officer_failures: dict[str, list[float]] = {}  # officer -> monotonic times of recent wrong PINs
         self.subscriptions: dict[str, Any] = {}  # ticket -> broker.core.notify.Subscription: phones, for the day only
+        self.reserved_issued = dict.fromkeys(codes, 0)  # of `issued`, reservation tickets (checked-in bookings)
+        self.turned_away: dict[str, dict[str, int]] = {code: {} for code in codes}  # service -> reason -> count
+        self.turned_away_keys: set[str] = set()  # request keys already counted today (a retry counts once)
         for counter in self.counters.values():
             if counter.status != CounterStatus.CLOSED:
                 counter.status = counter_transition(counter.status, CounterStatus.CLOSED)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from broker.core.booking import REASONS, booking_state, overflow, walk_in_left
 from broker.core.lifecycle import CounterStatus
 from broker.core.messages import Message, message
 from broker.core.model import Closure, SiteConfig
 from broker.core.payloads import (
     AgencyEntry,
+    BookingState,
     CallEntry,
     CallsState,
     ConfigState,
@@ -29,6 +31,7 @@ from broker.core.payloads import (
     OnDuty,
     ServiceEntry,
     ServiceState,
+    TurnedAway,
     WaitPace,
     as_dict,
 )
@@ -49,6 +52,7 @@ class HallView:
         self.config = hall.config
         self.calendar = calendar
         self.secret = secret  # the site's secret: survey links and sign-in challenges are keyed by it
+        self.bookable = [s for s in self.config.services.values() if s.bookable]  # services taking bookings
 
     # ------------------------------------------------------------------ hours and estimates
 
@@ -56,6 +60,17 @@ class HallView:
         """Whether kiosks issue tickets of the service now (its hours, opened `issue_lead_minutes` early)."""
         service = self.config.services[code]
         return self.calendar.is_open(code, service.schedule, now, self.config.rules.issue_lead_minutes)
+
+    def closing_time(self, code: str, now: float) -> float | None:
+        """When the service closes today (the end of its last opening range), or None when it does not open."""
+        local = self.calendar.clock.local(now)
+        if not self.calendar.opens_on(code, self.config.services[code].schedule, local.date()):
+            return None
+        hours = self.config.services[code].schedule.hours_on(local.weekday())
+        if not hours:
+            return None
+        end = hours[-1][1]
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() + end * 60  # no DST in Indonesia
 
     def closure(self, code: str, now: float) -> Closure | None:
         """The holiday or closure that keeps the service shut all day today, or None (ignoring hours, only a
@@ -147,6 +162,9 @@ class HallView:
         hall, service, queue = self.hall, self.config.services[code], self.hall.queues[code]
         quota_left = None if service.quota is None else max(0, service.quota - hall.issued[code])
         pace = self.wait_pace(code)
+        today = self.calendar.clock.day(now)
+        booked = [b for b in hall.bookings.of_day(code, today) if b.state != "cancelled"]
+        counts = {reason: hall.turned_away.get(code, {}).get(reason, 0) for reason in REASONS}
         return ServiceState(code=code, name=service.name, agency=service.agency, waiting=queue.count(),
                             waiting_priority=queue.count(True), issued_today=hall.issued[code],
                             last_issued=hall.last_issued[code], last_called=hall.last_called[code],
@@ -155,7 +173,15 @@ class HallView:
                             est_wait_s=pace.wait_s(queue.count()) if pace else None, pace=pace,
                             waiting_numbers=tuple(hall.tickets[t].number for t in queue.ids()[:LISTED_WAITING]),
                             no_shows=tuple(hall.no_shows[code]),
-                            oldest_issued_at=min((hall.tickets[t].issued_at for t in queue.ids()), default=None))
+                            oldest_issued_at=min((hall.tickets[t].issued_at for t in queue.ids()), default=None),
+                            walk_in_left=walk_in_left(self, code, now), booked_today=len(booked),
+                            checked_in_today=sum(b.state == "checked_in" for b in booked),
+                            overflow=overflow(self, code, now, queue.count()) is not None,
+                            turned_away=TurnedAway(**counts, total=sum(counts.values())))
+
+    def booking_state(self, code: str, now: float) -> BookingState:
+        """state/booking/<code> (broker.core.booking)."""
+        return booking_state(self, code, now)
 
     def counters_state(self) -> CountersState:
         """state/counters: every counter in brief, in the config's order (what the hall screens draw)."""
@@ -193,7 +219,8 @@ def config_state(config: SiteConfig) -> ConfigState:
         agencies=tuple(AgencyEntry(a.id, a.name, a.short, a.kind, a.logo, a.schedule.describe("id"),
                                    a.schedule.describe("en")) for a in config.agencies.values()),
         services=tuple(ServiceEntry(s.code, s.name, s.name_en or s.name, s.agency, s.quota, s.priority, s.notice,
-                                    s.requirements, s.schedule.describe("id"), s.schedule.describe("en"))
+                                    s.requirements, s.schedule.describe("id"), s.schedule.describe("en"),
+                                    s.quota_online, s.referral, s.referral_en or s.referral)
                        for s in config.services.values()),
         counters=tuple(CounterEntry(c.id, c.agency, c.services, c.zone, c.name) for c in config.counters.values()),
         officers=tuple(OfficerEntry(o.id, o.name, o.agency, o.counters) for o in config.officers.values()))

@@ -18,7 +18,12 @@ from typing import Any
 
 import phonenumbers
 
+from broker.core.booking import CODE_ALPHABET, CODE_LENGTH
 from broker.core.commands import (
+    Book,
+    BookingCancel,
+    BookingShow,
+    CheckIn,
     Command,
     CounterCommand,
     CounterRequest,
@@ -72,6 +77,13 @@ class Topics:
     def supervisor_reply(self, device: str) -> str:
         return f"{self.root}/supervisor/{device}/reply"
 
+    def booking_request(self, device: str) -> str:
+        """The web booking page's commands (`book`, `booking-cancel`, `booking-show`); device "web"."""
+        return f"{self.root}/booking/{device}/request"
+
+    def booking_reply(self, device: str) -> str:
+        return f"{self.root}/booking/{device}/reply"
+
     # facts out
     def event(self, event_type: str) -> str:
         return f"{self.root}/events/{event_type}"
@@ -86,6 +98,10 @@ class Topics:
 
     def counter_state(self, counter: str) -> str:
         return f"{self.root}/state/counter/{counter}"
+
+    def booking_state(self, code: str) -> str:
+        """The days and sessions a service can be booked, and the online places left."""
+        return f"{self.root}/state/booking/{code}"
 
     @property
     def counters(self) -> str:
@@ -117,7 +133,7 @@ class Topics:
 
     # reading a topic back (devices never take topics apart themselves)
     def state_of(self, topic: str) -> tuple[str, str] | None:
-        """("config" | "engine" | "counters" | "calls" | "notice", "") or ("service" | "counter", its code or id)
+        """("config" | "engine" | "counters" | "calls" | "notice", "") or ("service" | "counter" | "booking", its code or id)
         for a state topic of this site; None for any other topic."""
         prefix = f"{self.root}/state/"
         if not topic.startswith(prefix):
@@ -125,7 +141,7 @@ class Topics:
         parts = topic[len(prefix):].split("/")
         if len(parts) == 1 and parts[0] in ("config", "engine", "counters", "calls", "notice"):
             return parts[0], ""
-        if len(parts) == 2 and parts[0] in ("service", "counter") and parts[1]:
+        if len(parts) == 2 and parts[0] in ("service", "counter", "booking") and parts[1]:
             return parts[0], parts[1]
         return None
 
@@ -138,7 +154,8 @@ class Topics:
     @property
     def engine_subscriptions(self) -> list[str]:
         return [f"{self.root}/kiosk/+/request", f"{self.root}/counter/+/command", f"{self.root}/counter/+/button",
-                f"{self.root}/survey/+/request", f"{self.root}/supervisor/+/request"]
+                f"{self.root}/survey/+/request", f"{self.root}/supervisor/+/request",
+                f"{self.root}/booking/+/request"]
 
 
 ENGINE_DISCOVERY = "antrian/+/state/engine"
@@ -157,7 +174,7 @@ def reply_topic(topics: Topics, command_topic: str) -> str | None:
     if len(parts) != 5 or "/".join(parts[:2]) != topics.root:
         return None
     reply = {"kiosk": topics.kiosk_reply, "counter": topics.counter_reply, "survey": topics.survey_reply,
-             "supervisor": topics.supervisor_reply}.get(parts[2])
+             "supervisor": topics.supervisor_reply, "booking": topics.booking_reply}.get(parts[2])
     return reply(parts[3]) if reply else None
 
 
@@ -188,7 +205,7 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
     """
     parts = topic.split("/")
     root = topics.root.split("/")
-    if parts[:2] != root or len(parts) != 5 or parts[2] not in ("kiosk", "counter", "survey", "supervisor"):
+    if parts[:2] != root or len(parts) != 5 or parts[2] not in ("kiosk", "counter", "survey", "supervisor", "booking"):
         raise BadMessage(None, "", message("unknown_topic", topic=topic[:200]))
     role, device, kind = parts[2], parts[3], parts[4]
     answer_to = reply_topic(topics, topic)
@@ -204,7 +221,7 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
     if role == "counter" and kind == "button":
         return _parse_button(device, payload, fail, bad)
     if (role, kind) not in (("kiosk", "request"), ("counter", "command"), ("survey", "request"),
-                            ("supervisor", "request")):
+                            ("supervisor", "request"), ("booking", "request")):
         raise fail(message("unknown_topic", topic=topic[:200]))
     try:
         text = payload.decode("utf-8")
@@ -219,6 +236,13 @@ def parse(topics: Topics, topic: str, payload: bytes) -> Command:
     if body.get("action") in ("notify-subscribe", "notify-unsubscribe") and (
             role == "kiosk" or (role, device) == ("survey", "web")):
         return _notify_subscribe(body, request_id, source, bad)
+    if role == "booking":
+        return _booking_request(body, request_id, source, fail, bad)
+    if role == "kiosk" and body.get("action") == "check-in":
+        code = normalize_booking_code(body.get("code"))
+        if code is None:
+            raise fail(message("booking_unknown", reason="unknown"), request_id)
+        return CheckIn(request_id=request_id, source=source, code=code, kiosk=device)
     if role == "survey":
         return _survey_answer(device, body, request_id, source, bad)
     if role == "supervisor":
@@ -387,6 +411,55 @@ def _notify_subscribe(body: dict[str, Any], request_id: str, source: str, bad: F
     lang = body.get("lang", "id")
     return NotifySubscribe(request_id=request_id, source=source, ticket=ticket, token=token, phone=phone,
                            channel=channel, consent=True, lang=lang if lang in ("id", "en") else "id")
+
+
+def normalize_booking_code(text: object) -> str | None:
+    """A booking code as typed or scanned: case, spaces and dashes ignored, and a scanned link (or any text)
+    taken by its last part after "/", "=" or "#" ("https://.../booking/K7XM4P" gives "K7XM4P"); None when it
+    is not 6 characters of broker.core.booking.CODE_ALPHABET."""
+    if not isinstance(text, str) or len(text) > 200:
+        return None
+    tail = re.split(r"[/=#?]", text.strip().rstrip("/"))[-1]
+    code = re.sub(r"[\s-]", "", tail).upper()
+    return code if len(code) == CODE_LENGTH and all(c in CODE_ALPHABET for c in code) else None
+
+
+_NIK = re.compile(r"^[0-9]{16}$")
+
+
+def _booking_request(body: dict[str, Any], request_id: str, source: str, fail: Fail, bad: Fail) -> Command:
+    """The booking page's commands; a refusal never repeats a phone number or NIK (it would reach the log)."""
+    action = body.get("action")
+    if action in ("booking-cancel", "booking-show"):
+        code, token = normalize_booking_code(body.get("code")), body.get("token", "")
+        if not isinstance(token, str) or len(token) > 64:
+            raise bad("token must be the booking's token (the last part of its cancel link)", request_id)
+        if code is None:
+            raise fail(message("booking_unknown", reason="unknown"), request_id)
+        kind = BookingCancel if action == "booking-cancel" else BookingShow
+        return kind(request_id=request_id, source=source, code=code, token=token)
+    if action != "book":
+        raise fail(message("unknown_action", action=_text(action), choices="book, booking-cancel, booking-show"),
+                   request_id)
+    service, day, session = body.get("service"), body.get("day"), body.get("session")
+    if not isinstance(service, str) or not service or len(service) > 16:
+        raise bad("service is missing (the service code, such as \"A\")", request_id)
+    if not isinstance(day, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", day):
+        raise bad("day must be a date such as \"2026-12-03\"", request_id)
+    if not isinstance(session, str) or len(session) > 32:
+        raise bad("session must be a session such as \"08:00-10:00\" (state/booking/<code>)", request_id)
+    phone, nik = body.get("phone") or "", body.get("nik") or ""
+    if phone:
+        normalized = normalize_phone(phone)
+        if normalized is None:
+            raise bad("phone is not an Indonesian mobile number such as 0812 3456 7890", request_id)
+        phone = normalized
+    if nik:
+        nik = re.sub(r"[\s.-]", "", nik) if isinstance(nik, str) else ""
+        if not _NIK.match(nik):
+            raise bad("nik must be the 16 digits of the NIK (KTP)", request_id)
+    return Book(request_id=request_id, source=source, service=service, day=day, session=session.strip(),
+                phone=phone, nik=nik)
 
 
 def _supervisor_request(body: dict[str, Any], request_id: str, source: str, fail: Fail, bad: Fail) -> Command:

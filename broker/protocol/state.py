@@ -34,6 +34,10 @@ from broker.core.model import Rules, Site, SiteConfig
 from broker.core.payloads import (
     EVENTS,
     AgencyEntry,
+    BookingDay,
+    BookingInfo,
+    BookingSession,
+    BookingState,
     CallEntry,
     CallsState,
     ClockAlarm,
@@ -54,6 +58,7 @@ from broker.core.payloads import (
     TicketFinished,
     TicketInfo,
     TicketRecalled,
+    TurnedAway,
     as_dict,
     offline,
 )
@@ -61,10 +66,11 @@ from broker.core.views import config_state
 from broker.protocol.codec import Topics
 
 __all__ = [
-    "EVENTS", "AgencyEntry", "CallEntry", "CallsState", "ClockAlarm", "ConfigState", "CounterBrief", "CounterEntry",
+    "EVENTS", "AgencyEntry", "BookingDay", "BookingInfo", "BookingSession", "BookingState",
+    "CallEntry", "CallsState", "ClockAlarm", "ConfigState", "CounterBrief", "CounterEntry",
     "CounterState", "CountersState", "DayClosed", "EngineState", "EventHead", "NoticeState",
     "OfficerEntry", "OnDuty", "Retained", "Rules", "ServiceEntry", "ServiceState", "Site",
-    "TicketCalled", "TicketFinished", "TicketInfo", "TicketRecalled", "as_dict", "decode", "decode_event",
+    "TicketCalled", "TicketFinished", "TicketInfo", "TicketRecalled", "TurnedAway", "as_dict", "decode", "decode_event",
     "loads", "offline", "public_config",
 ]
 
@@ -169,6 +175,7 @@ class Retained:
     calls: tuple[CallEntry, ...] = ()
     notice: NoticeState = field(default_factory=NoticeState)
     board: Mapping[str, CounterBrief] | None = None  # `state/counters` by counter id; None until it arrived
+    bookings: Mapping[str, BookingState] = field(default_factory=dict)  # state/booking/<code>
 
     @property
     def engine_online(self) -> bool:
@@ -182,8 +189,8 @@ class Retained:
     def received(self, topics: Topics, topic: str, payload: bytes | None) -> tuple[Retained, str, str] | None:
         """This state after one message on `topic`, with what it changed (kind, key); None if not a state topic.
 
-        kind is "config", "engine", "counters", "calls", "notice", "service" or "counter"; an empty payload (a cleared
-        retained topic) removes that service or counter.
+        kind is "config", "engine", "counters", "calls", "notice", "service", "counter" or "booking"; an
+        empty payload (a cleared retained topic) removes that service, counter or booking state.
         """
         where = topics.state_of(topic)
         if where is None:
@@ -203,6 +210,8 @@ class Retained:
             return replace(self, notice=decode(NoticeState, data) or NoticeState()), kind, key
         if kind == "service":
             return replace(self, services=_with(self.services, key, decode(ServiceState, data))), kind, key
+        if kind == "booking":
+            return replace(self, bookings=_with(self.bookings, key, decode(BookingState, data))), kind, key
         return replace(self, counters=_with(self.counters, key, decode(CounterState, data))), kind, key
 
 

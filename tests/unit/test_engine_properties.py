@@ -180,6 +180,8 @@ class Model:
         if event.type == E.COUNTER_STATUS:
             self.status[d["counter"]] = d["status"]
             return
+        if event.type == E.DEMAND_TURNED_AWAY:
+            return  # a refusal counted (broker.core.booking); tests/unit/test_booking.py covers it
         if event.type in (E.OFFICER_SIGNED_IN, E.OFFICER_SIGNED_OUT, E.OFFICER_SIGN_IN_FAILED):
             return  # who staffs a counter changes no queue (tests/test_counter_officers.py covers it)
         if event.type == E.TICKET_ISSUED:
@@ -326,7 +328,9 @@ class Run:
         if not reply["ok"]:
             assert reply["error"]["message"] and reply["error"]["message_en"]
             # a refusal changes nothing, but a wrong PIN is recorded (it counts towards the sign-in lockout)
-            assert all(e.type in (E.DAY_STARTED, E.OFFICER_SIGN_IN_FAILED) for e in outcome.events)
+            # and demand turned away is counted (broker.core.booking)
+            assert all(e.type in (E.DAY_STARTED, E.OFFICER_SIGN_IN_FAILED, E.DEMAND_TURNED_AWAY)
+                       for e in outcome.events)
             if not outcome.events:  # and nothing of it was applied: the state is exactly as before
                 assert public_state(self.engine, self.now) == before
         if isinstance(command, CounterRequest) and command.action == CounterCommand.NEXT and reply["ok"]:

@@ -24,7 +24,8 @@ def test_every_message_has_both_languages_and_no_unfilled_placeholder(code):
     params = {name: "X" for name in ("detail", "topic", "action", "choices", "service", "counter", "group",
                                      "hours", "quota", "number", "status", "new", "state", "needed", "other",
                                      "seconds", "officer", "name", "minutes", "next_day", "opens", "reason",
-                                     "channel")}
+                                     "channel", "date", "session", "days", "limit", "until", "closes",
+                                     "next_open")}
     text = message(code, **params)
     assert "{" not in text.text() and "{" not in text.text("en")
     assert indonesian != english

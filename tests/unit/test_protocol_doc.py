@@ -15,6 +15,7 @@ from broker.core.messages import CATALOG
 from broker.protocol.codec import Topics
 from broker.protocol.state import (
     EVENTS,
+    BookingState,
     CallsState,
     ConfigState,
     CountersState,
@@ -71,7 +72,7 @@ def test_documented_topics_exist_in_the_code():
 # ---------------------------------------------------------------------- the payload types, field by field
 
 # what the state/ topics carry
-ROOTS = (EngineState, ConfigState, ServiceState, CounterState, CountersState, CallsState, NoticeState)
+ROOTS = (EngineState, ConfigState, ServiceState, CounterState, CountersState, CallsState, NoticeState, BookingState)
 
 
 def payload_types() -> list[type]:
@@ -122,7 +123,8 @@ def test_each_state_topic_names_its_payload_type():
     topics = Topics("<site>")
     for topic, cls in ((topics.engine, EngineState), (topics.config, ConfigState),
                        (topics.service_state("<code>"), ServiceState), (topics.counter_state("<counter>"), CounterState),
-                       (topics.counters, CountersState), (topics.calls, CallsState), (topics.notice, NoticeState)):
+                       (topics.counters, CountersState), (topics.calls, CallsState), (topics.notice, NoticeState),
+                       (topics.booking_state("<code>"), BookingState)):
         assert re.search(rf"^\| `{re.escape(topic)}` \| `{cls.__name__}`", DOC, re.M), topic
 
 

@@ -130,7 +130,31 @@ def scenario_site() -> tuple[Site, list]:
     site.step_wall(-40 * DAY)
     site.advance(1)
     site.run(Tick())
-    return site, events
+    return site, events + booking_events()
+
+
+def booking_events() -> list:
+    """Booking, cancel, check-in, the cut-off and a refusal counted (tests/unit/test_booking.py)."""
+    from test_booking import book, booking_site, check_in
+    from test_engine import THURSDAY
+
+    from broker.core.commands import BookingCancel
+
+    site = booking_site(wib(THURSDAY, 7))
+    events = list(site.last.events)
+    first, second = book(site), book(site)
+    events += site.last.events
+    site.run(BookingCancel(request_id="bc", source="booking/web", code=second["booking"]["code"],
+                           token=second["token"]))
+    events += site.last.events
+    book(site, day="2026-03-04")  # refused: closed, counted
+    events += site.last.events
+    site.now = wib(THURSDAY, 7, 45)
+    check_in(site, first["booking"]["code"])
+    events += site.last.events
+    site.now = wib(THURSDAY, 8, 20)
+    site.run(Tick())
+    return events + site.last.events
 
 
 def test_every_event_the_engine_emits_has_exactly_the_fields_of_its_type_in_order():
@@ -167,7 +191,8 @@ def test_the_wire_format_of_a_counter_is_what_it_was():
         "id": "1", "agency": "dukcapil", "services": ["A", "B"], "zone": "", "status": "open",
         "current": {"id": ticket.id, "number": "A001", "service": "A", "agency": "dukcapil", "priority": None,
                     "state": "called", "issued_at": ticket.issued_at, "counter": "1", "called_at": site.now,
-                    "recalls": 0, "last_call_at": site.now, "origin_service": "A"},
+                    "recalls": 0, "last_call_at": site.now, "origin_service": "A",
+                    "reservation": False, "session": ""},
         "served_today": 0, "officer": None, "in_hours": True, "unstaffed": True})
     assert encode(site.engine.view.calls_public()).startswith(b'{"calls":[{"seq":')
 
