@@ -270,12 +270,21 @@ def booking_made(hall: Hall, event: Event, mono: float) -> None:
     _booking_changed(hall, booking.service)
 
 
+def _replayed_past(hall: Hall, event: Event) -> bool:
+    """An earlier day's event about a booking the replay window no longer holds: history, nothing to change."""
+    return event.data["code"] not in hall.bookings.bookings and (hall.day is None or event.data["day"] < str(hall.day))
+
+
 def booking_cancelled(hall: Hall, event: Event, mono: float) -> None:
+    if _replayed_past(hall, event):
+        return
     booking = _ledger(lambda: hall.bookings.cancelled(event.data["code"]))
     _booking_changed(hall, booking.service)
 
 
 def booking_checked_in(hall: Hall, event: Event, mono: float) -> None:
+    if _replayed_past(hall, event):
+        return
     booking = _ledger(lambda: hall.bookings.checked(event.data))
     _booking_changed(hall, booking.service)
 

@@ -60,6 +60,9 @@ def load_engine(config: SiteConfig, store: EventStore, now: float, ignore_hours:
     snapshot = store.snapshot(since_ts=now - REPLY_MEMORY_S)
     today = snapshot.events[0].seq if snapshot.events else 0  # the seq of today's day_started
     earlier = store.survey_events(now - (config.rules.survey_days + 1) * 86400, today)
+    # bookings made on earlier days for today and the days ahead (broker.core.booking): they outlive the day
+    booked = store.booking_events(now - (config.rules.booking_days_ahead + 2) * 86400, today)
+    earlier = sorted(earlier + booked, key=lambda e: e.seq)
     try:
         engine.restore(earlier + snapshot.events, snapshot.replies, now=now, mono=now if mono is None else mono)
     except (KeyError, EventMismatch, IllegalTransition) as exc:
@@ -155,6 +158,8 @@ class EngineService:
                 if mono - last_refresh >= self.state_refresh_s:
                     self._publish_services(self.config.services, self.engine_now)
                     self._publish_counters(self.config.counters, self.engine_now)  # "unstaffed" follows the hours
+                    # sessions start and days pass: the places that can be booked change with the clock too
+                    self._publish_bookings([s.code for s in self.engine.view.bookable], self.engine_now)
                     last_refresh = mono
         finally:
             goodbye = self.mqtt.publish(self.topics.engine, encode(offline(self.config.site.id)),
@@ -420,6 +425,13 @@ class EngineService:
             self._retain(self.topics.calls, self.engine.view.calls_state())
         if changed.notice:
             self._retain(self.topics.notice, self.engine.view.notice_state())
+        self._publish_bookings(changed.bookings, now)
+
+    def _publish_bookings(self, codes: Iterable[str], now: float) -> None:
+        """state/booking/<code> of the services that take bookings."""
+        for code in sorted(codes):
+            if code in self.config.services:
+                self._retain(self.topics.booking_state(code), self.engine.view.booking_state(code, now))
 
     def _publish_board(self, mono: float | None = None) -> None:
         """state/counters: one message for all the counters, however many changed in its window (`mono`: when
@@ -454,3 +466,4 @@ class EngineService:
         self._publish_board()
         self._retain(self.topics.calls, self.engine.view.calls_state())
         self._retain(self.topics.notice, self.engine.view.notice_state())
+        self._publish_bookings(self.config.services, now)  # every service: `bookable` false says "no booking"

@@ -251,6 +251,17 @@ class EventStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read {self.path}: {exc}") from None
 
+    def booking_events(self, since_ts: float, before_seq: int) -> list[Event]:
+        """Booking events of earlier days still within the booking window: the ledger outlives the day."""
+        types = [str(t) for t in (EventType.BOOKING_MADE, EventType.BOOKING_CANCELLED, EventType.BOOKING_CHECKED_IN,
+                                  EventType.BOOKING_RELEASED)]
+        try:
+            return [Event(EventType(t), ts, seq, json.loads(data)) for seq, ts, t, data in self._connection().execute(
+                "SELECT seq, ts, type, data FROM events WHERE ts >= ? AND seq < ? AND type IN (?, ?, ?, ?) ORDER BY seq",
+                (since_ts, before_seq, *types))]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from None
+
     def iter_events(self, since_seq: int = 0) -> Iterator[Event]:
         """Every stored event in order, for reports and tests."""
         for seq, ts, t, data in self._connection().execute(
