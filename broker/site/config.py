@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from antrian_assets import ROOT as ASSETS
 from broker.core.model import (
     AGENCY_KINDS,
+    BOOKING_PLACES,
+    OVERFLOW_POLICIES,
     PRIORITY_GROUPS,
     Access,
     Agency,
@@ -248,6 +250,24 @@ class _Reader:
                 self.problem(key, f"is not a known setting{hint}")
 
 
+def _check_booking(r: _Reader, service: Service) -> None:
+    """A service's booking settings (broker.core.booking): sessions that parse, online places within the quota."""
+    if service.overflow and service.overflow not in OVERFLOW_POLICIES:
+        r.problem("overflow", f"must be one of {', '.join(OVERFLOW_POLICIES)}, not '{service.overflow}'")
+    for text in service.sessions:
+        try:
+            ranges = parse_ranges(text)
+        except ValueError as exc:
+            r.problem("sessions", str(exc))
+            continue
+        if len(ranges) != 1:
+            r.problem("sessions", f"'{text}': write one session per entry, such as \"08:00-10:00\"")
+    if service.sessions and not service.quota_online:
+        r.problem("sessions", "are for booking ahead: give quota_online too (the places booked per day)")
+    if service.quota_online and service.quota is not None and service.quota_online > service.quota:
+        r.problem("quota_online", f"is {service.quota_online}, more than the day's quota of {service.quota}")
+
+
 def _entries(raw: dict, table: str, problems: list[Problem], lines: _Lines) -> list[Any]:
     value = raw.get(table, [])
     if not isinstance(value, list):
@@ -291,6 +311,10 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
 
     rules_r = _Reader(raw.get("rules", {}), "rules", problems, lambda k: lines.of("rules", key=k))
     rules = rules_r.fields(Rules)
+    if rules.overflow not in OVERFLOW_POLICIES:
+        rules_r.problem("overflow", f"must be one of {', '.join(OVERFLOW_POLICIES)}, not '{rules.overflow}'")
+    if rules.booking_place not in BOOKING_PLACES:
+        rules_r.problem("booking_place", f"must be one of {', '.join(BOOKING_PLACES)}, not '{rules.booking_place}'")
     rules_r.finish()
 
     agencies: dict[str, Agency] = {}
@@ -332,6 +356,7 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
             r.problem("agency", f"names agency '{agency_id}', which is not defined")
         service = r.fields(Service, code=code, name=r.text("name", required=True), agency=agency_id,
                            schedule=r.schedule(owner.schedule if owner else site_schedule))
+        _check_booking(r, service)
         r.finish()
         if code in services:
             r.problem("code", f"service code '{code}' is used twice: ticket numbers would clash")

@@ -223,3 +223,16 @@ def test_online_and_walk_in_never_pass_the_quota_no_booking_is_checked_in_twice_
         {c: b.state for c, b in live.hall.bookings.bookings.items()}
     assert again.view.service_state("P", site.now) == live.view.service_state("P", site.now)
     assert again.view.booking_state("P", site.now) == live.view.booking_state("P", site.now)
+
+
+def test_the_config_check_names_broken_booking_settings():
+    import pytest
+
+    from broker.site.config import ConfigError
+
+    broken = BOOKING_SITE.replace('sessions = ["08:00-10:00", "10:00-12:00"]', 'sessions = ["08:00-10:0O"]') \
+        .replace("quota_online = 4", "quota_online = 9").replace("[rules]\n", '[rules]\noverflow = "maybe"\n')
+    with pytest.raises(ConfigError) as caught:
+        parse_config(broken)
+    text = str(caught.value)
+    assert "sessions" in text and "quota_online" in text and "overflow" in text
