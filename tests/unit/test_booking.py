@@ -236,3 +236,23 @@ def test_the_config_check_names_broken_booking_settings():
         parse_config(broken)
     text = str(caught.value)
     assert "sessions" in text and "quota_online" in text and "overflow" in text
+
+
+def test_a_reservation_takes_its_place_by_the_rule():
+    orders = {}
+    for rule in ("slot", "arrival", "front"):
+        site = booking_site(wib(THURSDAY, 7), booking_place=f'"{rule}"')
+        code = book(site, session="10:00-12:00")["booking"]["code"]
+        site.now = wib(THURSDAY, 9, 50)
+        early = [site.number("P") for _ in range(2)]  # before the session started
+        site.now = wib(THURSDAY, 10, 5)
+        late = site.number("P")  # a walk-in after it started
+        reply = check_in(site, code)
+        assert reply["ok"], reply
+        orders[rule] = site.waiting("P")
+        assert orders[rule][:2] == early or rule == "front"
+        assert late in orders[rule]
+    reserved = "P004"
+    assert orders["slot"] == ["P001", "P002", reserved, "P003"], "ahead of the walk-in who came after 10:00"
+    assert orders["arrival"] == ["P001", "P002", "P003", reserved]
+    assert orders["front"] == [reserved, "P001", "P002", "P003"]
