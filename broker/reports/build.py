@@ -37,7 +37,7 @@ DIMENSIONS = ("agency", "kind", "service", "day", "week", "month", "site")
 TIME_DIMENSIONS = ("day", "week", "month")
 VISITOR_GROUPS = DIMENSIONS
 IKM_GROUPS = ("site", "agency", "service", "counter")
-KINDS = ("visitors", "times", "noshows", "staffing", "officers", "ikm")
+KINDS = ("visitors", "times", "noshows", "staffing", "officers", "ikm", "turned-away")
 
 
 class ReportError(Exception):
@@ -624,6 +624,8 @@ def ikm(logs: list[EventLog], period: Period, by: str | None = None) -> Report:
 
 
 from broker.reports.staffing import officers, staffing  # noqa: E402  (it builds on EventLog and Period above)
+from broker.reports.turned_away import turned_away  # noqa: E402  (the same)
 
 BUILDERS: dict[str, Callable[..., Report]] = {"visitors": visitors, "times": times, "noshows": noshows,
-                                              "staffing": staffing, "officers": officers, "ikm": ikm}
+                                              "staffing": staffing, "officers": officers, "ikm": ikm,
+                                              "turned-away": turned_away}

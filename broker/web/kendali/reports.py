@@ -30,7 +30,8 @@ from broker.site.config import SiteConfig
 KIND_NAMES = {  # (Indonesian, English)
     "visitors": ("Pengunjung", "Visitors"), "times": ("Waktu tunggu dan layanan", "Waiting and service times"),
     "noshows": ("Tidak hadir", "No-shows"), "staffing": ("Kehadiran loket", "Counter staffing"),
-    "officers": ("Petugas", "Officers"), "ikm": ("IKM (kepuasan)", "IKM (satisfaction)")}
+    "officers": ("Petugas", "Officers"), "ikm": ("IKM (kepuasan)", "IKM (satisfaction)"),
+    "turned-away": ("Permintaan tidak terlayani", "Demand turned away")}
 TEXTS = {
     "reports": ("Laporan", "Reports"), "kind": ("Jenis laporan", "Report"), "from": ("Dari tanggal", "From"),
     "to": ("Sampai tanggal", "To"), "by": ("Dikelompokkan menurut", "Grouped by"), "show": ("Tampilkan", "Show"),
