@@ -15,11 +15,13 @@ and a counter that stands empty in opening hours (`CounterState.unstaffed`) long
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from broker.access.staff import Role, StaffUser
-from broker.protocol.state import CounterState, Retained, ServiceState
+from broker.protocol.state import CounterState, Retained, ServiceState, TurnedAway
 from broker.site.config import SiteConfig
+
+TURNED_AWAY_REASONS = tuple(f.name for f in fields(TurnedAway) if f.name != "total")  # quota, closed, cutoff, ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class ServiceRow:
     longest_wait_min: int | None = None  # the oldest waiting ticket's wait so far; None when none waits
     target_wait_min: int | None = None
     over_target: bool = False
+    turned_away: int = 0  # today's refused requests (ServiceState.turned_away.total): "permintaan tidak terlayani"
+    turned_away_by: tuple[tuple[str, int], ...] = ()  # (reason, count) of the reasons that turned anyone away
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class AgencyView:
     no_show: int = 0  # today's no-shows still open to reactivation
     waiting: int = 0
     alerts: tuple[Alert, ...] = ()
+    turned_away: int = 0  # today, over its services
 
 
 @dataclass(frozen=True)
@@ -138,11 +143,13 @@ def _service(code: str, name: str, state: ServiceState | None, now: float, targe
              open_counters: int, counters: int) -> ServiceRow:
     state = state or ServiceState(code)
     longest = _minutes(now - state.oldest_issued_at) if state.waiting and state.oldest_issued_at else None
+    away = state.turned_away
+    by_reason = tuple((reason, n) for reason in TURNED_AWAY_REASONS if (n := getattr(away, reason, 0)))
     return ServiceRow(code, name, state.waiting, state.waiting_priority, state.issued_today,
                       state.last_called or "", state.quota_left, state.open is not False,
                       round((state.est_wait_s or 0) / 60), state.waiting_numbers, state.no_shows,
                       open_counters, counters, longest, target,
-                      target is not None and longest is not None and longest > target)
+                      target is not None and longest is not None and longest > target, away.total, by_reason)
 
 
 def overview(retained: Retained, config: SiteConfig, user: StaffUser, *, now: float,
@@ -173,7 +180,7 @@ def overview(retained: Retained, config: SiteConfig, user: StaffUser, *, now: fl
             + tuple(Alert("unstaffed", c.id, c.unstaffed_min or 0, alert_min, c.name) for c in rows if c.alert)
         agencies.append(AgencyView(agency.id, agency.name, rows, tuple(svc), sum(s.issued_today for s in svc),
                                    sum(c.served_today for c in rows), sum(len(s.no_shows) for s in svc),
-                                   sum(s.waiting for s in svc), alerts))
+                                   sum(s.waiting for s in svc), alerts, sum(s.turned_away for s in svc)))
     if ikm is not None:  # the whole site only for who sees the whole site
         ikm = IkmView(ikm.first, ikm.last, tuple(r for r in ikm.rows if (r.agency == "" and
                                                                           user.role != Role.KOORDINATOR)
