@@ -359,6 +359,10 @@ def book(view: HallView, cmd: Book, at: At, plan: Plan) -> Reply:
     service = config.services.get(cmd.service)
     if service is None:
         raise Refusal("unknown_service", service=cmd.service[:16])
+
+    def no(code: str, why: str, **params: Any) -> Refusal:  # every refusal below names the service and the day asked
+        return refuse(view, cmd, at, code, svc=service, service=service.name, why=why, date=cmd.day[:10], **params)
+
     if not service.bookable:
         raise refuse(view, cmd, at, "booking_not_offered", svc=service, service=service.name, why="not_offered")
 
@@ -367,110 +371,29 @@ def book(view: HallView, cmd: Book, at: At, plan: Plan) -> Reply:
         day = date.fromisoformat(cmd.day)
     except ValueError:
         day = None
-    names_: dict[str, Any] = {"date": cmd.day[:10]}
     if day is None or day < today:
-        raise refuse(
-            view,
-            cmd,
-            at,
-            "booking_too_late",
-            svc=service,
-            service=service.name,
-            why="cutoff",
-            next_open=True,
-            session=cmd.session[:32],
-            **names_,
-        )
+        raise no("booking_too_late", "cutoff", next_open=True, session=cmd.session[:32])
     if day > today + timedelta(days=config.rules.booking_days_ahead):
-        raise refuse(
-            view,
-            cmd,
-            at,
-            "booking_not_yet",
-            svc=service,
-            service=service.name,
-            why="not_yet",
-            next_open=True,
-            days=config.rules.booking_days_ahead,
-            **names_,
-        )
+        raise no("booking_not_yet", "not_yet", next_open=True, days=config.rules.booking_days_ahead)
     offered = sessions(view, service, day)
     if not offered:
-        raise refuse(
-            view,
-            cmd,
-            at,
-            "booking_closed",
-            svc=service,
-            service=service.name,
-            why="closed",
-            for_day=day,
-            next_open=True,
-            **names_,
-        )
+        raise no("booking_closed", "closed", for_day=day, next_open=True)
     wanted = parse_session(cmd.session)
     found = next((s for s in offered if wanted and s[1] == wanted[0] and s[0] == session_text(*wanted)), None)
     if found is None:
-        raise refuse(
-            view,
-            cmd,
-            at,
-            "booking_no_session",
-            svc=service,
-            service=service.name,
-            why="no_session",
-            for_day=day,
-            session=cmd.session[:32],
-            choices=", ".join(s[0] for s in offered),
-            **names_,
-        )
+        raise no("booking_no_session", "no_session", for_day=day, session=cmd.session[:32],
+                 choices=", ".join(s[0] for s in offered))
     session, start, places = found
     if day == today and minute >= start:
-        raise refuse(
-            view,
-            cmd,
-            at,
-            "booking_too_late",
-            svc=service,
-            service=service.name,
-            why="cutoff",
-            for_day=day,
-            next_open=True,
-            session=session,
-            **names_,
-        )
+        raise no("booking_too_late", "cutoff", for_day=day, next_open=True, session=session)
     if ledger.taken[(service.code, day, session)] >= places:
-        raise refuse(
-            view,
-            cmd,
-            at,
-            "booking_full",
-            svc=service,
-            service=service.name,
-            why="quota",
-            for_day=day,
-            next_open=True,
-            session=session,
-            **names_,
-        )
+        raise no("booking_full", "quota", for_day=day, next_open=True, session=session)
     persons = tuple(
         person_hash(view.secret, kind, value) for kind, value in (("phone", cmd.phone), ("nik", cmd.nik)) if value
     )
     limit = config.rules.bookings_per_person
     if any(ledger.by_person[(service.code, day, p)] >= limit for p in persons):
-        raise refuse(
-            view,
-            cmd,
-            at,
-            "booking_limit",
-            svc=service,
-            service=service.name,
-            why="limit",
-            for_day=day,
-            next_open=True,
-            limit=limit,
-            **names_,
-        )
+        raise no("booking_limit", "limit", for_day=day, next_open=True, limit=limit)
     code = new_code(view.secret, f"{view.hall.seq}|{cmd.idempotency_key}", ledger.bookings)
     plan.emit(
         EventType.BOOKING_MADE,
