@@ -282,3 +282,12 @@ def tcp_printer():
     printer = FakeTcpPrinter()
     yield printer
     printer.close()
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian chromium for the browser tests (integration/chromium.py; they skip without Playwright)."""
+    from integration.chromium import chromium
+
+    with chromium() as b:
+        yield b

@@ -12,37 +12,20 @@ import pytest
 from broker.access.staff import USER_ATTEMPTS
 from conftest import OUTPUT
 from integration import test_kendali_web as http_half
-from integration.test_kendali_web import PASSWORD, counter_status, wait_until
+from integration.test_kendali_web import counter_status, wait_until
 
 hall = http_half.hall  # the same real hall: Mosquitto, the engine, accounts, the control room
 
 sync_api = pytest.importorskip("playwright.sync_api")
+from integration.chromium import LAPTOP, PHONE, log_in  # noqa: E402  (after the skip)
+
 OUT = OUTPUT / "kendali"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def new_page(browser, csp_violations: list[str]):
     page = browser.new_context(viewport=LAPTOP, device_scale_factor=1).new_page()
     page.on("console", lambda m: csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
     return page
-
-
-def log_in(page, url: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(url + "/masuk")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("form button[type=submit]")
 
 
 def shoot(page, name: str) -> None:

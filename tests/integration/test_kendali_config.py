@@ -18,9 +18,9 @@ from conftest import OUTPUT, SMALL_SITE, MosquittoBroker, free_port, start_engin
 from integration.test_kendali_web import PASSWORD, USERS, Browserless, wait_until
 
 sync_api = pytest.importorskip("playwright.sync_api")
+from integration.chromium import LAPTOP, PHONE, page_as  # noqa: E402  (after the skip)
+
 OUT = OUTPUT / "kendali-config"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -52,26 +52,6 @@ def hall(tmp_path):
     tier.stop()
     stop_engine()
     broker.stop()
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def page_as(browser, url: str, username: str):
-    page = browser.new_context(viewport=LAPTOP, device_scale_factor=1).new_page()
-    page.goto(url + "/masuk")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(url + "/")
-    return page
 
 
 def shoot(page, name: str) -> None:

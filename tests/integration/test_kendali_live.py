@@ -23,7 +23,8 @@ from conftest import SMALL_SITE, MosquittoBroker, free_port, start_engine
 from integration.test_kendali_web import PASSWORD, USERS, Browserless, wait_until
 
 sync_api = pytest.importorskip("playwright.sync_api")
-from integration.test_kendali_browser import LAPTOP, log_in, shoot  # noqa: E402  (after the skip)
+from integration.chromium import LAPTOP, log_in  # noqa: E402  (after the skip)
+from integration.test_kendali_browser import shoot  # noqa: E402
 
 TARGET_A = 5  # minutes: service A's target wait in this site
 
@@ -73,16 +74,6 @@ def hall(tmp_path):
     h = LiveHall(tmp_path)
     yield h
     h.stop()
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def dashboard(browser, hall, username: str, errors: list[str]):

@@ -21,8 +21,10 @@ from integration.test_kendali_web import PASSWORD, USERS, Browserless
 from integration.test_reports import build_log
 
 sync_api = pytest.importorskip("playwright.sync_api")
+from integration import chromium  # noqa: E402  (after the skip)
+from integration.chromium import LAPTOP  # noqa: E402
+
 OUT = OUTPUT / "kendali-reports"
-LAPTOP = {"width": 1366, "height": 768}
 MARCH = "dari=2026-03-02&sampai=2026-03-03"
 
 
@@ -42,24 +44,8 @@ def office(small_config, tmp_path):
     broker.stop()
 
 
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 def page_as(browser, url: str, username: str):
-    page = browser.new_context(viewport=LAPTOP, device_scale_factor=1, accept_downloads=True).new_page()
-    page.goto(url + "/masuk")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(url + "/")
-    return page
+    return chromium.page_as(browser, url, username, accept_downloads=True)
 
 
 def table(page, nth: int = 0) -> dict[str, list[str]]:

@@ -14,10 +14,10 @@ from conftest import OUTPUT
 
 sync_api = pytest.importorskip("playwright.sync_api")
 from integration.test_kendali_browser import shoot  # noqa: E402  (after the skip)
-from integration.test_kendali_live import browser, dashboard, hall, same_document  # noqa: E402,F401  (fixtures)
+from integration.test_kendali_live import dashboard, hall, same_document  # noqa: E402,F401  (hall: a fixture)
 
 
-def test_a_refused_ticket_shows_as_turned_away_on_the_dashboard_and_in_the_log(hall, browser):  # noqa: F811
+def test_a_refused_ticket_shows_as_turned_away_on_the_dashboard_and_in_the_log(hall, browser):  # noqa: F811  (hall)
     errors: list[str] = []
     page = dashboard(browser, hall, "admin", errors)
     assert page.locator("#service-P").get_attribute("data-turned-away") == "0"

@@ -19,8 +19,9 @@ from integration.test_web import GOOD, make_tier, request, wait_until
 client, tier = web_half.client, web_half.tier  # the same fixtures: a real engine, Mosquitto and web tier
 
 sync_api = pytest.importorskip("playwright.sync_api")
+from integration.chromium import PHONE, chromium  # noqa: E402  (after the skip)
+
 OUT = OUTPUT / "ticket"
-PHONE = {"width": 390, "height": 844}
 
 # recorded in the page before its own script runs (an init script is not subject to the page's CSP)
 RECORDER = """
@@ -37,13 +38,8 @@ HTMLMediaElement.prototype.play = function () { window.__played.push(this.src); 
 
 @pytest.fixture
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                              args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium("--autoplay-policy=no-user-gesture-required") as b:  # the called banner's chime may play
+        yield b
 
 
 def phone(browser, problems: list[str], *, javascript: bool = True):
