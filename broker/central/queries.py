@@ -161,8 +161,9 @@ def drill(conn: psycopg.Connection, site_id: str, period_from: date, period_to: 
         found[agency]["signed_s"] = signed
         counters[agency] = int(n)
     ikm = _ikm_by(conn.execute("""
-        SELECT agency, element, sum(respondents), sum(score) FROM ikm_agency_daily
-        WHERE site = %(s)s AND day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2""", p).fetchall())
+        SELECT k.agency, e.ord - 1, sum(k.respondents), sum(e.score)
+        FROM ikm_agency_daily k, unnest(k.scores) WITH ORDINALITY AS e(score, ord)
+        WHERE k.site = %(s)s AND k.day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2""", p).fetchall())
     for agency in ikm:
         found.setdefault(str(agency), {})
     rows = [AgencyRow(a, _figures(d, ikm.get(a), counters.get(a, 0))) for a, d in found.items()]

@@ -12,11 +12,11 @@ events they count, so they are never ahead of or behind the events:
 
 - `service_daily` per site, local day, agency and service: tickets issued (the visitors), served
   (ticket_finished), no-shows, and the waits (issue to first call, `waited_s` of a ticket's first
-  ticket_called; `first_calls` remembers which tickets were called already, a few days long);
+  ticket_called; `first_calls` remembers which tickets were called already, for two days);
 - `site_daily` per site and day: the same summed over agencies and services, the demand turned
   away and the seconds officers were signed in: what the league table reads for a year of 289 MPPs;
-- `ikm_daily` per site, day and element, and `ikm_agency_daily` per site, day, agency and element:
-  respondents and the sum of their scores, from which broker.core.ikm.from_sums gives the index;
+- `ikm_daily` per site, day and element, and `ikm_agency_daily` per site, day and agency (an array of
+  the elements): respondents and the sum of their scores, from which broker.core.ikm.from_sums gives the index;
 - `turned_away_daily` per site, day, agency, service and reason (demand_turned_away);
 - `staffing_daily` per site, day and counter: seconds an officer was signed in (sessions still open
   are kept in `staff_open` across batches).
@@ -73,13 +73,12 @@ CREATE TABLE IF NOT EXISTS site_counters (
     PRIMARY KEY (site, counter)
 );
 
+-- tickets called already (their wait is counted); ticket ids begin with their day, YYYYMMDD-, and go after two days
 CREATE TABLE IF NOT EXISTS first_calls (
     site text NOT NULL,
     ticket text NOT NULL,
-    ts timestamptz NOT NULL,
     PRIMARY KEY (site, ticket)
 );
-CREATE INDEX IF NOT EXISTS first_calls_by_ts ON first_calls (site, ts);
 
 CREATE TABLE IF NOT EXISTS service_daily (
     site text NOT NULL,
@@ -122,14 +121,14 @@ CREATE TABLE IF NOT EXISTS ikm_daily (
 );
 CREATE INDEX IF NOT EXISTS ikm_daily_by_day ON ikm_daily (day);
 
+-- the same per agency, one row per day with the score sums of the elements in order (fewer rows to add to)
 CREATE TABLE IF NOT EXISTS ikm_agency_daily (
     site text NOT NULL,
     day date NOT NULL,
     agency text NOT NULL,
-    element smallint NOT NULL,
     respondents integer NOT NULL DEFAULT 0,
-    score bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (site, day, agency, element)
+    scores bigint[] NOT NULL,
+    PRIMARY KEY (site, day, agency)
 );
 
 CREATE TABLE IF NOT EXISTS turned_away_daily (

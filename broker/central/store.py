@@ -37,7 +37,11 @@ from broker.site.config import SiteConfig
 
 SITE_ID = re.compile(r"^(?P<province>[0-9]{2})(?P<rest>(?:\.[0-9]{2}){0,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# the kinds of event the SQL roll-ups read (staffing is paired in Python): only these are staged
+_COUNTED = frozenset({EventType.TICKET_ISSUED, EventType.TICKET_CALLED, EventType.TICKET_FINISHED,
+                      EventType.TICKET_NO_SHOW, EventType.SURVEY_ANSWERED, EventType.DEMAND_TURNED_AWAY})
 _STAFFING = frozenset({EventType.DAY_STARTED, EventType.OFFICER_SIGNED_IN, EventType.OFFICER_SIGNED_OUT})
+_EPOCH = date(1970, 1, 1)
 _PARTITION_LOCK = 0x616E7472  # pg_advisory_xact_lock key while a month's partition is made
 
 
@@ -73,14 +77,95 @@ class _Row:
     seq: int
     ts: float
     type: str
-    ticket: str | None
     data: dict[str, Any]
-    day: date | None  # demand_turned_away: its own `day`, when it is a date
 
 
-def _dumps(data: dict[str, Any]) -> str:
-    # jsonb refuses the NUL character even escaped; nothing the engine writes holds one
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace("\\u0000", "\\ufffd")
+_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_CHUNK = 2000  # lines of COPY sent at a time: the server parses one while the next is written
+
+
+def _text(value: object) -> str:
+    """A string field of COPY's text format (anything else: NULL)."""
+    if not isinstance(value, str):
+        return _NULL
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPE)
+    return value
+
+
+def _json(data: dict[str, Any]) -> str:
+    """The data as a jsonb field of COPY's text format: JSON writes no raw tab or newline, only backslashes need
+    doubling. jsonb refuses the NUL character even escaped; nothing the engine writes holds one."""
+    text = _ENCODER.encode(data)
+    return text.replace("\\u0000", "\\ufffd").replace("\\", "\\\\")
+
+
+def _turned_away_day(data: dict[str, Any]) -> str:
+    day = data.get("day")
+    if isinstance(day, str) and _DAY.match(day):
+        try:
+            return date.fromisoformat(day).isoformat()
+        except ValueError:
+            pass
+    return _NULL  # not a day this engine writes: nothing to count it under
+
+
+def _local_days(rows: list[_Row], zone: ZoneInfo) -> list[int]:
+    """Each event's local day as days since 1970-01-01: one offset for the batch where the zone keeps one
+    (Indonesia has no summer time), else each event's own."""
+    first, last = min(r.ts for r in rows), max(r.ts for r in rows)
+    a = datetime.fromtimestamp(first, zone).utcoffset()
+    b = datetime.fromtimestamp(last, zone).utcoffset()
+    if a is not None and a == b:
+        off = a.total_seconds()
+        return [int((r.ts + off) // 86400) for r in rows]
+    return [(datetime.fromtimestamp(r.ts, zone).date() - _EPOCH).days for r in rows]
+
+
+def _scores(answers: object) -> str:
+    """A survey's answers as an integer[] of COPY's text format; what is not a score 1-4 is NULL there."""
+    if not isinstance(answers, list):
+        return _NULL
+    return "{" + ",".join(str(v) if type(v) is int and 1 <= v <= 4 else "NULL" for v in answers) + "}"
+
+
+def _copy_text(site: str, rows: list[_Row], zone: ZoneInfo) -> tuple[list[str], str]:
+    """The batch in COPY's text format: the lines of `events` (in chunks) and the staging table's lines, which
+    carry what the roll-ups read pulled out of each event's data."""
+    chunks: list[str] = []
+    events: list[str] = []
+    staging: list[str] = []
+    site_text = _text(site)
+    for r, day in zip(rows, _local_days(rows, zone)):
+        d = r.data
+        kind = _text(r.type)
+        ticket = _text(d.get("ticket"))
+        events.append(f"{site_text}\t{r.seq}\t{datetime.fromtimestamp(r.ts, UTC).isoformat()}\t{kind}\t{ticket}\t"
+                      f"{_json(d)}\n")
+        if len(events) >= _CHUNK:
+            chunks.append("".join(events))
+            events = []
+        if r.type not in _COUNTED:
+            continue
+        waited_s = ref = reason = request = answers = _NULL
+        if r.type == EventType.TICKET_CALLED:
+            waited = d.get("waited_s")
+            if isinstance(waited, (int, float)) and not isinstance(waited, bool) and math.isfinite(waited):
+                waited_s = repr(float(waited))
+        elif r.type == EventType.DEMAND_TURNED_AWAY:
+            ref = _turned_away_day(d)
+            reason = d["reason"] if d.get("reason") in REASONS else "quota"
+            request = _text(d.get("request")) if d.get("request") and isinstance(d.get("request"), str) else f"seq{r.seq}"
+        elif r.type == EventType.SURVEY_ANSWERED:
+            answers = _scores(d.get("answers"))
+        staging.append(f"{r.seq}\t{r.ts!r}\t{day}\t{kind}\t{ticket}\t{_text(d.get('agency'))}\t"
+                       f"{_text(d.get('service'))}\t{_text(d.get('counter'))}\t{waited_s}\t{ref}\t{reason}\t"
+                       f"{request}\t{answers}\n")
+    if events:
+        chunks.append("".join(events))
+    return chunks, "".join(staging)
 
 
 def _row(event: Event | Mapping[str, Any], index: int) -> _Row:
@@ -88,20 +173,13 @@ def _row(event: Event | Mapping[str, Any], index: int) -> _Row:
         if isinstance(event, Event):
             seq, ts, kind, data = event.seq, event.ts, str(event.type), event.data
         else:
-            seq, ts, kind = int(event["seq"]), float(event["ts"]), str(event["type"])
-            data = {k: v for k, v in event.items() if k not in ("type", "ts", "seq")}
+            data = dict(event)
+            seq, ts, kind = int(data.pop("seq")), float(data.pop("ts")), str(data.pop("type"))
         if not math.isfinite(ts) or seq < 1:
             raise ValueError("ts must be a number of seconds and seq a positive integer")
     except (KeyError, TypeError, ValueError) as exc:
         raise CentralError(f"event {index} of the batch is not an event (seq, ts, type): {exc}") from None
-    ticket = data.get("ticket")
-    day = None
-    if kind == EventType.DEMAND_TURNED_AWAY and isinstance(data.get("day"), str) and _DAY.match(data["day"]):
-        try:
-            day = date.fromisoformat(data["day"])
-        except ValueError:
-            day = None
-    return _Row(seq, ts, kind, ticket if isinstance(ticket, str) else None, data, day)
+    return _Row(seq, float(ts), kind, data)
 
 
 def _months(first: float, last: float) -> list[date]:
@@ -115,50 +193,51 @@ def _months(first: float, last: float) -> list[date]:
     return out
 
 
+# what the roll-ups read of each event of the batch (its data stays in `events`)
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS central_staging (
-    seq bigint NOT NULL, ts double precision NOT NULL, type text NOT NULL, ticket text, data jsonb NOT NULL,
-    ref_day date
-) ON COMMIT DELETE ROWS
+    seq bigint NOT NULL, ts double precision NOT NULL, lday integer NOT NULL, type text NOT NULL, ticket text,
+    agency text, service text, counter text, waited_s double precision, ref_day date, reason text, request text,
+    answers integer[]
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS central_events_staging (LIKE events) ON COMMIT DELETE ROWS
 """
-
-_INSERT_EVENTS = """
-INSERT INTO events (site, seq, ts, type, ticket, data)
-SELECT %(site)s, seq, to_timestamp(ts), type, ticket, data FROM central_staging
-ON CONFLICT DO NOTHING
-"""
+_COPY_STAGING = ("COPY central_staging (seq, ts, lday, type, ticket, agency, service, counter, waited_s, ref_day, "
+                 "reason, request, answers) FROM STDIN")
+_COPY_EVENTS = "COPY {} (site, seq, ts, type, ticket, data) FROM STDIN"
+_INSERT_EVENTS = "INSERT INTO events SELECT * FROM central_events_staging ON CONFLICT DO NOTHING"
 
 _LEARN = """
 INSERT INTO site_services AS t (site, service, agency)
-SELECT DISTINCT ON (data->>'service') %(site)s, data->>'service', data->>'agency' FROM central_staging
-WHERE type = 'ticket_issued' AND jsonb_typeof(data->'service') = 'string' AND jsonb_typeof(data->'agency') = 'string'
-ORDER BY data->>'service', seq DESC
+SELECT DISTINCT ON (service) %(site)s, service, agency FROM central_staging
+WHERE type = 'ticket_issued' AND service IS NOT NULL AND agency IS NOT NULL
+ORDER BY service, seq DESC
 ON CONFLICT (site, service) DO UPDATE SET agency = excluded.agency WHERE t.agency <> excluded.agency;
 INSERT INTO site_counters AS t (site, counter, agency)
-SELECT DISTINCT ON (data->>'counter') %(site)s, data->>'counter', data->>'agency' FROM central_staging
-WHERE type = 'ticket_called' AND jsonb_typeof(data->'counter') = 'string' AND jsonb_typeof(data->'agency') = 'string'
-ORDER BY data->>'counter', seq DESC
+SELECT DISTINCT ON (counter) %(site)s, counter, agency FROM central_staging
+WHERE type = 'ticket_called' AND counter IS NOT NULL AND agency IS NOT NULL
+ORDER BY counter, seq DESC
 ON CONFLICT (site, counter) DO UPDATE SET agency = excluded.agency WHERE t.agency <> excluded.agency
 """
 
 # visitors, served, no-shows and waits per day, agency and service; the same per day in site_daily
 _VISITS = """
 WITH calls AS (
-    SELECT DISTINCT ON (ticket) ticket, ts, data FROM central_staging
+    SELECT DISTINCT ON (ticket) ticket, ts, lday, agency, service, waited_s FROM central_staging
     WHERE type = 'ticket_called' AND ticket IS NOT NULL ORDER BY ticket, seq
 ), fresh AS (
-    INSERT INTO first_calls (site, ticket, ts) SELECT %(site)s, ticket, to_timestamp(ts) FROM calls
+    INSERT INTO first_calls (site, ticket) SELECT %(site)s, ticket FROM calls
     ON CONFLICT DO NOTHING RETURNING ticket
 ), facts AS (
-    SELECT ts, data->>'agency' AS agency, data->>'service' AS service,
+    SELECT lday, agency, service,
            (type = 'ticket_issued')::int AS issued, (type = 'ticket_finished')::int AS served,
            (type = 'ticket_no_show')::int AS no_shows, 0::float8 AS wait_s, 0 AS waits
     FROM central_staging WHERE type IN ('ticket_issued', 'ticket_finished', 'ticket_no_show')
     UNION ALL
-    SELECT c.ts, c.data->>'agency', c.data->>'service', 0, 0, 0, (c.data->>'waited_s')::float8, 1
-    FROM calls c JOIN fresh USING (ticket) WHERE jsonb_typeof(c.data->'waited_s') = 'number'
+    SELECT c.lday, c.agency, c.service, 0, 0, 0, c.waited_s, 1
+    FROM calls c JOIN fresh USING (ticket) WHERE c.waited_s IS NOT NULL
 ), inc AS (
-    SELECT (to_timestamp(f.ts) AT TIME ZONE %(tz)s)::date AS day, coalesce(f.agency, s.agency, '') AS agency,
+    SELECT date '1970-01-01' + f.lday AS day, coalesce(f.agency, s.agency, '') AS agency,
            coalesce(f.service, '') AS service, sum(f.issued) AS issued, sum(f.served) AS served,
            sum(f.no_shows) AS no_shows, sum(f.wait_s) AS wait_sum, sum(f.waits) AS wait_n
     FROM facts f LEFT JOIN site_services s ON s.site = %(site)s AND s.service = f.service
@@ -182,15 +261,19 @@ ON CONFLICT (site, day) DO UPDATE SET issued = t.issued + excluded.issued, serve
 # the IKM: respondents and score sums per element, per day (and per agency)
 _IKM = """
 WITH answers AS (
-    SELECT (to_timestamp(s.ts) AT TIME ZONE %(tz)s)::date AS day, coalesce(s.data->>'agency', '') AS agency,
-           (a.ord - 1)::smallint AS element, CASE WHEN a.v ~ '^[1-4]$' THEN a.v::int END AS score
-    FROM central_staging s, jsonb_array_elements_text(s.data->'answers') WITH ORDINALITY AS a(v, ord)
-    WHERE s.type = 'survey_answered' AND jsonb_typeof(s.data->'answers') = 'array'
+    SELECT date '1970-01-01' + s.lday AS day, coalesce(s.agency, '') AS agency,
+           (a.ord - 1)::smallint AS element, a.score
+    FROM central_staging s, unnest(s.answers) WITH ORDINALITY AS a(score, ord)
+    WHERE s.answers IS NOT NULL
+), per_element AS (
+    SELECT day, agency, element, count(*) AS respondents, coalesce(sum(score), 0) AS score FROM answers
+    GROUP BY 1, 2, 3
 ), per_agency AS (
-    INSERT INTO ikm_agency_daily AS t (site, day, agency, element, respondents, score)
-    SELECT %(site)s, day, agency, element, count(*), coalesce(sum(score), 0) FROM answers GROUP BY 1, 2, 3, 4
-    ON CONFLICT (site, day, agency, element) DO UPDATE SET respondents = t.respondents + excluded.respondents,
-        score = t.score + excluded.score
+    INSERT INTO ikm_agency_daily AS t (site, day, agency, respondents, scores)
+    SELECT %(site)s, day, agency, max(respondents), array_agg(score ORDER BY element) FROM per_element
+    GROUP BY day, agency
+    ON CONFLICT (site, day, agency) DO UPDATE SET respondents = t.respondents + excluded.respondents,
+        scores = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(t.scores, excluded.scores) AS u(a, b))
 )
 INSERT INTO ikm_daily AS t (site, day, month, element, respondents, score)
 SELECT %(site)s, day, date_trunc('month', day)::date, element, count(*), coalesce(sum(score), 0)
@@ -204,9 +287,7 @@ _TURNED_AWAY = """
 WITH inc AS (
     SELECT r.ref_day AS day, coalesce(s.agency, '') AS agency, r.service, r.reason,
            count(DISTINCT r.request) AS n
-    FROM (SELECT ref_day, coalesce(nullif(data->>'service', ''), '?') AS service,
-                 CASE WHEN data->>'reason' = ANY(%(reasons)s) THEN data->>'reason' ELSE 'quota' END AS reason,
-                 coalesce(nullif(data->>'request', ''), 'seq' || seq) AS request
+    FROM (SELECT ref_day, coalesce(nullif(service, ''), '?') AS service, reason, request
           FROM central_staging WHERE type = 'demand_turned_away' AND ref_day IS NOT NULL) r
     LEFT JOIN site_services s ON s.site = %(site)s AND s.service = r.service
     GROUP BY 1, 2, 3, 4
@@ -276,6 +357,7 @@ class CentralStore:
         self._conn: psycopg.Connection | None = None
         self._months: set[date] = set()
         self._sites: dict[str, Site] = {}
+        self._staged = False  # this connection has its temporary staging tables
 
     @property
     def conn(self) -> psycopg.Connection:
@@ -284,8 +366,8 @@ class CentralStore:
                 self._conn = psycopg.connect(self.conninfo, autocommit=True)  # a transaction is a `with transaction()`
             except psycopg.Error as exc:
                 raise CentralError(f"cannot reach the central database: {exc}") from None
-            self._conn.execute(_STAGING)
             self._months.clear()
+            self._staged = False
         return self._conn
 
     def close(self) -> None:
@@ -399,8 +481,13 @@ class CentralStore:
         """Store a batch of one site's events and add them to the roll-ups, all or nothing; returns the
         site's last stored seq. Events at or below it (sent before) are skipped."""
         site = self.site(site_id)
+        zone = ZoneInfo(site.timezone)
         rows = [_row(e, i) for i, e in enumerate(events)]
         conn = self.conn
+        if not self._staged:
+            for statement in _STAGING.split(";\n"):
+                conn.execute(statement)
+            self._staged = True
         if rows:
             self._partitions(rows)
         try:
@@ -415,12 +502,12 @@ class CentralStore:
                 if not fresh:
                     return last
                 batch = [fresh[s] for s in sorted(fresh)]
+                chunks, staged = _copy_text(site_id, batch, zone)
                 with conn.cursor() as cur:
-                    with cur.copy("COPY central_staging (seq, ts, type, ticket, data, ref_day) FROM STDIN") as copy:
-                        for r in batch:
-                            copy.write_row((r.seq, r.ts, r.type, r.ticket, _dumps(r.data), r.day))
-                    params = {"site": site_id, "tz": site.timezone, "reasons": list(REASONS)}
-                    cur.execute(_INSERT_EVENTS, params)
+                    self._store_events(cur, chunks)
+                    with cur.copy(_COPY_STAGING) as copy:
+                        copy.write(staged)
+                    params = {"site": site_id}
                     for statement in _LEARN.split(";\n"):
                         cur.execute(statement, params)
                     cur.execute(_VISITS, params)
@@ -431,12 +518,27 @@ class CentralStore:
                     cur.execute("UPDATE site_cursor SET last_seq = %s, last_ts = to_timestamp(%s), "
                                 "events = events + %s, updated = now() WHERE site = %s",
                                 (newest.seq, newest.ts, len(batch), site_id))
-                    if any(r.type == EventType.DAY_STARTED for r in batch):  # tickets called days ago: forgotten
-                        cur.execute("DELETE FROM first_calls WHERE site = %s AND ts < to_timestamp(%s) - interval '3 days'",
-                                    (site_id, newest.ts))
+                    started = [r for r in batch if r.type == EventType.DAY_STARTED]
+                    if started:  # tickets of two days ago and before are called no more: forgotten
+                        day = datetime.fromtimestamp(started[-1].ts, zone).date() - timedelta(days=2)
+                        cur.execute("DELETE FROM first_calls WHERE site = %s AND ticket < %s", (site_id, f"{day:%Y%m%d}"))
                 return newest.seq
         except psycopg.Error as exc:
             raise CentralError(f"the batch of {site_id} was not stored: {exc}") from None
+
+    def _store_events(self, cur: psycopg.Cursor, chunks: list[str]) -> None:
+        """COPY the batch into `events` straight away: nothing of it is there, the cursor says. Should some of
+        it be there all the same (stored past the cursor by another hand), the batch goes in through a staging
+        table with ON CONFLICT DO NOTHING instead, and what was there already stays as it was."""
+        try:
+            with cur.connection.transaction(), cur.copy(_COPY_EVENTS.format("events")) as copy:
+                for chunk in chunks:
+                    copy.write(chunk)
+        except psycopg.errors.UniqueViolation:
+            with cur.copy(_COPY_EVENTS.format("central_events_staging")) as copy:
+                for chunk in chunks:
+                    copy.write(chunk)
+            cur.execute(_INSERT_EVENTS)
 
     def _staffing(self, cur: psycopg.Cursor, site: Site, batch: list[_Row]) -> None:
         staffing = [r for r in batch if r.type in _STAFFING]

@@ -263,3 +263,14 @@ def test_a_bad_batch_stores_nothing(central):
     assert central.ingest("62.07-mpp", [good]) == 1
     with psycopg.connect(central.conninfo) as other:
         assert other.execute("SELECT count(*) FROM events WHERE site = '62.07-mpp'").fetchone() == (1,)
+
+
+def test_events_stored_past_the_cursor_by_another_hand_are_kept_and_the_rest_stored(central):
+    central.register_site("62.09-mpp", "MPP Kabupaten Katingan")
+    events = [{"type": "day_started", "ts": 1.74e9 + i, "seq": i + 1, "day": "2025-02-20"} for i in range(4)]
+    assert central.ingest("62.09-mpp", events[:2]) == 2
+    central.conn.execute("INSERT INTO events (site, seq, ts, type, data) "
+                         "VALUES ('62.09-mpp', 3, to_timestamp(1740000002), 'day_started', '{\"by\": \"hand\"}')")
+    assert central.ingest("62.09-mpp", events) == 4
+    assert central.conn.execute("SELECT seq, data->>'by' FROM events WHERE site = '62.09-mpp' ORDER BY seq").fetchall() \
+        == [(1, None), (2, None), (3, "hand"), (4, None)]
