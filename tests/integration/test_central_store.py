@@ -14,6 +14,7 @@ import pytest
 
 from antrian_assets import ROOT as ASSETS
 from broker.central import CentralError, CentralStore, UnknownSite, drill, league, site_ikm, trend
+from broker.core.commands import Outcome
 from broker.core.events import Event, EventType
 from broker.core.ikm import from_sums
 from broker.reports.build import EventLog, Period, _ikm_groups, _issued, _noshow_counts, timings
@@ -274,3 +275,48 @@ def test_events_stored_past_the_cursor_by_another_hand_are_kept_and_the_rest_sto
     assert central.ingest("62.09-mpp", events) == 4
     assert central.conn.execute("SELECT seq, data->>'by' FROM events WHERE site = '62.09-mpp' ORDER BY seq").fetchall() \
         == [(1, None), (2, None), (3, "hand"), (4, None)]
+
+
+def test_sign_in_sessions_pair_as_the_site_report_pairs_them_across_batches(central, tmp_path, small_config_file):
+    """A session left open overnight counts up to midnight; a sign-in at a signed-in counter ends the session
+    there; a sign-out naming another officer ends nothing; sessions open at a batch's end go on in the next."""
+    config = load_config(small_config_file)
+    zone = ZoneInfo(config.site.timezone)
+    first = date(2023, 11, 14)
+
+    def at(day: int, hh: int, mm: int = 0) -> float:
+        return datetime(2023, 11, 14 + day, hh, mm, tzinfo=zone).timestamp()
+
+    plan = [(at(0, 7, 30), EventType.DAY_STARTED, {"day": "2023-11-14", "expired": 0}),
+            (at(0, 9), EventType.OFFICER_SIGNED_IN, {"counter": "1", "officer": "a", "name": "A"}),
+            (at(1, 7, 30), EventType.DAY_STARTED, {"day": "2023-11-15", "expired": 0}),
+            (at(1, 8), EventType.OFFICER_SIGNED_IN, {"counter": "1", "officer": "b", "name": "B"}),
+            (at(1, 9), EventType.OFFICER_SIGNED_OUT, {"counter": "1", "officer": "a", "reason": "signed_out"}),
+            (at(1, 10), EventType.OFFICER_SIGNED_IN, {"counter": "2", "officer": "c", "name": "C"}),
+            (at(1, 11, 15), EventType.OFFICER_SIGNED_IN, {"counter": "2", "officer": "d", "name": "D"}),
+            (at(1, 12), EventType.OFFICER_SIGNED_OUT, {"counter": "2", "officer": "d", "reason": "signed_out"}),
+            (at(1, 15), EventType.OFFICER_SIGNED_OUT, {"counter": "1", "officer": "b", "reason": "signed_out"})]
+    events = [Event(kind, ts, seq, data) for seq, (ts, kind, data) in enumerate(plan, start=1)]
+    store = EventStore(tmp_path / "data", config.site.id)
+    try:
+        store.append([Outcome(reply={}, events=events)])
+    finally:
+        store.close()
+    log = EventLog(tmp_path / "data", config)
+    try:
+        _, signed, _ = spans(log, Period(first, first + timedelta(days=1)))
+    finally:
+        log.close()
+    expected = defaultdict(float)
+    for counter, pieces in signed.items():
+        for t0, t1 in pieces:
+            expected[(datetime.fromtimestamp(t0, zone).date(), counter)] += t1 - t0
+    assert expected == {(first, "1"): 15 * 3600, (first + timedelta(days=1), "1"): 7 * 3600,
+                        (first + timedelta(days=1), "2"): 2 * 3600}
+    central.register_site("35.15-mpp", "MPP Uji")
+    for event in events:  # one event a batch: every session spans batches
+        central.ingest("35.15-mpp", [event])
+    stored = dict(((d, c), s) for d, c, s in central.conn.execute(
+        "SELECT day, counter, signed_s FROM staffing_daily WHERE site = '35.15-mpp'").fetchall())
+    assert stored == pytest.approx(dict(expected))
+    assert central.conn.execute("SELECT count(*) FROM staff_open WHERE site = '35.15-mpp'").fetchone() == (0,)
