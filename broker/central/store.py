@@ -20,7 +20,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -131,21 +131,35 @@ def _scores(answers: object) -> str:
     return "{" + ",".join(str(v) if type(v) is int and 1 <= v <= 4 else "NULL" for v in answers) + "}"
 
 
-def _copy_text(site: str, rows: list[_Row], zone: ZoneInfo) -> tuple[list[str], str]:
-    """The batch in COPY's text format: the lines of `events` (in chunks) and the staging table's lines, which
-    carry what the roll-ups read pulled out of each event's data."""
-    chunks: list[str] = []
+class _Minutes(dict[int, str]):
+    """UTC timestamps as timestamptz text, the date and minute of each formatted once."""
+
+    def __missing__(self, minute: int) -> str:
+        text = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%d %H:%M:")
+        self[minute] = text
+        return text
+
+    def text(self, ts: float) -> str:
+        us = round(ts * 1_000_000)  # to the microsecond, as timestamptz keeps it
+        seconds, us = divmod(us, 1_000_000)
+        minute, second = divmod(seconds, 60)
+        return f"{self[minute]}{second:02d}.{us:06d}+00"
+
+
+def _copy_text(site: str, rows: list[_Row], zone: ZoneInfo, staging: list[str]) -> Iterator[str]:
+    """The batch in COPY's text format: the lines of `events`, yielded a chunk at a time (the server parses one
+    while the next is made), and the staging table's lines, put in `staging`, which carry what the roll-ups read
+    pulled out of each event's data."""
     events: list[str] = []
-    staging: list[str] = []
     site_text = _text(site)
+    minutes = _Minutes()
     for r, day in zip(rows, _local_days(rows, zone)):
         d = r.data
         kind = _text(r.type)
         ticket = _text(d.get("ticket"))
-        events.append(f"{site_text}\t{r.seq}\t{datetime.fromtimestamp(r.ts, UTC).isoformat()}\t{kind}\t{ticket}\t"
-                      f"{_json(d)}\n")
+        events.append(f"{site_text}\t{r.seq}\t{minutes.text(r.ts)}\t{kind}\t{ticket}\t{_json(d)}\n")
         if len(events) >= _CHUNK:
-            chunks.append("".join(events))
+            yield "".join(events)
             events = []
         if r.type not in _COUNTED:
             continue
@@ -164,8 +178,7 @@ def _copy_text(site: str, rows: list[_Row], zone: ZoneInfo) -> tuple[list[str], 
                        f"{_text(d.get('service'))}\t{_text(d.get('counter'))}\t{waited_s}\t{ref}\t{reason}\t"
                        f"{request}\t{answers}\n")
     if events:
-        chunks.append("".join(events))
-    return chunks, "".join(staging)
+        yield "".join(events)
 
 
 def _row(event: Event | Mapping[str, Any], index: int) -> _Row:
@@ -226,8 +239,9 @@ WITH calls AS (
     SELECT DISTINCT ON (ticket) ticket, ts, lday, agency, service, waited_s FROM central_staging
     WHERE type = 'ticket_called' AND ticket IS NOT NULL ORDER BY ticket, seq
 ), fresh AS (
-    INSERT INTO first_calls (site, ticket) SELECT %(site)s, ticket FROM calls
-    ON CONFLICT DO NOTHING RETURNING ticket
+    INSERT INTO first_calls (site, ticket) SELECT %(site)s, c.ticket FROM calls c
+    WHERE NOT EXISTS (SELECT FROM first_calls f WHERE f.site = %(site)s AND f.ticket = c.ticket)
+    RETURNING ticket  -- no ON CONFLICT: the site's cursor row is locked, no other ingest adds its tickets
 ), facts AS (
     SELECT lday, agency, service,
            (type = 'ticket_issued')::int AS issued, (type = 'ticket_finished')::int AS served,
@@ -502,11 +516,11 @@ class CentralStore:
                 if not fresh:
                     return last
                 batch = [fresh[s] for s in sorted(fresh)]
-                chunks, staged = _copy_text(site_id, batch, zone)
+                staged: list[str] = []
                 with conn.cursor() as cur:
-                    self._store_events(cur, chunks)
+                    self._store_events(cur, _copy_text(site_id, batch, zone, staged))
                     with cur.copy(_COPY_STAGING) as copy:
-                        copy.write(staged)
+                        copy.write("".join(staged))
                     params = {"site": site_id}
                     for statement in _LEARN.split(";\n"):
                         cur.execute(statement, params)
@@ -526,15 +540,18 @@ class CentralStore:
         except psycopg.Error as exc:
             raise CentralError(f"the batch of {site_id} was not stored: {exc}") from None
 
-    def _store_events(self, cur: psycopg.Cursor, chunks: list[str]) -> None:
+    def _store_events(self, cur: psycopg.Cursor, lines: Iterator[str]) -> None:
         """COPY the batch into `events` straight away: nothing of it is there, the cursor says. Should some of
         it be there all the same (stored past the cursor by another hand), the batch goes in through a staging
         table with ON CONFLICT DO NOTHING instead, and what was there already stays as it was."""
+        chunks: list[str] = []
         try:
             with cur.connection.transaction(), cur.copy(_COPY_EVENTS.format("events")) as copy:
-                for chunk in chunks:
+                for chunk in lines:
+                    chunks.append(chunk)
                     copy.write(chunk)
         except psycopg.errors.UniqueViolation:
+            chunks.extend(lines)
             with cur.copy(_COPY_EVENTS.format("central_events_staging")) as copy:
                 for chunk in chunks:
                     copy.write(chunk)
