@@ -42,6 +42,7 @@ _COUNTED = frozenset({EventType.TICKET_ISSUED, EventType.TICKET_CALLED, EventTyp
                       EventType.TICKET_NO_SHOW, EventType.SURVEY_ANSWERED, EventType.DEMAND_TURNED_AWAY})
 _STAFFING = frozenset({EventType.DAY_STARTED, EventType.OFFICER_SIGNED_IN, EventType.OFFICER_SIGNED_OUT})
 _EPOCH = date(1970, 1, 1)
+_LAST_TS = 4_102_444_800.0  # 2100-01-01: a site clock past it is broken, not a time to store
 _PARTITION_LOCK = 0x616E7472  # pg_advisory_xact_lock key while a month's partition is made
 
 
@@ -188,22 +189,18 @@ def _row(event: Event | Mapping[str, Any], index: int) -> _Row:
         else:
             data = dict(event)
             seq, ts, kind = int(data.pop("seq")), float(data.pop("ts")), str(data.pop("type"))
-        if not math.isfinite(ts) or seq < 1:
-            raise ValueError("ts must be a number of seconds and seq a positive integer")
+        if not (math.isfinite(ts) and 0 <= ts < _LAST_TS) or seq < 1:
+            raise ValueError("ts must be seconds since 1970 (before 2100) and seq a positive integer")
     except (KeyError, TypeError, ValueError) as exc:
         raise CentralError(f"event {index} of the batch is not an event (seq, ts, type): {exc}") from None
     return _Row(seq, float(ts), kind, data)
 
 
-def _months(first: float, last: float) -> list[date]:
-    """The UTC months from `first` to `last`: one partition of `events` each."""
-    a = datetime.fromtimestamp(first, UTC).date().replace(day=1)
-    b = datetime.fromtimestamp(last, UTC).date().replace(day=1)
-    out = []
-    while a <= b:
-        out.append(a)
-        a = (a + timedelta(days=32)).replace(day=1)
-    return out
+def _months(rows: list[_Row]) -> set[date]:
+    """The UTC months the events fall in: one partition of `events` each (only those: a site clock that was
+    years off for one event makes one partition more, not every month between)."""
+    days = {int(r.ts // 86400) for r in rows}
+    return {(_EPOCH + timedelta(days=d)).replace(day=1) for d in days}
 
 
 # what the roll-ups read of each event of the batch (its data stays in `events`)
@@ -460,7 +457,7 @@ class CentralStore:
         return int(row[0])
 
     def _partitions(self, rows: list[_Row]) -> None:
-        wanted = [m for m in _months(min(r.ts for r in rows), max(r.ts for r in rows)) if m not in self._months]
+        wanted = sorted(_months(rows) - self._months)
         if not wanted:
             return
         conn = self.conn

@@ -244,13 +244,14 @@ def test_a_site_must_be_registered_and_named_by_its_region(central):
 def test_events_go_into_monthly_partitions_made_when_needed(central):
     central.register_site("62.06-mpp", "MPP Kabupaten Sukamara")
     zone = ZoneInfo("Asia/Jakarta")
-    days = [date(2025, 3, 31), date(2025, 4, 1), date(2025, 6, 2)]
+    days = [date(2025, 3, 31), date(2025, 4, 1), date(2025, 6, 2)]  # no event in May: no partition for it
     events = [Event(EventType.DAY_STARTED, datetime(d.year, d.month, d.day, 7, tzinfo=zone).timestamp(), i + 1,
                     {"day": d.isoformat()}) for i, d in enumerate(days)]
     assert central.ingest("62.06-mpp", events) == 3
     parts = {r[0] for r in central.conn.execute(
         "SELECT tableoid::regclass::text FROM events WHERE site = '62.06-mpp'").fetchall()}
     assert parts == {"events_2025_03", "events_2025_04", "events_2025_06"}
+    assert central.conn.execute("SELECT to_regclass('events_2025_05')").fetchone() == (None,)
 
 
 def test_a_bad_batch_stores_nothing(central):
@@ -259,8 +260,11 @@ def test_a_bad_batch_stores_nothing(central):
     with pytest.raises(CentralError):
         central.ingest("62.07-mpp", [good, {"type": "ticket_issued", "seq": 2}])
     assert central.last_seq("62.07-mpp") == 0
-    with pytest.raises(CentralError):  # NaN is no time
-        central.ingest("62.07-mpp", [good | {"ts": float("nan")}])
+    for when in (float("nan"), float("inf"), -1.0, 1e13):  # no time, or none a site clock can give
+        with pytest.raises(CentralError):
+            central.ingest("62.07-mpp", [good | {"ts": when}])
+    with pytest.raises(CentralError):
+        central.ingest("62.07-mpp", [good | {"seq": "two"}])
     assert central.ingest("62.07-mpp", [good]) == 1
     with psycopg.connect(central.conninfo) as other:
         assert other.execute("SELECT count(*) FROM events WHERE site = '62.07-mpp'").fetchone() == (1,)
