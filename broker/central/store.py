@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
 import psycopg
 
 from broker.central import queries
@@ -83,7 +84,7 @@ class _Row:
 
 _ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NULL = "\\N"
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=str)
 _CHUNK = 2000  # lines of COPY sent at a time: the server parses one while the next is written
 
 
@@ -99,7 +100,13 @@ def _text(value: object) -> str:
 def _json(data: dict[str, Any]) -> str:
     """The data as a jsonb field of COPY's text format: JSON writes no raw tab or newline, only backslashes need
     doubling. jsonb refuses the NUL character even escaped; nothing the engine writes holds one."""
-    text = _ENCODER.encode(data)
+    try:
+        text = orjson.dumps(data).decode()  # a sixth of the json module's time: the largest part of the batch's
+    except (TypeError, orjson.JSONEncodeError):  # keys that are not strings, integers past 64 bits, ...
+        try:
+            text = _ENCODER.encode(data)
+        except ValueError as exc:
+            raise CentralError(f"an event's data is not JSON: {exc}") from None
     return text.replace("\\u0000", "\\ufffd").replace("\\", "\\\\")
 
 
@@ -132,19 +139,20 @@ def _scores(answers: object) -> str:
     return "{" + ",".join(str(v) if type(v) is int and 1 <= v <= 4 else "NULL" for v in answers) + "}"
 
 
-class _Minutes(dict[int, str]):
-    """UTC timestamps as timestamptz text, the date and minute of each formatted once."""
+class _Hours(dict[int, str]):
+    """UTC timestamps as timestamptz text, the date and hour of each formatted once."""
 
-    def __missing__(self, minute: int) -> str:
-        text = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%d %H:%M:")
-        self[minute] = text
+    def __missing__(self, hour: int) -> str:
+        text = datetime.fromtimestamp(hour * 3600, UTC).strftime("%Y-%m-%d %H:")
+        self[hour] = text
         return text
 
     def text(self, ts: float) -> str:
         us = round(ts * 1_000_000)  # to the microsecond, as timestamptz keeps it
         seconds, us = divmod(us, 1_000_000)
-        minute, second = divmod(seconds, 60)
-        return f"{self[minute]}{second:02d}.{us:06d}+00"
+        hour, second = divmod(seconds, 3600)
+        minute, second = divmod(second, 60)
+        return f"{self[hour]}{minute:02d}:{second:02d}.{us:06d}+00"
 
 
 def _copy_text(site: str, rows: list[_Row], zone: ZoneInfo, staging: list[str]) -> Iterator[str]:
@@ -153,12 +161,12 @@ def _copy_text(site: str, rows: list[_Row], zone: ZoneInfo, staging: list[str]) 
     pulled out of each event's data."""
     events: list[str] = []
     site_text = _text(site)
-    minutes = _Minutes()
+    hours = _Hours()
     for r, day in zip(rows, _local_days(rows, zone)):
         d = r.data
         kind = _text(r.type)
         ticket = _text(d.get("ticket"))
-        events.append(f"{site_text}\t{r.seq}\t{minutes.text(r.ts)}\t{kind}\t{ticket}\t{_json(d)}\n")
+        events.append(f"{site_text}\t{r.seq}\t{hours.text(r.ts)}\t{kind}\t{ticket}\t{_json(d)}\n")
         if len(events) >= _CHUNK:
             yield "".join(events)
             events = []
