@@ -14,7 +14,7 @@ from broker.core.engine import Engine
 from broker.core.events import EventType as E
 from broker.protocol.codec import Topics, normalize_booking_code, parse
 from broker.site.config import parse_config
-from conftest import SMALL_SITE
+from conftest import SMALL_SITE, examples
 
 # Passports (imigrasi: Tuesday and Thursday only): 6 a day, 4 of them booked ahead in two sessions
 BOOKING_SITE = SMALL_SITE.replace('quota = 3\npriority = false', 'quota = 6\npriority = false\nquota_online = 4\n'
@@ -177,7 +177,7 @@ actions = st.lists(st.one_of(
 ), max_size=60)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(actions)
 def test_online_and_walk_in_never_pass_the_quota_no_booking_is_checked_in_twice_and_replay_equals_live(steps):
     site = booking_site(wib(TUESDAY, 7))
