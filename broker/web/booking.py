@@ -199,34 +199,54 @@ def service_choice(config: ConfigState, entry: ServiceEntry, state: BookingState
 
 
 def closed_why(site: Any, entry: ServiceEntry, day: date, lang: str, *, national: bool = True) -> str:
-    """Why the service takes no booking on a day the engine leaves out: the config's closure or holiday, else
-    its opening days."""
+    """Why the service takes no booking on a day the engine leaves out: the config's closure or holiday; ""
+    when it is simply not one of its days."""
     closure = site.closure_on(day, entry.agency, national=national) if site is not None else None
-    if closure is not None:
-        return (closure.reason_en if lang == "en" else "") or closure.reason
-    return text("booking_closed_weekday", lang, weekday=tr(f"day.{day.weekday()}", lang))
+    if closure is None:
+        return ""
+    return (closure.reason_en if lang == "en" else "") or closure.reason
 
 
 def days_of(retained: Retained, site: Any, entry: ServiceEntry, today: date, lang: str) -> tuple[DayChoice, ...]:
-    """Every day of the window: open ones with the places left, closed ones with why."""
+    """Every day of the window: open ones with the places left, closed ones with why (days in a row the service
+    does not serve, such as a weekend, as one entry)."""
     config = retained.config
     state = retained.bookings.get(entry.code)
     listed: dict[str, BookingDay] = {d.day: d for d in state.days} if state else {}
     ahead = config.rules.booking_days_ahead if config else 0
     national = not retained.engine.ignore_hours
-    days = []
+    days: list[DayChoice] = []
+    run: list[date] = []  # days in a row that are not the service's days
+
+    def end_run() -> None:
+        if run:
+            first, last = run[0], run[-1]
+            names = {k: tr(f"day.{d.weekday()}", lang) for k, d in (("first", first), ("last", last))}
+            words = day_words(first.isoformat(), lang) if first == last else \
+                f"{day_words(first.isoformat(), lang)} – {day_words(last.isoformat(), lang)}"
+            why = text("booking_closed_weekday", lang, weekday=names["first"]) if first == last \
+                else text("booking_closed_weekdays", lang, **names)
+            days.append(DayChoice(first.isoformat(), words, "closed", why=why))
+            run.clear()
+
     for offset in range(ahead + 1):
         day = today + timedelta(days=offset)
         iso, words = day.isoformat(), day_words(day.isoformat(), lang)
         found = listed.get(iso)
+        why = closed_why(site, entry, day, lang, national=national) if found is None else ""
+        if found is None and not why:
+            run.append(day)
+            continue
+        end_run()
         if found is None:
-            days.append(DayChoice(iso, words, "closed", why=closed_why(site, entry, day, lang, national=national)))
+            days.append(DayChoice(iso, words, "closed", why=why))
         elif found.left > 0:
             days.append(DayChoice(iso, words, "open", found.left))
         elif not any(s.open for s in found.sessions):
             days.append(DayChoice(iso, words, "past", why=text("booking_day_past", lang)))
         else:
             days.append(DayChoice(iso, words, "full", why=text("booking_day_full", lang)))
+    end_run()
     return tuple(days)
 
 

@@ -94,6 +94,8 @@ def shoot(page, name: str) -> None:
     width = page.viewport_size["width"]
     page.screenshot(path=str(OUT / f"{name}-{width}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways"
+    inside = page.evaluate("Math.max(...[...document.querySelectorAll('main > *')].map(e => e.getBoundingClientRect().right))")
+    assert inside <= width - 12, f"{name}: something sticks out of the page's margin"
 
 
 def bookings_made(engine) -> list:
@@ -126,12 +128,14 @@ def test_a_visitor_books_sees_the_code_and_qr_reloads_and_cancels(tier, browser,
     closed = page.inner_text("span.choice.day.closed >> nth=1")  # Thursday 5 March: the closure says why
     assert "Kamis, 5 Maret 2026" in closed and "Pemeliharaan sistem paspor" in closed
     assert "Tidak buka hari Rabu" in page.inner_text("ul.days"), "a weekday it does not serve says so"
+    run = page.inner_text("span.choice.day.closed >> nth=2")  # days in a row it does not serve: one entry
+    assert "Jumat, 6 Maret 2026 – Senin, 9 Maret 2026" in run and "Tidak buka hari Jumat sampai Senin" in run
     assert page.query_selector("a.choice.day >> text=Rabu") is None, "only open days are links"
-    assert page.inner_text("a.choice.day >> nth=0").endswith("2 tempat tersisa")  # today: 10:00-12:00 only
+    assert page.inner_text("a.choice.day >> nth=0").endswith("sisa 2 tempat")  # today: 10:00-12:00 only
     shoot(page, "3-days")
     page.click("a.choice.day >> text=Selasa, 10 Maret 2026")
     assert page.is_checked("input[name=session][value='08:00-10:00']")
-    assert "2 tempat tersisa" in page.inner_text("label.session >> nth=0")
+    assert "sisa 2 tempat" in page.inner_text("label.session >> nth=0")
     assert "KTP elektronik asli" in page.inner_text(".requirements")
     page.check("input[name=session][value='10:00-12:00']")
     shoot(page, "4-form")
