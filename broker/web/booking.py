@@ -455,6 +455,7 @@ def _ask(body: dict[str, Any]) -> dict[str, Any]:
 class BookingView:
     code: str
     state: str  # booked, checked_in, cancelled, expired
+    state_words: str  # "Terpesan", "Sudah check-in", ...
     service: str
     agency: str
     day: str  # in words
@@ -481,12 +482,16 @@ def qr_svg(data: str, label: str) -> Markup:
                   '<path fill="#000" d="{2}"/></svg>').format(size, label, Markup(dark))
 
 
+STATE_WORDS = {"booked": "booking_state_booked", "checked_in": "booking_state_checked_in",
+               "cancelled": "booking_state_cancelled", "expired": "booking_state_expired"}
+
+
 def booking_view(info: dict[str, Any], config: ConfigState | None, lang: str) -> BookingView:
-    code = str(info.get("code") or "")
+    code, state = str(info.get("code") or ""), str(info.get("state") or "booked")
     entry = config.service(str(info.get("service") or "")) if config else None
     agency = config.agency_label(str(info.get("agency") or ""), full=True) if config else ""
     return BookingView(
-        code=code, state=str(info.get("state") or "booked"),
+        code=code, state=state, state_words=text(STATE_WORDS.get(state, "booking_state_booked"), lang),
         service=entry.title(lang) if entry else str(info.get("service") or ""), agency=agency,
         day=day_words(str(info.get("day") or ""), lang), session=time_words(str(info.get("session") or ""), lang),
         check_in=check_in_words(info, lang),

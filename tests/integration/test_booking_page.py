@@ -18,9 +18,10 @@ import pytest
 from broker.core.events import EventType as E
 from broker.site.config import parse_config
 from broker.web.limits import WebLimits
-from conftest import OUTPUT, SMALL_SITE, start_engine
+from conftest import OUTPUT, start_engine
 from integration import test_web as web_half
 from integration.test_web import make_tier, request, wait_until
+from unit.test_booking_page_views import CONFIG
 
 client, tier = web_half.client, web_half.tier  # the same fixtures as the ticket page: engine, Mosquitto, web tier
 
@@ -29,19 +30,6 @@ from integration.chromium import LAPTOP, PHONE  # noqa: E402  (after the skip)
 
 OUT = OUTPUT / "booking"
 WIB = ZoneInfo("Asia/Jakarta")
-# Passports (Imigrasi: Tuesday and Thursday): 6 a day, 4 booked ahead in two sessions of 2 places; a week's window;
-# Thursday 5 March closed for maintenance
-CONFIG = SMALL_SITE.replace(
-    'quota = 3\npriority = false',
-    'quota = 6\npriority = false\nquota_online = 4\nsessions = ["08:00-10:00", "10:00-12:00"]\n'
-    'requirements = "KTP elektronik asli, Kartu Keluarga, paspor lama (bila ada)"',
-).replace("[access]", "booking_days_ahead = 7\n\n[access]") + """
-[[closures]]
-date = 2026-03-05
-reason = "Pemeliharaan sistem paspor"
-reason_en = "Passport system maintenance"
-agencies = ["imigrasi"]
-"""
 CODE = re.compile(r"^[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{6}$")
 
 
@@ -293,3 +281,31 @@ def test_booking_posts_have_their_own_rate_limit(engine, small_config):
         assert status == 200, "looking is not limited by it"
     finally:
         web.stop()
+
+
+def test_booking_pages_carry_the_tiers_headers_and_a_strict_cookie(tier, client):
+    ready(tier)
+    token = None
+    for path in ("/booking", "/booking?agency=imigrasi", "/booking?service=P", "/booking?service=P&day=2026-03-10",
+                 "/booking?service=P&day=2026-03-04", "/booking?service=A&lang=en"):
+        status, headers, body = request(tier.url, path=path)
+        assert status in (200, 404), path  # service A takes no bookings: a 404 that says so
+        assert "default-src 'none'" in headers["content-security-policy"] and headers["cache-control"] == "no-store"
+        assert headers["referrer-policy"] == "no-referrer" and headers["x-frame-options"] == "DENY"
+        assert "<script" not in body and " style=" not in body and "<style" not in body
+        assert not re.search(r"(src|href|action)=\"(https?:)?//", body), "no CDN, no other site"
+        if "csrf_token" in body:
+            cookie = headers["set-cookie"]
+            assert cookie.startswith("antrian_pesan=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+            token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
+    assert token, "the form carries its CSRF token"
+    status, _, body = request(tier.url, path="/booking?service=P&day=2026-03-04")
+    assert "Tidak buka hari Rabu" in body  # a closed day asked for directly says why
+    status, _, body = request(tier.url, path="/booking?service=A&lang=en")
+    assert status == 404 and "takes no bookings online" in body
+    issued = client.issue("k1", "A")  # the ticket and survey pages set no cookie
+    for path in (f"/tiket/{issued['ticket']['id']}/{issued['survey_token']}", "/"):
+        assert "set-cookie" not in request(tier.url, path=path)[1], path
+    from broker.web.logs import redact
+
+    assert redact("GET /booking/K7XM4P/abcdefghijklmnopqrstuvwx/batal") == "GET /booking/K7XM4P/…/batal"
