@@ -141,6 +141,7 @@ class BookingForm:
     note: str = ""
     note_kind: str = ""  # warn or ok
     offers: tuple[Offer, ...] = ()
+    referral: str = ""  # where else to go, from the service's referral notice in the engine's refusal
     problems: dict[str, str] = field(default_factory=dict)  # field name -> what is wrong with it
 
     @property
@@ -439,8 +440,15 @@ def book() -> Response | tuple[str, int]:
     if form.step != "sessions":
         return _render("booking.html", lang, 409, form=replace(form, note=_refused(reply, lang), note_kind="warn"))
     next_open = reply.get("next_open")
-    return _render("booking.html", lang, 409, form=_with_offers(
-        form, next_open if isinstance(next_open, str) else None, note=_refused(reply, lang)))
+    form = _with_offers(form, next_open if isinstance(next_open, str) else None, note=_refused(reply, lang))
+    return _render("booking.html", lang, 409, form=replace(form, referral=_referral(reply, lang)))
+
+
+def _referral(reply: dict[str, Any], lang: str) -> str:
+    found = reply.get("referral")
+    if not isinstance(found, dict):
+        return ""
+    return str((found.get("text_en") if lang == "en" else "") or found.get("text") or "")
 
 
 def _ask(body: dict[str, Any]) -> dict[str, Any]:

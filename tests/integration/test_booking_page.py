@@ -195,6 +195,7 @@ def test_a_full_session_is_refused_in_the_engines_words_with_the_next_day_offere
     note = late.inner_text(".note.warn")
     assert "Kuota daring layanan Paspor untuk sesi 10:00-12:00 pada" in note and "sudah habis" in note
     assert "Masih dapat dipesan pada hari Selasa, 10 Maret" in note  # the engine's next_open, in its words
+    assert "Kantor Imigrasi Pati" in late.inner_text(".note.referral"), "and where else to go"
     offers = late.inner_text(".offers")
     assert "Pesan Selasa, 10 Maret 2026" in offers
     assert late.query_selector("#phone") is None, "nothing left that day: no form to fill in"
@@ -309,3 +310,45 @@ def test_booking_pages_carry_the_tiers_headers_and_a_strict_cookie(tier, client)
     from broker.web.logs import redact
 
     assert redact("GET /booking/K7XM4P/abcdefghijklmnopqrstuvwx/batal") == "GET /booking/K7XM4P/…/batal"
+
+
+def test_a_checked_in_booking_shows_its_ticket_and_can_no_longer_be_cancelled(tier, client, browser, engine, clock):
+    ready(tier)
+    page = visitor(browser, [])
+    pick_tuesday_session(page, tier.url, "08:00-10:00")
+    page.fill("#nik", "3317010101010001")
+    page.click("form.book button[type=submit]")
+    page.wait_for_url(re.compile(r"/booking/[A-Z0-9]{6}/"))
+    code, own = page.inner_text("#code"), page.url
+    page.click("#cancel")  # the visitor opens the cancel page ...
+    clock[0] = wib(10, 7, 45)  # ... and on the day, inside the window, checks in at the kiosk first
+    checked = client.request(client.topics.kiosk_request("k1"), client.topics.kiosk_reply("k1"),
+                             {"action": "check-in", "code": code})
+    assert checked["ok"], checked
+    page.click("form.cancel button[type=submit]")  # the engine refuses, in its words, and the page says so
+    assert "sudah check-in dengan nomor antrian P001" in page.inner_text(".note.warn")
+    assert "Sudah check-in · P001" in page.inner_text(".facts")
+    assert page.query_selector("#cancel") is None and page.query_selector(".qr-box") is None
+    shoot(page, "10-checked-in")
+    service, _ = engine
+    assert not [e for e in service.store.iter_events() if e.type == E.BOOKING_CANCELLED]
+    page.goto(own)
+    assert "sudah check-in" in page.inner_text(".note.ok")
+
+
+def test_without_the_engine_the_pages_say_so(small_config, broker_url, tmp_path):
+    service, stop = start_engine(small_config, broker_url, tmp_path / "data", clock=lambda: wib(3, 9),
+                                 ignore_hours=False)
+    web = make_tier((service, broker_url), small_config)
+    try:
+        ready(web)
+        status, _, body = request(web.url, path="/booking?service=P&day=2026-03-10")
+        assert status == 200 and 'name="csrf_token"' in body
+        stop()
+        wait_until(lambda: not web.mirror.retained.engine_online, what="the engine's last will")
+        status, _, body = request(web.url, path="/booking?service=P&day=2026-03-10")
+        assert status == 503 and "Pemesanan sedang tidak tersedia" in body and "csrf_token" not in body
+        status, _, body = request(web.url, path="/booking/ABCDEF/" + "a" * 24)
+        assert status in (404, 503) and "Traceback" not in body
+    finally:
+        web.stop()

@@ -15,7 +15,8 @@ from conftest import SMALL_SITE
 CONFIG = SMALL_SITE.replace(
     'quota = 3\npriority = false',
     'quota = 6\npriority = false\nquota_online = 4\nsessions = ["08:00-10:00", "10:00-12:00"]\n'
-    'requirements = "KTP elektronik asli, Kartu Keluarga, paspor lama (bila ada)"',
+    'requirements = "KTP elektronik asli, Kartu Keluarga, paspor lama (bila ada)"\n'
+    'referral = "Warga Kec. Sarang dan Kragan: Kantor Imigrasi Pati"',
 ).replace("[access]", "booking_days_ahead = 7\n\n[access]") + """
 [[closures]]
 date = 2026-03-05
