@@ -7,6 +7,8 @@ why) → `?service=&day=` (the day's sessions with their free places, a phone nu
 the button) → POST `/booking` → 303 to the booking's own page `/booking/<code>/<token>`: the code,
 its QR, the day, session and check-in window, the service's requirements and the cancel link
 (`/booking/<code>/<token>/batal`: a confirmation, then a POST).
+Any step is a plain link: a kiosk that refuses a ticket can show `<public_url>/booking?service=P&day=2026-03-10`
+as a QR (the refusal's `next_open`), and the phone opens that day's form.
 
 Where the facts come from, and who decides:
 - what the steps offer is a pure function of the engine's retained state (`state/config`,
