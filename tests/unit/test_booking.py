@@ -66,6 +66,8 @@ def test_refusals_say_why_and_offer_the_next_open_day_and_count_as_demand_turned
     full = book(site)
     assert full["error"]["code"] == "booking_full" and full["reason"] == "quota"
     assert full["next_open"] == "2026-03-10", "the next open day with a place left (Thursday is still open at 10:00?)"
+    assert full["error"]["message"].endswith("Masih dapat dipesan pada hari Selasa, 10 Maret"), "the sentence says it too"
+    assert "{" not in full["error"]["message_en"]
     closed = book(site, day="2026-03-04")  # a Wednesday: imigrasi is not there
     assert closed["error"]["code"] == "booking_closed" and closed["reason"] == "closed"
     assert closed["referral"]["text"].startswith("Warga Kec. Sarang")
