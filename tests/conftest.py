@@ -284,10 +284,20 @@ def tcp_printer():
     printer.close()
 
 
-@pytest.fixture
-def browser():
-    """Headless Debian chromium for the browser tests (integration/chromium.py; they skip without Playwright)."""
+@pytest.fixture(scope="session")
+def _chromium():
+    """One headless Debian chromium for the whole run (launching it costs a second or two); it may play sound
+    unasked, as the ticket page's called banner chimes."""
     from integration.chromium import chromium
 
-    with chromium() as b:
+    with chromium("--autoplay-policy=no-user-gesture-required") as b:
         yield b
+
+
+@pytest.fixture
+def browser(_chromium):
+    """Headless Debian chromium for the browser tests (integration/chromium.py; they skip without Playwright):
+    each test opens its own contexts (own cookies and storage), closed when it ends."""
+    yield _chromium
+    for context in list(_chromium.contexts):
+        context.close()

@@ -19,6 +19,7 @@ for the address too, and cost the same argon2 verification as a known one.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -45,7 +46,13 @@ SESSION_MAX_S = 12 * 3600.0  # a working day: then log in again
 SESSION_IDLE_S = 2 * 3600.0  # no request for this long ends a session
 
 _HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("antrian-no-such-user")  # what an unknown username is checked against
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown username is checked against (made at the first login, not at every import: a third
+    of a second each for every `antrian` command and web process)."""
+    return _HASHER.hash("antrian-no-such-user")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -261,7 +268,7 @@ class StaffStore:
                 self._audit(db, username or "?", "login_locked", username, "", client, ok=False)
                 return LoginResult(locked=True)
             row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-        stored = row["password_hash"] if row else _DUMMY_HASH
+        stored = row["password_hash"] if row else _dummy_hash()
         try:
             good = _HASHER.verify(stored, password or "") and row is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):

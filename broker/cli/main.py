@@ -31,10 +31,31 @@ from broker.site.config import SAMPLE_CONFIG, ConfigError, config_warnings, load
 DEFAULT_DATA = "antrian-data"
 DEFAULT_LISTEN = "127.0.0.1:1883"
 
-# Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers).
-EXTENSIONS: tuple[str, ...] = ("kiosk.cli", "display.cli", "kiosk.counter.cli", "broker.cli.access", "broker.cli.report",
-                               "broker.cli.sim", "kiosk.survey.cli", "broker.sim.demo", "broker.cli.web",
-                               "broker.cli.kendali")
+# Modules that add their own subcommands (kiosk, screens, ...): each has register(subparsers). To run one
+# command only its module is imported (each drags in its screens, web pages or reports: a second per run);
+# `antrian --help` imports them all. tests/unit/test_cli_commands.py keeps this table equal to what they register.
+COMMANDS: dict[str, str] = {
+    "kiosk": "kiosk.cli", "print-test": "kiosk.cli",
+    "display": "display.cli", "counter-display": "display.cli", "announce": "display.cli", "say": "display.cli",
+    "counter": "kiosk.counter.cli", "officer": "kiosk.counter.cli",
+    "device": "broker.cli.access", "broker-config": "broker.cli.access",
+    "ikm": "broker.cli.report", "report": "broker.cli.report",
+    "simulate": "broker.cli.sim", "bench": "broker.cli.sim",
+    "survey": "kiosk.survey.cli",
+    "demo": "broker.sim.demo",
+    "web": "broker.cli.web",
+    "user": "broker.cli.kendali", "kendali": "broker.cli.kendali",
+}
+EXTENSIONS: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
+CORE_COMMANDS = ("serve", "broker", "issue", "call", "state", "config")
+
+
+def extensions_for(argv: list[str]) -> tuple[str, ...]:
+    """The extension modules a command line needs: its command's own, none for a core command, else all."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first in COMMANDS:
+        return (COMMANDS[first],)
+    return () if first in CORE_COMMANDS else EXTENSIONS
 
 
 def _print_json(data: Any) -> None:
@@ -310,7 +331,7 @@ def _version() -> str:
         return "(not installed)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extensions: tuple[str, ...] = EXTENSIONS) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="antrian", description="Antrian: queue management for Mal Pelayanan "
                                      "Publik. Each subcommand has its own --help.")
     parser.add_argument("--version", action="version", version=f"antrian {_version()}")
@@ -377,13 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
                                              "antrian config sample > site.toml")
     c.set_defaults(func=cmd_config_sample)
 
-    for module_name in EXTENSIONS:
+    for module_name in extensions:
         __import__(module_name, fromlist=["register"]).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(extensions_for(argv)).parse_args(argv)
     if getattr(args, "user", None) and getattr(args, "mqtt", None):
         from broker.mqtt.connection import with_credentials
 

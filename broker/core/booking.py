@@ -346,6 +346,7 @@ def refuse(
     extra: dict[str, Any] = {"reason": why}
     if next_open is not False:
         extra["next_open"] = next_open if next_open is not True else next_open_day(view, svc.code, at.now, for_day)
+        params.setdefault("next_open", extra["next_open"])  # the sentence names it too ("Masih dapat dipesan ...")
     if svc.referral:
         extra["referral"] = {"text": svc.referral, "text_en": svc.referral_en or svc.referral}
     return Refusal(code, record=record, reply=extra, **params)

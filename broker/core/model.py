@@ -38,6 +38,7 @@ class Site:
     ticket_url: str = ""  # QR code target; "{ticket}" and "{site}" are filled in
     survey_url: str = ""  # where phones reach `antrian serve --http`, e.g. "http://192.168.1.10:8080"
     public_url: str = ""  # the same pages on the internet (reverse proxy with TLS): preferred for the ticket QR
+    region_code: str = ""  # Kemendagri's code of the regency or city, "62.01": the MPP's id at the province
     national_holidays: bool = True  # closed on Indonesia's national holidays (hari libur nasional)
     cuti_bersama: bool = True  # and on the joint leave days (cuti bersama) the government sets around them
 

@@ -264,7 +264,7 @@ def display_cpu(process: subprocess.Popen, client: EngineClient, seconds: float)
 def run_bench(mqtt_url: str | None = None, *, quick: bool = False,
               progress: Callable[[str], Any] | None = print) -> dict[str, Any]:
     say = progress or (lambda text: None)
-    samples, load_s, cpu_s = (200, 4.0, 4.0) if quick else (2000, 20.0, 15.0)
+    samples, load_s, cpu_s = (100, 2.0, 2.5) if quick else (2000, 20.0, 15.0)
     results: dict[str, Any] = {"machine": machine(), "quick": quick}
     with tempfile.TemporaryDirectory(prefix="antrian-bench-") as tmp, Processes() as procs:
         folder = Path(tmp)

@@ -9,8 +9,8 @@
   whose paths have their survey tokens cut out (broker.web.logs).
 
 Pages are blueprints (the phone survey in broker.web.survey, the ticket's own page in
-broker.web.ticket) and reach the engine through `WebContext.ask`, over MQTT like every
-other client; the ticket page reads the engine's retained state from `WebContext.mirror`.
+broker.web.ticket, booking ahead in broker.web.booking) and reach the engine through `WebContext.ask`,
+over MQTT like every other client; the ticket page reads the engine's retained state from `WebContext.mirror`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from broker.core.messages import message
 from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
 from broker.site.config import SiteConfig
-from broker.web.limits import DEFAULT_RATE_LIMIT
+from broker.web.limits import BOOKING_RATE_LIMIT, DEFAULT_RATE_LIMIT
 from broker.web.logs import protect_loggers, redact
 from broker.web.texts import language, text
 
@@ -60,13 +60,17 @@ class WebContext:
     secret: bytes = b""
     mirror: StateMirror | None = None
 
-    def ask(self, body: dict[str, Any]) -> dict[str, Any]:
-        """One survey request to the engine; an engine that does not answer is a refusal, not an error."""
+    def ask(self, body: dict[str, Any], channel: str = "survey") -> dict[str, Any]:
+        """One request to the engine on `survey/web` (or `booking/web`); an engine that does not answer is a
+        refusal, not an error."""
         if self.client is None:
             return {"ok": False, "error": message("engine_unavailable").as_dict()}
         topics = self.client.topics
+        request_topic, reply_topic = ((topics.booking_request("web"), topics.booking_reply("web"))
+                                      if channel == "booking" else
+                                      (topics.survey_request("web"), topics.survey_reply("web")))
         try:
-            return self.client.request(topics.survey_request("web"), topics.survey_reply("web"), body)
+            return self.client.request(request_topic, reply_topic, body)
         except (EngineTimeout, ConnectionError, OSError):
             return {"ok": False, "error": message("engine_unavailable").as_dict()}
 
@@ -81,6 +85,7 @@ def create_app(config: SiteConfig, client: EngineClient | None, *, secret: bytes
                rate_limit: str = DEFAULT_RATE_LIMIT, max_body: int = 16_384,
                mirror: StateMirror | None = None) -> Flask:
     """The web tier as a WSGI application; `client` carries requests to the engine, `mirror` its state."""
+    from broker.web.booking import bp as booking_pages
     from broker.web.survey import bp as survey_pages
     from broker.web.ticket import bp as ticket_pages
 
@@ -97,6 +102,9 @@ def create_app(config: SiteConfig, client: EngineClient | None, *, secret: bytes
                       storage_uri="memory://", strategy="moving-window")
     app.register_blueprint(survey_pages)
     app.register_blueprint(ticket_pages)
+    if rate_limit:  # booking and cancelling: a few a minute per client, besides the tier's own limit
+        limiter.limit(BOOKING_RATE_LIMIT, methods=["POST"])(booking_pages)
+    app.register_blueprint(booking_pages)
 
     @app.before_request
     def _started() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_RATE_LIMIT = "30 per minute;10 per 5 seconds"  # per client address, over all pages
+BOOKING_RATE_LIMIT = "5 per minute;20 per hour"  # booking and cancelling POSTs per client address, within it
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Logs of the web tier that never carry a survey token.
 
 The token in `/survei/<ticket>/<token>` and `/tiket/<ticket>/<token>` is the only thing that lets someone answer for a
-visitor, and the data folder's log is read by more people than the survey secret is.
+visitor (in `/booking/<code>/<token>`, cancel their booking), and the data folder's log is read by more people than
+the survey secret is.
 Every logger that can see a request path (ours, waitress's, Flask's, Flask-Limiter's)
 gets `RedactTokens`, which rewrites the message and any traceback before a handler
 sees them, so this holds whatever handlers the process sets up.
@@ -15,7 +16,7 @@ import re
 REDACTED = "…"
 # the last segment of a survey link, and a "token" field of a JSON body
 _PATTERNS = (
-    (re.compile(r"(/(?:survei|tiket)/[^/\s?#\"']*/)[^/\s?#\"']+"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"(/(?:survei|tiket|booking)/[^/\s?#\"']*/)[^/\s?#\"']+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(\"token\"\s*:\s*\")[^\"]*"), rf"\g<1>{REDACTED}"),
 )
 WEB_LOGGERS = ("antrian.web", "broker.web", "waitress", "waitress.queue", "flask_limiter", "werkzeug")

@@ -76,11 +76,19 @@ class WebServer:
                 channel.close()
             server.close()  # the listening socket and the trigger: the I/O loop has nothing left and ends
 
+        pulled = False
         if self._thread.is_alive():
-            server.trigger.pull_trigger(close_everything)
+            try:
+                server.trigger.pull_trigger(close_everything)
+                pulled = True
+            except OSError:  # the trigger's pipe is already gone (the I/O loop is ending): close from here
+                pass
             self._thread.join(timeout)
-        else:
-            server.close()
+        if not pulled:
+            try:
+                server.close()
+            except OSError:
+                pass
         server.task_dispatcher.shutdown(timeout=timeout)
 
 

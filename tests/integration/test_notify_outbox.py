@@ -156,7 +156,7 @@ def test_a_gateway_answering_200_with_status_false_is_not_sent(tmp_path):
     gateway = Gateway(answer=b'{"status": false, "reason": "token invalid"}')
     try:
         channel = WebhookChannel(url=gateway.url, body="target={phone62}&message={text}",
-                                 content_type="application/x-www-form-urlencoded", success_field="status")
+                                 content_type="application/x-www-form-urlencoded", success_field="status", per_minute=6000)
         store, _ = store_with_messages(tmp_path)
         sender = Sender(store.path, {"whatsapp": channel}, retry_base_s=0.02, max_attempts=3)
         outbox = Outbox(store.path)

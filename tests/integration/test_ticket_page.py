@@ -19,7 +19,7 @@ from integration.test_web import GOOD, make_tier, request, wait_until
 client, tier = web_half.client, web_half.tier  # the same fixtures: a real engine, Mosquitto and web tier
 
 sync_api = pytest.importorskip("playwright.sync_api")
-from integration.chromium import PHONE, chromium  # noqa: E402  (after the skip)
+from integration.chromium import PHONE  # noqa: E402  (after the skip)
 
 OUT = OUTPUT / "ticket"
 
@@ -34,12 +34,6 @@ if (navigator.vibrate) {
 const play = HTMLMediaElement.prototype.play;
 HTMLMediaElement.prototype.play = function () { window.__played.push(this.src); return play.call(this); };
 """
-
-
-@pytest.fixture
-def browser():
-    with chromium("--autoplay-policy=no-user-gesture-required") as b:  # the called banner's chime may play
-        yield b
 
 
 def phone(browser, problems: list[str], *, javascript: bool = True):

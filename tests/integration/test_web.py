@@ -415,41 +415,35 @@ def _listening(port: int) -> bool:
 # ---------------------------------------------------------------------- in a real browser
 
 
-def test_the_page_in_a_phone_browser_without_javascript(engine, tier, client):
+def test_the_page_in_a_phone_browser_without_javascript(engine, tier, client, browser):
     """Headless chromium at a phone's width, JavaScript off: fill in, send, in Indonesian and English."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     service, _ = engine
     out = OUTPUT / "web"
     out.mkdir(parents=True, exist_ok=True)
     (t1, k1), (t2, k2) = serve_ticket(client), serve_ticket(client)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 412, "height": 915}, java_script_enabled=False,
-                                    device_scale_factor=1)
-            refused: list[str] = []
-            page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
-            for lang, ticket, token, thanks in (("id", t1, k1, "Terima kasih"), ("en", t2, k2, "Thank you")):
-                page.goto(tier.url + survey_path(ticket, token) + ("?lang=en" if lang == "en" else ""))
-                assert page.locator("input[type=radio]").count() == 36
-                assert page.evaluate("document.documentElement.scrollWidth") <= 412  # nothing sticks out sideways
-                assert page.locator("html").get_attribute("lang") == lang
-                assert page.locator(".bar").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(13, 71, 161)"
-                page.screenshot(path=str(out / f"survey-{lang}-top.png"))
-                for i, score in enumerate(GOOD, start=1):
-                    page.locator(f"input[name=u{i}][value='{score}']").check()
-                page.screenshot(path=str(out / f"survey-{lang}-filled.png"), full_page=True)
-                page.locator("button[type=submit]").click()
-                assert thanks in page.locator(".note.ok").inner_text()
-                page.screenshot(path=str(out / f"survey-{lang}-thanks.png"))
-            page.goto(tier.url + survey_path(t1, "a" * 24))
-            assert "Tautan survei tidak sah" in page.locator(".note").inner_text()
-            page.locator("a.lang").click()  # the language switch is a plain link
-            assert "The survey link is not valid" in page.locator(".note").inner_text()
-            page.screenshot(path=str(out / "survey-bad-link-en.png"))
-            assert not refused, refused  # nothing on the page needed an exception to the CSP
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 412, "height": 915}, java_script_enabled=False,
+                            device_scale_factor=1)
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    for lang, ticket, token, thanks in (("id", t1, k1, "Terima kasih"), ("en", t2, k2, "Thank you")):
+        page.goto(tier.url + survey_path(ticket, token) + ("?lang=en" if lang == "en" else ""))
+        assert page.locator("input[type=radio]").count() == 36
+        assert page.evaluate("document.documentElement.scrollWidth") <= 412  # nothing sticks out sideways
+        assert page.locator("html").get_attribute("lang") == lang
+        assert page.locator(".bar").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(13, 71, 161)"
+        page.screenshot(path=str(out / f"survey-{lang}-top.png"))
+        for i, score in enumerate(GOOD, start=1):
+            page.locator(f"input[name=u{i}][value='{score}']").check()
+        page.screenshot(path=str(out / f"survey-{lang}-filled.png"), full_page=True)
+        page.locator("button[type=submit]").click()
+        assert thanks in page.locator(".note.ok").inner_text()
+        page.screenshot(path=str(out / f"survey-{lang}-thanks.png"))
+    page.goto(tier.url + survey_path(t1, "a" * 24))
+    assert "Tautan survei tidak sah" in page.locator(".note").inner_text()
+    page.locator("a.lang").click()  # the language switch is a plain link
+    assert "The survey link is not valid" in page.locator(".note").inner_text()
+    page.screenshot(path=str(out / "survey-bad-link-en.png"))
+    assert not refused, refused  # nothing on the page needed an exception to the CSP
     assert sorted(e.data["ticket"] for e in answered(service)) == sorted([t1, t2])
 
 

@@ -14,7 +14,7 @@ from broker.core.engine import Engine
 from broker.core.events import EventType as E
 from broker.protocol.codec import Topics, normalize_booking_code, parse
 from broker.site.config import parse_config
-from conftest import SMALL_SITE
+from conftest import SMALL_SITE, examples
 
 # Passports (imigrasi: Tuesday and Thursday only): 6 a day, 4 of them booked ahead in two sessions
 BOOKING_SITE = SMALL_SITE.replace('quota = 3\npriority = false', 'quota = 6\npriority = false\nquota_online = 4\n'
@@ -66,6 +66,8 @@ def test_refusals_say_why_and_offer_the_next_open_day_and_count_as_demand_turned
     full = book(site)
     assert full["error"]["code"] == "booking_full" and full["reason"] == "quota"
     assert full["next_open"] == "2026-03-10", "the next open day with a place left (Thursday is still open at 10:00?)"
+    assert full["error"]["message"].endswith("Masih dapat dipesan pada hari Selasa, 10 Maret"), "the sentence says it too"
+    assert "{" not in full["error"]["message_en"]
     closed = book(site, day="2026-03-04")  # a Wednesday: imigrasi is not there
     assert closed["error"]["code"] == "booking_closed" and closed["reason"] == "closed"
     assert closed["referral"]["text"].startswith("Warga Kec. Sarang")
@@ -177,7 +179,7 @@ actions = st.lists(st.one_of(
 ), max_size=60)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(actions)
 def test_online_and_walk_in_never_pass_the_quota_no_booking_is_checked_in_twice_and_replay_equals_live(steps):
     site = booking_site(wib(TUESDAY, 7))

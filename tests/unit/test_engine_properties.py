@@ -390,7 +390,7 @@ SHRINK_TIMEOUT_S = 900
 
 
 @pytest.mark.timeout(SHRINK_TIMEOUT_S)
-@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(runs)
 def test_random_traffic_keeps_every_invariant_and_replays_to_the_same_state(run_args):
     ignore_hours, offset, plan = run_args

@@ -121,7 +121,7 @@ _PAYLOADS = st.one_of(
 )
 
 
-@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(700), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(list(TOPIC_KINDS.values())), _PAYLOADS, st.floats(0, 600)),
                 min_size=1, max_size=20))
 def test_parse_and_handle_never_raise_and_a_refusal_changes_nothing(messages):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from broker.core.ikm import ELEMENTS
-from broker.core.texts import TEXTS, tr
+from broker.protocol.texts import TEXTS, tr  # the one table, with the words waiting in broker.protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 LITERAL_KEY = re.compile(r"""(?<![\w.])tr\(\s*f?(["'])([a-z_]+\.[^"'{}]*?)\1""")
