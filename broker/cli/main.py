@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "demo": "broker.sim.demo",
     "web": "broker.cli.web",
     "user": "broker.cli.kendali", "kendali": "broker.cli.kendali",
+    "central": "broker.cli.central",
 }
 EXTENSIONS: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 CORE_COMMANDS = ("serve", "broker", "issue", "call", "state", "config")
