@@ -214,10 +214,29 @@ def _client() -> str:
     return request.remote_addr or "?"
 
 
+# the provinces by their Kemendagri codes (Kepmendagri 100.1.1-6117/2022, with the four new provinces of Papua)
+PROVINCES = {
+    "11": "Aceh", "12": "Sumatera Utara", "13": "Sumatera Barat", "14": "Riau", "15": "Jambi",
+    "16": "Sumatera Selatan", "17": "Bengkulu", "18": "Lampung", "19": "Kepulauan Bangka Belitung",
+    "21": "Kepulauan Riau", "31": "DKI Jakarta", "32": "Jawa Barat", "33": "Jawa Tengah", "34": "DI Yogyakarta",
+    "35": "Jawa Timur", "36": "Banten", "51": "Bali", "52": "Nusa Tenggara Barat", "53": "Nusa Tenggara Timur",
+    "61": "Kalimantan Barat", "62": "Kalimantan Tengah", "63": "Kalimantan Selatan", "64": "Kalimantan Timur",
+    "65": "Kalimantan Utara", "71": "Sulawesi Utara", "72": "Sulawesi Tengah", "73": "Sulawesi Selatan",
+    "74": "Sulawesi Tenggara", "75": "Gorontalo", "76": "Sulawesi Barat", "81": "Maluku", "82": "Maluku Utara",
+    "91": "Papua", "92": "Papua Barat", "93": "Papua Selatan", "94": "Papua Tengah", "95": "Papua Pegunungan",
+    "96": "Papua Barat Daya",
+}
+
+
+def province_name(code: str, lang: str) -> str:
+    """"Provinsi 62 Kalimantan Tengah" (the code alone for one not in the table)."""
+    return (_t("scope.province", lang, code=code) + " " + PROVINCES.get(code, "")).strip()
+
+
 def scope_name(scope: str, lang: str) -> str:
     if not scope:
         return _t("scope.all", lang)
-    return _t("scope.province" if len(scope) == 2 else "scope.region", lang, code=scope)
+    return province_name(scope, lang) if len(scope) == 2 else _t("scope.region", lang, code=scope)
 
 
 def page_context(refused: bool = False) -> dict[str, Any]:
@@ -304,14 +323,17 @@ def _week_grid(weeks: list[Any], lang: str) -> Grid:
                        [([Cell(w.week.isoformat(), fmt.day(w.week, lang))], w.figures) for w in weeks], lang)
 
 
-def _week_charts(weeks: list[Any], lang: str) -> list[Markup]:
+def _week_charts(weeks: list[Any], lang: str) -> list[tuple[str, Markup, Markup]]:
+    """Each chart drawn twice, for a laptop's column and for a phone (the page's CSS shows one): an SVG scaled
+    down to a phone would have 5-pixel words."""
     if not weeks:
         return []
     labels = [fmt.short_day(w.week) for w in weeks]
     visitors = Chart(_t("chart_visitors", lang), labels, {_t("col.visitors", lang): [w.figures.visitors for w in weeks]})
     waits = Chart(_t("chart_wait", lang), labels,
                   {_t("col.avg_wait", lang): [round((w.figures.avg_wait_s or 0) / 60, 1) for w in weeks]})
-    return [Markup(svg_bars(c)) for c in (visitors, waits)]  # chart.svg escapes its labels
+    return [(c.title, Markup(svg_bars(c)), Markup(svg_bars(c, width=360)))  # chart.svg escapes its labels
+            for c in (visitors, waits)]
 
 
 def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
@@ -383,12 +405,12 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
         grid = sort_grid(grid, sort, descending)
         if request.args.get("format") == "csv":
             return _csv(grid, f"peringkat-mpp-{shown or 'semua'}-{period.first}-{period.last}")
-        provinces: list[tuple[str, int]] = []
+        provinces: list[tuple[str, str, int]] = []
         if len(shown) < 2:  # every province: each a link down to its own league
             counts: dict[str, int] = {}
             for r in rows:
                 counts[r.province] = counts.get(r.province, 0) + 1
-            provinces = sorted(counts.items())
+            provinces = [(code, province_name(code, lang), n) for code, n in sorted(counts.items())]
         low = {r.name or r.site_id: r.minimum_sample for r in rows if not r.sample_sufficient and r.figures.respondents}
         links = {}
         for c in grid.columns:  # the column sorted by goes the other way; another sorts most first (names A-Z)
