@@ -16,10 +16,14 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from broker.access.staff import StaffStore
+from antrian_assets import ROOT as ASSETS
+from broker.access.staff import USER_ATTEMPTS, StaffStore
 from broker.central import CentralStore
 from broker.central.synthetic import site_days
 from broker.central.views import agency_trend
+from broker.sim.simulate import simulate
+from broker.sim.traffic import load_traffic
+from broker.site.config import load_config
 from broker.web.central.server import CentralTier
 from broker.web.limits import WebLimits
 from conftest import OUTPUT, free_port
@@ -62,7 +66,7 @@ def web(central_db, tmp_path_factory):
     store = StaffStore(data)
     for name, role, scope in USERS:
         store.add(name, role, PASSWORD, agency=scope)
-    tier = CentralTier(f"127.0.0.1:{free_port()}", central_db, data, limits=WebLimits(rate_limit="")).start()
+    tier = CentralTier(f"127.0.0.1:{free_port()}", central_db, data, limits=WebLimits(rate_limit=""), login_limit="").start()
     yield tier
     tier.stop()
 
@@ -261,12 +265,12 @@ def test_one_mpp_per_week_and_per_agency_add_up(web, central_db):
     assert status == 200 and "62.01-kobar" in body and "id=\"period\"" in body
 
 
-def test_the_database_away_is_a_page_in_words(tmp_path):
+def test_the_database_away_is_a_page_in_words_until_it_is_there(tmp_path, postgres):
     port = free_port()  # nothing listens there
     store = StaffStore(tmp_path)
     store.add("nasional", "pimpinan", PASSWORD)
     conninfo = f"host=127.0.0.1 port={port} user=antrian dbname=antrian"
-    tier = CentralTier(f"127.0.0.1:{free_port()}", conninfo, tmp_path, limits=WebLimits(rate_limit="")).start()
+    tier = CentralTier(f"127.0.0.1:{free_port()}", conninfo, tmp_path, limits=WebLimits(rate_limit=""), login_limit="").start()
     try:
         b = signed_in(tier, "nasional")  # the accounts are the central's own folder: logging in works
         for path in ("/", "/mpp/62.01-kobar", "/?format=csv"):
@@ -276,6 +280,41 @@ def test_the_database_away_is_a_page_in_words(tmp_path):
     finally:
         tier.stop()
     assert conninfo_to_dict(tier.app.extensions["central"].conninfo)["connect_timeout"] == "5"
+
+    with psycopg.connect(postgres, autocommit=True) as conn:  # a server that is there, a database not yet
+        conn.execute("DROP DATABASE IF EXISTS central_later")
+    later = make_conninfo(postgres, dbname="central_later")
+    tier = CentralTier(f"127.0.0.1:{free_port()}", later, tmp_path, limits=WebLimits(rate_limit=""), login_limit="").start()
+    try:
+        b = signed_in(tier, "nasional")
+        assert b.go("GET", "/")[0] == 503
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE central_later")
+        assert b.go("GET", "/")[0] == 503  # there, without its tables
+        with CentralStore(later) as central:
+            central.migrate()
+            central.register_site("62.08-sukamara", "MPP Kabupaten Sukamara")
+        status, _, body = b.go("GET", "/")  # the next request finds it: nothing to restart
+        assert status == 200 and "MPP Kabupaten Sukamara" in body
+    finally:
+        tier.stop()
+
+
+def test_wrong_passwords_lock_the_account_and_logging_out_ends_the_session(web):
+    b = Browserless(web.url)
+    for _ in range(USER_ATTEMPTS):
+        status, _, _ = b.go("POST", "/masuk", {"csrf_token": b_token(b), "username": "kobar", "password": "salah-salah"})
+        assert status == 401
+    status, _, body = b.go("POST", "/masuk", {"csrf_token": b_token(b), "username": "kobar", "password": PASSWORD})
+    assert status == 429 and "Terlalu banyak percobaan" in body  # even the right password, while locked
+    web.store.set_password("kobar", PASSWORD)  # an admin's reset lifts the lock (as the control room's does)
+    own = signed_in(web, "kobar")
+    kept = dict(own.cookies)
+    assert own.go("POST", "/keluar", {"csrf_token": b_token(own, "/?" + PERIOD)})[0] == 303
+    stale = Browserless(web.url)
+    stale.cookies = kept  # the cookie from before the logout is worth nothing now
+    status, headers, _ = stale.go("GET", "/")
+    assert status == 303 and headers["location"].endswith("/masuk")
 
 
 def test_the_cli_makes_scoped_accounts(tmp_path):
@@ -291,6 +330,48 @@ def test_the_cli_makes_scoped_accounts(tmp_path):
         assert done.returncode != 0 and "scope" in done.stderr and "Traceback" not in done.stderr
     listed = antrian("user", "list").stdout.split("\n")
     assert [line.split() for line in listed if line] == [["kalteng", "koordinator", "62"], ["semua", "admin", "*"]]
+
+
+def test_the_cli_loads_a_sites_log_once_and_serves_it(tmp_path, postgres):
+    """`antrian central load` a simulated day of MPP Rembang (twice: nothing more the second time), then
+    `antrian central web` as its own process shows it."""
+    config = load_config(None)  # the sample MPP, region_code 33.17
+    data = tmp_path / "rembang"
+    summary = simulate(config, load_traffic(config, ASSETS / "sample-traffic.toml"), data, start=date(2022, 11, 21),
+                       days=1, seed=5, synchronous="NORMAL")
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS central_cli")
+        conn.execute("CREATE DATABASE central_cli")
+    pg = make_conninfo(postgres, dbname="central_cli")
+    cli = [sys.executable, "-m", "broker.cli", "central"]
+    for _ in range(2):
+        done = subprocess.run([*cli, "load", "--pg", pg, "--data", str(data), "--batch", "700"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    site, _, moved = done.stderr.strip().rpartition(": seq ")
+    assert site.endswith(f"33.17-{config.site.id}") and moved.split(" -> ")[0] == moved.split(" -> ")[1]  # nothing new
+    with CentralStore(pg) as store:
+        (row,) = store.league(date(2022, 11, 21), date(2022, 11, 21))
+        assert row.site_id == f"33.17-{config.site.id}" and row.name == config.site.name
+        assert row.figures.visitors == summary["tickets_issued"] > 0  # once, though loaded twice
+    web_data = tmp_path / "central"
+    assert subprocess.run([*cli, "user", "add", "semua", "--role", "pimpinan", "--data", str(web_data)],
+                          input=PASSWORD + "\n", capture_output=True, text=True, timeout=60).returncode == 0
+    port = free_port()
+    server = subprocess.Popen([*cli, "web", "--pg", pg, "--data", str(web_data), "--http", f"127.0.0.1:{port}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("antrian-central listening on http://127.0.0.1:"), server.stderr.read()
+        b = Browserless(line.split(" on ", 1)[1].strip())
+        status, headers, _ = b.go("POST", "/masuk", {"csrf_token": b_token(b), "username": "semua",
+                                                     "password": PASSWORD})
+        assert status == 303
+        status, _, body = b.go("GET", "/?dari=2022-11-21&sampai=2022-11-21")
+        assert status == 200 and config.site.name in body and f"{summary['tickets_issued']:,}".replace(",", ".") in body
+    finally:
+        server.terminate()
+        assert server.wait(timeout=15) == 0
 
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -319,6 +400,12 @@ def test_the_pages_in_a_browser(web, browser):
     shoot(page, "league")
     page.click("#league-table th[data-key=ikm] a")  # sorted by a column, from its header
     assert "urut=ikm" in page.url and page.locator("#league-table th[data-key=ikm] .arrow").count() == 1
+    page.set_viewport_size(PHONE)  # no table headers on a phone: the form sorts
+    page.select_option("#urut", "visitors")
+    page.select_option("#arah", "naik")
+    page.click("#period-form button")
+    assert page.locator("#league-table td.col-mpp").first.inner_text() == "MPP Kabupaten Lamandau"
+    page.set_viewport_size(LAPTOP)
     page.click("text=MPP Kabupaten Kotawaringin Timur")
     assert "/mpp/62.02-kotim" in page.url
     assert page.locator("figure.chart svg:visible").count() == 2  # of four: each drawn for a laptop and a phone
