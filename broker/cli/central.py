@@ -8,7 +8,8 @@
   for `antrian user`.
 - `antrian central load --pg CONNINFO --config SITE.toml --data SITE_DATA`: a site's own event log, read
   from its data folder, into the central store from where its cursor stands (a copy brought on a disk, or
-  the catch-up of a site without a link). The live path is MQTT (`antrian central ingest`, broker/forward).
+  the catch-up of a site without a link). The live path is MQTT: `antrian central ingest` (broker/forward/ingest.py,
+  built apart) is to be added to `register` below as one more ACTION of `antrian central`, with `pg_option`.
 """
 
 from __future__ import annotations

@@ -109,8 +109,17 @@ class Grid:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([c.title for c in self.columns])
         for row in self.rows:
-            writer.writerow(["" if c.value is None else c.value for c in row])
+            writer.writerow([_csv_value(c.value) for c in row])
         return out.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    """A cell as the CSV holds it; a text a spreadsheet would run as a formula (=, +, -, @) is quoted with '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _num(value: float | int | None, places: int | None = None) -> Cell:
