@@ -29,8 +29,8 @@ MONDAY = date(2022, 11, 21)
 DAYS = 3
 PERIOD = Period(MONDAY, MONDAY + timedelta(days=DAYS - 1))
 SITE = "33.17-mpp"  # Kabupaten Rembang, the sample config's MPP
-ROLLUPS = ("service_daily", "site_daily", "ikm_daily", "ikm_agency_daily", "turned_away_daily", "staffing_daily",
-           "staff_open", "site_cursor")
+ROLLUPS = ("service_daily", "site_daily", "ikm_daily", "ikm_monthly", "ikm_agency_daily", "turned_away_daily",
+           "staffing_daily", "staffing_monthly", "staff_open", "site_cursor")
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +129,8 @@ def test_central_figures_are_the_sites_own_report(ingested, site_log):
 
     [row] = league(conn, PERIOD.first, PERIOD.last)
     f = row.figures
+    for first, last in ((date(2022, 11, 1), date(2022, 11, 30)), (date(2022, 10, 20), date(2023, 1, 5))):
+        assert league(conn, first, last) == [row], "whole months read from the monthly roll-ups"
     assert (row.site_id, row.province, row.region, row.rank) == (SITE, "33", "33.17", 1)
     assert f.visitors == visitors and f.served == sum(finished.values()) == served_pop
     assert f.no_shows == sum(no_show.values())
