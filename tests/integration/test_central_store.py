@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import statistics
+import threading
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -326,3 +327,28 @@ def test_sign_in_sessions_pair_as_the_site_report_pairs_them_across_batches(cent
         "SELECT day, counter, signed_s FROM staffing_daily WHERE site = '35.15-mpp'").fetchall())
     assert stored == pytest.approx(dict(expected))
     assert central.conn.execute("SELECT count(*) FROM staff_open WHERE site = '35.15-mpp'").fetchone() == (0,)
+
+
+def test_two_ingests_of_one_site_at_once_take_turns(ingested, site_log, postgres):
+    """Two forwarders (or a forwarder and its restarted self) sending the same log at once: each event once."""
+    _, _, events = site_log
+    expected = snapshot(ingested, SITE)
+    twin = "33.17-mpp-d"
+    ingested.register_site(twin, "MPP Rembang (salinan)")
+    failures = []
+
+    def send(size: int) -> None:
+        try:
+            with CentralStore(postgres) as store:
+                for batch in batches(events, size):
+                    store.ingest(twin, batch)
+        except Exception as exc:  # the assertion below names it
+            failures.append(exc)
+
+    threads = [threading.Thread(target=send, args=(size,)) for size in (300, 700)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert snapshot(ingested, twin) == expected
