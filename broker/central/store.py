@@ -8,10 +8,17 @@ gives, in the order of their seq; anything at or below the site's cursor is skip
 again, or overlapping the last, changes nothing), so delivery may be at least once.
 
 Inside the transaction: the site's cursor row is locked (two ingests of one site take turns; of
-two sites run side by side), the new events are COPYed into a temporary staging table, inserted
-into `events`, and each roll-up adds what the batch brings with one INSERT ... SELECT ... GROUP BY
-... ON CONFLICT DO UPDATE. Officers' sign-in sessions are paired here in Python (they are few),
-with the sessions still open carried over in `staff_open`.
+two sites run side by side); the new events are COPYed into `events` (a chunk at a time, so the
+server parses one while Python writes the next); what the roll-ups read of them (day, agency,
+service, counter, wait, answers, ...) is COPYed into a temporary staging table, and each roll-up
+adds what the batch brings with one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE.
+Officers' sign-in sessions are paired in Python (they are few), with the sessions still open
+carried over in `staff_open`.
+
+Why not COPY into staging and INSERT ... ON CONFLICT DO NOTHING into `events` always: it writes
+every event twice, a third of the ingest's server time, for duplicates the locked cursor has
+already left out. The unique (site, seq, ts) key stays the guard: should events past the cursor be
+in `events` all the same, the COPY fails on it and that batch goes the staging way instead.
 """
 
 from __future__ import annotations
