@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -98,23 +98,42 @@ def _dicts(cur: psycopg.Cursor) -> list[dict[str, Any]]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
+def _period(period_from: date, period_to: date, **more: Any) -> dict[str, Any]:
+    """The period's query parameters: its whole months [m0, m1), read from the monthly roll-ups, and the days
+    before and after them, [a, m0) and [m1, end), read from the daily ones."""
+    end = period_to + timedelta(days=1)
+    m0 = period_from if period_from.day == 1 else (period_from.replace(day=1) + timedelta(days=32)).replace(day=1)
+    m1 = end.replace(day=1)
+    if m0 >= m1:  # no whole month: every day from the daily roll-ups
+        m0 = m1 = end
+    return {"a": period_from, "b": period_to, "end": end, "m0": m0, "m1": m1} | more
+
+
+_EDGES = "((day >= %(a)s AND day < %(m0)s) OR (day >= %(m1)s AND day < %(end)s))"
+_MONTHS = "(month >= %(m0)s AND month < %(m1)s)"
+
+
 def league(conn: psycopg.Connection, period_from: date, period_to: date,
            province: str | None = None) -> list[LeagueRow]:
     """One row per MPP (of a province, or all): visitors, served, visitors per counter-hour, IKM and grade,
     respondents, demand turned away, average wait; most visitors first."""
-    p = {"a": period_from, "b": period_to, "p": province}
+    p = _period(period_from, period_to, p=province)
     rows = _dicts(conn.execute(f"""
         WITH d AS (SELECT site, {_SUMS}, sum(turned_away) AS turned_away, sum(signed_s) AS signed_s
                    FROM site_daily WHERE day BETWEEN %(a)s AND %(b)s GROUP BY site),
-             c AS (SELECT site, count(DISTINCT counter) AS counters FROM staffing_daily
-                   WHERE day BETWEEN %(a)s AND %(b)s AND signed_s > 0 GROUP BY site)
+             c AS (SELECT site, count(DISTINCT counter) AS counters FROM (
+                       SELECT site, counter FROM staffing_monthly WHERE {_MONTHS} AND signed_s > 0
+                       UNION SELECT site, counter FROM staffing_daily WHERE {_EDGES} AND signed_s > 0) x
+                   GROUP BY site)
         SELECT s.site_id, s.name, s.province, s.region, d.issued, d.served, d.no_shows, d.wait_sum, d.wait_n,
                d.turned_away, d.signed_s, c.counters
         FROM sites s LEFT JOIN d ON d.site = s.site_id LEFT JOIN c ON c.site = s.site_id
         WHERE %(p)s::text IS NULL OR s.province = %(p)s""", p))
-    ikm = _ikm_by(conn.execute("""
-        SELECT k.site, k.element, sum(k.respondents), sum(k.score) FROM ikm_daily k JOIN sites s ON s.site_id = k.site
-        WHERE k.day BETWEEN %(a)s AND %(b)s AND (%(p)s::text IS NULL OR s.province = %(p)s)
+    ikm = _ikm_by(conn.execute(f"""
+        SELECT k.site, k.element, sum(k.respondents), sum(k.score) FROM (
+            SELECT site, element, respondents, score FROM ikm_monthly WHERE {_MONTHS}
+            UNION ALL SELECT site, element, respondents, score FROM ikm_daily WHERE {_EDGES}) k
+        JOIN sites s ON s.site_id = k.site WHERE %(p)s::text IS NULL OR s.province = %(p)s
         GROUP BY k.site, k.element""", p).fetchall())
     rows.sort(key=lambda r: (-(r["issued"] or 0), r["site_id"]))
     return [LeagueRow(rank=i + 1, site_id=r["site_id"], name=r["name"], province=r["province"], region=r["region"],

@@ -8,10 +8,17 @@ gives, in the order of their seq; anything at or below the site's cursor is skip
 again, or overlapping the last, changes nothing), so delivery may be at least once.
 
 Inside the transaction: the site's cursor row is locked (two ingests of one site take turns; of
-two sites run side by side), the new events are COPYed into a temporary staging table, inserted
-into `events`, and each roll-up adds what the batch brings with one INSERT ... SELECT ... GROUP BY
-... ON CONFLICT DO UPDATE. Officers' sign-in sessions are paired here in Python (they are few),
-with the sessions still open carried over in `staff_open`.
+two sites run side by side); the new events are COPYed into `events` (a chunk at a time, so the
+server parses one while Python writes the next); what the roll-ups read of them (day, agency,
+service, counter, wait, answers, ...) is COPYed into a temporary staging table, and each roll-up
+adds what the batch brings with one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE.
+Officers' sign-in sessions are paired in Python (they are few), with the sessions still open
+carried over in `staff_open`.
+
+Why not COPY into staging and INSERT ... ON CONFLICT DO NOTHING into `events` always: it writes
+every event twice, a third of the ingest's server time, for duplicates the locked cursor has
+already left out. The unique (site, seq, ts) key stays the guard: should events past the cursor be
+in `events` all the same, the COPY fails on it and that batch goes the staging way instead.
 """
 
 from __future__ import annotations
@@ -293,11 +300,17 @@ WITH answers AS (
     GROUP BY day, agency
     ON CONFLICT (site, day, agency) DO UPDATE SET respondents = t.respondents + excluded.respondents,
         scores = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(t.scores, excluded.scores) AS u(a, b))
+), per_day AS (
+    INSERT INTO ikm_daily AS t (site, day, month, element, respondents, score)
+    SELECT %(site)s, day, date_trunc('month', day)::date, element, sum(respondents), sum(score)
+    FROM per_element GROUP BY day, element
+    ON CONFLICT (site, day, element) DO UPDATE SET respondents = t.respondents + excluded.respondents,
+        score = t.score + excluded.score
 )
-INSERT INTO ikm_daily AS t (site, day, month, element, respondents, score)
-SELECT %(site)s, day, date_trunc('month', day)::date, element, count(*), coalesce(sum(score), 0)
-FROM answers GROUP BY day, element
-ON CONFLICT (site, day, element) DO UPDATE SET respondents = t.respondents + excluded.respondents,
+INSERT INTO ikm_monthly AS t (site, month, element, respondents, score)
+SELECT %(site)s, date_trunc('month', day)::date, element, sum(respondents), sum(score)
+FROM per_element GROUP BY 2, element
+ON CONFLICT (site, month, element) DO UPDATE SET respondents = t.respondents + excluded.respondents,
     score = t.score + excluded.score
 """
 
@@ -323,6 +336,11 @@ ON CONFLICT (site, day) DO UPDATE SET turned_away = t.turned_away + excluded.tur
 _STAFFED = """
 INSERT INTO staffing_daily AS t (site, day, counter, signed_s, sessions) VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (site, day, counter) DO UPDATE SET signed_s = t.signed_s + excluded.signed_s,
+    sessions = t.sessions + excluded.sessions
+"""
+_STAFFED_MONTH = """
+INSERT INTO staffing_monthly AS t (site, month, counter, signed_s, sessions) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (site, month, counter) DO UPDATE SET signed_s = t.signed_s + excluded.signed_s,
     sessions = t.sessions + excluded.sessions
 """
 _STAFFED_SITE = """
@@ -576,7 +594,12 @@ class CentralStore:
                         [(site.site_id, c, officer, since) for c, (since, officer) in sessions.open.items()])
         cur.executemany(_STAFFED, [(site.site_id, day, counter, s, n) for (day, counter), (s, n) in sessions.signed.items()])
         per_day: dict[date, float] = defaultdict(float)
-        for (day, _), (s, _) in sessions.signed.items():
+        per_month: dict[tuple[date, str], list[float]] = defaultdict(lambda: [0.0, 0])
+        for (day, counter), (s, n) in sessions.signed.items():
             per_day[day] += s
+            month = per_month[(day.replace(day=1), counter)]
+            month[0] += s
+            month[1] += n
+        cur.executemany(_STAFFED_MONTH, [(site.site_id, m, counter, s, n) for (m, counter), (s, n) in per_month.items()])
         cur.executemany(_STAFFED_SITE, [(site.site_id, day, day - timedelta(days=day.weekday()), s)
                                         for day, s in per_day.items()])

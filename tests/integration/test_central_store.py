@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import statistics
+import threading
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,8 +30,8 @@ MONDAY = date(2022, 11, 21)
 DAYS = 3
 PERIOD = Period(MONDAY, MONDAY + timedelta(days=DAYS - 1))
 SITE = "33.17-mpp"  # Kabupaten Rembang, the sample config's MPP
-ROLLUPS = ("service_daily", "site_daily", "ikm_daily", "ikm_agency_daily", "turned_away_daily", "staffing_daily",
-           "staff_open", "site_cursor")
+ROLLUPS = ("service_daily", "site_daily", "ikm_daily", "ikm_monthly", "ikm_agency_daily", "turned_away_daily",
+           "staffing_daily", "staffing_monthly", "staff_open", "site_cursor")
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +130,8 @@ def test_central_figures_are_the_sites_own_report(ingested, site_log):
 
     [row] = league(conn, PERIOD.first, PERIOD.last)
     f = row.figures
+    for first, last in ((date(2022, 11, 1), date(2022, 11, 30)), (date(2022, 10, 20), date(2023, 1, 5))):
+        assert league(conn, first, last) == [row], "whole months read from the monthly roll-ups"
     assert (row.site_id, row.province, row.region, row.rank) == (SITE, "33", "33.17", 1)
     assert f.visitors == visitors and f.served == sum(finished.values()) == served_pop
     assert f.no_shows == sum(no_show.values())
@@ -324,3 +327,28 @@ def test_sign_in_sessions_pair_as_the_site_report_pairs_them_across_batches(cent
         "SELECT day, counter, signed_s FROM staffing_daily WHERE site = '35.15-mpp'").fetchall())
     assert stored == pytest.approx(dict(expected))
     assert central.conn.execute("SELECT count(*) FROM staff_open WHERE site = '35.15-mpp'").fetchone() == (0,)
+
+
+def test_two_ingests_of_one_site_at_once_take_turns(ingested, site_log, postgres):
+    """Two forwarders (or a forwarder and its restarted self) sending the same log at once: each event once."""
+    _, _, events = site_log
+    expected = snapshot(ingested, SITE)
+    twin = "33.17-mpp-d"
+    ingested.register_site(twin, "MPP Rembang (salinan)")
+    failures = []
+
+    def send(size: int) -> None:
+        try:
+            with CentralStore(postgres) as store:
+                for batch in batches(events, size):
+                    store.ingest(twin, batch)
+        except Exception as exc:  # the assertion below names it
+            failures.append(exc)
+
+    threads = [threading.Thread(target=send, args=(size,)) for size in (300, 700)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert snapshot(ingested, twin) == expected
