@@ -440,6 +440,26 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "web.ticket_pending": ("Posisi antrian Anda sedang dimuat…", "Loading your place in the queue…"),
     "web.ticket_gone": ("Tiket ini tidak lagi dalam antrian hari ini.", "This ticket is no longer in today's queue."),
     "web.ticket_done": ("Pelayanan Anda sudah selesai. Terima kasih.", "Your service is complete. Thank you."),
+    # the ticket page's phone-number form (broker.web.ticket, _ticket_notify.html)
+    "web.notify_title": ("Kabari saya di ponsel", "Send news to my phone"),
+    "web.notify_phone": ("Nomor ponsel", "Mobile number"),
+    "web.notify_by": ("Kirim lewat", "Send by"),
+    "web.notify_channel_whatsapp": ("WhatsApp", "WhatsApp"),
+    "web.notify_channel_sms": ("SMS", "SMS"),
+    "web.notify_send": ("Kirim kabar ke nomor ini", "Send news to this number"),
+    "web.notify_withdraw": ("Hapus nomor saya", "Delete my number"),
+    "web.notify_saved": ("Kabar nomor antrian ini akan dikirim lewat {channel} ke {to}: saat giliran hampir tiba, "
+                         "saat dipanggil, dan tautan survei sesudah dilayani.",
+                         "News of this ticket will go by {channel} to {to}: when your turn is near, when you are "
+                         "called, and the survey link after service."),
+    "web.notify_withdrawn": ("Nomor Anda sudah dihapus; tidak ada kabar lagi yang dikirim.",
+                             "Your number has been deleted; no more news will be sent."),
+    "web.notify_needs_consent": ("Centang persetujuan di bawah nomor agar kabar dapat dikirim.",
+                                 "Tick the consent under the number so that news can be sent."),
+    "web.notify_cross_site": ("Formulir ini hanya dapat dikirim dari halaman tiket Anda.",
+                              "This form can only be sent from your ticket page."),
+    "web.notify_failed": ("Nomor belum dapat disimpan. Coba lagi sebentar lagi.",
+                          "The number could not be saved yet. Please try again shortly."),
     "web.ticket_answered": ("Survei untuk tiket ini sudah diisi. Terima kasih.", "The survey for this ticket has been answered. Thank you."),
     # The control room (`antrian kendali`): staff pages
     "kendali.title": ("Ruang Kendali", "Control room"),
