@@ -230,6 +230,17 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "kiosk.ticket_wait": ("Perkiraan tunggu: {duration}", "Estimated wait: {duration}"),
     "kiosk.ticket_qr": ("Pindai untuk status antrian dan survei kepuasan", "Scan for your queue status and our survey"),
     "kiosk.sample": ("CONTOH - BUKAN TIKET", "SAMPLE - NOT A TICKET"),
+    # Checking a booking in at the kiosk (issue 18)
+    "kiosk.check_in_button": ("Punya reservasi? Check-in", "Booked ahead? Check in"),
+    "kiosk.check_in_title": ("Masukkan kode reservasi Anda", "Enter your booking code"),
+    "kiosk.check_in_hint": ("Ketik 6 huruf/angka kode Anda, atau pindai kode QR reservasi di pemindai.",
+                            "Type the 6 letters and digits of your code, or scan your booking's QR code."),
+    "kiosk.check_in_submit": ("Check-in", "Check in"),
+    "kiosk.delete": ("Hapus", "Delete"),
+    "kiosk.check_in_unknown": ("Kode reservasi tidak dikenal", "Unknown booking code"),
+    "kiosk.check_in_refused_title": ("Check-in tidak dapat dilakukan", "Check-in was not possible"),
+    "kiosk.reservation": ("Reservasi", "Reservation"),
+    "kiosk.book_another_day": ("Pesan untuk hari lain: pindai kode ini", "Book another day: scan this code"),
     # Printer states, said to visitors and published for the admin
     "printer.ok": ("Printer siap", "Printer ready"),
     "printer.paper_low": ("Kertas printer hampir habis", "The printer's paper is running low"),
