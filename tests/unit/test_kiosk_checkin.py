@@ -266,3 +266,25 @@ def test_the_shell_turns_key_presses_into_what_the_flow_reads():
                   pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN, unicode="\r", mod=0)):
         key_event(app, event)
     assert app.keys == ["K", "\b", "/", "\r"]
+
+
+def test_the_check_in_screens_are_drawn_for_review_in_both_orientations_and_languages():
+    """PNGs in $ANTRIAN_TEST_OUTPUT/kiosk-checkin (the sample MPP: SKCK and SIM are booked ahead)."""
+    from broker.site.config import load_config
+    from conftest import OUTPUT
+    from kiosk.ticketing.screenshots import DEMO_PUBLIC_URL, all_frames, demo_service_states
+
+    sample = public_config(load_config(None))
+    catalog = replace(build_catalog(sample, demo_service_states(sample)), public_url=DEMO_PUBLIC_URL)
+    frames = {name: state for name, state in all_frames(catalog).items()
+              if name.startswith(("check-in", "ticket-reservation", "quota-reached-booking"))}
+    assert {state.screen for state in frames.values()} == {Screen.CHECK_IN, Screen.TICKET, Screen.NOTICE}
+    assert {state.language for state in frames.values()} == {"id", "en"} and len(frames) == 10
+    for orientation, size in SIZES.items():
+        for name, state in frames.items():
+            frame = Frame(state, catalog, size, DEMO_TIME)
+            with ui.recording() as drawn:
+                surface = render(frame)
+            cut = [d.text for d in drawn if d.text.strip() and d.rect.width >= d.box.width]  # clipped at the sides
+            assert not cut, (orientation, name, cut)
+            ui.save_png(surface, OUTPUT / "kiosk-checkin" / f"{orientation}-{name}.png")
