@@ -296,6 +296,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "panel.nobody_waiting": ("Tidak ada antrian yang menunggu", "Nobody is waiting"),
     "panel.waiting": ("Menunggu", "Waiting"),
     "panel.priority": ("prioritas", "priority"),
+    "panel.reservation": ("reservasi", "reservation"),
     "panel.served_today": ("Dilayani hari ini", "Served today"),
     "panel.officer": ("Petugas", "Officer"),
     "panel.choose_officer": ("Pilih nama Anda, lalu masukkan PIN", "Choose your name, then type your PIN"),

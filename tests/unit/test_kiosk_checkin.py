@@ -288,3 +288,27 @@ def test_the_check_in_screens_are_drawn_for_review_in_both_orientations_and_lang
             cut = [d.text for d in drawn if d.text.strip() and d.rect.width >= d.box.width]  # clipped at the sides
             assert not cut, (orientation, name, cut)
             ui.save_png(surface, OUTPUT / "kiosk-checkin" / f"{orientation}-{name}.png")
+
+
+def test_the_counter_panel_marks_a_reservation_it_is_serving():
+    from broker.protocol.state import CounterState
+    from conftest import OUTPUT
+    from kiosk.counter.flow import Panel
+    from kiosk.counter.flow import Screen as PanelScreen
+    from kiosk.counter.panel import panel_facts, panel_view, render_panel
+
+    current = {"id": "20260305-P001", "number": "P001", "service": "P", "called_at": 0.0, "reservation": True,
+               "session": "08:00-10:00"}
+    counters = {"4K-10": decode(CounterState, {"id": "4K-10", "status": "open", "current": current,
+                                               "officer": {"id": "siti", "name": "Siti"}})}
+    services = states(P={"waiting": 1})
+    view = panel_view(Panel(screen=PanelScreen.MAIN), panel_facts(CONFIG, counters, services, "4K-10"), CONFIG,
+                      counters, services, "4K-10", now=60.0)
+    assert view.ticket.reservation == "08:00-10:00"
+    with ui.recording() as drawn:
+        surface = render_panel(view)
+    assert "Paspor · reservasi 08.00-10.00" in [d.text for d in drawn]
+    ui.save_png(surface, OUTPUT / "kiosk-checkin" / "counter-serving-reservation.png")
+    walk_in = {"4K-10": replace(counters["4K-10"], current=replace(counters["4K-10"].current, reservation=False))}
+    assert panel_view(Panel(screen=PanelScreen.MAIN), panel_facts(CONFIG, walk_in, services, "4K-10"), CONFIG,
+                      walk_in, services, "4K-10", now=60.0).ticket.reservation == ""
