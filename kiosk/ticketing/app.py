@@ -106,7 +106,7 @@ class KioskApp:
     def key(self, text: str) -> None:
         """Keyboard input: a USB barcode scanner types a booking QR's text, then Enter ("\\r"); "\\b" is Backspace."""
         self.update()
-        self.state, effects = flow.typed(self.state, text, self.clock())
+        self.state, effects = flow.typed(self.state, text, self.clock(), bookings=self.catalog.takes_bookings)
         self._carry_out(effects)
         self.update()
 

@@ -170,12 +170,13 @@ def _waiting_for_a_visitor(state: KioskState) -> bool:
     return state.screen == Screen.TICKET and state.print_status == PrintStatus.PRINTED
 
 
-def typed(state: KioskState, text: str, now: float) -> tuple[KioskState, list[Effect]]:
+def typed(state: KioskState, text: str, now: float, *, bookings: bool = True) -> tuple[KioskState, list[Effect]]:
     """Keyboard input (a USB barcode scanner types the QR's text, then Enter): characters are added to the
-    code, Backspace takes one off, Enter submits it. Only where the kiosk waits for a visitor."""
+    code, Backspace takes one off, Enter submits it. Only where the kiosk waits for a visitor, and only
+    when some service takes bookings (`bookings`: a stray keyboard on a walk-in kiosk does nothing)."""
     effects: list[Effect] = []
     for char in text:
-        if not _waiting_for_a_visitor(state):
+        if not bookings or not _waiting_for_a_visitor(state):
             break
         if char in ENTER:
             if state.screen == Screen.CHECK_IN and state.entry:

@@ -130,6 +130,7 @@ def test_check_in_is_offered_only_where_a_service_takes_bookings():
     assert [b for b in buttons(Frame(home, CATALOG, (1080, 1920), DEMO_TIME)) if b.tap.kind == "check_in"]
     assert not [b for b in buttons(Frame(home, WALK_IN_ONLY, (1080, 1920), DEMO_TIME)) if b.tap.kind == "check_in"]
     assert flow.tap(home, Tap("check_in"), WALK_IN_ONLY, 100)[0].screen == Screen.HOME
+    assert flow.typed(home, "K7XM4P\r", 100, bookings=False) == (home, []), "a stray keyboard does nothing"
     assert CATALOG.takes_bookings and not WALK_IN_ONLY.takes_bookings
 
 
