@@ -130,3 +130,24 @@ def test_a_scanned_booking_becomes_one_reservation_ticket_even_when_scanned_twic
     types = [str(e.type) for e in EventStore(tmp_path / "data", SITE).iter_events()]
     assert types.count("booking_checked_in") == 1
     assert types.count("ticket_issued") == 2, "the reservation and the one walk-in"
+
+
+def test_a_check_in_repeated_with_its_request_id_gets_the_same_ticket_not_a_refusal(broker_url, tmp_path):
+    """The kiosk's "Coba lagi" after a lost reply repeats the request id: the visitor must get the ticket made
+    the first time (to print it), not "already checked in"."""
+    now = [wib(5, 7, 0)]
+    _, stop = start_engine(parse_config(CONFIG), broker_url, tmp_path / "data", clock=lambda: now[0],
+                           ignore_hours=False)
+    client = EngineClient(broker_url, SITE, name="kiosk-K1").start()
+    try:
+        booked = client.request(T.booking_request("web"), T.booking_reply("web"),
+                                {"action": "book", "service": "P", "day": "2026-03-05", "session": "08:00-10:00"})
+        now[0] = wib(5, 7, 50)
+        first = client.check_in("K1", booked["booking"]["code"], request_id="K1-abc-1")
+        again = client.check_in("K1", booked["booking"]["code"], request_id="K1-abc-1")
+        other = client.check_in("K1", booked["booking"]["code"], request_id="K1-abc-2")
+    finally:
+        client.stop()
+        stop()
+    assert first["ok"] and again["ok"] and again["ticket"]["id"] == first["ticket"]["id"], again
+    assert other["error"]["code"] == "booking_checked_in" and other["number"] == first["ticket"]["number"]
