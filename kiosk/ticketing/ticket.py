@@ -35,6 +35,8 @@ class TicketContent:
     priority: str | None = None
     language: str = "id"
     sample: bool = False  # print-test: marked so it is never mistaken for a real ticket
+    reservation: bool = False  # checked in from a booking: "Reservasi" on paper and screen
+    session: str = ""  # the booked session, "08:00-10:00"
 
     def date_line(self) -> str:
         return f"{humanize.long_date(self.issued, self.language)}  {humanize.clock(self.issued)}"
@@ -49,10 +51,22 @@ class TicketContent:
         """The priority group in words ("Lansia (60 tahun ke atas)"), "" for a regular ticket."""
         return tr(f"kiosk.{self.priority}", self.language) if self.priority else ""
 
+    def reservation_line(self) -> str:
+        """"Reservasi 08.00-10.00" for a checked-in booking (the clock with a dot, as on the rest of the
+        ticket), "" for a walk-in."""
+        if not self.reservation:
+            return ""
+        return " ".join(part for part in (tr("kiosk.reservation", self.language), session_words(self.session)) if part)
+
     def priority_line(self) -> str:
         if not self.priority:
             return ""
         return f"{tr('kiosk.priority', self.language)}: {self.priority_group()}"
+
+
+def session_words(session: str) -> str:
+    """"08:00-10:00" as a ticket writes times: "08.00-10.00"."""
+    return session.replace(":", ".")
 
 
 def qr_url(template: str, *, ticket_id: str, number: str, site: str) -> str:
@@ -90,4 +104,4 @@ def ticket_from_reply(reply: dict[str, Any], catalog: Catalog, language: str = "
         qr_url=(ticket_page_url_from_reply(catalog.public_url or catalog.survey_url, reply)
                 or qr_url(catalog.ticket_url, ticket_id=ticket.id, number=ticket.number, site=catalog.site_id)),
         footer=catalog.footer, address=catalog.address, logo=catalog.logo,
-        priority=ticket.priority, language=language)
+        priority=ticket.priority, language=language, reservation=ticket.reservation, session=ticket.session)
