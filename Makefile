@@ -21,7 +21,8 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	@bash .ci/system-deps
 
-# ...and what only the tests need: Debian's chromium (Playwright drives it), poppler-utils (PDF checks).
+# ...and what only the tests need: Debian's chromium (Playwright drives it), poppler-utils (PDF checks),
+# PostgreSQL (the central store's tests start a server of their own in a temporary folder).
 test-deps:
 	@bash .ci/system-deps --test
 

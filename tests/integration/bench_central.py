@@ -1,0 +1,115 @@
+"""A quick measure of the central store's ingest, beside a plain COPY of the same rows in the same run.
+
+    .venv/bin/python tests/integration/bench_central.py [--sites 8] [--days 60] [--batch 10000] [--connections 1]
+
+Starts its own PostgreSQL (tests/integration/pg.py), makes synthetic logs (broker/central/synthetic.py),
+ingests them (one connection per site at a time, `--connections` side by side), then COPYs the same rows
+into a plain table. It prints wall-clock rates and the CPU seconds of this process and of the server's
+processes, which say more than the wall clock on a machine shared with other work. Not a test: pytest
+does not collect it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pg import PostgresServer
+
+from broker.central import CentralStore
+from broker.central.synthetic import site_days
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(postmaster: int) -> float:
+    """CPU seconds of the postmaster and its children (the backends, the WAL writer, ...), those that ended too."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(pid) == postmaster:  # its own time and its ended children's
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        elif int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def measure(label: str, n: int, postmaster: int, work) -> None:
+    wall, mine, server = time.perf_counter(), os.times(), server_cpu(postmaster)
+    work()
+    wall = time.perf_counter() - wall
+    time.sleep(0.5)  # the postmaster counts a backend's time once it has reaped it
+    server = server_cpu(postmaster) - server
+    after = os.times()
+    client = after.user - mine.user + after.system - mine.system
+    print(f"{label}: {n:,} events in {wall:.2f} s = {n / wall:,.0f}/s; CPU {client:.2f} s here, {server:.2f} s "
+          f"in PostgreSQL = {n / (client + server):,.0f} events per CPU-second")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sites", type=int, default=8)
+    ap.add_argument("--days", type=int, default=60)
+    ap.add_argument("--batch", type=int, default=10_000)
+    ap.add_argument("--connections", type=int, default=1)
+    args = ap.parse_args()
+    with PostgresServer() as pg:
+        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        first = CentralStore(pg.conninfo)
+        first.migrate()
+        logs = {}
+        for i in range(args.sites):
+            site = f"62.{i + 1:02d}-mpp"
+            first.register_site(site, f"MPP {i + 1}")
+            logs[site] = list(site_days(date(2025, 1, 1), args.days, seed=i))
+        n = sum(len(v) for v in logs.values())
+        sites = sorted(logs)
+
+        def ingest_part(k: int) -> None:
+            with CentralStore(pg.conninfo) as store:
+                for site in sites[k::args.connections]:
+                    events = logs[site]
+                    for i in range(0, len(events), args.batch):
+                        store.ingest(site, events[i:i + args.batch])
+
+        def ingest() -> None:
+            threads = [threading.Thread(target=ingest_part, args=(k,)) for k in range(args.connections)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+        def plain_copy() -> None:
+            with psycopg.connect(pg.conninfo, autocommit=True) as conn:
+                conn.execute("CREATE TABLE plain (site text, seq bigint, ts timestamptz, type text, ticket text, "
+                             "data jsonb)")
+                with conn.cursor().copy("COPY plain FROM STDIN") as copy:
+                    for site, events in logs.items():
+                        for e in events:
+                            data = {k: v for k, v in e.items() if k not in ("type", "ts", "seq")}
+                            copy.write_row((site, e["seq"], datetime.fromtimestamp(e["ts"], UTC), e["type"],
+                                            data.get("ticket"), json.dumps(data)))
+
+        measure(f"ingest, batches of {args.batch:,}, {args.connections} connection(s)", n, postmaster, ingest)
+        measure("plain COPY of the same rows", n, postmaster, plain_copy)
+        began = time.perf_counter()
+        rows = first.league(date(2025, 1, 1), date(2025, 12, 31))
+        print(f"league of {len(rows)} sites: {time.perf_counter() - began:.3f} s; load average {os.getloadavg()}")
+        first.close()
+
+
+if __name__ == "__main__":
+    main()
