@@ -71,7 +71,7 @@ def main() -> None:
         first.migrate()
         logs = {}
         for i in range(args.sites):
-            site = f"62.{i + 1:02d}-mpp"
+            site = f"{11 + i // 50}.{i % 50 + 1:02d}-mpp"  # fifty regencies a province, as many provinces as it takes
             first.register_site(site, f"MPP {i + 1}")
             logs[site] = list(site_days(date(2025, 1, 1), args.days, seed=i))
         n = sum(len(v) for v in logs.values())

@@ -207,6 +207,9 @@ def write_ticket(printer, ticket: TicketContent, paper: Paper, *, logo_path: str
     printer.ln()
     for line in (ticket.date_line(), ticket.ahead_line(), ticket.wait_line()):
         _text(printer, line, paper)
+    if ticket.warning:  # the engine's overflow warning: perhaps not served before closing, and where else to go
+        printer.ln()
+        _text(printer, ticket.warning, paper, bold=True)
     if ticket.qr_url:
         printer.ln()
         modules = len(qr_matrix(ticket.qr_url, level="M"))

@@ -194,7 +194,9 @@ class KioskApp:
             self.results.put(("timeout", None))
             return
         if not reply.get("ok"):
-            self.results.put(("refused", reply.get("error") or {}))
+            referral = reply.get("referral")  # where else to go, when the service names another office
+            self.results.put(("refused", (reply.get("error") or {}) |
+                              ({"referral": referral} if isinstance(referral, dict) else {})))
             return
         try:
             ticket = ticket_from_reply(reply, self.catalog, language)

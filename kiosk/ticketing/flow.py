@@ -280,7 +280,13 @@ def refused(state: KioskState, error: dict, now: float) -> KioskState:
         kind = "closed"
     elif kind == "closed":  # out of hours: the kiosk's own words with the hours
         return _show(state, Screen.NOTICE, now, pending=None, notice=Notice(kind, state.service))
-    notice = Notice(kind, state.service, str(error.get("message", "")), str(error.get("message_en", "")))
+    message, message_en = str(error.get("message", "")), str(error.get("message_en", ""))
+    referral = error.get("referral")
+    if isinstance(referral, dict):  # an overflowing service names another office for some visitors
+        text = str(referral.get("text") or "")
+        message, message_en = (f"{message} {text}".strip(),
+                               f"{message_en} {referral.get('text_en') or text}".strip())
+    notice = Notice(kind, state.service, message, message_en)
     return _show(state, Screen.NOTICE, now, pending=None, notice=notice)
 
 

@@ -28,6 +28,7 @@ BACK_BUTTON = (70, 92, 124)
 PRIORITY_COLOUR = (120, 60, 170)
 DETAILS_BUTTON = (28, 86, 160)
 NOTICE_COLOUR = (176, 80, 0)
+NOTICE_WARNING = (255, 179, 0)  # amber on the dark hall background: an overflow warning under the ticket
 RESERVATION_COLOUR = (0, 118, 128)  # booked ahead: the check-in button and the "Reservasi" pill
 KEYPAD_COLUMNS = 8
 
@@ -755,7 +756,13 @@ def _ticket(surface, frame: Frame) -> None:
         _centered_paragraph(surface, tr("kiosk.printing", lang), side, int(52 * u), ui.ACCENT, bold=True)
     elif s.print_status == PrintStatus.PRINTED:
         used = _centered_paragraph(surface, tr("kiosk.take_ticket", lang), side, int(52 * u), ui.ACCENT, bold=True)
-        _arrow_down(surface, (side.centerx, min(side.bottom, side.top + used + int(150 * u))), int(60 * u))
+        if ticket.warning:  # the engine's overflow warning and the referral, in place of the arrow: read it first
+            below = pygame.Rect(side.left, side.top + used + int(24 * u), side.width,
+                                side.bottom - side.top - used - int(24 * u))
+            ui.draw_lines(surface, ticket.warning, below, int(36 * u), NOTICE_WARNING, bold=True, max_lines=8,
+                          line_spacing=1.2)
+        else:
+            _arrow_down(surface, (side.centerx, min(side.bottom, side.top + used + int(150 * u))), int(60 * u))
     else:
         _unprinted(surface, frame, side)
 

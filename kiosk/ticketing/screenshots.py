@@ -86,7 +86,18 @@ def demo_frames(catalog: Catalog) -> dict[str, KioskState]:
                                    print_status=PrintStatus.PRINTING,
                                    ticket=replace(ticket, priority="lansia")),
         "issuing": replace(base, screen=Screen.ISSUING, agency=agency.id, pending=Request("demo-2", first.code)),
-    } | _check_in_frames(catalog, base, ticket)
+    } | _check_in_frames(catalog, base, ticket) | {
+        "ticket-overflow": replace(base, screen=Screen.TICKET, agency=agency.id, service=first.code,
+                                   print_status=PrintStatus.PRINTED,
+                                   ticket=replace(ticket, ahead=38, warning=overflow_words(first.title("id"), "id"))),
+    }
+
+
+def overflow_words(service: str, lang: str) -> str:
+    """A sample overflow warning with a referral, as ticket_from_reply words the engine's reply."""
+    referral = ("Warga Kecamatan Sarang dan Kragan dapat dilayani di kantor pusat, Jl. Pemuda No. 1." if lang == "id"
+                else "Residents of Sarang and Kragan districts can be served at the main office, Jl. Pemuda No. 1.")
+    return f"{message('overflow_warning', service=service, closes='15.00').text(lang)}. {referral}"
 
 
 def _check_in_frames(catalog: Catalog, base: KioskState, ticket: TicketContent) -> dict[str, KioskState]:
@@ -119,7 +130,9 @@ def all_frames(catalog: Catalog) -> dict[str, KioskState]:
     def in_english(state: KioskState) -> KioskState:
         service = catalog.service(state.service)
         ticket = state.ticket and replace(state.ticket, language="en",
-                                          service=service.title("en") if service else state.ticket.service)
+                                          service=service.title("en") if service else state.ticket.service,
+                                          warning=overflow_words(service.title("en") if service else "", "en")
+                                          if state.ticket.warning else "")
         return replace(state, language="en", ticket=ticket)
 
     english = {f"{name}-english": in_english(state) for name, state in frames.items() if not name.endswith("english")}
