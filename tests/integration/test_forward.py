@@ -1,0 +1,150 @@
+"""Forwarding a site's log to the province (issue 19) through two real Mosquitto brokers bridged.
+
+The site's log is written by the real engine (the simulator driving it through the site's broker) while
+the province's broker is down; then the link comes back, the forwarder is killed with SIGKILL in the middle
+of catching up and started again. The province's SQLite sink must end with exactly the site's log: every
+event, in order, no gap, no duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from broker.forward.bridge import bridge_conf
+from broker.forward.forwarder import read_cursor
+from broker.server.mosquitto import PrivateMosquitto
+from broker.site.config import parse_config
+from conftest import SMALL_SITE, _need_mosquitto, free_port
+from integration.test_mqtt_contract import wait_until
+
+pytestmark = pytest.mark.mosquitto
+
+SITE = "rembang"  # the shipped sample MPP the simulator drives
+
+
+def antrian(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "broker.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, **kwargs)
+
+
+def central_last(path: Path) -> int:
+    if not path.exists():
+        return 0
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT last_seq FROM sites WHERE site = ?", (SITE,)).fetchone()
+    except sqlite3.OperationalError:  # the ingest has not made its tables yet
+        return 0
+    finally:
+        db.close()
+    return int(row[0]) if row else 0
+
+
+def site_head(data: Path) -> int:
+    db = sqlite3.connect(f"file:{data / 'antrian.sqlite3'}?mode=ro", uri=True)
+    try:
+        return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+    finally:
+        db.close()
+
+
+def names_a_site(data: Path) -> bool:
+    try:
+        db = sqlite3.connect(f"file:{data / 'antrian.sqlite3'}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT value FROM meta WHERE key = 'site'").fetchone() is not None
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+
+
+def rows(path: Path, query: str, *params) -> list[tuple]:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [(seq, ts, type_, json.loads(data)) for seq, ts, type_, data in db.execute(query, params)]
+    finally:
+        db.close()
+
+
+def stop(process: subprocess.Popen) -> str:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.stdout.read().decode(errors="replace") if process.stdout else ""
+
+
+def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_path):
+    _need_mosquitto()
+    config = parse_config(SMALL_SITE, "small-site.toml")  # both brokers: open to anonymous clients in antrian/#
+    province_port, site_port = free_port(), free_port()
+    province = PrivateMosquitto(config, tmp_path / "province-data", ("127.0.0.1", province_port),
+                                folder=tmp_path / "province", supervise=False)
+    # the site broker queues at most 5 messages for the down bridge: past that it drops, and only the
+    # forwarder's resending from the log can make the province whole
+    site = PrivateMosquitto(config, tmp_path / "site-data", ("127.0.0.1", site_port), folder=tmp_path / "site",
+                            supervise=False,
+                            extra_conf=bridge_conf(SITE, f"127.0.0.1:{province_port}", restart_timeout=(1, 2))
+                            + "max_queued_messages 5\n")
+    data, central = tmp_path / "data", tmp_path / "central.sqlite3"
+    site_url = f"127.0.0.1:{site_port}"
+    processes: list[subprocess.Popen] = []
+    province.start()
+    site.start()
+    try:
+        ingest = antrian("forward-ingest", "--broker", f"127.0.0.1:{province_port}", "--sqlite", str(central))
+        processes.append(ingest)
+        assert wait_until(lambda: central.exists(), 20), "the ingest did not start"
+        time.sleep(1)  # its persistent session subscribes before the province goes down
+        province.stop()  # the link is cut
+
+        # a week of the hall, logged by the real engine, while the forwarder cannot reach the province
+        simulate = antrian("simulate", "--data", str(data), "--days", "7", "--mqtt", f"mqtt://{site_url}",
+                           "--quiet")
+        processes.append(simulate)
+        assert wait_until(lambda: names_a_site(data), 60), "the simulated engine wrote no log"
+        slow = ("--window", "1", "--batch", "50", "--ack-timeout", "2")  # many round trips: room for a kill
+        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, *slow)
+        processes.append(forwarder)
+        assert simulate.wait(240) == 0, simulate.stdout.read().decode() if simulate.stdout else ""
+        head = site_head(data)
+        assert head > 3000, f"a week of Rembang is thousands of events, the log has {head}"
+        assert central_last(central) == 0, "nothing can reach the province while its broker is down"
+        assert forwarder.poll() is None
+
+        province.start()  # the link is back: the site catches up
+        assert wait_until(lambda: central_last(central) > 0, 30), "nothing arrived after the link came back"
+        forwarder.kill()  # SIGKILL in the middle of catching up
+        forwarder.wait()
+        killed_at = central_last(central)
+        assert killed_at < head, "the forwarder was not killed mid-stream"
+
+        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, "--ack-timeout", "2")
+        processes.append(forwarder)
+        assert wait_until(lambda: central_last(central) == head, 60), \
+            f"the province holds {central_last(central)} of {head} events"
+        assert wait_until(lambda: read_cursor(data, SITE) == head, 10), "the forwarder's cursor did not follow"
+        stop(forwarder)
+        assert read_cursor(data, SITE) == head
+    finally:
+        for process in processes:
+            stop(process)
+        site.stop()
+        province.stop()
+
+    logged = rows(data / "antrian.sqlite3", "SELECT seq, ts, type, data FROM events ORDER BY seq")
+    forwarded = rows(central, "SELECT seq, ts, type, data FROM events WHERE site = ? ORDER BY seq", SITE)
+    assert [r[0] for r in forwarded] == list(range(1, head + 1))  # in order, no gap, no duplicate
+    assert forwarded == logged
