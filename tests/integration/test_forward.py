@@ -115,17 +115,23 @@ def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_
                            "--quiet")
         processes.append(simulate)
         assert wait_until(lambda: names_a_site(data), 60), "the simulated engine wrote no log"
-        slow = ("--window", "1", "--batch", "50", "--ack-timeout", "2")  # many round trips: room for a kill
-        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, *slow)
+        # small batches: many round trips, room for a kill; a window of 8 overflows the bridge's queue of 5
+        small = ("--window", "8", "--batch", "50", "--ack-timeout", "2")
+        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, *small)
         processes.append(forwarder)
         assert simulate.wait(240) == 0, simulate.stdout.read().decode() if simulate.stdout else ""
         head = site_head(data)
         assert head > 3000, f"a week of Rembang is thousands of events, the log has {head}"
         assert central_last(central) == 0, "nothing can reach the province while its broker is down"
         assert forwarder.poll() is None
+        assert "messages are being dropped" in site.log_file.read_text(encoding="utf-8", errors="replace"), \
+            "the site broker's queue for the bridge never overflowed"
 
         province.start()  # the link is back: the site catches up
-        assert wait_until(lambda: central_last(central) > 0, 30), "nothing arrived after the link came back"
+        # the bridge's queue kept at most 5 batches of at most 50 events: the rest must be sent again
+        assert wait_until(lambda: central_last(central) > 250, 30), \
+            f"after the link came back the province holds {central_last(central)} events: what the site broker " \
+            "dropped was not sent again"
         forwarder.kill()  # SIGKILL in the middle of catching up
         forwarder.wait()
         killed_at = central_last(central)

@@ -198,3 +198,16 @@ def test_the_bridge_carries_only_the_sites_own_topics():
         bridge_conf("a/b", "prov:1883")
     with pytest.raises(ValueError):
         bridge_conf("62.01", "prov:1883", password="x\nlistener 1 0.0.0.0", username="u")
+
+
+def test_a_closed_sites_forwarder_may_use_only_its_own_central_topics():
+    from broker.access.policy import AccessPolicy, Action, Device, Role
+    from broker.protocol.codec import Topics
+
+    forwarder = Device(Role.ENGINE, "forward")
+    policy = AccessPolicy(Topics("62.01"), (forwarder, Device(Role.DISPLAY, "hall")))
+    assert policy.may(forwarder.username, Action.PUBLISH, wire.events_topic("62.01"))
+    assert policy.may(forwarder.username, Action.SUBSCRIBE, wire.ack_topic("62.01"))
+    assert not policy.may(forwarder.username, Action.PUBLISH, wire.events_topic("62.02"))
+    assert not policy.may("display-hall", Action.SUBSCRIBE, wire.events_topic("62.01"))
+    assert "topic readwrite antrian/central/62.01/#" in policy.mosquitto_acl()
