@@ -36,6 +36,10 @@ class Limits:
     batch_events: int = wire.BATCH_EVENTS
     batch_bytes: int = wire.BATCH_BYTES
 
+    def __post_init__(self) -> None:
+        if self.window < 1 or self.batch_events < 1 or self.batch_bytes < 1 or not self.ack_timeout_s > 0:
+            raise ValueError("window, batch and ack timeout must be positive")
+
 
 @dataclass(frozen=True)
 class InFlight:
