@@ -2,8 +2,8 @@
 
 The site's log is written by the real engine (the simulator driving it through the site's broker) while
 the province's broker is down; then the link comes back, the forwarder is killed with SIGKILL in the middle
-of catching up and started again. The province's SQLite sink must end with exactly the site's log: every
-event, in order, no gap, no duplicate.
+of catching up and started again. Then the province's ingest is killed the same way. The province's SQLite sink must end with
+exactly the site's log: every event, in order, no gap, no duplicate.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from broker.access.devices import engine_credentials
 from broker.forward.bridge import bridge_conf
 from broker.forward.forwarder import read_cursor
 from broker.server.mosquitto import PrivateMosquitto
 from broker.site.config import parse_config
 from conftest import SMALL_SITE, _need_mosquitto, free_port
+from integration.secure_broker import secured_broker
 from integration.test_mqtt_contract import wait_until
 
 pytestmark = pytest.mark.mosquitto
@@ -35,12 +37,12 @@ def antrian(*args: str, **kwargs) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, **kwargs)
 
 
-def central_last(path: Path) -> int:
+def central_last(path: Path, site: str = SITE) -> int:
     if not path.exists():
         return 0
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        row = db.execute("SELECT last_seq FROM sites WHERE site = ?", (SITE,)).fetchone()
+        row = db.execute("SELECT last_seq FROM sites WHERE site = ?", (site,)).fetchone()
     except sqlite3.OperationalError:  # the ingest has not made its tables yet
         return 0
     finally:
@@ -137,8 +139,15 @@ def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_
         killed_at = central_last(central)
         assert killed_at < head, "the forwarder was not killed mid-stream"
 
-        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, "--ack-timeout", "2")
+        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, "--ack-timeout", "2",
+                            "--batch", "50", "--window", "2")
         processes.append(forwarder)
+        assert wait_until(lambda: central_last(central) > killed_at, 30), "the restarted forwarder sent nothing"
+        ingest.kill()  # and the province's ingest dies in the middle too: its session keeps what comes meanwhile
+        ingest.wait()
+        assert central_last(central) < head, "the ingest was not killed mid-stream"
+        ingest = antrian("forward-ingest", "--broker", f"127.0.0.1:{province_port}", "--sqlite", str(central))
+        processes.append(ingest)
         assert wait_until(lambda: central_last(central) == head, 60), \
             f"the province holds {central_last(central)} of {head} events"
         assert wait_until(lambda: read_cursor(data, SITE) == head, 10), "the forwarder's cursor did not follow"
@@ -154,3 +163,45 @@ def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_
     forwarded = rows(central, "SELECT seq, ts, type, data FROM events WHERE site = ? ORDER BY seq", SITE)
     assert [r[0] for r in forwarded] == list(range(1, head + 1))  # in order, no gap, no duplicate
     assert forwarded == logged
+
+
+def test_a_closed_sites_forwarder_logs_in_as_its_own_engine_identity(tmp_path):
+    """On a closed site (no anonymous clients) the forwarder is engine-forward: a login of its own beside the
+    engine's (the broker binds the client id to the user), allowed only the site's central topics."""
+    from broker.mqtt.client import EngineClient
+    from conftest import start_engine
+
+    b = secured_broker(tmp_path)
+    engine_credentials(b.data, b.config, "forward")  # what `antrian forward --config` makes on first use
+    open_config = parse_config(SMALL_SITE, "small-site.toml")
+    province_port = free_port()
+    province = PrivateMosquitto(open_config, tmp_path / "province-data", ("127.0.0.1", province_port),
+                                folder=tmp_path / "province", supervise=False)
+    site = PrivateMosquitto(b.config, b.data, ("127.0.0.1", b.port), folder=tmp_path / "site", supervise=False,
+                            extra_conf=bridge_conf(b.config.site.id, f"127.0.0.1:{province_port}",
+                                                   restart_timeout=(1, 2)))
+    central = tmp_path / "central.sqlite3"
+    processes: list[subprocess.Popen] = []
+    with province, site:
+        service, stop_engine = start_engine(b.config, b.engine_url, b.data)
+        try:
+            kiosk = EngineClient(b.url("kiosk-K1"), b.config.site.id).start()
+            try:
+                for _ in range(30):
+                    assert kiosk.issue("K1", "A")["ok"]
+            finally:
+                kiosk.stop()
+            processes.append(antrian("forward-ingest", "--broker", f"127.0.0.1:{province_port}", "--sqlite",
+                                     str(central)))
+            processes.append(antrian("forward", "--data", str(b.data), "--broker", f"127.0.0.1:{b.port}",
+                                     "--ack-timeout", "2"))
+            site_id = b.config.site.id
+            assert wait_until(lambda: 30 <= central_last(central, site_id) == site_head(b.data), 60), \
+                f"the province holds {central_last(central, site_id)} of {site_head(b.data)} events"
+        finally:
+            stop_engine()
+            output = [stop(p) for p in processes]
+    assert "engine-forward" in (tmp_path / "site" / "mosquitto.log").read_text(encoding="utf-8"), output
+    logged = rows(b.data / "antrian.sqlite3", "SELECT seq, ts, type, data FROM events ORDER BY seq")
+    assert rows(central, "SELECT seq, ts, type, data FROM events ORDER BY seq") == logged
+
