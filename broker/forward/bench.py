@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 from broker.forward.bridge import bridge_conf
 from broker.server.mosquitto import PrivateMosquitto, free_port
 from broker.server.store import EventStore
+from broker.sim.bench import cpu_seconds, machine
 from broker.site.config import load_config
 
 
@@ -79,13 +81,18 @@ def catch_up(data: Path, site: str, head: int, work: Path, *, window: int = 8, t
             while _central_last(central, site) < head and time.monotonic() - start < timeout_s:
                 time.sleep(0.02)
             elapsed = time.monotonic() - start
+            cpu = {"ingest": cpu_seconds(processes[0].pid), "forwarder": cpu_seconds(processes[1].pid),
+                   "site_broker": cpu_seconds(site_broker.process.pid) if site_broker.process else 0.0,
+                   "province_broker": cpu_seconds(province.process.pid) if province.process else 0.0}
         finally:
             for process in processes:
                 process.terminate()
                 process.wait(15)
     got = _central_last(central, site)
     return {"events": head, "arrived": got, "seconds": round(elapsed, 2),
-            "events_per_s": round(got / elapsed) if elapsed else None}
+            "events_per_s": round(got / elapsed) if elapsed else None,
+            "cpu_s": {name: round(value, 2) for name, value in cpu.items()}, "load": os.getloadavg()[0],
+            "machine": machine()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,6 +57,8 @@ def bridge_conf(site: str, province: str, *, username: str | None = None, passwo
               "start_type automatic",
               f"restart_timeout {restart_timeout[0]} {restart_timeout[1]}",
               f"keepalive_interval {keepalive_s}",
+              # a global option, though written here: it touches only persistent sessions, which are the
+              # bridge's and the forwarder's (every other Antrian client has a clean one); batches are QoS 1
               "queue_qos0_messages true",
               f"topic {wire.events_topic(site)} out 1",
               f"topic {wire.ack_topic(site)} in 1",
