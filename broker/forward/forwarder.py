@@ -214,6 +214,7 @@ class Forwarder:
         self._connected = False
         self._session = 0  # counts connections: a new one sends again from the acked seq
         self._seen_session = 0
+        self._warned_short = False
         self.client = self._client()
 
     def _client(self):
@@ -295,6 +296,11 @@ class Forwarder:
                 self.window = rewound(self.window)
             now = time.monotonic()
             head = self.log.head()
+            if head < self.window.acked and not self._warned_short:
+                self._warned_short = True  # a log started anew (--new-log) or restored from an older backup
+                log.error("log %s ends at seq %d but the province acknowledged %d: its new events would be "
+                          "taken for ones the province has; forwarding waits until the log is past %d",
+                          self.log.path, head, self.window.acked, self.window.acked)
             decision = decide(self.window, head, now, self.limits)
             if isinstance(decision, Resend):
                 log.info("no ack from the province within %.0f s: sending %s again from %d",
