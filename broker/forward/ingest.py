@@ -6,6 +6,8 @@ out only after the sink committed (or after a malformed batch was dropped), so a
 middle of a batch gets it again from the broker. After each commit it publishes, retained, the sink's last
 committed seq of the site on `antrian/central/<site>/ack`, which the site's bridge carries back to its
 forwarder. A sink that fails stores nothing and no ack goes out: the forwarder sends again from its log.
+A batch that starts past the sink's last seq + 1 (the one before it was dropped by a full broker queue) is
+not handed to the sink: a store that skips only seq <= its last would otherwise keep the gap for ever.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Ingest:
         self.sink = sink
         self.address = BrokerAddress.parse(url)
         self.batches = 0
+        self.held: dict[str, int] = {}  # each site's last seq the sink said it holds
         self.dropped = 0
         self.connected = threading.Event()
         client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
@@ -71,9 +74,18 @@ class Ingest:
             client.ack(message.mid, message.qos)
             return
         try:
-            last = self.sink.ingest(site, batch.events)
+            held = self.held.get(site)
+            if held is None:  # first batch of the site since this ingest started: ask the store what it holds
+                held = self.held[site] = self.sink.ingest(site, ())
+            if batch.first > held + 1:  # a batch lost on the way before this one: storing it would leave a gap
+                log.info("%s %d..%d follows a gap after %d: dropped, the site sends again from %d",
+                         site, batch.first, batch.last, held, held)
+                last = held
+            else:
+                last = self.held[site] = self.sink.ingest(site, batch.events)
         except Exception as exc:  # the store is down or refused: nothing stored, no ack; the site sends again
             log.error("the central store did not take %s %d..%d: %s", site, batch.first, batch.last, exc)
+            self.held.pop(site, None)
             client.ack(message.mid, message.qos)
             return
         client.publish(wire.ack_topic(site), wire.encode_ack(site, last), qos=1, retain=True)

@@ -1,9 +1,8 @@
 """Where the province puts forwarded events: the `Sink` protocol, and a SQLite sink (tests, a small province).
 
-The central store (PostgreSQL, `CentralStore`) is one such sink. Every sink keeps each site's events in
-seq order without a gap: it ignores events it already holds (seq <= its last) and stores nothing of a
-batch that would leave a gap (first > last + 1), so the forwarder's resends are harmless and a batch lost
-on the way is sent again from the log.
+The central store (PostgreSQL, `CentralStore`, through `MappingSink`) is one such sink. A sink ignores events
+it already holds (seq <= its last), so the forwarder's resends are harmless. The ingest never hands it a
+batch that would leave a gap (broker/forward/ingest.py); the SQLite sink refuses one all the same.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from broker.forward.wire import ForwardedEvent
 
@@ -23,6 +22,16 @@ class Sink(Protocol):
         """Store the events of `site_id` after its last stored seq, in one transaction; return the last seq
         committed for the site (with no events: what it holds). Raises on failure, having stored nothing."""
         ...
+
+
+class MappingSink:
+    """A store whose ingest takes each event in the flat form of Event.as_dict (broker.central's CentralStore)."""
+
+    def __init__(self, store: Any):
+        self.store = store
+
+    def ingest(self, site_id: str, events: Sequence[ForwardedEvent]) -> int:
+        return int(self.store.ingest(site_id, [e.as_dict() for e in events]))
 
 
 SCHEMA = """

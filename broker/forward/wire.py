@@ -57,6 +57,10 @@ class ForwardedEvent:
     type: str
     data: dict[str, Any]
 
+    def as_dict(self) -> dict[str, Any]:
+        """The flat form broker.core.events.Event.as_dict gives (type, ts, seq and the data's fields)."""
+        return {"type": self.type, "ts": self.ts, "seq": self.seq, **self.data}
+
 
 @dataclass(frozen=True)
 class Batch:

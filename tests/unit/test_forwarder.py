@@ -211,3 +211,67 @@ def test_a_closed_sites_forwarder_may_use_only_its_own_central_topics():
     assert not policy.may(forwarder.username, Action.PUBLISH, wire.events_topic("62.02"))
     assert not policy.may("display-hall", Action.SUBSCRIBE, wire.events_topic("62.01"))
     assert "topic readwrite antrian/central/62.01/#" in policy.mosquitto_acl()
+
+
+class _GapTakingStore:
+    """A store like the central one: skips seq <= its last, but would store a batch after a gap."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.fail = False
+
+    def ingest(self, site_id, events):
+        if self.fail:
+            raise RuntimeError("the database is down")
+        last = self.rows[-1]["seq"] if self.rows else 0
+        self.rows += [e for e in events if e["seq"] > last]
+        return self.rows[-1]["seq"] if self.rows else 0
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, bytes, bool]] = []
+        self.acked: list[int] = []
+
+    def publish(self, topic, payload, qos=0, retain=False):
+        self.published.append((topic, payload, retain))
+
+    def ack(self, mid, qos):
+        self.acked.append(mid)
+
+
+class _Message:
+    def __init__(self, mid: int, topic: str, payload: bytes) -> None:
+        self.mid, self.topic, self.payload, self.qos = mid, topic, payload, 1
+
+
+def _batch(site: str, first: int, last: int) -> bytes:
+    return wire.encode_rows(site, [(s, float(s), "ticket_issued", f'{{"ticket":"T{s}"}}') for s in range(first, last + 1)])
+
+
+def test_the_ingest_stores_in_order_acks_after_the_commit_and_never_leaves_a_gap():
+    from broker.forward.ingest import Ingest
+    from broker.forward.sink import MappingSink
+
+    store, client = _GapTakingStore(), _Client()
+    ingest = Ingest(MappingSink(store), "mqtt://127.0.0.1:1")  # never connected: its callbacks are fed here
+    topic = wire.events_topic("62.01")
+    acks = lambda: [wire.decode_ack(p, "62.01") for t, p, r in client.published if t == wire.ack_topic("62.01") and r]
+    ingest._on_message(client, None, _Message(1, topic, _batch("62.01", 1, 50)))
+    ingest._on_message(client, None, _Message(2, topic, _batch("62.01", 101, 150)))  # 51..100 lost on the way
+    ingest._on_message(client, None, _Message(3, topic, _batch("62.01", 1, 50)))  # a resend
+    ingest._on_message(client, None, _Message(4, topic, _batch("62.01", 51, 100)))
+    ingest._on_message(client, None, _Message(5, topic, _batch("62.01", 101, 150)))
+    assert [r["seq"] for r in store.rows] == list(range(1, 151))
+    assert store.rows[0] == {"type": "ticket_issued", "ts": 1.0, "seq": 1, "ticket": "T1"}
+    assert acks() == [50, 50, 50, 100, 150] and client.acked == [1, 2, 3, 4, 5]
+
+    ingest._on_message(client, None, _Message(6, topic, b"{not json"))  # dropped, acknowledged, no crash
+    ingest._on_message(client, None, _Message(7, "antrian/central/62.01/ack", _batch("62.01", 151, 160)))
+    ingest._on_message(client, None, _Message(8, wire.events_topic("62.02"), _batch("62.01", 151, 160)))
+    store.fail = True
+    ingest._on_message(client, None, _Message(9, topic, _batch("62.01", 151, 160)))  # nothing stored: no ack
+    assert acks() == [50, 50, 50, 100, 150] and client.acked == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    store.fail = False
+    ingest._on_message(client, None, _Message(10, topic, _batch("62.01", 151, 160)))
+    assert acks()[-1] == 160 and len(store.rows) == 160
