@@ -60,7 +60,7 @@ def cmd_forward(args: argparse.Namespace) -> int:
 
     setup_logging(logging.INFO)
     try:
-        forwarder = Forwarder(Path(args.data), _forwarder_url(args),
+        forwarder = Forwarder(Path(args.data), _forwarder_url(args), site_id=args.site_id,
                               limits=Limits(window=args.window, ack_timeout_s=args.ack_timeout,
                                             batch_events=args.batch))
     except (OSError, ValueError) as exc:
@@ -106,6 +106,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "log to the province (through the site broker's bridge)")
     p.add_argument("--data", required=True, help="the site's data folder (its antrian.sqlite3 log)")
     p.add_argument("--broker", default="127.0.0.1:1883", help="the site's own Mosquitto, HOST:PORT or a URL")
+    p.add_argument("--site-id", help="the site's id at the province: its Kemendagri region code and a short "
+                   "name, e.g. 33.17-mpp (default: the log's own site id)")
     p.add_argument("--config", help="site config: on a closed site, makes the forwarder's login engine-forward")
     p.add_argument("--user", help="MQTT user at the site broker (default: engine-forward's, if made)")
     p.add_argument("--password", help="its password (better: $ANTRIAN_MQTT_PASSWORD)")
@@ -115,7 +117,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_forward)
 
     p = subparsers.add_parser("forward-bridge", help="the Mosquitto bridge section for the site's mosquitto.conf")
-    p.add_argument("--site", required=True, help="the site id (its Kemendagri region code)")
+    p.add_argument("--site", required=True, help="the site's id at the province (as `antrian forward --site-id`)")
     p.add_argument("--province", required=True, help="the province's broker, HOST:PORT")
     p.add_argument("--user", help="this site's login at the province broker")
     p.add_argument("--password-file", help="a file holding its password")

@@ -11,11 +11,7 @@ forwarder sends again from the site's log.
 
 from __future__ import annotations
 
-import re
-
 from broker.forward import wire
-
-_SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def _check(name: str, value: str) -> str:
@@ -29,7 +25,7 @@ def bridge_conf(site: str, province: str, *, username: str | None = None, passwo
                 keepalive_s: int = 30) -> str:
     """The bridge section: `province` is HOST:PORT of the province's broker; `username`/`password` the site's
     login there (placeholders when not given); `cafile` turns TLS on (the province's CA)."""
-    if not _SAFE.match(site):
+    if not wire.valid_site(site):
         raise ValueError(f"site id '{site}' cannot be used in a topic")
     host, _, port = province.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:

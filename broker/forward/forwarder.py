@@ -192,19 +192,25 @@ class SiteLog:
 class Forwarder:
     """Forward the log in `data_dir` through the site broker at `url` until `stop()`.
 
-    `client_id` stays the same across restarts (a persistent session: clean_session false)."""
+    `site_id` is the site's id at the province (default: the log's own). `client_id` stays the same across
+    restarts (a persistent session: clean_session false)."""
 
     POLL_S = 0.5  # how often an idle forwarder looks for new events
     CURSOR_EVERY_S = 1.0  # the cursor file is written at most this often (a stale one only means resending)
 
-    def __init__(self, data_dir: str | Path, url: str, *, limits: Limits | None = None, client_id: str | None = None):
+    def __init__(self, data_dir: str | Path, url: str, *, site_id: str | None = None, limits: Limits | None = None,
+                 client_id: str | None = None):
         from broker.mqtt.connection import BrokerAddress
 
         self.data_dir = Path(data_dir)
         self.address = BrokerAddress.parse(url)
         self.limits = limits or Limits()
         self.log = SiteLog(self.data_dir)
-        self.site = self.log.site()
+        # the site's id at the province (its Kemendagri region code and a short name, e.g. 33.17-mpp: two MPPs
+        # never share one), in the topics and batches; by default the log's own site id
+        self.site = site_id or self.log.site()
+        if not wire.valid_site(self.site):
+            raise ValueError(f"site id '{self.site}' cannot be used in a topic")
         self.client_id = client_id or self.address.username or f"antrian-forward-{self.site}"
         self.window = Window(read_cursor(self.data_dir, self.site))
         self.cursor_written = self.window.acked

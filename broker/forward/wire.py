@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +35,18 @@ def ack_topic(site: str) -> str:
 
 
 EVENTS_FILTER = f"{PREFIX}/+/events"  # what the province's ingest subscribes to
+_SITE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def valid_site(site: str) -> bool:
+    """A site id that can be one topic level (and a line of mosquitto.conf): letters, digits, . _ -"""
+    return bool(_SITE.match(site))
 
 
 def site_of(topic: str) -> str | None:
     """The site of an events or ack topic, or None for any other topic."""
     parts = topic.split("/")
-    if len(parts) == 4 and "/".join(parts[:2]) == PREFIX and parts[3] in ("events", "ack") and parts[2]:
+    if len(parts) == 4 and "/".join(parts[:2]) == PREFIX and parts[3] in ("events", "ack") and valid_site(parts[2]):
         return parts[2]
     return None
 

@@ -29,7 +29,7 @@ from integration.test_mqtt_contract import wait_until
 
 pytestmark = pytest.mark.mosquitto
 
-SITE = "rembang"  # the shipped sample MPP the simulator drives
+SITE = "33.17-rembang"  # the province's id (Kemendagri code) of the sample MPP Rembang the simulator drives
 
 
 def antrian(*args: str, **kwargs) -> subprocess.Popen:
@@ -119,7 +119,7 @@ def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_
         assert wait_until(lambda: names_a_site(data), 60), "the simulated engine wrote no log"
         # small batches: many round trips, room for a kill; a window of 8 overflows the bridge's queue of 5
         small = ("--window", "8", "--batch", "50", "--ack-timeout", "2")
-        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, *small)
+        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, "--site-id", SITE, *small)
         processes.append(forwarder)
         assert simulate.wait(240) == 0, simulate.stdout.read().decode() if simulate.stdout else ""
         head = site_head(data)
@@ -139,7 +139,7 @@ def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_
         killed_at = central_last(central)
         assert killed_at < head, "the forwarder was not killed mid-stream"
 
-        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, "--ack-timeout", "2",
+        forwarder = antrian("forward", "--data", str(data), "--broker", site_url, "--site-id", SITE, "--ack-timeout", "2",
                             "--batch", "50", "--window", "2")
         processes.append(forwarder)
         assert wait_until(lambda: central_last(central) > killed_at, 30), "the restarted forwarder sent nothing"
