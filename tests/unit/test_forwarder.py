@@ -257,21 +257,38 @@ def test_the_ingest_stores_in_order_acks_after_the_commit_and_never_leaves_a_gap
     ingest = Ingest(MappingSink(store), "mqtt://127.0.0.1:1")  # never connected: its callbacks are fed here
     topic = wire.events_topic("62.01")
     acks = lambda: [wire.decode_ack(p, "62.01") for t, p, r in client.published if t == wire.ack_topic("62.01") and r]
-    ingest._on_message(client, None, _Message(1, topic, _batch("62.01", 1, 50)))
-    ingest._on_message(client, None, _Message(2, topic, _batch("62.01", 101, 150)))  # 51..100 lost on the way
-    ingest._on_message(client, None, _Message(3, topic, _batch("62.01", 1, 50)))  # a resend
-    ingest._on_message(client, None, _Message(4, topic, _batch("62.01", 51, 100)))
-    ingest._on_message(client, None, _Message(5, topic, _batch("62.01", 101, 150)))
+    ingest.handle(client, [_Message(1, topic, _batch("62.01", 1, 50))])
+    ingest.handle(client, [_Message(2, topic, _batch("62.01", 101, 150))])  # 51..100 lost on the way
+    ingest.handle(client, [_Message(3, topic, _batch("62.01", 1, 50))])  # a resend
+    ingest.handle(client, [_Message(4, topic, _batch("62.01", 51, 100))])
+    ingest.handle(client, [_Message(5, topic, _batch("62.01", 101, 150))])
     assert [r["seq"] for r in store.rows] == list(range(1, 151))
     assert store.rows[0] == {"type": "ticket_issued", "ts": 1.0, "seq": 1, "ticket": "T1"}
     assert acks() == [50, 50, 50, 100, 150] and client.acked == [1, 2, 3, 4, 5]
 
-    ingest._on_message(client, None, _Message(6, topic, b"{not json"))  # dropped, acknowledged, no crash
-    ingest._on_message(client, None, _Message(7, "antrian/central/62.01/ack", _batch("62.01", 151, 160)))
-    ingest._on_message(client, None, _Message(8, wire.events_topic("62.02"), _batch("62.01", 151, 160)))
+    ingest.handle(client, [_Message(6, topic, b"{not json")])  # dropped, acknowledged, no crash
+    ingest.handle(client, [_Message(7, "antrian/central/62.01/ack", _batch("62.01", 151, 160))])
+    ingest.handle(client, [_Message(8, wire.events_topic("62.02"), _batch("62.01", 151, 160))])
     store.fail = True
-    ingest._on_message(client, None, _Message(9, topic, _batch("62.01", 151, 160)))  # nothing stored: no ack
+    ingest.handle(client, [_Message(9, topic, _batch("62.01", 151, 160))])  # nothing stored: no ack
     assert acks() == [50, 50, 50, 100, 150] and client.acked == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     store.fail = False
-    ingest._on_message(client, None, _Message(10, topic, _batch("62.01", 151, 160)))
+    ingest.handle(client, [_Message(10, topic, _batch("62.01", 151, 160))])
     assert acks()[-1] == 160 and len(store.rows) == 160
+
+
+def test_batches_that_arrive_together_go_to_the_store_in_one_call():
+    from broker.forward.ingest import Ingest
+    from broker.forward.sink import MappingSink
+
+    store, client = _GapTakingStore(), _Client()
+    calls = []
+    original = store.ingest
+    store.ingest = lambda site, events: calls.append(len(events)) or original(site, events)
+    ingest = Ingest(MappingSink(store), "mqtt://127.0.0.1:1")
+    topic = wire.events_topic("62.01")
+    ingest.handle(client, [_Message(n, topic, _batch("62.01", 50 * n + 1, 50 * n + 50)) for n in range(4)]
+                  + [_Message(9, topic, _batch("62.01", 301, 350))])  # 201..300 lost: 301.. must wait
+    assert calls == [0, 200] and [r["seq"] for r in store.rows] == list(range(1, 201))
+    assert [wire.decode_ack(p, "62.01") for _, p, _ in client.published] == [200]
+    assert client.acked == [0, 1, 2, 3, 9]
