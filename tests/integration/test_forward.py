@@ -2,8 +2,8 @@
 
 The site's log is written by the real engine (the simulator driving it through the site's broker) while
 the province's broker is down; then the link comes back, the forwarder is killed with SIGKILL in the middle
-of catching up and started again. Then the province's ingest is killed the same way. The province's SQLite sink must end with
-exactly the site's log: every event, in order, no gap, no duplicate.
+of catching up and started again; then the province's ingest is killed the same way, then the site's broker.
+The province's SQLite sink must end with exactly the site's log: every event, in order, no gap, no duplicate.
 """
 
 from __future__ import annotations
@@ -140,14 +140,19 @@ def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_
         assert killed_at < head, "the forwarder was not killed mid-stream"
 
         forwarder = antrian("forward", "--data", str(data), "--broker", site_url, "--site-id", SITE, "--ack-timeout", "2",
-                            "--batch", "50", "--window", "2")
+                            "--batch", "20", "--window", "1")  # slower still: two more kills to come
         processes.append(forwarder)
         assert wait_until(lambda: central_last(central) > killed_at, 30), "the restarted forwarder sent nothing"
         ingest.kill()  # and the province's ingest dies in the middle too: its session keeps what comes meanwhile
         ingest.wait()
-        assert central_last(central) < head, "the ingest was not killed mid-stream"
+        ingest_killed_at = central_last(central)
+        assert ingest_killed_at < head, "the ingest was not killed mid-stream"
         ingest = antrian("forward-ingest", "--broker", f"127.0.0.1:{province_port}", "--sqlite", str(central))
         processes.append(ingest)
+        assert wait_until(lambda: central_last(central) > ingest_killed_at, 30), "the restarted ingest took nothing"
+        site.kill()  # and the site's own broker (a power cut of it): what it held for the bridge may be lost
+        assert central_last(central) < head, "the site broker was not killed mid-stream"
+        site.start()
         assert wait_until(lambda: central_last(central) == head, 60), \
             f"the province holds {central_last(central)} of {head} events"
         assert wait_until(lambda: read_cursor(data, SITE) == head, 10), "the forwarder's cursor did not follow"
