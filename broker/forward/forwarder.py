@@ -90,7 +90,7 @@ def decide(window: Window, head: int, now: float, limits: Limits) -> Decision:
 
 def sent(window: Window, first: int, last: int, now: float) -> Window:
     """The window after a batch of the events first..last went out."""
-    if first != window.next_after + 1 or last < first:
+    if first <= window.next_after or last < first:
         raise ValueError(f"batch {first}..{last} does not follow {window.next_after}")
     return replace(window, out=(*window.out, InFlight(first, last, now)))
 
@@ -288,6 +288,11 @@ class Forwarder:
                 except sqlite3.Error as exc:  # a log being restored or a disk error: try again, never die
                     log.warning("the log %s cannot be read (%s); trying again", self.log.path, exc)
                     self._stopping.wait(self.POLL_S * 4)
+                except Exception:  # nothing ends the forwarder but stop(): the log is still there to send
+                    log.exception("the forwarder failed a step; trying again")
+                    with self._wake:
+                        self.window = rewound(self.window)
+                    self._stopping.wait(self.POLL_S * 4)
         finally:
             self._save_cursor(force=True)
 
@@ -349,6 +354,6 @@ class Forwarder:
             self._wake.notify_all()
 
     def close(self) -> None:
-        self.client.loop_stop()
         self.client.disconnect()
+        self.client.loop_stop()
         self.log.close()

@@ -90,7 +90,9 @@ def test_a_repeated_ack_changes_nothing():
 
 def test_a_batch_must_follow_the_window():
     with pytest.raises(ValueError):
-        sent(Window(100), 102, 200, 0.0)
+        sent(Window(100), 100, 200, 0.0)
+    with pytest.raises(ValueError):
+        sent(Window(100), 150, 140, 0.0)
 
 
 @settings(max_examples=200, deadline=None)
