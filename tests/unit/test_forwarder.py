@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from broker.forward import wire
-from broker.forward.bridge import bridge_conf
+from broker.forward.bridge import bridge_conf, province_acl
 from broker.forward.forwarder import (
     InFlight,
     Limits,
@@ -294,3 +294,10 @@ def test_batches_that_arrive_together_go_to_the_store_in_one_call():
     assert calls == [0, 200] and [r["seq"] for r in store.rows] == list(range(1, 201))
     assert [wire.decode_ack(p, "62.01") for _, p, _ in client.published] == [200]
     assert client.acked == [0, 1, 2, 3, 9]
+
+
+def test_the_province_lets_each_site_publish_only_its_own_batches():
+    acl = province_acl().splitlines()
+    assert "pattern write antrian/central/%u/events" in acl and "pattern read antrian/central/%u/ack" in acl
+    assert acl[acl.index("user antrian-central-ingest") + 1:][:2] == [
+        "topic read antrian/central/+/events", "topic write antrian/central/+/ack"]
