@@ -210,3 +210,52 @@ def test_a_closed_sites_forwarder_logs_in_as_its_own_engine_identity(tmp_path):
     logged = rows(b.data / "antrian.sqlite3", "SELECT seq, ts, type, data FROM events ORDER BY seq")
     assert rows(central, "SELECT seq, ts, type, data FROM events ORDER BY seq") == logged
 
+
+
+def test_forwarded_into_the_postgresql_central_store(tmp_path, postgres):
+    """The pair the province runs: the ingest into broker.central's CentralStore (through MappingSink), fed
+    live by a site whose engine is issuing tickets meanwhile."""
+    from broker.central.store import CentralStore
+    from broker.forward.ingest import Ingest
+    from broker.forward.sink import MappingSink
+    from broker.mqtt.client import EngineClient
+    from conftest import start_engine
+
+    _need_mosquitto()
+    config = parse_config(SMALL_SITE, "small-site.toml")
+    central_id = "62.01-uji"
+    province_port, site_port = free_port(), free_port()
+    province = PrivateMosquitto(config, tmp_path / "province-data", ("127.0.0.1", province_port),
+                                folder=tmp_path / "province", supervise=False)
+    site = PrivateMosquitto(config, tmp_path / "site-data", ("127.0.0.1", site_port), folder=tmp_path / "site",
+                            supervise=False,
+                            extra_conf=bridge_conf(central_id, f"127.0.0.1:{province_port}", restart_timeout=(1, 2)))
+    store, reader = CentralStore(postgres), CentralStore(postgres)  # a store is one connection: one per thread
+    store.migrate()
+    store.register_config(central_id, config)
+    data = tmp_path / "data"
+    with province, site:
+        ingest = Ingest(MappingSink(store), f"mqtt://127.0.0.1:{province_port}").start()
+        service, stop_engine = start_engine(config, f"mqtt://127.0.0.1:{site_port}", data)
+        forwarder = antrian("forward", "--data", str(data), "--broker", f"127.0.0.1:{site_port}", "--site-id",
+                            central_id, "--ack-timeout", "2")
+        try:
+            kiosk = EngineClient(f"mqtt://127.0.0.1:{site_port}", config.site.id).start()
+            try:
+                for n in range(40):
+                    assert kiosk.issue("k1", "A" if n % 2 else "B")["ok"]
+            finally:
+                kiosk.stop()
+            assert wait_until(lambda: reader.last_seq(central_id) == site_head(data) >= 40, 60), \
+                f"the central store holds {reader.last_seq(central_id)} of {site_head(data)} events"
+        finally:
+            stop_engine()
+            stop(forwarder)
+            ingest.stop()
+    logged = rows(data / "antrian.sqlite3", "SELECT seq, ts, type, data FROM events ORDER BY seq")
+    stored = reader.conn.execute("SELECT seq, extract(epoch FROM ts)::float8, type, data FROM events "
+                                 "WHERE site = %s ORDER BY seq", (central_id,)).fetchall()
+    reader.close()
+    store.close()
+    assert [r[0] for r in stored] == [r[0] for r in logged]
+    assert all(abs(a[1] - b[1]) < 1e-5 and a[2:] == b[2:] for a, b in zip(stored, logged))
