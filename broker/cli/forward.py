@@ -55,12 +55,23 @@ def _run_until_signal(start, stop) -> None:
     stop()
 
 
+def _central_id(args: argparse.Namespace) -> str | None:
+    """--site-id, else `<region_code>-mpp` from --config's [site] region_code (as the province names an MPP,
+    e.g. 33.17-mpp), else None: the log's own site id."""
+    if args.site_id or not args.config:
+        return args.site_id
+    from broker.cli.main import _load_config_or_exit
+
+    code = _load_config_or_exit(args.config).site.region_code
+    return f"{code}-mpp" if code else None
+
+
 def cmd_forward(args: argparse.Namespace) -> int:
     from broker.forward.forwarder import Forwarder, Limits
 
     setup_logging(logging.INFO)
     try:
-        forwarder = Forwarder(Path(args.data), _forwarder_url(args), site_id=args.site_id,
+        forwarder = Forwarder(Path(args.data), _forwarder_url(args), site_id=_central_id(args),
                               limits=Limits(window=args.window, ack_timeout_s=args.ack_timeout,
                                             batch_events=args.batch))
     except (OSError, ValueError) as exc:
@@ -107,7 +118,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="the site's data folder (its antrian.sqlite3 log)")
     p.add_argument("--broker", default="127.0.0.1:1883", help="the site's own Mosquitto, HOST:PORT or a URL")
     p.add_argument("--site-id", help="the site's id at the province: its Kemendagri region code and a short "
-                   "name, e.g. 33.17-mpp (default: the log's own site id)")
+                   "name, e.g. 33.17-mpp (default: <region_code>-mpp from --config, else the log's own site id)")
     p.add_argument("--config", help="site config: on a closed site, makes the forwarder's login engine-forward")
     p.add_argument("--user", help="MQTT user at the site broker (default: engine-forward's, if made)")
     p.add_argument("--password", help="its password (better: $ANTRIAN_MQTT_PASSWORD)")
