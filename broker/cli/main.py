@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "demo": "broker.sim.demo",
     "web": "broker.cli.web",
     "user": "broker.cli.kendali", "kendali": "broker.cli.kendali",
+    "forward": "broker.cli.forward", "forward-bridge": "broker.cli.forward", "forward-ingest": "broker.cli.forward",
 }
 EXTENSIONS: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 CORE_COMMANDS = ("serve", "broker", "issue", "call", "state", "config")
