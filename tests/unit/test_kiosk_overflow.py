@@ -64,7 +64,7 @@ def test_the_ticket_screen_shows_the_warning_whole():
         shown = " ".join(d.text for d in drawn)
         assert "mungkin tidak terlayani hari ini" in shown and "Jl. Pemuda No. 1." in shown, size
         inside = [d for d in drawn if "Pemuda" in d.text or "melewati" in d.text]
-        assert all(0 <= d.rect.left and d.rect.right <= size[0] and d.rect.bottom <= size[1] for d in inside)
+        assert all(d.rect.left >= 0 and d.rect.right <= size[0] and d.rect.bottom <= size[1] for d in inside)
 
 
 def test_a_refusal_for_overflow_names_where_else_to_go():
