@@ -56,14 +56,13 @@ def _run_until_signal(start, stop) -> None:
 
 
 def _central_id(args: argparse.Namespace) -> str | None:
-    """--site-id, else `<region_code>-mpp` from --config's [site] region_code (as the province names an MPP,
-    e.g. 33.17-mpp), else None: the log's own site id."""
+    """--site-id, else the site's id at the province from --config (`<region_code>-<site id>`, as the central
+    store names an MPP, e.g. 33.17-rembang), else None: the log's own site id."""
     if args.site_id or not args.config:
         return args.site_id
     from broker.cli.main import _load_config_or_exit
 
-    code = _load_config_or_exit(args.config).site.region_code
-    return f"{code}-mpp" if code else None
+    return _load_config_or_exit(args.config).site.province_id or None
 
 
 def cmd_forward(args: argparse.Namespace) -> int:
@@ -118,7 +117,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="the site's data folder (its antrian.sqlite3 log)")
     p.add_argument("--broker", default="127.0.0.1:1883", help="the site's own Mosquitto, HOST:PORT or a URL")
     p.add_argument("--site-id", help="the site's id at the province: its Kemendagri region code and a short "
-                   "name, e.g. 33.17-mpp (default: <region_code>-mpp from --config, else the log's own site id)")
+                   "name, e.g. 33.17-rembang (default: <region_code>-<site id> from --config, else the log's own site id)")
     p.add_argument("--config", help="site config: on a closed site, makes the forwarder's login engine-forward")
     p.add_argument("--user", help="MQTT user at the site broker (default: engine-forward's, if made)")
     p.add_argument("--password", help="its password (better: $ANTRIAN_MQTT_PASSWORD)")

@@ -206,7 +206,7 @@ class Forwarder:
         self.address = BrokerAddress.parse(url)
         self.limits = limits or Limits()
         self.log = SiteLog(self.data_dir)
-        # the site's id at the province (its Kemendagri region code and a short name, e.g. 33.17-mpp: two MPPs
+        # the site's id at the province (its Kemendagri region code and a short name, e.g. 33.17-rembang: two MPPs
         # never share one), in the topics and batches; by default the log's own site id
         self.site = site_id or self.log.site()
         if not wire.valid_site(self.site):

@@ -43,7 +43,7 @@ _SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _AGENCY_ID = _SITE_ID
 # Kemendagri's region codes (Permendagri 72/2019 and its updates): province "62", regency or city "62.01",
 # district "62.01.01"; the province's central store knows each MPP by it, so two never collide
-_REGION_CODE = re.compile(r"^[1-9][0-9](\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+_REGION_CODE = re.compile(r"^[1-9][0-9](\.[0-9]{2}){0,2}$")
 _SERVICE_CODE = re.compile(r"^[A-Z]{1,3}$")
 _COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
 _OFFICER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")  # a short name or an 18-digit NIP
