@@ -67,7 +67,7 @@ def _load_config_or_exit(path: str | None):
     try:
         return load_config(path)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.both(), file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
 
 
@@ -309,7 +309,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.both(), file=sys.stderr)  # each problem in Bahasa Indonesia, then English
         return EXIT_REFUSED
     print(f"{path}: OK. {config.site.name} ({config.site.id}): {len(config.agencies)} agencies, "
           f"{len(config.services)} services, {len(config.counters)} counters, time zone {config.site.timezone}.", flush=True)
