@@ -573,7 +573,22 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "report.period": ("Periode {period}", "Period {period}"),
     "report.during": ("Selama {period}", "During {period}"),
     "report.sites": ("{n} MPP: {names}", "{n} MPPs: {names}"),
-    "report.n_sites": ("{n} MPP", "{n} MPPs"),
+    "report.count.sites": ("{n} MPP", "{n} MPPs"),  # a count and its noun; `.one` is the English singular
+    "report.count.sites.one": ("{n} MPP", "{n} MPP"),
+    "report.count.visitors": ("{n} pengunjung", "{n} visitors"),
+    "report.count.visitors.one": ("{n} pengunjung", "{n} visitor"),
+    "report.count.service_days": ("{n} hari layanan", "{n} service days"),
+    "report.count.service_days.one": ("{n} hari layanan", "{n} service day"),
+    "report.count.tickets": ("{n} nomor", "{n} tickets"),
+    "report.count.tickets.one": ("{n} nomor", "{n} ticket"),
+    "report.count.respondents": ("{n} responden", "{n} respondents"),
+    "report.count.respondents.one": ("{n} responden", "{n} respondent"),
+    "report.count.counters": ("{n} loket", "{n} counters"),
+    "report.count.counters.one": ("{n} loket", "{n} counter"),
+    "report.count.officers": ("{n} petugas", "{n} officers"),
+    "report.count.officers.one": ("{n} petugas", "{n} officer"),
+    "report.count.requests": ("{n} permintaan", "{n} requests"),
+    "report.count.requests.one": ("{n} permintaan", "{n} request"),
     "report.total": ("Jumlah", "Total"),
     "report.all": ("Semua", "All"),
     "report.per": ("Per {what}", "Per {what}"),
@@ -621,15 +636,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                                     "Week 1 starts on {day}; every week is seven days."),
     "report.visitors.week_note": ("Minggu dihitung Senin sampai Minggu; tanggal adalah hari Senin awal minggu.",
                                   "Weeks run from Monday to Sunday; the date is the Monday that starts the week."),
-    "report.visitors.received": ("{during}, {who} menerima {total} pengunjung", "{during}, {who} received {total} visitors"),
-    "report.visitors.on_days": (" dalam {days} hari layanan", " on {days} service days"),
-    "report.visitors.most": ("; terbanyak {top} dengan {n} pengunjung ({share}%)",
-                             "; the most at {top}, with {n} visitors ({share}%)"),
-    "report.visitors.busiest": ("; tersibuk {top} dengan {n} pengunjung", "; the busiest was {top}, with {n} visitors"),
+    "report.visitors.received": ("{during}, {who} menerima {visitors}", "{during}, {who} received {visitors}"),
+    "report.visitors.on_days": (" dalam {days}", " on {days}"),
+    "report.visitors.most": ("; terbanyak {top} dengan {visitors} ({share}%)",
+                             "; the most at {top}, with {visitors} ({share}%)"),
+    "report.visitors.busiest": ("; tersibuk {top} dengan {visitors}", "; the busiest was {top}, with {visitors}"),
     "report.visitors.sites_title": ("Perbandingan pengunjung antar-MPP", "Visitors compared across MPPs"),
-    "report.visitors.sites_sentence": ("{during}, {n} MPP menerima {total} pengunjung; terbanyak {most} ({most_n}), "
+    "report.visitors.sites_sentence": ("{during}, {sites} menerima {visitors}; terbanyak {most} ({most_n}), "
                                        "paling sedikit {least} ({least_n}).",
-                                       "{during}, {n} MPPs received {total} visitors; the most at {most} ({most_n}), "
+                                       "{during}, {sites} received {visitors}; the most at {most} ({most_n}), "
                                        "the fewest at {least} ({least_n})."),
     # waiting and service times
     "report.times.title": ("Waktu tunggu dan waktu layanan", "Waiting and service times"),
@@ -652,9 +667,9 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "report.times.hour_chart": ("Rata-rata waktu tunggu per jam ambil nomor (menit)",
                                 "Average wait by the hour the ticket was taken (minutes)"),
     "report.times.hour_axis": ("jam ambil nomor", "hour the ticket was taken"),
-    "report.times.sentence": ("{during}, {n} pengunjung dipanggil setelah menunggu rata-rata {mean} menit (median "
+    "report.times.sentence": ("{during}, {visitors} dipanggil setelah menunggu rata-rata {mean} menit (median "
                               "{median}, sembilan dari sepuluh paling lama {p90} menit)",
-                              "{during}, {n} visitors were called after an average wait of {mean} minutes (median "
+                              "{during}, {visitors} waited {mean} minutes on average before being called (median "
                               "{median}; nine in ten waited at most {p90} minutes)"),
     "report.times.sentence_service": ("; layanan rata-rata {mean} menit", "; a service took {mean} minutes on average"),
     "report.times.p90_note": ("P90: sembilan dari sepuluh pengunjung menunggu (atau dilayani) paling lama selama itu.",
@@ -669,10 +684,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "report.noshows.in": ("Dialihkan masuk", "Transferred in"),
     "report.noshows.share": ("% tidak hadir", "% no-shows"),
     "report.noshows.chart": ("Tidak hadir per {what} (% dari nomor diterbitkan)", "No-shows per {what} (% of tickets issued)"),
-    "report.noshows.sentence": ("{during}, {n} dari {issued} nomor ({share}%) dipanggil tetapi pemiliknya tidak hadir; "
-                                "{moved} nomor dialihkan ke layanan lain.",
-                                "{during}, {n} of {issued} tickets ({share}%) were called but their holders did not "
-                                "come; {moved} tickets were transferred to another service."),
+    "report.noshows.sentence": ("{during}, {n} dari {issued} ({share}%) dipanggil tetapi pemiliknya tidak hadir; "
+                                "{moved} dialihkan ke layanan lain.",
+                                "{during}, {share}% of tickets were no-shows ({n} of {issued}: called, but the holder "
+                                "did not come); {moved} went to another service by transfer."),
     # satisfaction (IKM)
     "report.ikm.title": ("Indeks Kepuasan Masyarakat", "Public Satisfaction Index (IKM)"),
     "report.ikm.sites_title": ("Perbandingan Indeks Kepuasan Masyarakat antar-MPP",
@@ -693,15 +708,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "report.ikm.table": ("IKM per kelompok (NRR: nilai rata-rata unsur)", "IKM per group (NRR: an element's average score)"),
     "report.ikm.chart": ("IKM per unsur pelayanan", "IKM per service element"),
     "report.ikm.element": ("IKM unsur", "Element IKM"),
-    "report.ikm.short_sample": ("{name}: sampel kurang, {n} responden dari minimal {minimum} untuk {population} "
-                                "pengunjung dilayani (Krejcie-Morgan)",
-                                "{name}: the sample is too small, {n} respondents of at least {minimum} for "
-                                "{population} visitors served (Krejcie-Morgan)"),
-    "report.ikm.sentence": ("{group}: IKM {ikm}, mutu {grade} ({performance}), dari {n} responden.",
-                            "{group}: IKM {ikm}, grade {grade} ({performance}), from {n} respondents."),
-    "report.ikm.sites_sentence": ("{during}, IKM tertinggi {site} ({ikm}, mutu {grade}, {n} responden); {scored} dari "
+    "report.ikm.short_sample": ("{name}: sampel kurang, {respondents} dari minimal {minimum} untuk {population} "
+                                "dilayani (Krejcie-Morgan)",
+                                "{name}: the sample is too small, {respondents} of at least {minimum} for "
+                                "{population} served (Krejcie-Morgan)"),
+    "report.ikm.sentence": ("{group}: IKM {ikm}, mutu {grade} ({performance}), dari {respondents}.",
+                            "{group}: IKM {ikm}, grade {grade} ({performance}), from {respondents}."),
+    "report.ikm.sites_sentence": ("{during}, IKM tertinggi {site} ({ikm}, mutu {grade}, {respondents}); {scored} dari "
                                   "{sites} MPP punya responden.",
-                                  "{during}, the highest IKM was {site} ({ikm}, grade {grade}, {n} respondents); "
+                                  "{during}, the highest IKM was {site} ({ikm}, grade {grade}, {respondents}); "
                                   "{scored} of {sites} MPPs had respondents."),
     # counter staffing and officers
     "report.staffing.title": ("Kehadiran petugas loket", "Counter staffing"),
@@ -726,9 +741,9 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "report.staffing.sites_chart": ("Jam layanan loket yang terisi petugas per MPP (%)",
                                     "Counter opening hours staffed per MPP (%)"),
     "report.staffing.sites_sentence": ("{during}, loket {site} paling jarang terisi petugas: {share}% dari jam "
-                                       "layanan; {flagged} loket kosong {least} hari layanan berturut-turut atau lebih.",
+                                       "layanan; {flagged} kosong {least} hari layanan berturut-turut atau lebih.",
                                        "{during}, the counters of {site} were staffed least: {share}% of opening "
-                                       "hours; {flagged} counters stood empty for {least} or more service days in a row."),
+                                       "hours; {flagged} stood empty for {least} or more service days in a row."),
     "report.staffing.chart": ("Jam layanan yang terisi petugas per instansi (%)", "Opening hours staffed per agency (%)"),
     "report.staffing.sentence": ("{during}, petugas masuk {staffed} dari {opening} jam layanan loket ({share}%); "
                                  "{flagged} dari {counters} loket kosong {least} hari layanan berturut-turut atau lebih.",
@@ -749,8 +764,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "report.officers.series": ("Dilayani", "Served"),
     "report.officers.nobody": ("(tanpa petugas masuk)", "(no officer signed in)"),
     "report.officers.per": ("Per petugas", "Per officer"),
-    "report.officers.sentence": ("{during}, {n} petugas masuk loket dan melayani {served} dari {finished} nomor selesai.",
-                                 "{during}, {n} officers signed in at counters and served {served} of {finished} "
+    "report.officers.sentence": ("{during}, {officers} masuk loket dan melayani {served} dari {finished} nomor selesai.",
+                                 "{during}, {officers} signed in at counters and served {served} of {finished} "
                                  "finished tickets."),
     "report.officers.nobody_note": ("Nomor tanpa petugas masuk di loketnya tercatat pada baris '-'.",
                                     "Tickets finished with no officer signed in at their counter are on the row '-'."),
@@ -758,9 +773,9 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "report.turned_away.title": ("Permintaan tidak terlayani", "Demand turned away"),
     "report.turned_away.chart": ("Permintaan tidak terlayani per {what}", "Demand turned away per {what}"),
     "report.turned_away.none": ("{during}, tidak ada permintaan yang ditolak.", "{during}, no request was turned away."),
-    "report.turned_away.sentence": ("{during}, {n} permintaan nomor antrean atau reservasi ditolak; terbanyak di {top} "
-                                    "({most}).", "{during}, {n} requests for a ticket or a booking were turned away; "
-                                    "the most at {top} ({most})."),
+    "report.turned_away.sentence": ("{during}, {requests} nomor antrean atau reservasi ditolak; terbanyak di {top} "
+                                    "({most}).", "{during}, the engine turned away {requests} for a ticket or a "
+                                    "booking; the most at {top} ({most})."),
     "report.turned_away.daily": ("Per hari dan layanan", "Per day and service"),
     "report.turned_away.note": ("Setiap permintaan yang ditolak (kuota habis, layanan tutup, terlambat, batas per orang, "
                                 "jam tutup, dirujuk) tercatat sekali di log sebagai demand_turned_away; angka ini "

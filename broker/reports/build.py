@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from broker.core.events import EventType as E
 from broker.core.ikm import ELEMENTS, from_sums, krejcie_morgan
 from broker.core.stats import percentile
-from broker.protocol.texts import tr
+from broker.protocol.texts import has, tr
 from broker.reports import fmt
 from broker.reports.fmt import Fixed, fixed
 from broker.reports.render import Chart, Report, Table
@@ -53,6 +53,14 @@ def words(language: str) -> Callable[..., str]:
         return tr(f"report.{key}", language, **params)
 
     return t
+
+
+def count(n: int, noun: str, language: str = "id") -> str:
+    """"5 pengunjung", in English "5 visitors" but "1 visitor": the `report.count.<noun>` text, or its `.one`."""
+    key = f"report.count.{noun}"
+    if n == 1 and has(f"{key}.one"):
+        key += ".one"
+    return tr(key, language, n=fmt.number(n, language=language))
 
 
 class ReportError(Exception):
@@ -347,15 +355,16 @@ def visitors(logs: list[EventLog], period: Period, by: str = "agency", language:
     def number(value: Any) -> str:
         return fmt.number(value, language=language)
 
-    who = logs[0].name if len(logs) == 1 else t("n_sites", n=len(logs))
-    sentence = t("visitors.received", during=_during(period, language), who=who, total=number(total))
-    sentence += t("visitors.on_days", days=number(open_days)) if open_days else ""
+    who = logs[0].name if len(logs) == 1 else count(len(logs), "sites", language)
+    sentence = t("visitors.received", during=_during(period, language), who=who,
+                 visitors=count(total, "visitors", language))
+    sentence += t("visitors.on_days", days=count(open_days, "service_days", language)) if open_days else ""
     if top is not None and by_size and total:
-        sentence += t("visitors.most", top=top.text, n=number(first_totals[top]),
+        sentence += t("visitors.most", top=top.text, visitors=count(first_totals[top], "visitors", language),
                       share=number(share(first_totals[top], total)))
     elif top is not None and total:
         busiest = max(down, key=lambda k: first_totals[k])
-        sentence += t("visitors.busiest", top=busiest.text, n=number(first_totals[busiest]))
+        sentence += t("visitors.busiest", top=busiest.text, visitors=count(first_totals[busiest], "visitors", language))
     report.sentence = sentence + "."
     return report
 
@@ -386,7 +395,8 @@ def _visitors_by_site(logs: list[EventLog], period: Period, language: str = "id"
     def number(value: Any) -> str:
         return fmt.number(value, language=language)
 
-    sentence = t("visitors.sites_sentence", during=_during(period, language), n=len(logs), total=number(total),
+    sentence = t("visitors.sites_sentence", during=_during(period, language), sites=count(len(logs), "sites", language),
+                 visitors=count(total, "visitors", language),
                  most=rows[0][0], most_n=number(rows[0][1]), least=rows[-2][0], least_n=number(rows[-2][1]))
     return Report(t("visitors.sites_title"), [t("col.site"), t("col.visitors"), t("col.served"),
                                               t("col.service_days"), t("col.per_service_day")],
@@ -487,7 +497,7 @@ def times(logs: list[EventLog], period: Period, language: str = "id") -> Report:
                   unit=unit, axis=t("times.hour_axis"))
     sentence = ""
     if everyone[1]:
-        sentence = t("times.sentence", during=_during(period, language), n=number(everyone[1]),
+        sentence = t("times.sentence", during=_during(period, language), visitors=count(everyone[1], "visitors", language),
                      mean=number(everyone[2]), median=number(everyone[3]), p90=number(everyone[4]))
         if everyone[6] is not None:
             sentence += t("times.sentence_service", mean=number(everyone[6]))
@@ -553,8 +563,8 @@ def noshows(logs: list[EventLog], period: Period, language: str = "id") -> Repor
     sentence = ""
     if totals[1]:
         sentence = t("noshows.sentence", during=_during(period, language), n=fmt.number(totals[3], language=language),
-                     issued=fmt.number(totals[1], language=language),
-                     share=fmt.number(totals[7], language=language), moved=fmt.number(totals[5], language=language))
+                     issued=count(totals[1], "tickets", language), share=fmt.number(totals[7], language=language),
+                     moved=count(totals[5], "tickets", language))
     return Report(t("noshows.title"), [t(f"col.{first}")] + [t(f"noshows.{c}") for c in _NOSHOW_COLUMNS],
                   rows + [totals], subtitle=_subtitle(period, language), summary={"kind": "noshows"},
                   charts=[chart] if shown else [], site=_sites(logs, language), sentence=sentence, totals=1,
@@ -584,8 +594,8 @@ def ikm_table(title: str, subtitle: str, groups: Sequence[tuple[str, int, list[i
                      result.grade, result.performance_en if english else result.performance]
                     + [Fixed(float(x), 3) if n else None for x in result.nrr])
         if minimum is not None and n < minimum:
-            notes.append(t("ikm.short_sample", name=name, n=number(n), minimum=number(minimum),
-                           population=number(population)))
+            notes.append(t("ikm.short_sample", name=name, respondents=count(n, "respondents", language),
+                           minimum=number(minimum), population=count(population or 0, "visitors", language)))
     total = from_sums(groups[0][1], groups[0][2]) if groups else from_sums(0, [0] * len(ELEMENTS))
     population = groups[0][3] if groups else None
     summary: dict[str, Any] = {"kind": "ikm", "ikm": float(total.ikm) if total.ikm is not None else None,
@@ -599,7 +609,8 @@ def ikm_table(title: str, subtitle: str, groups: Sequence[tuple[str, int, list[i
     sentence = ""
     if total.ikm is not None:
         sentence = t("ikm.sentence", group=groups[0][0], ikm=number(Fixed(float(total.ikm), 2)), grade=total.grade,
-                     performance=total.performance_en if english else total.performance, n=number(total.respondents))
+                     performance=total.performance_en if english else total.performance,
+                     respondents=count(total.respondents, "respondents", language))
     return Report(title, [t("ikm.group"), t("ikm.respondents"), t("ikm.population"), t("ikm.minimum"), "IKM",
                           t("ikm.grade"), t("ikm.performance")]
                   + [f"NRR {e.code}" for e in ELEMENTS], rows, subtitle=subtitle, notes=notes, charts=[chart],
@@ -667,7 +678,8 @@ def ikm(logs: list[EventLog], period: Period, by: str | None = None, language: s
         best = max(scored, key=lambda r: r[4])
         report.sentence = t("ikm.sites_sentence", during=_during(period, language), site=best[0],
                             ikm=fmt.number(best[4], language=language), grade=best[5],
-                            n=fmt.number(best[1], language=language), scored=len(scored), sites=len(logs))
+                            respondents=count(best[1], "respondents", language), scored=len(scored),
+                            sites=len(logs))
     return report
 
 

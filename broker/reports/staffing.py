@@ -25,7 +25,19 @@ from broker.core.events import EventType as E
 from broker.core.schedule import Schedule, never_closed
 from broker.protocol.texts import tr
 from broker.reports import fmt
-from broker.reports.build import EventLog, Period, _during, _field, _sites, _subtitle, agency_name, share, side_by_side, words
+from broker.reports.build import (
+    EventLog,
+    Period,
+    _during,
+    _field,
+    _sites,
+    _subtitle,
+    agency_name,
+    count,
+    share,
+    side_by_side,
+    words,
+)
 from broker.reports.fmt import Fixed
 from broker.reports.render import Chart, Report, Table
 from broker.site.config import SiteConfig
@@ -268,7 +280,7 @@ def staffing(logs: list[EventLog], period: Period, empty_days: int = EMPTY_DAYS,
                       {t("staffing.staffed"): [r[5] or 0 for r in rows]}, unit="%", horizontal=True)
         lowest = min(rows, key=lambda r: r[5] if r[5] is not None else 101)
         sentence = t("staffing.sites_sentence", during=_during(period, language), site=lowest[0],
-                     share=number(lowest[5]), flagged=number(sum(r[7] for r in rows)), least=least)
+                     share=number(lowest[5]), flagged=count(sum(r[7] for r in rows), "counters", language), least=least)
         return Report(t("staffing.sites_title"),
                       [t("col.site"), t("col.counters"), t("staffing.site_hours"), t("staffing.open_hours"),
                        t("staffing.staffed_hours"), t("staffing.staffed_share"), t("staffing.empty_counter_days"),
@@ -318,7 +330,7 @@ def officers(logs: list[EventLog], period: Period, language: str = "id") -> Repo
                   {t("officers.series"): [r[skip + 5] for r in shown]}, horizontal=True)
     served = sum(r[skip + 5] for r in rows)
     named = [r for r in rows if r[skip] != "-"]
-    sentence = t("officers.sentence", during=_during(period, language), n=fmt.number(len(named), language=language),
+    sentence = t("officers.sentence", during=_during(period, language), officers=count(len(named), "officers", language),
                  served=fmt.number(sum(r[skip + 5] for r in named), language=language),
                  finished=fmt.number(served, language=language))
     return Report(t("officers.title"), columns, rows, subtitle=_subtitle(period, language),

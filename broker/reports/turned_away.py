@@ -18,7 +18,7 @@ from typing import Any
 from broker.core.events import EventType as E
 from broker.protocol.texts import tr
 from broker.reports import fmt
-from broker.reports.build import EventLog, Period, _during, _field, _sites, _subtitle, service_name, side_by_side, words
+from broker.reports.build import EventLog, Period, _during, _field, _sites, _subtitle, count, service_name, side_by_side, words
 from broker.reports.render import Chart, Report, Table
 
 REASONS = ("quota", "closed", "cutoff", "limit", "overflow", "referral")  # broker.core.booking.REASONS
@@ -87,7 +87,7 @@ def turned_away(logs: list[EventLog], period: Period, language: str = "id") -> R
                   [r[0] for r in shown], {t("total"): [r[-1] for r in shown]}, horizontal=True)
     during = _during(period, language)
     sentence = (t("turned_away.none", during=during) if not totals[-1] else
-                t("turned_away.sentence", during=during, n=fmt.number(totals[-1], language=language),
+                t("turned_away.sentence", during=during, requests=count(totals[-1], "requests", language),
                   top=max(shown, key=lambda r: r[-1])[0], most=fmt.number(max(r[-1] for r in shown), language=language)))
     tables = [Table(t("turned_away.daily"), [t("col.day"), t("col.service")] + names, daily)] if daily else []
     return Report(t("turned_away.title"), [t(f"col.{first}")] + names, rows + [totals],
