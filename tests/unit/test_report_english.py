@@ -47,9 +47,8 @@ CASES += [(kind, {}, MARCH) for kind in BUILDERS if kind != "visitors"]
 CASES += [("ikm", {"by": by}, MARCH) for by in ("agency", "counter")]
 
 
-@pytest.fixture(scope="module")
-def log(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("english")
+def english_log(folder) -> None:
+    """The log of this file's docstring, written by the engine into `folder` (config: officers_toml())."""
     config = parse_config(officers_toml(), "officers.toml")
     store = EventStore(folder, config.site.id)
     engine = load_engine(config, store, wib(MONDAY, 7), survey_secret=SECRET)
@@ -86,7 +85,13 @@ def log(tmp_path_factory):
     for i in range(4):
         run(IssueTicket(service="P", request_id=f"p{i}", source="kiosk/k1"), wib(TUESDAY, 9, i))
     store.close()
-    opened = EventLog(folder, config)
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("english")
+    english_log(folder)
+    opened = EventLog(folder, parse_config(officers_toml(), "officers.toml"))
     yield opened
     opened.close()
 
