@@ -55,3 +55,36 @@ def test_the_sites_language_is_the_default_and_lang_chooses_another(tmp_path):
     assert "Waktu tunggu dan waktu layanan" in indonesian.stdout and "Per loket" in indonesian.stdout
     wrong = antrian_cli(*common, "--lang", "fr")
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+
+
+def test_the_control_rooms_reports_page_builds_its_report_in_the_pages_language(small_config, tmp_path):
+    from broker.access.staff import StaffStore
+    from broker.web.kendali.server import KendaliTier
+    from broker.web.limits import WebLimits
+    from conftest import MosquittoBroker, free_port
+    from integration.test_kendali_web import PASSWORD, USERS, Browserless
+    from integration.test_reports import build_log
+
+    data = tmp_path / "data"
+    build_log(small_config, data)
+    broker = MosquittoBroker(tmp_path).start()
+    store = StaffStore(data)
+    for name, role, agency in USERS:
+        store.add(name, role, PASSWORD, agency=agency)
+    tier = KendaliTier(f"127.0.0.1:{free_port()}", small_config, broker.url, data,
+                       limits=WebLimits(rate_limit="")).start()
+    try:
+        admin = Browserless(tier.url)
+        admin.login("admin")
+        asked = "/laporan?jenis=visitors&dari=2026-03-02&sampai=2026-03-03&menurut=agency"
+        status, _, body = admin.go("GET", asked + "&lang=en")
+        assert status == 200 and "Visitors per agency" in body
+        assert "received 6 visitors on 2 service days" in body and "Pengunjung per instansi" not in body
+        status, _, sheet = admin.go("GET", asked + "&format=csv")  # the language stays with the session
+        assert status == 200 and sheet.lstrip("\ufeff").splitlines()[0] == "Agency,Kind,Visitors"
+        assert sheet.splitlines()[-1] == "Total,,6"
+        status, _, body = admin.go("GET", asked.replace("visitors", "times") + "&lang=id")
+        assert status == 200 and "Waktu tunggu dan waktu layanan" in body and "Per loket" in body
+    finally:
+        tier.stop()
+        broker.stop()
