@@ -596,7 +596,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "report.other": ("lainnya", "other"),
     "report.yes": ("ya", "yes"),
     "report.no": ("tidak", "no"),
-    "report.table": ("Tabel", "Table"),
     "report.page": ("Halaman", "Page"),
     "report.of": ("dari", "of"),
     "report.week_n": ("Minggu ke-{n}", "Week {n}"),
