@@ -33,6 +33,26 @@ def tap_event(app: Any, event: Any) -> None:
         app.tap((event.x * app.size[0], event.y * app.size[1]))
 
 
+def key_event(app: Any, event: Any) -> None:
+    """A key (a USB barcode scanner types like a keyboard) becomes `app.key(text)`: Enter is "\\r", Backspace
+    "\\b", any other key its character; keys without one (Shift, arrows) are dropped."""
+    import pygame
+
+    if event.type != pygame.KEYDOWN or getattr(event, "mod", 0) & pygame.KMOD_CTRL:
+        return
+    if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+        app.key("\r")
+    elif event.key == pygame.K_BACKSPACE:
+        app.key("\b")
+    elif getattr(event, "unicode", "") and event.unicode.isprintable():
+        app.key(event.unicode)
+
+
+def kiosk_event(app: Any, event: Any) -> None:
+    tap_event(app, event)
+    key_event(app, event)
+
+
 def touch_loop(app: Any, title: str, shows: Callable[[], Any], draw: Callable[[Any], Any], *,
                on_event: Callable[[Any], Any], failed: str, logger: logging.Logger, hide_pointer: bool,
                fullscreen: bool = False, max_seconds: float | None = None) -> int:
@@ -82,5 +102,5 @@ def run(app: KioskApp, *, fullscreen: bool = False, max_seconds: float | None = 
                 int(time.monotonic() * 2) if frame.state.screen == Screen.ISSUING else 0)
 
     return touch_loop(app, f"Antrian kiosk {app.kiosk_id}", shows, lambda _: app.render(),
-                      on_event=lambda event: tap_event(app, event), failed="drawing the kiosk failed", logger=log,
+                      on_event=lambda event: kiosk_event(app, event), failed="drawing the kiosk failed", logger=log,
                       hide_pointer=fullscreen, fullscreen=fullscreen, max_seconds=max_seconds)

@@ -301,3 +301,24 @@ def browser(_chromium):
     yield _chromium
     for context in list(_chromium.contexts):
         context.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The conninfo of a PostgreSQL server of this test session (a temporary cluster on a free 127.0.0.1 port,
+    from Debian's binaries: tests/integration/pg.py)."""
+    from integration.pg import PostgresError, PostgresServer, postgres_bin
+
+    if postgres_bin() is None:
+        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin: apt-get install postgresql "
+                    "(.ci/system-deps --test installs it)")
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresError:
+        server.stop()
+        raise
+    try:
+        yield server.conninfo
+    finally:
+        server.stop()

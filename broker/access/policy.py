@@ -76,7 +76,10 @@ def _screen(t: Topics, d: Device) -> tuple[Grant, ...]:
 
 
 _RIGHTS: dict[Role, Callable[[Topics, Device], tuple[Grant, ...]]] = {
-    Role.ENGINE: lambda t, d: (Grant(f"{t.root}/#", read=True, write=True),),
+    # the engine's identities (engine-main, engine-web, engine-forward) also forward the log to the province
+    # (broker/forward/wire.py: antrian/central/<site>/events out, .../ack in)
+    Role.ENGINE: lambda t, d: (Grant(f"{t.root}/#", read=True, write=True),
+                               Grant(f"antrian/central/{t.site}/#", read=True, write=True)),
     Role.KIOSK: lambda t, d: (_w(t.kiosk_request(d.id)), _r(t.kiosk_reply(d.id)), _w(t.presence("kiosk", d.id))),
     Role.COUNTER: lambda t, d: (_w(t.counter_command(d.commands_counter)), _w(t.counter_button(d.commands_counter)),
                                 _r(t.counter_reply(d.commands_counter)),

@@ -43,7 +43,7 @@ from broker.core.booking import REASONS
 from broker.core.events import Event, EventType
 from broker.site.config import SiteConfig
 
-SITE_ID = re.compile(r"^(?P<province>[0-9]{2})(?P<rest>(?:\.[0-9]{2}){0,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+SITE_ID = re.compile(r"^(?P<province>[0-9]{2})(?P<rest>(?:\.[0-9]{2}){0,3})-[a-z0-9_]+(?:-[a-z0-9_]+)*$")
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # the kinds of event the SQL roll-ups read (staffing is paired in Python): only these are staged
 _COUNTED = frozenset({EventType.TICKET_ISSUED, EventType.TICKET_CALLED, EventType.TICKET_FINISHED,

@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "demo": "broker.sim.demo",
     "web": "broker.cli.web",
     "user": "broker.cli.kendali", "kendali": "broker.cli.kendali",
+    "forward": "broker.cli.forward", "forward-bridge": "broker.cli.forward", "forward-ingest": "broker.cli.forward",
     "central": "broker.cli.central",
 }
 EXTENSIONS: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
@@ -67,7 +68,7 @@ def _load_config_or_exit(path: str | None):
     try:
         return load_config(path)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.both(), file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
 
 
@@ -309,7 +310,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.both(), file=sys.stderr)  # each problem in Bahasa Indonesia, then English
         return EXIT_REFUSED
     print(f"{path}: OK. {config.site.name} ({config.site.id}): {len(config.agencies)} agencies, "
           f"{len(config.services)} services, {len(config.counters)} counters, time zone {config.site.timezone}.", flush=True)

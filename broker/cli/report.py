@@ -1,7 +1,8 @@
 """`antrian report KIND` and `antrian ikm ANSWERS.csv`: the admin's figures from the command line.
 
-Both print a text table by default, or CSV, JSON or a self-contained HTML page with
---format, to the screen or to --out. Neither needs the engine running.
+Both print a text table by default, or CSV, JSON, a self-contained HTML page or an A4 PDF with
+--format, to the screen or to --out, in Bahasa Indonesia or, with --lang en, in English (the
+default is the site's `language`). Neither needs the engine running.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from broker.cli.main import EXIT_REFUSED, EXIT_USAGE, fail
 from broker.core.ikm import ELEMENT_CODES
+from broker.protocol.texts import LANGUAGES, tr
 from broker.reports.render import FORMATS, Paper, Report, render
 
 
@@ -52,11 +54,13 @@ def cmd_ikm(args: argparse.Namespace) -> int:
         sums = [sum(a[i] for a in items) for i in range(len(ELEMENT_CODES))]
         return name, len(items), sums, population
 
-    groups = [group("Semua responden", [a for _, a in answers], args.population)]
+    lang = args.lang or "id"
+    groups = [group(tr("report.ikm.everyone", lang), [a for _, a in answers], args.population)]
     services = sorted({s for s, _ in answers if s})
-    groups += [group(f"Layanan {s}", [a for svc, a in answers if svc == s], None) for s in services]
-    report = ikm_table("Indeks Kepuasan Masyarakat (survei kertas)", f"Sumber: {args.file}", groups,
-                       {"source": str(args.file)})
+    groups += [group(tr("report.ikm.service", lang, service=s), [a for svc, a in answers if svc == s], None)
+               for s in services]
+    report = ikm_table(tr("report.ikm.paper_title", lang), tr("report.ikm.source", lang, file=args.file), groups,
+                       {"source": str(args.file)}, language=lang)
     return _output(report, args.format, args.out, Paper(logo=_site_logo()))
 
 
@@ -150,7 +154,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                               f"--by is for the visitors and ikm reports, not {args.kind}.")
         if args.kind == "staffing":
             kwargs["empty_days"] = args.empty_days
-        report = BUILDERS[args.kind](logs, period, **kwargs)
+        language = args.lang or loaded[0].site.language
+        report = BUILDERS[args.kind](logs, period, language=language if language in LANGUAGES else "id", **kwargs)
     except ReportError as exc:
         return fail(str(exc), EXIT_REFUSED, exc.english or None)
     finally:
@@ -168,6 +173,7 @@ def register(subparsers) -> None:
     p.add_argument("--population", type=int, help="visitors served in the period: checks the sample size")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", help="write to this file instead of the screen")
+    p.add_argument("--lang", choices=LANGUAGES, help="the report's language: id (Bahasa Indonesia, the default) or en")
     p.set_defaults(func=cmd_ikm)
 
     p = subparsers.add_parser("report", help="reports from the data folder: visitors, times, noshows, staffing, "
@@ -189,6 +195,8 @@ def register(subparsers) -> None:
                    f"'gerai kosong' after N opening days in a row with nobody signed in (default {EMPTY_DAYS})")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", help="write to this file instead of the screen (needed for pdf on a terminal)")
+    p.add_argument("--lang", choices=LANGUAGES, help="the report's language: id (Bahasa Indonesia) or en (English); "
+                   "default: the site's language, else id")
     p.add_argument("--logo", help="image at the top of HTML and PDF (default: the site emblem, assets/logos/"
                    "site.png; '' for none)")
     p.add_argument("--sign-name", help="HTML and PDF end with a signature block: the signer's name")

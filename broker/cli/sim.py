@@ -23,7 +23,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         model = load_traffic(config, args.traffic, args.visitors_per_day)
     except (ConfigError, TrafficError, OSError, ValueError) as exc:
-        print(exc, file=sys.stderr)
+        print(exc.both() if isinstance(exc, ConfigError) else exc, file=sys.stderr)
         return 2
 
     def progress(day: date, tally) -> None:

@@ -41,6 +41,16 @@ def _survey_secret(data: str | None, site: str) -> bytes:
     raise ValueError(f"{data} has no {SECRET_FILE}: give the engine's data folder (or no --data)")
 
 
+def _channels(data: str | None, site: str) -> tuple[str, ...]:
+    """The phone channels the engine's notify.toml sets up (the ticket page offers them); () without one."""
+    from broker.server.outbox import offered_channels
+
+    for folder in (Path(data), Path(data) / site) if data else ():
+        if (folder / "notify.toml").exists():
+            return offered_channels(folder)
+    return ()
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     from broker.web.server import WebTier
 
@@ -53,7 +63,8 @@ def cmd_web(args: argparse.Namespace) -> int:
                        trusted_proxy=args.trusted_proxy)
     try:
         secret = _survey_secret(args.data, config.site.id)
-        tier = WebTier(args.http, config, args.mqtt, secret=secret, limits=limits)
+        tier = WebTier(args.http, config, args.mqtt, secret=secret, limits=limits,
+                       channels=_channels(args.data, config.site.id) if secret else ())
     except OSError as exc:
         return fail(f"cannot serve the web pages on {args.http}: {exc.strerror or exc}", EXIT_USAGE)
     except ValueError as exc:

@@ -42,6 +42,12 @@ class Site:
     national_holidays: bool = True  # closed on Indonesia's national holidays (hari libur nasional)
     cuti_bersama: bool = True  # and on the joint leave days (cuti bersama) the government sets around them
 
+    @property
+    def province_id(self) -> str:
+        """The MPP's id at the province: its region code and its own id, "62.01-kobar" (forwarding and the
+        central store name it so); "" without a region_code."""
+        return f"{self.region_code}-{self.id}" if self.region_code else ""
+
 
 @dataclass(frozen=True)
 class Rules:

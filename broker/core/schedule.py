@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from broker.core.texts import tr
+
 DAY_NAMES_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 DAY_NAMES_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -29,12 +31,21 @@ _RANGE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*$")
 Ranges = tuple[tuple[int, int], ...]  # (start minute, end minute) of the day, end exclusive
 
 
+class ScheduleError(ValueError):
+    """A day name or time range that does not parse. Its text is the English sentence; `key` and
+    `params` name it in the text table (config.*), so the config checker says it in either language."""
+
+    def __init__(self, key: str, **params: str):
+        self.key, self.params = key, params
+        super().__init__(tr(key, "en", **params))
+
+
 def parse_day(text: str) -> int:
     """Weekday number (Monday 0) of a day name; raises ValueError with a plain message."""
     try:
         return _DAY_ALIASES[text.strip().lower()]
     except KeyError:
-        raise ValueError(f"'{text}' is not a day name (use mon..sun or senin..minggu)") from None
+        raise ScheduleError("config.not_a_day", value=text) from None
 
 
 def parse_ranges(text: str) -> Ranges:
@@ -43,18 +54,18 @@ def parse_ranges(text: str) -> Ranges:
     for part in text.split(","):
         m = _RANGE.match(part)
         if not m:
-            raise ValueError(f"'{part.strip()}' is not a time range like 08:00-15:00")
+            raise ScheduleError("config.not_a_range", value=part.strip())
         h1, m1, h2, m2 = (int(g) for g in m.groups())
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 > 0):
-            raise ValueError(f"'{part.strip()}' has an impossible time")
+            raise ScheduleError("config.impossible_time", value=part.strip())
         start, end = h1 * 60 + m1, h2 * 60 + m2
         if end <= start:
-            raise ValueError(f"'{part.strip()}' ends before it starts")
+            raise ScheduleError("config.ends_before_start", value=part.strip())
         ranges.append((start, end))
     ranges.sort()
     for (_, end), (start, _) in itertools.pairwise(ranges):
         if start < end:
-            raise ValueError(f"time ranges in '{text}' overlap")
+            raise ScheduleError("config.ranges_overlap", value=text)
     return tuple(ranges)
 
 

@@ -146,6 +146,15 @@ class EngineClient:
         return self.request(self.topics.kiosk_request(kiosk), self.topics.kiosk_reply(kiosk), body,
                             timeout=timeout)
 
+    def check_in(self, kiosk: str, code: str, *, request_id: str | None = None,
+                 timeout: float = ENGINE_TIMEOUT_S) -> dict[str, Any]:
+        """A booking's code (as typed or scanned) checked in at a kiosk: the reply is an issue's plus `booking`."""
+        body: dict[str, Any] = {"action": "check-in", "code": code}
+        if request_id:
+            body["request_id"] = request_id
+        return self.request(self.topics.kiosk_request(kiosk), self.topics.kiosk_reply(kiosk), body,
+                            timeout=timeout)
+
     def counter(self, counter: str, action: str = "next", *, to: str | None = None, number: str | None = None,
                 request_id: str | None = None, timeout: float = ENGINE_TIMEOUT_S) -> dict[str, Any]:
         body: dict[str, Any] = {"action": action}

@@ -170,7 +170,9 @@ def screenshots_from_config(args: argparse.Namespace, write: Callable[[Any], lis
     """
     try:
         config = load_config(args.config)
-    except (ConfigError, OSError) as exc:
+    except ConfigError as exc:
+        return fail(exc.both(), EXIT_USAGE)  # each problem in Bahasa Indonesia, then English
+    except OSError as exc:
         return fail(str(exc), EXIT_USAGE)
     try:
         written = write(config)

@@ -40,6 +40,8 @@ MAX_PAYLOAD = 4096  # bytes; anything larger is refused unread
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 QOS = 1  # every topic of the contract uses QoS 1
+BOOKING_CODE_ALPHABET = CODE_ALPHABET  # for devices (the kiosk's keypad), which may not import broker.core
+BOOKING_CODE_LENGTH = CODE_LENGTH
 
 
 class Topics:

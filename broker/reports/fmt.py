@@ -1,8 +1,10 @@
-"""How a report says a number, a date and a period in Indonesian, and where a chart's axis ticks go.
+"""How a report says a number, a date and a period, and where a chart's axis ticks go.
 
-One style everywhere a person reads a report (text table, HTML, PDF): thousands with a dot and
-decimals with a comma (55.644; 3,4), dates as "22 November 2022", months as "November 2022".
-CSV and JSON keep machine values (3.4, 2022-11-22) so spreadsheets and scripts read them.
+One style everywhere a person reads a report (text table, HTML, PDF). In Bahasa Indonesia (the
+default) thousands take a dot and decimals a comma (55.644; 3,4); in English the other way round
+(55,644; 3.4). Dates are "22 November 2022" in both, months "November 2022", the month names from
+the one text table (broker/core/texts.py). CSV and JSON keep machine values (3.4, 2022-11-22) so
+spreadsheets and scripts read them.
 
 A figure carries its own number of decimals (`Fixed`): a share rounded to one decimal is printed
 with one decimal, never padded to two.
@@ -13,10 +15,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
-MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-             "November", "Desember")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December")
+from broker.protocol.texts import tr
 
 
 class Fixed(float):
@@ -37,37 +36,49 @@ def fixed(value: float | None, places: int = 1) -> Fixed | None:
     return None if value is None else Fixed(value, places)
 
 
-def number(value: float | int | None, places: int | None = None) -> str:
-    """55644 -> "55.644"; Fixed(3.448, 1) -> "3,4"; a plain float shows up to two decimals."""
+def number(value: float | int | None, places: int | None = None, language: str = "id") -> str:
+    """55644 -> "55.644" ("55,644" in English); Fixed(3.448, 1) -> "3,4" ("3.4"); a plain float shows up to
+    two decimals."""
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return "ya" if value else "tidak"
+        return tr("report.yes" if value else "report.no", language)
     if isinstance(value, int):
-        return f"{value:,}".replace(",", ".")
-    if places is None:
-        places = value.places if isinstance(value, Fixed) else 2
-    text = f"{value:,.{places}f}"
+        text = f"{value:,}"
+    else:
+        if places is None:
+            places = value.places if isinstance(value, Fixed) else 2
+        text = f"{value:,.{places}f}"
+    if language == "en":
+        return text
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def month_name(month_no: int, language: str = "id") -> str:
+    return tr(f"month.{month_no}", language)
+
+
 def day(d: date, language: str = "id") -> str:
-    months = MONTHS_ID if language == "id" else MONTHS_EN
-    return f"{d.day} {months[d.month - 1]} {d.year}"
+    return f"{d.day} {month_name(d.month, language)} {d.year}"
 
 
-def short_day(d: date) -> str:
+def short_day(d: date, language: str = "id") -> str:
     """"22 Nov" for chart labels, where a whole date does not fit under a bar."""
-    return f"{d.day} {MONTHS_ID[d.month - 1][:3]}"
+    return f"{d.day} {month_name(d.month, language)[:3]}"
 
 
-def month(year: int, month_no: int) -> str:
-    return f"{MONTHS_ID[month_no - 1]} {year}"
+def month(year: int, month_no: int, language: str = "id") -> str:
+    return f"{month_name(month_no, language)} {year}"
 
 
-def period(first: date, last: date) -> str:
+def short_month(year: int, month_no: int, language: str = "id") -> str:
+    """"Mei 2026" ("May 2026"): a month under a chart bar."""
+    return f"{month_name(month_no, language)[:3]} {year}"
+
+
+def period(first: date, last: date, language: str = "id") -> str:
     """"22 November 2022 - 20 November 2023", or one date for one day."""
-    return day(first) if first == last else f"{day(first)} - {day(last)}"
+    return day(first, language) if first == last else f"{day(first, language)} - {day(last, language)}"
 
 
 def nice_ticks(peak: float, most: int = 6, whole: bool = False) -> list[float]:

@@ -5,7 +5,8 @@ Report builders (broker/reports/build.py, broker/reports/staffing.py, `antrian i
 The HTML is one self-contained file (inline CSS, SVG and logo, no scripts, no network) that a head
 of office can open in any browser and print; the PDF is that same page laid out on A4 by WeasyPrint,
 with page numbers and the period in the margins. What people read (table, HTML, PDF) says numbers
-and dates in Indonesian (broker/reports/fmt.py); CSV and JSON keep machine values.
+and dates in the report's `language` (broker/reports/fmt.py: Bahasa Indonesia unless "en"), as the
+builders wrote its words in it; CSV and JSON keep machine values.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
+from broker.protocol.texts import tr
 from broker.reports import fmt
 
 FORMATS = ("table", "csv", "json", "html", "pdf")
@@ -64,6 +66,7 @@ class Report:
     table_title: str = "Tabel"
     totals: int = 0  # the last `totals` rows of the main table are sums
     tables: list[Table] = field(default_factory=list)  # further tables, after the main one
+    language: str = "id"  # the language its words are in, and its numbers and dates are printed in
 
     def all_tables(self) -> list[Table]:
         return [Table(self.table_title, self.columns, self.rows, self.totals)] + self.tables
@@ -85,13 +88,13 @@ class Paper:
         return bool(self.sign_name or self.sign_nip or self.sign_title)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, language: str = "id") -> str:
     if value is None:
         return "-"
     if isinstance(value, (int, float)):
-        return fmt.number(value)
+        return fmt.number(value, language=language)
     if isinstance(value, date):
-        return fmt.day(value)
+        return fmt.day(value, language)
     return str(value)
 
 
@@ -99,8 +102,8 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _plain_table(table: Table) -> list[str]:
-    cells = [[_cell(v) for v in row] for row in table.rows]
+def _plain_table(table: Table, language: str = "id") -> list[str]:
+    cells = [[_cell(v, language) for v in row] for row in table.rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(table.columns)]
     numeric = [all(_numeric(r[i]) or r[i] is None for r in table.rows) for i in range(len(widths))]
 
@@ -120,7 +123,7 @@ def as_table(report: Report, paper: Paper | None = None) -> str:
     for i, table in enumerate(report.all_tables()):
         if i:
             out += ["", table.title]
-        out += _plain_table(table)
+        out += _plain_table(table, report.language)
     out += [""] + report.notes if report.notes else []
     return "\n".join(out).rstrip() + "\n"
 
@@ -174,12 +177,12 @@ def _shorten(label: str, most: int) -> str:
     return label if len(label) <= most else label[:most - 1].rstrip() + "…"
 
 
-def _value_text(value: float, chart: Chart) -> str:
+def _value_text(value: float, chart: Chart, language: str = "id") -> str:
     if chart.unit == "%":  # shares are rounded to one decimal and printed with it
-        return fmt.number(value, 1)
+        return fmt.number(value, 1, language)
     if float(value).is_integer():
-        return fmt.number(int(value))
-    return fmt.number(value, 1)
+        return fmt.number(int(value), language=language)
+    return fmt.number(value, 1, language)
 
 
 def _mark(bar: Bar, chart: Chart) -> str:
@@ -188,15 +191,15 @@ def _mark(bar: Bar, chart: Chart) -> str:
     return text.removesuffix(chart.unit) + ("%" if chart.unit == "%" else "")
 
 
-def _tick_text(value: float, unit: str) -> str:
+def _tick_text(value: float, unit: str, language: str = "id") -> str:
     if float(value).is_integer():
-        return fmt.number(int(value))
-    return fmt.number(value, len(f"{value:.6g}".split(".")[1]))
+        return fmt.number(int(value), language=language)
+    return fmt.number(value, len(f"{value:.6g}".split(".")[1]), language)
 
 
-def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
+def chart_view(chart: Chart, width: int = 720, language: str = "id") -> dict[str, Any]:
     """The geometry of the chart (ticks at round 1-2-5 steps, bars, labels, legend); templates/chart.svg
-    draws it. Sizes are for an A4 column: 11-12 px text stays readable when printed."""
+    draws it, its figures in `language`. Sizes are for an A4 column: 11-12 px text stays readable when printed."""
     names = list(chart.series)
     values = [v or 0 for vals in chart.series.values() for v in vals]
     ticks = fmt.nice_ticks(max(values + [0]), whole=all(float(v).is_integer() for v in values))
@@ -207,6 +210,10 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
     labels: list[tuple[float, float, str]] = []
     grid: list[tuple[float, float, float, float, float, float, str]] = []  # line x1 y1 x2 y2, text x y, text
     legend_rows = (len(names) + 3) // 4 if len(names) > 1 else 0
+
+    def tip(name: str, label: str, value: float) -> str:
+        return f"{name} {label}: {_value_text(value, chart, language)}{chart.unit}"
+
     rotate = False
     if chart.horizontal:
         shown = [_shorten(lb, 38) for lb in chart.labels]
@@ -218,7 +225,8 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
         height = top + row_h * n + 8
         for value in ticks:
             x = left + plot_w * value / top_value
-            grid.append((round(x, 1), top, round(x, 1), height - 4, round(x, 1), top - 8, _tick_text(value, chart.unit)))
+            grid.append((round(x, 1), top, round(x, 1), height - 4, round(x, 1), top - 8,
+                         _tick_text(value, chart.unit, language)))
         bar_h = min(16.0, (row_h - 6) / groups)
         for j, label in enumerate(chart.labels):
             y0 = top + j * row_h + 3
@@ -227,7 +235,7 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
                 value = chart.series[name][j] or 0
                 w = plot_w * value / top_value
                 bars.append(Bar(left, round(y0 + k * bar_h, 1), round(w, 1), round(bar_h - 1, 1),
-                                PALETTE[k % len(PALETTE)], f"{name} {label}: {_value_text(value, chart)}{chart.unit}"))
+                                PALETTE[k % len(PALETTE)], tip(name, label, value)))
         values_at = [(b.x + b.width + 3, b.y + b.height / 2 + 4, _mark(b, chart)) for b in bars] \
             if groups == 1 and n <= 40 else []
         legend_y = height + 10
@@ -239,7 +247,8 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
         plot_w, plot_h = right - left, height - top - bottom
         for value in ticks:
             y = top + plot_h - plot_h * value / top_value
-            grid.append((left, round(y, 1), right, round(y, 1), left - 5, round(y + 4, 1), _tick_text(value, chart.unit)))
+            grid.append((left, round(y, 1), right, round(y, 1), left - 5, round(y + 4, 1),
+                         _tick_text(value, chart.unit, language)))
         slot = plot_w / n
         bar = min(48.0, max(0.8, slot * 0.8 / groups))
         every = max(1, -(-n // 26))  # at most about 26 labels under the axis
@@ -249,7 +258,7 @@ def chart_view(chart: Chart, width: int = 720) -> dict[str, Any]:
                 value = chart.series[name][j] or 0
                 h = plot_h * value / top_value
                 bars.append(Bar(round(x0 + k * bar, 2), round(top + plot_h - h, 1), round(bar, 2), round(h, 1),
-                                PALETTE[k % len(PALETTE)], f"{name} {label}: {_value_text(value, chart)}{chart.unit}"))
+                                PALETTE[k % len(PALETTE)], tip(name, label, value)))
             if j % every == 0:
                 labels.append((round(left + j * slot + slot / 2 + (4 if rotate else 0), 1), top + plot_h + 14, label))
         values_at = [(b.x + b.width / 2, b.y - 3, _mark(b, chart)) for b in bars] \
@@ -268,15 +277,15 @@ _templates = Environment(loader=PackageLoader("broker.reports", "templates"), au
                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def svg_bars(chart: Chart, width: int = 720) -> str:
+def svg_bars(chart: Chart, width: int = 720, language: str = "id") -> str:
     """The chart as inline SVG (prints sharply, needs no script)."""
-    return _templates.get_template("chart.svg").render(chart=chart_view(chart, width))
+    return _templates.get_template("chart.svg").render(chart=chart_view(chart, width, language))
 
 
 # ---------------------------------------------------------------------- HTML and PDF
 
 
-def _pieces(table: Table) -> list[dict[str, Any]]:
+def _pieces(table: Table, language: str = "id") -> list[dict[str, Any]]:
     """A wide table (weeks across) in pieces of WIDE_COLUMNS figure columns, each repeating the first
     column, so 52 weeks print as four readable blocks on A4 instead of one of 54 hair-thin columns."""
     width = len(table.columns)
@@ -287,7 +296,7 @@ def _pieces(table: Table) -> list[dict[str, Any]]:
     pieces = []
     for i, (s, e) in enumerate(spans):
         keep = [0] + list(range(s, e))
-        rows = [[(_cell(row[c]), _numeric(row[c])) for c in keep] for row in table.rows]
+        rows = [[(_cell(row[c], language), _numeric(row[c])) for c in keep] for row in table.rows]
         pieces.append({"title": table.title + (f" ({i + 1}/{len(spans)})" if len(spans) > 1 else ""),
                        "columns": [table.columns[c] for c in keep], "rows": rows,
                        "first_total": len(rows) - table.totals if table.totals else len(rows) + 1,
@@ -309,11 +318,13 @@ def _data_uri(path: str) -> str:
 def as_html(report: Report, paper: Paper | None = None) -> str:
     """One self-contained page (inline CSS, SVG and logo; no scripts, no network) from templates/report.html."""
     paper = paper or Paper()
-    signed_on = fmt.day(paper.signed_on) if paper.signed_on else ""
+    language = report.language
+    signed_on = fmt.day(paper.signed_on, language) if paper.signed_on else ""
     return _templates.get_template("report.html").render(
-        report=report, charts=[chart_view(c) for c in report.charts],
-        tables=[p for t in report.all_tables() for p in _pieces(t)], paper=paper, logo=_data_uri(paper.logo),
-        signed_on=signed_on)
+        report=report, charts=[chart_view(c, language=language) for c in report.charts],
+        tables=[p for t in report.all_tables() for p in _pieces(t, language)], paper=paper,
+        logo=_data_uri(paper.logo), signed_on=signed_on,
+        page_words=(tr("report.page", language), tr("report.of", language)))
 
 
 def as_pdf(report: Report, paper: Paper | None = None) -> bytes:

@@ -23,8 +23,21 @@ from typing import Any
 
 from broker.core.events import EventType as E
 from broker.core.schedule import Schedule, never_closed
+from broker.protocol.texts import tr
 from broker.reports import fmt
-from broker.reports.build import EventLog, Period, _field, _sites, _subtitle, agency_name, share, side_by_side
+from broker.reports.build import (
+    EventLog,
+    Period,
+    _during,
+    _field,
+    _sites,
+    _subtitle,
+    agency_name,
+    count,
+    share,
+    side_by_side,
+    words,
+)
 from broker.reports.fmt import Fixed
 from broker.reports.render import Chart, Report, Table
 from broker.site.config import SiteConfig
@@ -132,6 +145,7 @@ class Attendance:
 
     name: str
     agency: str
+    code: str = ""  # the counter's id; "" for an agency
     opening: dict[date, float] = field(default_factory=dict)
     open_s: dict[date, float] = field(default_factory=dict)
     staffed: dict[date, float] = field(default_factory=dict)
@@ -154,22 +168,22 @@ class Attendance:
                 runs.append(current)
         return [r for r in runs if len(r) >= least]
 
-    def row(self, least: int, name: str = "") -> list[Any]:
+    def row(self, least: int, name: str = "", language: str = "id") -> list[Any]:
         opening = sum(self.opening.values()) / 3600
         runs = self.empty_runs(least)
         longest = max((len(r) for r in self.empty_runs(1)), default=0)
         return [name or self.name, self.agency, len(self.opening), Fixed(opening, 1),
                 Fixed(sum(self.open_s.values()) / 3600, 1),
                 Fixed(sum(self.staffed.values()) / 3600, 1), share(sum(self.staffed.values()) / 3600, opening),
-                len(self.empty_days()), longest, "gerai kosong" if runs else ""]
+                len(self.empty_days()), longest, tr("report.staffing.empty", language) if runs else ""]
 
 
 def _day_of(piece: Span, log: EventLog) -> date:
     return datetime.fromtimestamp(piece[0], log.zone).date()
 
 
-def attendance(log: EventLog, period: Period, closed: Closed | None = None) -> tuple[list[Attendance],
-                                                                                     list[Attendance]]:
+def attendance(log: EventLog, period: Period, closed: Closed | None = None,
+               language: str = "id") -> tuple[list[Attendance], list[Attendance]]:
     """Per counter and per agency (the union of its counters), opening, open and staffed seconds by day."""
     config = log.config
     closed = closed or closed_days(config)
@@ -186,7 +200,7 @@ def attendance(log: EventLog, period: Period, closed: Closed | None = None) -> t
         codes = [s for s in counter.services if s in config.services] or [counter.agency]
         ranges = {d: opening_ranges(log, agency.schedule, d) for d in days
                   if agency.schedule.hours_on(d.weekday()) and not all(closed(c, d) for c in codes)}
-        a = Attendance(f"Loket {cid}", agency_name(config, counter.agency))
+        a = Attendance(tr("report.counter", language, counter=cid), agency_name(config, counter.agency), cid)
         by_day_open: dict[date, list[Span]] = defaultdict(list)
         by_day_signed: dict[date, list[Span]] = defaultdict(list)
         for piece in opened.get(cid, []):
@@ -220,30 +234,36 @@ def attendance(log: EventLog, period: Period, closed: Closed | None = None) -> t
     return per_counter, list(per_agency.values())
 
 
-_COLUMNS = ["Hari layanan", "Jam layanan", "Jam loket buka", "Jam petugas masuk", "% jam layanan terisi",
-            "Hari tanpa petugas", "Kosong berturut-turut terpanjang (hari)", "Tanda"]
+_COLUMNS = ("col.service_days", "staffing.opening_hours", "staffing.open_hours", "staffing.staffed_hours",
+            "staffing.staffed_share", "staffing.empty_days", "staffing.longest", "staffing.flag")
 
 
 def staffing(logs: list[EventLog], period: Period, empty_days: int = EMPTY_DAYS,
-             closed: Closed | None = None) -> Report:
+             closed: Closed | None = None, language: str = "id") -> Report:
     """Hours open and hours an officer was signed in against the agency's opening hours, per counter and
     per agency; days nobody came; counters empty for `empty_days` opening days in a row. With several
     sites, one row per site."""
     side_by_side(logs)
+    t = words(language)
+
+    def number(value: Any) -> str:
+        return fmt.number(value, language=language)
+
     if empty_days < 1:
         from broker.reports.build import ReportError
 
         raise ReportError("--empty-days paling sedikit 1.", "--empty-days must be 1 or more.")
     least = empty_days
-    results = [(log, *attendance(log, period, closed)) for log in logs]
+    results = [(log, *attendance(log, period, closed, language)) for log in logs]
     runs: list[list[Any]] = []
     for log, counters, _ in results:
         for a in counters:
             for run in a.empty_runs(least):
                 runs.append(([log.name] if len(logs) > 1 else []) + [a.name, a.agency, len(run), run[0], run[-1]])
-    empty_table = Table(f"Gerai kosong: {least} hari layanan berturut-turut atau lebih tanpa petugas masuk",
-                        (["MPP"] if len(logs) > 1 else []) + ["Loket", "Instansi", "Hari layanan berturut-turut",
-                                                              "Dari", "Sampai"], runs)
+    empty_table = Table(t("staffing.empty_table", least=least),
+                        ([t("col.site")] if len(logs) > 1 else []) + [
+                            t("col.counter"), t("col.agency"), t("staffing.in_a_row"), t("staffing.from"),
+                            t("staffing.to")], runs)
     notes: list[str] = []
     summary: dict[str, Any] = {"kind": "staffing", "empty_days": least, "from": str(period.first),
                                "to": str(period.last)}
@@ -256,69 +276,71 @@ def staffing(logs: list[EventLog], period: Period, empty_days: int = EMPTY_DAYS,
                          Fixed(sum(sum(a.open_s.values()) for a in counters) / 3600, 1), Fixed(staffed, 1),
                          share(staffed, opening), sum(len(a.empty_days()) for a in counters),
                          sum(1 for a in counters if a.empty_runs(least))])
-        chart = Chart("Jam layanan loket yang terisi petugas per MPP (%)", [r[0] for r in rows],
-                      {"% terisi": [r[5] or 0 for r in rows]}, unit="%", horizontal=True)
+        chart = Chart(t("staffing.sites_chart"), [r[0] for r in rows],
+                      {t("staffing.staffed"): [r[5] or 0 for r in rows]}, unit="%", horizontal=True)
         lowest = min(rows, key=lambda r: r[5] if r[5] is not None else 101)
-        sentence = (f"Selama {period.label()}, loket {lowest[0]} paling jarang terisi petugas: "
-                    f"{fmt.number(lowest[5])}% dari jam layanan; {fmt.number(sum(r[7] for r in rows))} loket "
-                    f"kosong {least} hari layanan berturut-turut atau lebih.")
-        return Report("Perbandingan kehadiran petugas antar-MPP",
-                      ["MPP", "Loket", "Jam layanan (loket x jam)", "Jam loket buka", "Jam petugas masuk",
-                       "% jam layanan terisi", "Hari-loket tanpa petugas", f"Loket gerai kosong ({least}+ hari)"],
-                      rows, subtitle=_subtitle(period), notes=notes, charts=[chart], site=_sites(logs),
-                      sentence=sentence, table_title="Per MPP", summary=summary,
-                      tables=[empty_table] if runs else [])
+        sentence = t("staffing.sites_sentence", during=_during(period, language), site=lowest[0],
+                     share=number(lowest[5]), flagged=count(sum(r[7] for r in rows), "counters", language), least=least)
+        return Report(t("staffing.sites_title"),
+                      [t("col.site"), t("col.counters"), t("staffing.site_hours"), t("staffing.open_hours"),
+                       t("staffing.staffed_hours"), t("staffing.staffed_share"), t("staffing.empty_counter_days"),
+                       t("staffing.empty_counters", least=least)],
+                      rows, subtitle=_subtitle(period, language), notes=notes, charts=[chart],
+                      site=_sites(logs, language), sentence=sentence, table_title=t("per", what=t("by.site")),
+                      summary=summary, tables=[empty_table] if runs else [], language=language)
     log, counters, agencies = results[0]
-    counter_rows: list[list[Any]] = [a.row(least, a.name.removeprefix("Loket ")) for a in counters]
-    agency_rows: list[list[Any]] = [[a.name, a.counters] + a.row(least)[2:]
+    counter_rows: list[list[Any]] = [a.row(least, a.code, language) for a in counters]
+    agency_rows: list[list[Any]] = [[a.name, a.counters] + a.row(least, language=language)[2:]
                                     for a in sorted(agencies, key=lambda a: a.name)]
     opening = sum(sum(a.opening.values()) for a in counters) / 3600
     staffed = sum(sum(a.staffed.values()) for a in counters) / 3600
     flagged = sum(1 for r in counter_rows if r[-1])
     summary |= {"opening_hours": round(opening, 1), "staffed_hours": round(staffed, 1),
                 "staffed_share": share(staffed, opening), "empty_counters": flagged}
-    chart = Chart("Jam layanan yang terisi petugas per instansi (%)", [r[0] for r in agency_rows],
-                  {"% terisi": [r[6] or 0 for r in agency_rows]}, unit="%", horizontal=True)
-    sentence = (f"Selama {period.label()}, petugas masuk {fmt.number(Fixed(staffed, 1))} dari "
-                f"{fmt.number(Fixed(opening, 1))} jam layanan loket ({fmt.number(share(staffed, opening))}%); "
-                f"{fmt.number(flagged)} dari {fmt.number(len(counter_rows))} loket kosong {least} hari layanan "
-                "berturut-turut atau lebih.")
-    return Report("Kehadiran petugas loket", ["Loket", "Instansi"] + _COLUMNS, counter_rows,
-                  subtitle=_subtitle(period), notes=notes, charts=[chart], summary=summary, site=log.name,
-                  sentence=sentence, table_title="Per loket",
-                  tables=[Table("Per instansi (loket mana pun terisi)", ["Instansi", "Loket"] + _COLUMNS, agency_rows)]
-                  + ([empty_table] if runs else []))
+    chart = Chart(t("staffing.chart"), [r[0] for r in agency_rows],
+                  {t("staffing.staffed"): [r[6] or 0 for r in agency_rows]}, unit="%", horizontal=True)
+    sentence = t("staffing.sentence", during=_during(period, language), staffed=number(Fixed(staffed, 1)),
+                 opening=number(Fixed(opening, 1)), share=number(share(staffed, opening)), flagged=number(flagged),
+                 counters=number(len(counter_rows)), least=least)
+    columns = [t(c) for c in _COLUMNS]
+    return Report(t("staffing.title"), [t("col.counter"), t("col.agency")] + columns, counter_rows,
+                  subtitle=_subtitle(period, language), notes=notes, charts=[chart], summary=summary, site=log.name,
+                  sentence=sentence, table_title=t("per", what=t("by.counter")),
+                  tables=[Table(t("staffing.per_agency"), [t("col.agency"), t("col.counters")] + columns,
+                                agency_rows)] + ([empty_table] if runs else []), language=language)
 
 
 # ---------------------------------------------------------------------- per officer
 
 
-def officers(logs: list[EventLog], period: Period) -> Report:
+def officers(logs: list[EventLog], period: Period, language: str = "id") -> Report:
     """Per officer: hours signed in, days at work, tickets served, average and median service time,
     no-shows called. A ticket counts for the officer signed in at its counter when it happened."""
     side_by_side(logs)
+    t = words(language)
     rows: list[list[Any]] = []
     for log in logs:
-        rows += _officer_rows(log, period, prefix=len(logs) > 1)
-    columns = (["MPP"] if len(logs) > 1 else []) + ["Petugas", "Nama", "Loket", "Hari masuk", "Jam masuk",
-                                                    "Nomor dilayani", "Layanan rata-rata (menit)",
-                                                    "Layanan median (menit)", "Tidak hadir dipanggil"]
+        rows += _officer_rows(log, period, prefix=len(logs) > 1, language=language)
+    columns = ([t("col.site")] if len(logs) > 1 else []) + [
+        t("officers.officer"), t("officers.name"), t("col.counter"), t("officers.days"), t("officers.hours"),
+        t("officers.served"), t("officers.service_mean"), t("officers.service_median"), t("officers.no_shows")]
     skip = 1 if len(logs) > 1 else 0
     shown = [r for r in rows if r[skip] != "-"]
-    chart = Chart("Nomor dilayani per petugas", [f"{r[skip + 1] or r[skip]}"[:30] for r in shown],
-                  {"Dilayani": [r[skip + 5] for r in shown]}, horizontal=True)
+    chart = Chart(t("officers.chart"), [f"{r[skip + 1] or r[skip]}"[:30] for r in shown],
+                  {t("officers.series"): [r[skip + 5] for r in shown]}, horizontal=True)
     served = sum(r[skip + 5] for r in rows)
     named = [r for r in rows if r[skip] != "-"]
-    sentence = (f"Selama {period.label()}, {fmt.number(len(named))} petugas masuk loket dan melayani "
-                f"{fmt.number(sum(r[skip + 5] for r in named))} dari {fmt.number(served)} nomor selesai.")
-    return Report("Kinerja petugas", columns, rows, subtitle=_subtitle(period),
-                  charts=[chart] if shown else [], site=_sites(logs), sentence=sentence, table_title="Per petugas",
+    sentence = t("officers.sentence", during=_during(period, language), officers=count(len(named), "officers", language),
+                 served=fmt.number(sum(r[skip + 5] for r in named), language=language),
+                 finished=fmt.number(served, language=language))
+    return Report(t("officers.title"), columns, rows, subtitle=_subtitle(period, language),
+                  charts=[chart] if shown else [], site=_sites(logs, language), sentence=sentence,
+                  table_title=t("officers.per"),
                   summary={"kind": "officers", "from": str(period.first), "to": str(period.last)},
-                  notes=["Nomor tanpa petugas masuk di loketnya tercatat pada baris '-'."] if len(rows) > len(named)
-                  else [])
+                  notes=[t("officers.nobody_note")] if len(rows) > len(named) else [], language=language)
 
 
-def _officer_rows(log: EventLog, period: Period, prefix: bool) -> list[list[Any]]:
+def _officer_rows(log: EventLog, period: Period, prefix: bool, language: str = "id") -> list[list[Any]]:
     start, end = log.bounds(period)
     _, _, by_officer = spans(log, period)
     rows = log.query(f"SELECT type, ts, {_field('counter')}, coalesce({_field('officer')}, ''), "
@@ -359,7 +381,7 @@ def _officer_rows(log: EventLog, period: Period, prefix: bool) -> list[list[Any]
     for oid in everyone:
         pieces = [p for p, _ in by_officer.get(oid, [])]
         times_s = served.get(oid, [])
-        row = [oid, names.get(oid, "") if oid != "-" else "(tanpa petugas masuk)",
+        row = [oid, names.get(oid, "") if oid != "-" else tr("report.officers.nobody", language),
                ", ".join(sorted(counters.get(oid, set()))),
                len({_day_of(p, log) for p in pieces}), Fixed(sum(b - a for a, b in pieces) / 3600, 1),
                finished.get(oid, 0), Fixed(statistics.fmean(times_s) / 60, 1) if times_s else None,

@@ -16,14 +16,18 @@ from datetime import date
 from typing import Any
 
 from broker.core.events import EventType as E
+from broker.protocol.texts import tr
 from broker.reports import fmt
-from broker.reports.build import EventLog, Period, _field, _sites, _subtitle, service_name, side_by_side
+from broker.reports.build import EventLog, Period, _during, _field, _sites, _subtitle, count, service_name, side_by_side, words
 from broker.reports.render import Chart, Report, Table
 
 REASONS = ("quota", "closed", "cutoff", "limit", "overflow", "referral")  # broker.core.booking.REASONS
-REASON_NAMES = {"quota": "Kuota habis", "closed": "Layanan tutup", "cutoff": "Terlambat",
-                "limit": "Batas per orang", "overflow": "Melewati jam tutup", "referral": "Dirujuk ke kantor lain"}
-COLUMNS = [REASON_NAMES[r] for r in REASONS] + ["Jumlah"]
+
+
+def columns(language: str = "id") -> list[str]:
+    """One column per reason, then the total: "Kuota habis", ... "Jumlah" ("Quota used up", ... "Total")."""
+    return [tr(f"report.reason.{r}", language) for r in REASONS] + [tr("report.total", language)]
+
 
 
 def counts(log: EventLog, period: Period) -> dict[tuple[date, str], dict[str, int]]:
@@ -52,9 +56,11 @@ def _add(into: dict[str, int], c: dict[str, int]) -> None:
         into[reason] = into.get(reason, 0) + n
 
 
-def turned_away(logs: list[EventLog], period: Period) -> Report:
+def turned_away(logs: list[EventLog], period: Period, language: str = "id") -> Report:
     """Per service (or per MPP for several), with a further table per day and service."""
     side_by_side(logs)
+    t = words(language)
+    names = columns(language)
     per_log = [(log, counts(log, period)) for log in logs]
     rows: list[list[Any]] = []
     daily: list[list[Any]] = []
@@ -64,7 +70,7 @@ def turned_away(logs: list[EventLog], period: Period) -> Report:
             for c in found.values():
                 _add(together, c)
             rows.append(_row(log.name, together))
-        first = "MPP"
+        first = "site"
     else:
         log, found = per_log[0]
         by_service: dict[str, dict[str, int]] = defaultdict(dict)
@@ -74,18 +80,18 @@ def turned_away(logs: list[EventLog], period: Period) -> Report:
         rows = [_row(service_name(log.config, code), by_service[code]) for code in order]
         daily = [_row(day, c)[:1] + [service_name(log.config, service)] + _row(day, c)[1:]
                  for (day, service), c in sorted(found.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1])))]
-        first = "Layanan"
-    totals: list[Any] = ["Jumlah"] + [sum(r[i] for r in rows) for i in range(1, len(COLUMNS) + 1)]
+        first = "service"
+    totals: list[Any] = [t("total")] + [sum(r[i] for r in rows) for i in range(1, len(names) + 1)]
     shown = [r for r in rows if r[-1]]
-    chart = Chart(f"Permintaan tidak terlayani per {'MPP' if len(logs) > 1 else 'layanan'}",
-                  [r[0] for r in shown], {"Jumlah": [r[-1] for r in shown]}, horizontal=True)
-    sentence = (f"Selama {period.label()}, tidak ada permintaan yang ditolak." if not totals[-1] else
-                f"Selama {period.label()}, {fmt.number(totals[-1])} permintaan nomor antrean atau reservasi "
-                f"ditolak; terbanyak di {max(shown, key=lambda r: r[-1])[0]} ({fmt.number(max(r[-1] for r in shown))}).")
-    tables = [Table("Per hari dan layanan", ["Tanggal", "Layanan"] + COLUMNS, daily)] if daily else []
-    return Report("Permintaan tidak terlayani", [first] + COLUMNS, rows + [totals], subtitle=_subtitle(period),
-                  summary={"kind": "turned-away"}, charts=[chart] if shown else [], site=_sites(logs),
-                  sentence=sentence, totals=1, table_title=f"Per {'MPP' if len(logs) > 1 else 'layanan'}",
-                  tables=tables, notes=["Setiap permintaan yang ditolak (kuota habis, layanan tutup, terlambat, "
-                                        "batas per orang, jam tutup, dirujuk) tercatat sekali di log sebagai "
-                                        "demand_turned_away; angka ini dihitung ulang dari log itu."])
+    chart = Chart(t("turned_away.chart", what=t(f"by.{first}")),
+                  [r[0] for r in shown], {t("total"): [r[-1] for r in shown]}, horizontal=True)
+    during = _during(period, language)
+    sentence = (t("turned_away.none", during=during) if not totals[-1] else
+                t("turned_away.sentence", during=during, requests=count(totals[-1], "requests", language),
+                  top=max(shown, key=lambda r: r[-1])[0], most=fmt.number(max(r[-1] for r in shown), language=language)))
+    tables = [Table(t("turned_away.daily"), [t("col.day"), t("col.service")] + names, daily)] if daily else []
+    return Report(t("turned_away.title"), [t(f"col.{first}")] + names, rows + [totals],
+                  subtitle=_subtitle(period, language), summary={"kind": "turned-away"},
+                  charts=[chart] if shown else [], site=_sites(logs, language), sentence=sentence, totals=1,
+                  table_title=t("per", what=t(f"by.{first}")), tables=tables, notes=[t("turned_away.note")],
+                  language=language)

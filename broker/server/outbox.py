@@ -225,6 +225,20 @@ def load_channels(path: str | Path) -> dict[str, Channel]:
     return channels
 
 
+def offered_channels(data_dir: str | Path | None) -> tuple[str, ...]:
+    """The channels a visitor may choose on the ticket page: those notify.toml of the engine's data folder
+    sets up and that load; () without the file, or when it is broken (the engine's log says why)."""
+    if not data_dir:
+        return ()
+    path = Path(data_dir) / CONFIG_FILE
+    if not path.exists():
+        return ()
+    try:
+        return tuple(name for name in ("whatsapp", "sms") if name in load_channels(path))
+    except NotifyConfigError:
+        return ()
+
+
 # ---------------------------------------------------------------------- the outbox table and the sender
 
 

@@ -721,7 +721,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         config = load_config(config_path)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.both(), file=sys.stderr)  # each problem in Bahasa Indonesia, then English
         return 2
     headless = args.headless or not has_screen()
     if headless and not args.headless:

@@ -34,7 +34,8 @@ from broker.core.model import (
     SiteConfig,
 )
 from broker.core.pin import is_pin_hash
-from broker.core.schedule import DAY_NAMES_EN, Schedule, format_ranges, parse_day, parse_ranges
+from broker.core.schedule import DAY_NAMES_EN, DAY_NAMES_ID, Schedule, ScheduleError, format_ranges, parse_day, parse_ranges
+from broker.core.texts import tr
 from broker.site.holidays import national_closures
 
 SAMPLE_CONFIG = ASSETS / "sample-mpp.toml"
@@ -43,21 +44,74 @@ _SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _AGENCY_ID = _SITE_ID
 # Kemendagri's region codes (Permendagri 72/2019 and its updates): province "62", regency or city "62.01",
 # district "62.01.01"; the province's central store knows each MPP by it, so two never collide
-_REGION_CODE = re.compile(r"^[1-9][0-9](\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+_REGION_CODE = re.compile(r"^[1-9][0-9](\.[0-9]{2}){0,2}$")
 _SERVICE_CODE = re.compile(r"^[A-Z]{1,3}$")
 _COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
 _OFFICER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")  # a short name or an 18-digit NIP
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A sentence of the one text table (a `config.*` key of broker.core.texts) with its parameters.
+
+    A parameter may be a Phrase itself (a field's help, a kind of value), said in the same language;
+    a parameter `x_en` is what `x` says in English (a weekday's name).
+    """
+
+    key: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, lang: str = "id") -> str:
+        given = dict(self.params)
+        values = {}
+        for name, value in self.params:
+            if name.endswith("_en"):
+                continue
+            if lang == "en":
+                value = given.get(f"{name}_en", value)
+            values[name] = value.text(lang) if isinstance(value, Phrase) else value
+        return tr(self.key, lang, **values)
+
+
+def phrase(key: str, **params: Any) -> Phrase:
+    return Phrase(key, tuple(params.items()))
+
+
+@dataclass(frozen=True)
 class Problem:
+    """One mistake: where (table, entry, field, line) and what, in English (`message`, for logs) and, through
+    its `phrase`, in either language (`text(lang)`)."""
+
     location: str
     message: str
     line: int | None = None
+    phrase: Phrase | None = dataclasses.field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
         return f"{where}{self.location}: {self.message}"
+
+    def text(self, lang: str = "id") -> str:
+        """What is wrong, in Bahasa Indonesia ("id") or English ("en")."""
+        return self.phrase.text(lang) if self.phrase else self.message
+
+    def describe(self, lang: str = "id") -> str:
+        """`str(problem)` in either language: "baris 4: site.timezone: ..."."""
+        where = tr("config._line", lang, line=self.line) + ": " if self.line else ""
+        return f"{where}{self.location}: {self.text(lang)}"
+
+
+def problem(location: str, key: str, line: int | None = None, **params: Any) -> Problem:
+    """The Problem at `location` saying the text `key` (config.*) with `params`."""
+    said = phrase(key, **params)
+    return Problem(location, said.text("en"), line, said)
+
+
+def _said(exc: ValueError) -> tuple[str, dict[str, Any]]:
+    """The text key and parameters of a day name or time range that did not parse."""
+    if isinstance(exc, ScheduleError):
+        return exc.key, exc.params
+    return "config.detail", {"detail": str(exc)}
 
 
 class ConfigError(Exception):
@@ -68,6 +122,20 @@ class ConfigError(Exception):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{source}: {len(problems)} problem(s) in the site configuration:\n{lines}")
+
+    def text(self, lang: str = "id") -> str:
+        """The whole report in one language."""
+        lines = "\n".join(f"  - {p.describe(lang)}" for p in self.problems)
+        return f"{tr('config._problems', lang, source=self.source, n=len(self.problems))}\n{lines}"
+
+    def both(self, first: str = "id") -> str:
+        """The report for a terminal: each problem in `first` language, then the other on the line below."""
+        second = "en" if first != "en" else "id"
+        head = [tr("config._problems", lang, source=self.source, n=len(self.problems)) for lang in (first, second)]
+        lines = []
+        for p in self.problems:
+            lines += [f"  - {p.describe(first)}", f"    {p.describe(second)}"]
+        return "\n".join(head + lines)
 
 
 class _Lines:
@@ -106,53 +174,55 @@ class _Reader:
         self.problems = problems
         self.line_of = line_of  # key -> line number or None
         if not isinstance(data, dict):
-            self.problem(None, "must be a table of settings")
+            self.problem(None, "config.not_a_table")
             data = {}
         self.data = data
         self.known: set[str] = set()
 
-    def problem(self, key: str | None, message: str) -> None:
+    def problem(self, key: str | None, text: str, **params: Any) -> None:
+        """A problem with `key` of this table (None: the table itself), saying the text `text` (config.*)."""
         where = f"{self.location}.{key}" if key else self.location
-        self.problems.append(Problem(where, message, self.line_of(key)))
+        self.problems.append(problem(where, text, self.line_of(key), **params))
 
     def _get(self, key: str, kind: type | tuple[type, ...], kind_name: str, required: bool, default: Any):
         self.known.add(key)
         if key not in self.data:
             if required:
-                self.problem(key, "is missing")
+                self.problem(key, "config.missing")
             return default
         value = self.data[key]
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            self.problem(key, f"must be {kind_name}, not {value!r}")
+            self.problem(key, "config.wrong_type", kind=phrase(f"config._kind_{kind_name}"), value=repr(value))
             return default
         return value
 
     def text(self, key: str, required: bool = False, default: str = "", pattern: re.Pattern | None = None,
              pattern_help: str = "") -> str:
+        """A text; with `pattern`, `pattern_help` names the config._help_* text said when it does not match."""
         value = self._get(key, str, "text", required, default)
         given = key in self.data and value is self.data[key]  # not `value is not default`: "" is "" in CPython
         if given and pattern is not None and not pattern.match(value):
-            self.problem(key, f"'{value}' is not valid: {pattern_help}")
+            self.problem(key, "config.bad_pattern", value=value, help=phrase(f"config._help_{pattern_help}"))
             return default
         if required and given and not value.strip():
-            self.problem(key, "must not be empty")
+            self.problem(key, "config.empty")
         return value
 
     def number(self, key: str, default: Any = None, minimum: float = 0, integer: bool = True) -> Any:
         kind = int if integer else (int, float)
-        value = self._get(key, kind, "a whole number" if integer else "a number", False, default)
+        value = self._get(key, kind, "whole_number" if integer else "number", False, default)
         if key in self.data and value is self.data[key] and value < minimum:
-            self.problem(key, f"must be at least {minimum}, not {value}")
+            self.problem(key, "config.too_small", minimum=minimum, value=value)
             return default
         return value
 
     def flag(self, key: str, default: bool) -> bool:
-        return self._get(key, bool, "true or false", False, default)
+        return self._get(key, bool, "flag", False, default)
 
     def texts(self, key: str, required: bool = False) -> list[str] | None:
-        value = self._get(key, list, "a list of texts", required, None)
+        value = self._get(key, list, "texts", required, None)
         if value is not None and not all(isinstance(v, str) for v in value):
-            self.problem(key, "must be a list of texts")
+            self.problem(key, "config.not_texts")
             return None
         return value
 
@@ -161,7 +231,7 @@ class _Reader:
         self.known.add(key)
         if key not in self.data:
             if required:
-                self.problem(key, "is missing")
+                self.problem(key, "config.missing")
             return None
         value = self.data[key]
         if isinstance(value, str):
@@ -171,7 +241,7 @@ class _Reader:
                 pass
         elif isinstance(value, date) and not isinstance(value, datetime):
             return value
-        self.problem(key, f"must be a date such as 2026-12-31, not {value!r}")
+        self.problem(key, "config.bad_date", value=repr(value))
         return None
 
     def schedule(self, inherited: Schedule) -> Schedule:
@@ -183,14 +253,14 @@ class _Reader:
             try:
                 days = frozenset(parse_day(n) for n in names)
             except ValueError as exc:
-                self.problem("days", str(exc))
+                self._schedule_problem("days", exc)
         hours_text = self.text("hours")
         if hours_text:
             try:
                 hours = parse_ranges(hours_text)
                 by_day = {}  # own hours replace the inherited ones, per-day exceptions included
             except ValueError as exc:
-                self.problem("hours", str(exc))
+                self._schedule_problem("hours", exc)
         for key in list(self.data):
             if key in self.known:
                 continue
@@ -201,20 +271,24 @@ class _Reader:
             self.known.add(key)
             value = self.data[key]
             if not isinstance(value, str):
-                self.problem(key, "must be a time range text such as \"08:00-11:00\"")
+                self.problem(key, "config.day_hours_type")
                 continue
             try:
                 by_day[day] = parse_ranges(value) if value.strip().lower() not in ("", "tutup", "closed") else ()
             except ValueError as exc:
-                self.problem(key, str(exc))
+                self._schedule_problem(key, exc)
                 continue
             if by_day[day]:
                 given_days[day] = key
         for day, key in given_days.items():
             if day not in days:  # hours_on() would ignore them without a word
-                self.problem(key, f"gives opening hours for {DAY_NAMES_EN[day]}, but that day is not in "
-                                  f"days; add \"{DAY_NAMES_EN[day].lower()}\" to days or remove this line")
+                self.problem(key, "config.day_not_open", day=DAY_NAMES_ID[day], day_en=DAY_NAMES_EN[day],
+                             name=DAY_NAMES_ID[day].lower(), name_en=DAY_NAMES_EN[day].lower())
         return Schedule(days=days, hours=hours, by_day=by_day)
+
+    def _schedule_problem(self, key: str, exc: ValueError) -> None:
+        text, params = _said(exc)
+        self.problem(key, text, **params)
 
     def fields(self, cls: type, **given: Any) -> Any:
         """`cls` built from this table: the keys in `given` as the caller read them (checked its own way),
@@ -249,32 +323,34 @@ class _Reader:
         for key in self.data:
             if key not in known:
                 close = difflib.get_close_matches(key, sorted(known), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                self.problem(key, f"is not a known setting{hint}")
+                if close:
+                    self.problem(key, "config.unknown_setting_close", close=close[0])
+                else:
+                    self.problem(key, "config.unknown_setting")
 
 
 def _check_booking(r: _Reader, service: Service) -> None:
     """A service's booking settings (broker.core.booking): sessions that parse, online places within the quota."""
     if service.overflow and service.overflow not in OVERFLOW_POLICIES:
-        r.problem("overflow", f"must be one of {', '.join(OVERFLOW_POLICIES)}, not '{service.overflow}'")
+        r.problem("overflow", "config.one_of", choices=", ".join(OVERFLOW_POLICIES), value=service.overflow)
     for text in service.sessions:
         try:
             ranges = parse_ranges(text)
         except ValueError as exc:
-            r.problem("sessions", str(exc))
+            r._schedule_problem("sessions", exc)
             continue
         if len(ranges) != 1:
-            r.problem("sessions", f"'{text}': write one session per entry, such as \"08:00-10:00\"")
+            r.problem("sessions", "config.one_session", value=text)
     if service.sessions and not service.quota_online:
-        r.problem("sessions", "are for booking ahead: give quota_online too (the places booked per day)")
+        r.problem("sessions", "config.sessions_need_quota")
     if service.quota_online and service.quota is not None and service.quota_online > service.quota:
-        r.problem("quota_online", f"is {service.quota_online}, more than the day's quota of {service.quota}")
+        r.problem("quota_online", "config.online_over_quota", online=service.quota_online, quota=service.quota)
 
 
 def _entries(raw: dict, table: str, problems: list[Problem], lines: _Lines) -> list[Any]:
     value = raw.get(table, [])
     if not isinstance(value, list):
-        problems.append(Problem(table, f"must be written as [[{table}]] entries", lines.of(table)))
+        problems.append(problem(table, "config.not_entries", lines.of(table), table=table))
         return []
     return value
 
@@ -285,30 +361,28 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(source, [Problem("file", f"is not valid TOML: {exc}",
-                                           int(line.group(1)) if line else None)]) from None
+        raise ConfigError(source, [problem("file", "config.bad_toml", int(line.group(1)) if line else None,
+                                           detail=str(exc))]) from None
     problems: list[Problem] = []
     lines = _Lines(text)
 
     site_r = _Reader(raw.get("site", {}), "site", problems, lambda k: lines.of("site", key=k))
     if "site" not in raw:
-        problems.append(Problem("site", "the [site] table is missing"))
+        problems.append(problem("site", "config.site_missing"))
     site = site_r.fields(
         Site,
         id=site_r.text("id", required=True, pattern=_SITE_ID,
-                       pattern_help="use lowercase letters, digits, '-' or '_' (it becomes part of MQTT topics)"),
+                       pattern_help="site_id"),
         name=site_r.text("name", required=True),
         region_code=site_r.text("region_code", pattern=_REGION_CODE,
-                                pattern_help="a Kemendagri region code such as \"62.01\" (Kabupaten Kotawaringin "
-                                             "Barat): province, then regency or city, dot-separated"),
+                                pattern_help="region_code"),
     )
     try:
         ZoneInfo(site.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        site_r.problem("timezone", f"'{site.timezone}' is not a known time zone (e.g. Asia/Jakarta, "
-                                   "Asia/Makassar, Asia/Jayapura)")
+        site_r.problem("timezone", "config.bad_timezone", value=site.timezone)
     if site.language not in ("id", "en"):
-        site_r.problem("language", f"must be 'id' or 'en', not '{site.language}'")
+        site_r.problem("language", "config.bad_language", value=site.language)
     hours_r = _Reader(raw.get("site", {}).get("hours", {}) if isinstance(raw.get("site"), dict) else {},
                       "site.hours", problems, lambda k: lines.of("site.hours", key=k))
     site_schedule = hours_r.schedule(Schedule())
@@ -318,16 +392,16 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
     rules_r = _Reader(raw.get("rules", {}), "rules", problems, lambda k: lines.of("rules", key=k))
     rules = rules_r.fields(Rules)
     if rules.overflow not in OVERFLOW_POLICIES:
-        rules_r.problem("overflow", f"must be one of {', '.join(OVERFLOW_POLICIES)}, not '{rules.overflow}'")
+        rules_r.problem("overflow", "config.one_of", choices=", ".join(OVERFLOW_POLICIES), value=rules.overflow)
     if rules.booking_place not in BOOKING_PLACES:
-        rules_r.problem("booking_place", f"must be one of {', '.join(BOOKING_PLACES)}, not '{rules.booking_place}'")
+        rules_r.problem("booking_place", "config.one_of", choices=", ".join(BOOKING_PLACES), value=rules.booking_place)
     rules_r.finish()
 
     agencies: dict[str, Agency] = {}
     for i, entry in enumerate(_entries(raw, "agencies", problems, lines)):
         r = _Reader(entry, f"agencies[{i + 1}]", problems, lambda k, i=i: lines.of("agencies", i, k))
         agency_id = r.text("id", required=True, pattern=_AGENCY_ID,
-                           pattern_help="use lowercase letters, digits, '-' or '_'")
+                           pattern_help="agency_id")
         if agency_id:
             r.location = f"agencies[{i + 1}] ({agency_id})"
         name = r.text("name", required=True)
@@ -336,36 +410,39 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         canonical = kinds.get(kind.strip().lower()) if kind else None
         if kind and canonical is None:
             close = difflib.get_close_matches(kind.strip().lower(), list(kinds), n=1)
-            hint = f" (did you mean '{kinds[close[0]]}'?)" if close else ""
-            r.problem("kind", f"'{kind}' is not an agency kind{hint}; use one of: {', '.join(AGENCY_KINDS)}")
+            if close:
+                r.problem("kind", "config.bad_kind_close", value=kind, close=kinds[close[0]],
+                          choices=", ".join(AGENCY_KINDS))
+            else:
+                r.problem("kind", "config.bad_kind", value=kind, choices=", ".join(AGENCY_KINDS))
         agency = r.fields(Agency, id=agency_id, name=name, short=r.text("short") or name, kind=canonical or kind,
                           schedule=r.schedule(site_schedule))
         r.finish()
         if agency_id in agencies:
-            r.problem("id", f"agency '{agency_id}' is defined twice")
+            r.problem("id", "config.agency_twice", agency=agency_id)
         elif agency_id:
             agencies[agency_id] = agency
     if not agencies:
-        problems.append(Problem("agencies", "no agency is defined: add [[agencies]] entries"))
+        problems.append(problem("agencies", "config.no_agency"))
 
     services: dict[str, Service] = {}
     service_entry: dict[str, int] = {}  # code -> index of its [[services]] entry, for line numbers
     for i, entry in enumerate(_entries(raw, "services", problems, lines)):
         r = _Reader(entry, f"services[{i + 1}]", problems, lambda k, i=i: lines.of("services", i, k))
         code = r.text("code", required=True, pattern=_SERVICE_CODE,
-                      pattern_help="use 1 to 3 capital letters, such as A or SIM")
+                      pattern_help="service_code")
         if code:
             r.location = f"services[{i + 1}] ({code})"
         agency_id = r.text("agency", required=True)
         owner = agencies.get(agency_id)
         if agency_id and owner is None:
-            r.problem("agency", f"names agency '{agency_id}', which is not defined")
+            r.problem("agency", "config.unknown_agency", agency=agency_id)
         service = r.fields(Service, code=code, name=r.text("name", required=True), agency=agency_id,
                            schedule=r.schedule(owner.schedule if owner else site_schedule))
         _check_booking(r, service)
         r.finish()
         if code in services:
-            r.problem("code", f"service code '{code}' is used twice: ticket numbers would clash")
+            r.problem("code", "config.service_twice", code=code)
         elif code:
             services[code] = service
             service_entry[code] = i
@@ -374,24 +451,24 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
     for i, entry in enumerate(_entries(raw, "counters", problems, lines)):
         r = _Reader(entry, f"counters[{i + 1}]", problems, lambda k, i=i: lines.of("counters", i, k))
         counter_id = r.text("id", required=True, pattern=_COUNTER_ID,
-                            pattern_help="use letters, digits and '-', such as 3 or 4K-10")
+                            pattern_help="counter_id")
         if counter_id:
             r.location = f"counters[{i + 1}] ({counter_id})"
         agency_id = r.text("agency", required=True)
         if agency_id and agency_id not in agencies:
-            r.problem("agency", f"names agency '{agency_id}', which is not defined")
+            r.problem("agency", "config.unknown_agency", agency=agency_id)
         codes = r.texts("services", required=True) or []
         for code in codes:
             if code not in services:
-                r.problem("services", f"names service '{code}', which is not defined")
+                r.problem("services", "config.unknown_service", code=code)
         if len(set(codes)) != len(codes):
-            r.problem("services", "lists a service twice")
+            r.problem("services", "config.service_listed_twice")
         if "services" in r.data and not codes:
-            r.problem("services", "must list at least one service")
+            r.problem("services", "config.no_services")
         counter = r.fields(Counter, id=counter_id, agency=agency_id, services=tuple(codes))
         r.finish()
         if counter_id in counters:
-            r.problem("id", f"counter '{counter_id}' is defined twice")
+            r.problem("id", "config.counter_twice", counter=counter_id)
         elif counter_id:
             counters[counter_id] = counter
 
@@ -401,7 +478,7 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
     access = access_r.fields(Access)
     if bool(access.tls_cert) != bool(access.tls_key):
         access_r.problem("tls_key" if access.tls_cert else "tls_cert",
-                         "TLS needs both tls_cert and tls_key (the certificate and its private key)")
+                         "config.tls_pair")
     access_r.finish()
 
     closures = _closures(raw, problems, lines, agencies)
@@ -412,12 +489,10 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
     served = {code for c in counters.values() for code in c.services}
     for code, i in service_entry.items():
         if code not in served:
-            problems.append(Problem(f"services[{i + 1}] ({code})", "no counter serves this service, so its "
-                                    "tickets could never be called", lines.of("services", i)))
+            problems.append(problem(f"services[{i + 1}] ({code})", "config.not_served", lines.of("services", i)))
     for key in raw:
         if key not in ("site", "rules", "agencies", "services", "counters", "officers", "access", "closures"):
-            problems.append(Problem(key, "is not a known section (use site, rules, agencies, services, "
-                                    "counters, officers, access, closures)", lines.of(key) or lines.of(key, 0)))
+            problems.append(problem(key, "config.unknown_section", lines.of(key) or lines.of(key, 0)))
 
     if problems:
         raise ConfigError(source, problems)
@@ -442,26 +517,26 @@ def _closures(raw: dict, problems: list[Problem], lines: _Lines, agencies: dict[
         allowed = r.texts("agencies") or []
         for agency_id in allowed:
             if agency_id not in agencies:
-                r.problem("agencies", f"names agency '{agency_id}', which is not defined")
+                r.problem("agencies", "config.unknown_agency", agency=agency_id)
         r.finish()
         if "date" in given and ("from" in given or "to" in given):
-            r.problem("date", "give either date or from and to, not both")
+            r.problem("date", "config.date_and_range")
             continue
         if not given:
-            r.problem(None, "needs a date (date = 2026-12-31) or a range (from = 2026-12-29, to = 2026-12-31)")
+            r.problem(None, "config.no_date")
             continue
         if "date" not in given and ("from" not in given or "to" not in given):
-            r.problem("to" if "from" in given else "from", "is missing: a range needs both from and to")
+            r.problem("to" if "from" in given else "from", "config.range_half")
             continue
         if one is not None:
             first = last = one
         if first is None or last is None:
             continue  # its date was reported already
         if last < first:
-            r.problem("to", f"{last} is before from = {first}")
+            r.problem("to", "config.range_backwards", last=last, first=first)
             continue
         if (last - first).days >= CLOSURE_MAX_DAYS:
-            r.problem("to", f"a closure of {(last - first).days + 1} days is longer than a year; check the years")
+            r.problem("to", "config.range_too_long", days=(last - first).days + 1)
             continue
         days = (last - first).days + 1
         closures += [Closure(first + timedelta(days=n), reason, reason_en or reason, "closure", tuple(allowed))
@@ -476,28 +551,27 @@ def _officers(raw: dict, problems: list[Problem], lines: _Lines, agencies: dict[
     for i, entry in enumerate(_entries(raw, "officers", problems, lines)):
         r = _Reader(entry, f"officers[{i + 1}]", problems, lambda k, i=i: lines.of("officers", i, k))
         officer_id = r.text("id", required=True, pattern=_OFFICER_ID,
-                            pattern_help="use letters, digits, '.', '_' or '-', such as budi or 198703152010011002")
+                            pattern_help="officer_id")
         if officer_id:
             r.location = f"officers[{i + 1}] ({officer_id})"
         if isinstance(r.data, dict) and "pin" in r.data:
             r.known.add("pin")
-            r.problem("pin", "a PIN is never written in plain text: make a pin_hash with "
-                             "`antrian officer hash-pin` and remove this line")
+            r.problem("pin", "config.plain_pin")
         pin_hash = r.text("pin_hash", required=True)
         if pin_hash and not is_pin_hash(pin_hash):
-            r.problem("pin_hash", "is not a hash made by `antrian officer hash-pin` (pbkdf2_sha256$...)")
+            r.problem("pin_hash", "config.bad_pin_hash")
         agency_id = r.text("agency")
         if agency_id and agency_id not in agencies:
-            r.problem("agency", f"names agency '{agency_id}', which is not defined")
+            r.problem("agency", "config.unknown_agency", agency=agency_id)
         allowed = r.texts("counters") or []
         for cid in allowed:
             if cid not in counters:
-                r.problem("counters", f"names counter '{cid}', which is not defined")
+                r.problem("counters", "config.unknown_counter", counter=cid)
         officer = r.fields(Officer, id=officer_id, name=r.text("name", required=True), pin_hash=pin_hash,
                            agency=agency_id, counters=tuple(allowed))
         r.finish()
         if officer_id in officers:
-            r.problem("id", f"officer '{officer_id}' is defined twice")
+            r.problem("id", "config.officer_twice", officer=officer_id)
         elif officer_id:
             officers[officer_id] = officer
     return officers
@@ -549,9 +623,9 @@ def load_config(path: str | Path | None = None) -> SiteConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(str(path), [Problem("file", f"cannot be read: {exc.strerror or exc}")]) from None
+        raise ConfigError(str(path), [problem("file", "config.unreadable", detail=exc.strerror or str(exc))]) from None
     except UnicodeDecodeError:
-        raise ConfigError(str(path), [Problem("file", "is not UTF-8 text")]) from None
+        raise ConfigError(str(path), [problem("file", "config.not_utf8")]) from None
     return parse_config(text, str(path))
 
 
@@ -566,6 +640,7 @@ __all__ = [
     "ConfigWarning",
     "Counter",
     "Officer",
+    "Phrase",
     "Problem",
     "Rules",
     "Service",

@@ -59,6 +59,7 @@ class WebContext:
     client: EngineClient | None
     secret: bytes = b""
     mirror: StateMirror | None = None
+    channels: tuple[str, ...] = ()  # how the ticket page may send news to a phone (notify.toml): whatsapp, sms
 
     def ask(self, body: dict[str, Any], channel: str = "survey") -> dict[str, Any]:
         """One request to the engine on `survey/web` (or `booking/web`); an engine that does not answer is a
@@ -83,7 +84,7 @@ class WebApp(Flask):
 
 def create_app(config: SiteConfig, client: EngineClient | None, *, secret: bytes = b"",
                rate_limit: str = DEFAULT_RATE_LIMIT, max_body: int = 16_384,
-               mirror: StateMirror | None = None) -> Flask:
+               mirror: StateMirror | None = None, channels: tuple[str, ...] = ()) -> Flask:
     """The web tier as a WSGI application; `client` carries requests to the engine, `mirror` its state."""
     from broker.web.booking import bp as booking_pages
     from broker.web.survey import bp as survey_pages
@@ -97,7 +98,7 @@ def create_app(config: SiteConfig, client: EngineClient | None, *, secret: bytes
     app = WebApp("broker.web", static_folder="static", template_folder="templates")
     app.config.update(MAX_CONTENT_LENGTH=max_body, MAX_FORM_MEMORY_SIZE=max_body, MAX_FORM_PARTS=64,
                       SEND_FILE_MAX_AGE_DEFAULT=3600, TRAP_HTTP_EXCEPTIONS=False)
-    app.extensions["antrian"] = WebContext(config, client, secret, mirror)
+    app.extensions["antrian"] = WebContext(config, client, secret, mirror, channels)
     limiter = Limiter(get_remote_address, app=app, application_limits=[rate_limit] if rate_limit else [],
                       storage_uri="memory://", strategy="moving-window")
     app.register_blueprint(survey_pages)

@@ -96,13 +96,13 @@ class WebTier:
     """The web tier of one site: its engine client, its app and its server."""
 
     def __init__(self, listen: str, config: SiteConfig, mqtt_url: str, *, secret: bytes = b"",
-                 limits: WebLimits | None = None, name: str | None = None):
+                 limits: WebLimits | None = None, name: str | None = None, channels: tuple[str, ...] = ()):
         limits = limits or WebLimits()
         name = name or f"antrian-web-{config.site.id}"
         self.client = EngineClient(mqtt_url, config.site.id, name=name)
         self.mirror = StateMirror(mqtt_url, config.site.id, name=f"{name}-state")  # the ticket pages' live state
         self.app = create_app(config, self.client, secret=secret, rate_limit=limits.rate_limit,
-                              max_body=limits.max_body, mirror=self.mirror)
+                              max_body=limits.max_body, mirror=self.mirror, channels=channels)
         self.server = WebServer(listen, self.app, limits)
         self.url = self.server.url
 

@@ -20,6 +20,11 @@ Polling, not server-sent events: waitress runs the app in a fixed pool of thread
 held open per phone would take one each. Without JavaScript the page refreshes itself every 30 s
 while the ticket waits (`<noscript>` meta refresh) and the survey is a plain form.
 
+While the ticket waits, and when the site sends news to phones (the channels of the engine's notify.toml),
+the page offers a phone-number form (`/tiket/<ticket>/<token>/kabar`, _ticket_notify.html): WhatsApp or SMS,
+with the consent text of UU 27/2022; it becomes the engine's `notify-subscribe` (or, with "Hapus nomor
+saya", `notify-unsubscribe`), and the answer names the number masked.
+
 Only this ticket's data is ever shown: the link's token is the HMAC of the ticket id under the
 site's secret (broker.core.survey), checked here before anything is looked up; a wrong token is a
 404 that says nothing about whether the ticket exists. Without the secret at hand (`antrian web`
@@ -30,12 +35,16 @@ the engine checks.
 from __future__ import annotations
 
 import math
+import re
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
+from broker.protocol.codec import normalize_phone
 from broker.protocol.state import ConfigState, Retained
+from broker.protocol.texts import tr
 from broker.web.survey import SurveyView, link_ok, questions, survey_step
 from broker.web.texts import language, text
 
@@ -179,11 +188,43 @@ def _page(ticket: str, token: str, lang: str) -> tuple[TicketView, SurveyView | 
     return TicketView("done", number, service=survey.service), replace(survey, number=number), status
 
 
-def _render(lang: str, ticket: str, token: str, live: TicketView, survey: SurveyView | None) -> str:
+@dataclass(frozen=True)
+class NotifyView:
+    """The phone-number form under a waiting ticket: which channels, and what the last send said."""
+
+    channels: tuple[tuple[str, str], ...]  # (channel, its name): whatsapp, sms
+    action: str  # the form's URL
+    request_id: str  # made when the form is drawn: sent twice, it is one subscription
+    consent: str  # the consent text (UU 27/2022), with the site and channel filled in
+    note: str = ""  # the engine's answer to the last send
+    note_kind: str = ""  # ok or warn
+    phone: str = ""  # what a refused form had (shown back only to its sender; pages are never cached)
+
+
+NOTIFY_KINDS = ("waiting", "pending")  # a number given after the call would bring only the survey link
+
+
+def _notify_view(ticket: str, token: str, lang: str, live: TicketView, note: str = "", note_kind: str = "",
+                 phone: str = "") -> NotifyView | None:
+    channels = _web().channels
+    if not channels or (live.kind not in NOTIFY_KINDS and not note):
+        return None
+    choices = tuple((c, text(f"notify_channel_{c}", lang)) for c in channels)
+    names = " / ".join(name for _, name in choices)
+    return NotifyView(choices, url_for("ticket.ticket_notify", ticket=ticket, token=token,
+                                        lang=lang if lang == "en" else None),
+                      uuid.uuid4().hex, tr("notify.consent", lang, site=_web().config.site.name, channel=names),
+                      note, note_kind, phone)
+
+
+def _render(lang: str, ticket: str, token: str, live: TicketView, survey: SurveyView | None,
+            notify: NotifyView | None = None) -> str:
     status_url = url_for("ticket.ticket_status", ticket=ticket, token=token, lang=lang if lang == "en" else None)
+    if notify is None and survey is None:
+        notify = _notify_view(ticket, token, lang, live)
     return render_template("ticket.html", live=live, view=survey, questions=questions(lang), lang=lang,
                            t=lambda key, **params: text(key, lang, **params), site=_web().config.site.name,
-                           status_url=status_url, poll_s=POLL_S, refresh_s=NO_SCRIPT_REFRESH_S)
+                           status_url=status_url, poll_s=POLL_S, refresh_s=NO_SCRIPT_REFRESH_S, notify=notify)
 
 
 def _not_found(lang: str) -> tuple[str, int]:
@@ -218,3 +259,48 @@ def ticket_status(ticket: str, token: str) -> Response | tuple[Response, int]:
     live, _, status = _page(ticket, token, lang)
     html = render_template("_ticket_live.html", live=live, t=lambda key, **params: text(key, lang, **params))
     return jsonify({"kind": live.kind, "call_seq": live.call_seq, "html": html}), status
+
+
+@bp.route("/tiket/<ticket>/<token>/kabar", methods=["POST"])
+def ticket_notify(ticket: str, token: str) -> tuple[str, int]:
+    """The phone-number form: news of this ticket by WhatsApp or SMS, with consent, or the consent withdrawn.
+
+    The ticket's token in the URL is what makes the request this visitor's (a page elsewhere cannot know
+    it); a POST a browser marks as cross-site is refused all the same. The engine checks the token again,
+    normalizes the number and keeps it only for the day; the answer names it masked."""
+    lang = language(request.args.get("lang"))
+    token = token.lower()
+    if not link_ok(ticket, token) or not _web().channels:
+        return _not_found(lang)
+    live, _, _ = _page(ticket, token, lang)
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+        return _render(lang, ticket, token, live, None,
+                       _notify_view(ticket, token, lang, live, text("notify_cross_site", lang), "warn")), 400
+    form = request.form
+    request_id = form.get("request_id", "")
+    if not re.fullmatch(r"[0-9a-f]{32}", request_id):  # as _notify_view makes them
+        request_id = uuid.uuid4().hex
+    withdraw = form.get("action") == "withdraw"
+    channel = form.get("channel", "") if form.get("channel", "") in _web().channels else _web().channels[0]
+    phone = form.get("phone", "")[:40]
+    if not withdraw and form.get("consent") != "ya":
+        return _render(lang, ticket, token, live, None, _notify_view(
+            ticket, token, lang, live, text("notify_needs_consent", lang), "warn", phone)), 400
+    if not withdraw and normalize_phone(phone) is None:  # the engine would refuse it as an unreadable message
+        return _render(lang, ticket, token, live, None, _notify_view(
+            ticket, token, lang, live, tr("msg.notify_bad_phone", lang), "warn", phone)), 400
+    body: dict[str, Any] = {"action": "notify-unsubscribe" if withdraw else "notify-subscribe", "ticket": ticket,
+                            "token": token, "channel": channel, "request_id": f"web-notify-{request_id}"}
+    if not withdraw:
+        body |= {"phone": phone, "consent": True, "lang": lang}
+    reply = _web().ask(body)
+    if reply.get("ok"):
+        sent_to = str((reply.get("notify") or {}).get("to", ""))
+        note = text("notify_withdrawn", lang) if withdraw else text(
+            "notify_saved", lang, to=sent_to, channel=text(f"notify_channel_{channel}", lang))
+        return _render(lang, ticket, token, live, None, _notify_view(ticket, token, lang, live, note, "ok")), 200
+    error = reply.get("error") or {}
+    said = str(error.get("message_en" if lang == "en" else "message", "")) or text("notify_failed", lang)
+    status = 503 if error.get("code") == "engine_unavailable" else 400
+    return _render(lang, ticket, token, live, None,
+                   _notify_view(ticket, token, lang, live, said, "warn", "" if withdraw else phone)), status

@@ -41,6 +41,7 @@ class TicketView:
     recalls: int
     priority: bool
     recall_wait_s: int  # seconds before the engine accepts a recall (0: now)
+    reservation: str = ""  # a checked-in booking: its session, "08:00-10:00" (shown as "reservasi 08.00-10.00")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def panel_view(panel: Panel, facts: Facts, config: ConfigState | None, counters:
         last = current.last_call_at or current.called_at or now
         wait = rules.recall_interval_s - (now - last)
         ticket = TicketView(current.number, names.get(current.service, ""), int(now - (current.called_at or now)),
-                            current.recalls, bool(current.priority), max(0, int(wait + 0.999)))
+                            current.recalls, bool(current.priority), max(0, int(wait + 0.999)),
+                            (current.session or "-") if current.reservation else "")
     choices = {Screen.SIGN_IN: facts.officers, Screen.TRANSFER: facts.transfer_targets,
                Screen.CALL_LIST: facts.call_choices}.get(panel.screen, ())
     officer = (live.officer.name or live.officer.id) if live.officer else ""
@@ -260,8 +262,11 @@ def _main(surface, view: PanelView, s: float) -> None:
         ui.draw_text(surface, tr("panel.serving", view.lang), _box(view, 48, 104, 600, 44), int(28 * s), ui.TEXT_DARK,
                      align="left")
         ui.draw_text(surface, ticket.number, _box(view, 48, 140, 600, 160), int(150 * s), ui.TEXT_DARK, bold=True)
-        ui.draw_text(surface, ticket.service + (f" · {tr('panel.priority', view.lang)}" if ticket.priority else ""),
-                     _box(view, 48, 300, 600, 40), int(28 * s), ui.TEXT_DARK)
+        marks = [tr("panel.priority", view.lang)] if ticket.priority else []
+        if ticket.reservation:
+            marks.append(f"{tr('panel.reservation', view.lang)} {ticket.reservation.replace(':', '.')}")
+        ui.draw_text(surface, " · ".join([ticket.service, *marks]), _box(view, 48, 300, 600, 40), int(28 * s),
+                     ui.TEXT_DARK)
         served = f"{tr('panel.served_for', view.lang)} {stopwatch(ticket.served_s)}"
         if ticket.recalls:
             served += " · " + tr("panel.recalls", view.lang, n=ticket.recalls)

@@ -151,6 +151,13 @@ def banner_lines(label: str, value: str, columns: int) -> list[str]:
     return [line.center(width) for line in lines]
 
 
+def band_lines(value: str, columns: int) -> list[str]:
+    """A reverse-video block of one value ("RESERVASI 08.00-10.00"), lines of one width, a space each side."""
+    lines = wrap(value, columns - 2)
+    width = min(columns, max(len(line) for line in lines) + 2)
+    return [line.center(width) for line in lines]
+
+
 def _size(printer, magnification: int) -> None:
     printer.set(custom_size=True, width=magnification, height=magnification)
 
@@ -184,6 +191,13 @@ def write_ticket(printer, ticket: TicketContent, paper: Paper, *, logo_path: str
     printer.set(align="center", bold=True)
     printer.textln(ticket.number)
     _size(printer, 1)
+    if ticket.reservation:  # checked in from a booking: the counter sees why it may be called before others
+        printer.set(align="center", bold=True, invert=True)
+        for line in band_lines(ticket.reservation_line().upper(), paper.columns):
+            printer.textln(line)
+        printer.set(invert=False)
+        if ticket.priority:
+            printer.ln()
     if ticket.priority:
         printer.set(align="center", bold=True, invert=True)
         for line in banner_lines(tr("kiosk.priority", lang), ticket.priority_group(), paper.columns):
@@ -193,6 +207,9 @@ def write_ticket(printer, ticket: TicketContent, paper: Paper, *, logo_path: str
     printer.ln()
     for line in (ticket.date_line(), ticket.ahead_line(), ticket.wait_line()):
         _text(printer, line, paper)
+    if ticket.warning:  # the engine's overflow warning: perhaps not served before closing, and where else to go
+        printer.ln()
+        _text(printer, ticket.warning, paper, bold=True)
     if ticket.qr_url:
         printer.ln()
         modules = len(qr_matrix(ticket.qr_url, level="M"))

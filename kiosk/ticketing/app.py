@@ -100,10 +100,20 @@ class KioskApp:
         if action is None:
             return
         self.state, effects = flow.tap(self.state, action, self.catalog, self.clock())
+        self._carry_out(effects)
+        self.update()
+
+    def key(self, text: str) -> None:
+        """Keyboard input: a USB barcode scanner types a booking QR's text, then Enter ("\\r"); "\\b" is Backspace."""
+        self.update()
+        self.state, effects = flow.typed(self.state, text, self.clock(), bookings=self.catalog.takes_bookings)
+        self._carry_out(effects)
+        self.update()
+
+    def _carry_out(self, effects: list[flow.Effect]) -> None:
         for effect in effects:
             request, language = effect.request, self.state.language
             self.run_job(functools.partial(self._take_ticket, request, language))
-        self.update()
 
     def update(self) -> None:
         """Take in what happened since the last frame: worker results, the engine's state, the clock."""
@@ -167,20 +177,26 @@ class KioskApp:
 
     def _take_ticket(self, request: flow.Request, language: str) -> None:
         """Printer first, then the engine, then paper: no ticket is issued that cannot be printed, and nothing
-        is printed that the engine did not acknowledge."""
+        is printed that the engine did not acknowledge. A check-in (`request.booking`) goes the same way."""
         status = self.printer.check()
         if status.fault:
             self.results.put(("printer", status))
             return
         try:
-            reply = self.client.issue(self.kiosk_id, request.service, request.priority,
-                                      request_id=request.request_id, timeout=self.engine_timeout)
+            if request.booking:
+                reply = self.client.check_in(self.kiosk_id, request.booking, request_id=request.request_id,
+                                             timeout=self.engine_timeout)
+            else:
+                reply = self.client.issue(self.kiosk_id, request.service, request.priority,
+                                          request_id=request.request_id, timeout=self.engine_timeout)
         except (EngineTimeout, ConnectionError, OSError) as exc:
             log.warning("no answer from the engine for %s: %s", request.request_id, exc)
             self.results.put(("timeout", None))
             return
         if not reply.get("ok"):
-            self.results.put(("refused", reply.get("error") or {}))
+            referral = reply.get("referral")  # where else to go, when the service names another office
+            self.results.put(("refused", (reply.get("error") or {}) |
+                              ({"referral": referral} if isinstance(referral, dict) else {})))
             return
         try:
             ticket = ticket_from_reply(reply, self.catalog, language)

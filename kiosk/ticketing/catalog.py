@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from urllib.parse import quote
 
 from broker.protocol.state import ConfigState, ServiceState
 
@@ -37,6 +38,11 @@ class ServiceChoice:
     est_wait_s: int | None = None
     closed_message: str = ""  # on a holiday or closure: the engine's sentence (reason, next opening)
     closed_message_en: str = ""
+    quota_online: int | None = None  # the places a day booked ahead; None: this service takes no bookings
+
+    @property
+    def takes_bookings(self) -> bool:
+        return bool(self.quota_online)
 
     def title(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -80,6 +86,20 @@ class Catalog:
     def agency(self, agency_id: str | None) -> AgencyChoice | None:
         return next((a for a in self.agencies if a.id == agency_id), None)
 
+    @property
+    def takes_bookings(self) -> bool:
+        """Some service is booked ahead: the kiosk offers check-in on its first screen."""
+        return any(s.takes_bookings for a in self.agencies for s in a.services)
+
+    def booking_url(self, service: str | None) -> str:
+        """The phone booking page of a service (broker/web), "" when the site has no web address or the
+        service takes no bookings."""
+        choice = self.service(service)
+        base = (self.public_url or self.survey_url).rstrip("/")
+        if not base or choice is None or not choice.takes_bookings:
+            return ""
+        return f"{base}/booking?service={quote(choice.code)}"
+
     def service(self, code: str | None) -> ServiceChoice | None:
         return next((s for a in self.agencies for s in a.services if s.code == code), None)
 
@@ -113,7 +133,8 @@ def build_catalog(config: ConfigState | None, services: Mapping[str, ServiceStat
             availability=availability(state), waiting=state.waiting if state else None,
             est_wait_s=state.est_wait_s if state else None,
             closed_message=state.closed_today.message if state and state.closed_today else "",
-            closed_message_en=state.closed_today.message_en if state and state.closed_today else ""))
+            closed_message_en=state.closed_today.message_en if state and state.closed_today else "",
+            quota_online=s.quota_online))
     agencies = tuple(AgencyChoice(id=a.id, name=a.name or a.id, short=a.short or a.name or a.id, logo=a.logo,
                                   hours=a.hours, hours_en=a.hours_en, services=tuple(by_agency[a.id]))
                      for a in config.agencies if a.id in by_agency)  # an agency without services offers nothing

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from broker.protocol.codec import BOOKING_CODE_ALPHABET, BOOKING_CODE_LENGTH, normalize_booking_code
 from broker.protocol.texts import tr
 from display.toolkit import humanize, ui
 from kiosk.printing.qr import qr_surface
@@ -27,6 +28,9 @@ BACK_BUTTON = (70, 92, 124)
 PRIORITY_COLOUR = (120, 60, 170)
 DETAILS_BUTTON = (28, 86, 160)
 NOTICE_COLOUR = (176, 80, 0)
+NOTICE_WARNING = (255, 179, 0)  # amber on the dark hall background: an overflow warning under the ticket
+RESERVATION_COLOUR = (0, 118, 128)  # booked ahead: the check-in button and the "Reservasi" pill
+KEYPAD_COLUMNS = 8
 
 
 def hours_lines(hours: str) -> str:
@@ -116,10 +120,46 @@ def _footer_buttons(frame: Frame, *, back: bool = True, home: bool = False) -> l
     return found
 
 
+def _check_in_button_rect(frame: Frame):
+    """The "Punya reservasi? Check-in" strip under the agencies (only when some service takes bookings)."""
+    import pygame
+
+    _, _, content, _ = _regions(frame)
+    height = int((130 if frame.portrait else 110) * frame.unit)
+    return pygame.Rect(content.left, content.bottom - height, content.width, height)
+
+
 def _agency_rects(frame: Frame, count: int):
     _, _, content, _ = _regions(frame)
     gap = int(22 * frame.unit)
+    if frame.catalog.takes_bookings:
+        content = content.copy()
+        content.height -= _check_in_button_rect(frame).height + gap
     return ui.grid(content, count, aspect=1.3 if frame.portrait else 1.75, gap=gap)
+
+
+def _check_in_regions(frame: Frame):
+    """(hint line, box with the code typed, delete key, message line, keypad rectangles) of CHECK_IN."""
+    import pygame
+
+    _, _, content, _ = _regions(frame)
+    u = frame.unit
+    gap = int(16 * u)
+    hint = pygame.Rect(content.left, content.top, content.width, int((90 if frame.portrait else 70) * u))
+    box_h = int((150 if frame.portrait else 120) * u)
+    delete_w = int(260 * u)
+    width = content.width if frame.portrait else int(min(content.width, 1400 * u))
+    left = content.centerx - width // 2
+    box = pygame.Rect(left, hint.bottom + int(6 * u), width - delete_w - gap, box_h)
+    delete = pygame.Rect(box.right + gap, box.top, delete_w, box_h)
+    said = pygame.Rect(left, box.bottom + int(6 * u), width, int((70 if frame.portrait else 56) * u))
+    rows = math.ceil(len(BOOKING_CODE_ALPHABET) / KEYPAD_COLUMNS)
+    area_top = said.bottom + int(10 * u)
+    key_w = (width - gap * (KEYPAD_COLUMNS - 1)) // KEYPAD_COLUMNS
+    key_h = min(int((190 if frame.portrait else 150) * u), (content.bottom - area_top - gap * (rows - 1)) // rows)
+    keys = [pygame.Rect(left + (i % KEYPAD_COLUMNS) * (key_w + gap), area_top + (i // KEYPAD_COLUMNS) * (key_h + gap),
+                        key_w, key_h) for i in range(len(BOOKING_CODE_ALPHABET))]
+    return hint, box, delete, said, keys
 
 
 def _service_rects(frame: Frame, count: int):
@@ -183,6 +223,20 @@ def buttons(frame: Frame) -> list[Button]:
     if s.screen == Screen.HOME:
         for agency, rect in zip(catalog.agencies, _agency_rects(frame, len(catalog.agencies)), strict=True):
             found.append(Button(tuple(rect), Tap("agency", agency.id), agency.short, "agency", agency.available))
+        if catalog.takes_bookings:
+            found.append(Button(tuple(_check_in_button_rect(frame)), Tap("check_in"),
+                                tr("kiosk.check_in_button", lang), "check_in"))
+    elif s.screen == Screen.CHECK_IN:
+        _, _, delete, _, keys = _check_in_regions(frame)
+        for char, rect in zip(BOOKING_CODE_ALPHABET, keys, strict=True):
+            found.append(Button(tuple(rect), Tap("key", char), char, "key"))
+        found.append(Button(tuple(delete), Tap("delete"), "⌫  " + tr("kiosk.delete", lang), "back"))
+        found += _footer_buttons(frame)
+        _, _, _, footer = _regions(frame)
+        u = frame.unit
+        bw, bh = int(460 * u), int(112 * u)
+        found.append(Button((footer.right - bw, footer.centery - bh // 2, bw, bh), Tap("submit"),
+                            tr("kiosk.check_in_submit", lang), "primary", bool(s.entry)))
     elif s.screen == Screen.SERVICES:
         chosen = catalog.agency(s.agency)
         services = chosen.services if chosen else ()
@@ -235,7 +289,8 @@ def render(frame: Frame):
     """The whole screen for this frame."""
     surface = ui.new_surface(frame.size)
     _header(surface, frame)
-    draw = {Screen.HOME: _home, Screen.SERVICES: _services, Screen.DETAILS: _details, Screen.PRIORITY: _priority,
+    draw = {Screen.HOME: _home, Screen.CHECK_IN: _check_in,
+            Screen.SERVICES: _services, Screen.DETAILS: _details, Screen.PRIORITY: _priority,
             Screen.ISSUING: _issuing, Screen.TICKET: _ticket, Screen.NOTICE: _notice,
             Screen.OUT_OF_SERVICE: _out_of_service, Screen.ENGINE_OFFLINE: _engine_offline}[frame.state.screen]
     draw(surface, frame)
@@ -289,6 +344,34 @@ def _home(surface, frame: Frame) -> None:
     if footer_text:
         ui.draw_text(surface, footer_text, footer, int(34 * frame.unit), ui.TEXT_MUTED)
     del pygame
+
+
+def entry_shown(entry: str) -> str:
+    """What the code box shows: the code as typed; a long scanned text by its booking code, or its end."""
+    if len(entry) <= BOOKING_CODE_LENGTH + 4:
+        return entry.upper()
+    code = normalize_booking_code(entry)
+    return code if code else "…" + entry[-12:]
+
+
+def _check_in(surface, frame: Frame) -> None:
+    s, lang, u = frame.state, frame.lang, frame.unit
+    _title(surface, frame, tr("kiosk.check_in_title", lang))
+    hint, box, _, said, _ = _check_in_regions(frame)
+    _fitted_paragraph(surface, tr("kiosk.check_in_hint", lang), hint, int(34 * u), ui.TEXT_MUTED, bold=False,
+                      max_lines=2)
+    ui.rounded_box(surface, box, CARD, radius=int(20 * u), border=int(4 * u),
+                   border_color=ui.DANGER if s.entry_error else RESERVATION_COLOUR)
+    shown = entry_shown(s.entry)
+    if shown:
+        ui.draw_text(surface, " ".join(shown) if len(shown) <= BOOKING_CODE_LENGTH + 4 else shown,
+                     box.inflate(-int(40 * u), 0), int(box.height * 0.6), ui.TEXT_DARK, bold=True)
+    else:
+        ui.draw_text(surface, " ".join("_" * BOOKING_CODE_LENGTH), box.inflate(-int(40 * u), 0),
+                     int(box.height * 0.5), GREY_TEXT, bold=True)
+    if s.entry_error:
+        ui.draw_text(surface, tr("kiosk.check_in_unknown", lang), said, int(said.height * 0.62), (255, 120, 110),
+                     bold=True)
 
 
 def _agency_tile(surface, frame: Frame, button: Button) -> None:
@@ -469,7 +552,10 @@ def text_lines(frame: Frame) -> tuple[list[Line], list[tuple[tuple[int, int, int
     if content is None:
         return [], []
     title, lines, _, _, bottom = content(frame)
-    return _message_layout(frame, title, lines, bottom), []
+    area = None
+    if screen == Screen.NOTICE:
+        bottom, area = _notice_placement(frame, bottom)
+    return _message_layout(frame, title, lines, bottom, area), []
 
 
 def _wrapped(text: str, x: int, y: int, width: int, size: int, colour, bold: bool, align: str = "left") -> list[Line]:
@@ -645,7 +731,9 @@ def _ticket(surface, frame: Frame) -> None:
              (ticket.ahead_line("ahead") if ticket.ahead else tr("kiosk.ahead_none", lang), 38, False),
              (ticket.wait_line("est_wait") if ticket.ahead else "", 38, False)]
     lines_h = sum(int(size * 1.45 * u) for line, size, _ in lines if line)
-    extra = int(80 * u) if ticket.priority else 0
+    pills = [(line, colour) for line, colour in ((ticket.reservation_line(), RESERVATION_COLOUR),
+                                                  (ticket.priority_line(), PRIORITY_COLOUR)) if line]
+    extra = int(80 * u) * len(pills)
     y = inner.top
     ui.draw_text(surface, tr("kiosk.your_number", lang), (inner.left, y, inner.width, int(60 * u)), int(46 * u),
                  (70, 84, 104), bold=True)
@@ -654,11 +742,11 @@ def _ticket(surface, frame: Frame) -> None:
     ui.draw_text(surface, ticket.number, (inner.left, y, inner.width, number_h), int(number_h * 0.9),
                  ui.TEXT_DARK, bold=True)
     y += number_h + int(10 * u)
-    if ticket.priority:
+    for line, colour in pills:
         pill = pygame.Rect(0, 0, int(inner.width * 0.8), int(64 * u))
         pill.midtop = (inner.centerx, y)
-        ui.pill(surface, ticket.priority_line(), pill, PRIORITY_COLOUR)
-        y += extra
+        ui.pill(surface, line, pill, colour)
+        y += int(80 * u)
     for line, size, bold in lines:
         if line:
             ui.draw_text(surface, line, (inner.left, y, inner.width, int(size * 1.4 * u)), int(size * u),
@@ -668,7 +756,13 @@ def _ticket(surface, frame: Frame) -> None:
         _centered_paragraph(surface, tr("kiosk.printing", lang), side, int(52 * u), ui.ACCENT, bold=True)
     elif s.print_status == PrintStatus.PRINTED:
         used = _centered_paragraph(surface, tr("kiosk.take_ticket", lang), side, int(52 * u), ui.ACCENT, bold=True)
-        _arrow_down(surface, (side.centerx, min(side.bottom, side.top + used + int(150 * u))), int(60 * u))
+        if ticket.warning:  # the engine's overflow warning and the referral, in place of the arrow: read it first
+            below = pygame.Rect(side.left, side.top + used + int(24 * u), side.width,
+                                side.bottom - side.top - used - int(24 * u))
+            ui.draw_lines(surface, ticket.warning, below, int(36 * u), NOTICE_WARNING, bold=True, max_lines=8,
+                          line_spacing=1.2)
+        else:
+            _arrow_down(surface, (side.centerx, min(side.bottom, side.top + used + int(150 * u))), int(60 * u))
     else:
         _unprinted(surface, frame, side)
 
@@ -732,7 +826,7 @@ def _message_symbol(frame: Frame) -> tuple[tuple[int, int], int]:
 
 
 def _message_layout(frame: Frame, title: str, lines: list[tuple[str, int, tuple, bool]],
-                    bottom: int | None) -> list[Line]:
+                    bottom: int | None, area: tuple[int, int] | None = None) -> list[Line]:
     """The title and lines of a message, centred and all shown: the words shrink together until they fit
     above `bottom` (the dialog buttons), never cut."""
     w, h = frame.size
@@ -741,6 +835,8 @@ def _message_layout(frame: Frame, title: str, lines: list[tuple[str, int, tuple,
     top = centre[1] + radius + int((36 if frame.portrait else 24) * u)
     width = int(w * (0.86 if frame.portrait else 0.8))
     left = (w - width) // 2
+    if area is not None:  # (left, width): beside the booking QR
+        left, width = area
     limit = (bottom if bottom is not None else h) - int(30 * u)
     blocks = [(title, 62, ui.TEXT, True, 24)] + [(line, size, c, bold, 16) for line, size, c, bold in lines if line]
     scale = 1.0
@@ -757,15 +853,17 @@ def _message_layout(frame: Frame, title: str, lines: list[tuple[str, int, tuple,
 
 
 def _message(surface, frame: Frame, title: str, lines: list[tuple[str, int, tuple, bool]], colour, symbol: str,
-             bottom: int | None = None) -> None:
+             bottom: int | None = None, area: tuple[int, int] | None = None) -> None:
     """A full-width message: a coloured symbol, a title and a few lines, all centred."""
     import pygame
 
     centre, radius = _message_symbol(frame)
+    if area is not None:  # above its words, beside the booking QR
+        centre = (area[0] + area[1] // 2, centre[1])
     pygame.draw.circle(surface, colour, centre, radius)
     ui.draw_text(surface, symbol, (centre[0] - radius, centre[1] - radius, 2 * radius, 2 * radius),
                  int(radius * 1.3), bold=True)
-    _draw_lines(surface, _message_layout(frame, title, lines, bottom), [])
+    _draw_lines(surface, _message_layout(frame, title, lines, bottom, area), [])
 
 
 def _dialog_top(frame: Frame) -> int:
@@ -783,6 +881,9 @@ def _notice_content(frame: Frame) -> Message:
     name = service.title(lang) if service else ""
     hours = hours_lines(service.opening_hours(lang)) if service else ""
     bottom = _dialog_top(frame)
+    if notice and notice.kind == "check_in":  # the engine's reason: unknown, cancelled, too early or late, done
+        said = notice.message_en if lang == "en" and notice.message_en else notice.message
+        return (tr("kiosk.check_in_refused_title", lang), [(said, 42, ui.TEXT, False)], ui.WARNING, "!", bottom)
     if notice and notice.kind == "closed" and notice.message:  # a holiday or closure, told by the engine
         said = notice.message_en if lang == "en" and notice.message_en else notice.message
         return (tr("kiosk.day_closed_title", lang),
@@ -823,8 +924,63 @@ def _engine_offline_content(frame: Frame) -> Message:
             _dialog_top(frame) if frame.state.pending else None)
 
 
+def booking_offer(frame: Frame) -> str:
+    """The booking page's link offered on a full or closed service's notice, "" when there is none."""
+    notice = frame.state.notice
+    if notice is None or notice.kind not in ("closed", "quota_reached"):
+        return ""
+    return frame.catalog.booking_url(notice.service)
+
+
+def _booking_qr_regions(frame: Frame):
+    """(QR code's square, the line under it) of a notice that offers booking another day."""
+    import pygame
+
+    w, h = frame.size
+    u = frame.unit
+    words_h = int(110 * u)
+    if frame.portrait:
+        side = int(330 * u)
+        bottom = _dialog_top(frame) - int(30 * u)
+        words = pygame.Rect(int(w * 0.1), bottom - words_h, int(w * 0.8), words_h)
+        code = pygame.Rect(0, 0, side, side)
+        code.midbottom = (w // 2, words.top - int(8 * u))
+        return code, words
+    right = pygame.Rect(int(w * 0.66), int(200 * u), int(w * 0.3), _dialog_top(frame) - int(230 * u))
+    side = min(right.width, right.height - words_h - int(10 * u))
+    code = pygame.Rect(0, 0, side, side)
+    code.midtop = (right.centerx, right.top)
+    words = pygame.Rect(right.left, code.bottom + int(10 * u), right.width, words_h)
+    return code, words
+
+
+def _notice_placement(frame: Frame, bottom: int | None) -> tuple[int | None, tuple[int, int] | None]:
+    """Where a notice's words go: (their bottom limit, (left, width) or None for the full width); beside or
+    above the booking QR when one is offered."""
+    if not booking_offer(frame):
+        return bottom, None
+    code, _ = _booking_qr_regions(frame)
+    u = frame.unit
+    if frame.portrait:
+        return code.top - int(10 * u), None
+    left = int(60 * u)
+    return bottom, (left, code.left - int(50 * u) - left)
+
+
 def _notice(surface, frame: Frame) -> None:
-    _message(surface, frame, *_notice_content(frame))
+    title, lines, colour, symbol, bottom = _notice_content(frame)
+    bottom, area = _notice_placement(frame, bottom)
+    _message(surface, frame, title, lines, colour, symbol, bottom, area)
+    link = booking_offer(frame)
+    if not link:
+        return
+    code, words = _booking_qr_regions(frame)
+    plate = code.inflate(int(24 * frame.unit), int(24 * frame.unit))
+    ui.rounded_box(surface, plate, (255, 255, 255), radius=int(14 * frame.unit))
+    image = qr_surface(link, code.width)
+    surface.blit(image, image.get_rect(center=code.center))
+    _centered_paragraph(surface, tr("kiosk.book_another_day", frame.lang), words, int(36 * frame.unit),
+                        ui.ACCENT, bold=True, max_lines=2)
 
 
 def _out_of_service(surface, frame: Frame) -> None:
@@ -852,8 +1008,16 @@ def _button(surface, frame: Frame, button: Button) -> None:
                          border_top_left_radius=int(20 * u), border_bottom_left_radius=int(20 * u))
         ui.draw_text(surface, button.label, rect.inflate(-int(80 * u), 0).move(int(12 * u), 0), int(46 * u),
                      ui.TEXT_DARK, bold=True)
+    elif button.kind == "key":
+        ui.rounded_box(surface, rect, CARD, radius=int(18 * u))
+        ui.draw_text(surface, button.label, rect, int(min(rect.height * 0.55, rect.width * 0.6)), ui.TEXT_DARK,
+                     bold=True)
+    elif button.kind == "check_in":
+        ui.rounded_box(surface, rect, RESERVATION_COLOUR, radius=int(24 * u), border=int(3 * u),
+                       border_color=(160, 225, 230))
+        ui.draw_text(surface, button.label, rect.inflate(-int(40 * u), 0), int(50 * u), bold=True)
     elif button.kind == "primary":
-        ui.rounded_box(surface, rect, ui.OK, radius=int(24 * u))
+        ui.rounded_box(surface, rect, ui.OK if button.enabled else ui.DISABLED, radius=int(24 * u))
         ui.draw_text(surface, button.label, rect.inflate(-int(40 * u), 0), int(54 * u), bold=True)
     elif button.kind == "language":
         ui.rounded_box(surface, rect, ui.PANEL_LIGHT, radius=rect.height // 2)

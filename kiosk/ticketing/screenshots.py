@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from broker.protocol.state import ConfigState, ServiceState
+from broker.protocol.texts import message
 from display.toolkit import ui
 from kiosk.ticketing.catalog import Catalog, build_catalog
 from kiosk.ticketing.flow import KioskState, Notice, PrintStatus, Request, Screen
@@ -21,6 +22,7 @@ from kiosk.ticketing.ticket import TicketContent, qr_url
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 DEMO_TIME = datetime(2026, 11, 23, 9, 41, tzinfo=ZoneInfo("Asia/Jakarta"))  # a Monday morning
+DEMO_PUBLIC_URL = "https://antrian.example.org"  # when the config names no web address: the booking QR is drawn
 
 
 def demo_service_states(config: ConfigState) -> dict[str, ServiceState]:
@@ -84,6 +86,40 @@ def demo_frames(catalog: Catalog) -> dict[str, KioskState]:
                                    print_status=PrintStatus.PRINTING,
                                    ticket=replace(ticket, priority="lansia")),
         "issuing": replace(base, screen=Screen.ISSUING, agency=agency.id, pending=Request("demo-2", first.code)),
+    } | _check_in_frames(catalog, base, ticket) | {
+        "ticket-overflow": replace(base, screen=Screen.TICKET, agency=agency.id, service=first.code,
+                                   print_status=PrintStatus.PRINTED,
+                                   ticket=replace(ticket, ahead=38, warning=overflow_words(first.title("id"), "id"))),
+    }
+
+
+def overflow_words(service: str, lang: str) -> str:
+    """A sample overflow warning with a referral, as ticket_from_reply words the engine's reply."""
+    referral = ("Warga Kecamatan Sarang dan Kragan dapat dilayani di kantor pusat, Jl. Pemuda No. 1." if lang == "id"
+                else "Residents of Sarang and Kragan districts can be served at the main office, Jl. Pemuda No. 1.")
+    return f"{message('overflow_warning', service=service, closes='15.00').text(lang)}. {referral}"
+
+
+def _check_in_frames(catalog: Catalog, base: KioskState, ticket: TicketContent) -> dict[str, KioskState]:
+    """Checking a booking in: the keypad (empty, and a code that is not one), its ticket, a refusal, and a full
+    service's notice offering to book another day; only for a config with a service booked ahead."""
+    booked = next((s for a in catalog.agencies for s in a.services if s.takes_bookings), None)
+    if booked is None:
+        return {}
+    reserved = replace(ticket, number=f"{booked.code}004", ticket_id=f"20261123-{booked.code}004",
+                       agency=(catalog.agency(booked.agency) or catalog.agencies[0]).name, service=booked.title("id"),
+                       ahead=2, est_wait_s=2 * 260, reservation=True, session="08:00-10:00")
+    early = message("check_in_too_early", session="10:00-12:00", service=booked.title("id"),
+                    opens=f"{DEMO_TIME:%Y-%m-%d}T09:30")
+    return {
+        "check-in": replace(base, screen=Screen.CHECK_IN, entry="K7XM"),
+        "check-in-unknown": replace(base, screen=Screen.CHECK_IN, entry="K7XM4Q0", entry_error=True),
+        "ticket-reservation": replace(base, screen=Screen.TICKET, service=booked.code, ticket=reserved,
+                                      print_status=PrintStatus.PRINTED),
+        "check-in-refused": replace(base, screen=Screen.NOTICE, notice=Notice(
+            "check_in", None, early.text("id"), early.text("en"))),
+        "quota-reached-booking": replace(base, screen=Screen.NOTICE, agency=booked.agency, service=booked.code,
+                                         notice=Notice("quota_reached", booked.code)),
     }
 
 
@@ -94,7 +130,9 @@ def all_frames(catalog: Catalog) -> dict[str, KioskState]:
     def in_english(state: KioskState) -> KioskState:
         service = catalog.service(state.service)
         ticket = state.ticket and replace(state.ticket, language="en",
-                                          service=service.title("en") if service else state.ticket.service)
+                                          service=service.title("en") if service else state.ticket.service,
+                                          warning=overflow_words(service.title("en") if service else "", "en")
+                                          if state.ticket.warning else "")
         return replace(state, language="en", ticket=ticket)
 
     english = {f"{name}-english": in_english(state) for name, state in frames.items() if not name.endswith("english")}
@@ -106,6 +144,7 @@ def write_screenshots(config: ConfigState, out_dir: str | Path,
     """PNG files named ORIENTATION-NN-SCREEN.png (or WxH-NN-SCREEN.png for a --size)."""
     ui.init_pygame(headless=True)
     catalog = build_catalog(config, demo_service_states(config))
+    catalog = replace(catalog, public_url=catalog.public_url or catalog.survey_url or DEMO_PUBLIC_URL)
     if not catalog.agencies:
         raise ValueError("the config offers no agency with a service, so there is nothing to draw")
     written = []

@@ -35,6 +35,9 @@ class TicketContent:
     priority: str | None = None
     language: str = "id"
     sample: bool = False  # print-test: marked so it is never mistaken for a real ticket
+    reservation: bool = False  # checked in from a booking: "Reservasi" on paper and screen
+    session: str = ""  # the booked session, "08:00-10:00"
+    warning: str = ""  # the engine's overflow warning (may not be served before closing) and where else to go
 
     def date_line(self) -> str:
         return f"{humanize.long_date(self.issued, self.language)}  {humanize.clock(self.issued)}"
@@ -49,10 +52,22 @@ class TicketContent:
         """The priority group in words ("Lansia (60 tahun ke atas)"), "" for a regular ticket."""
         return tr(f"kiosk.{self.priority}", self.language) if self.priority else ""
 
+    def reservation_line(self) -> str:
+        """"Reservasi 08.00-10.00" for a checked-in booking (the clock with a dot, as on the rest of the
+        ticket), "" for a walk-in."""
+        if not self.reservation:
+            return ""
+        return " ".join(part for part in (tr("kiosk.reservation", self.language), session_words(self.session)) if part)
+
     def priority_line(self) -> str:
         if not self.priority:
             return ""
         return f"{tr('kiosk.priority', self.language)}: {self.priority_group()}"
+
+
+def session_words(session: str) -> str:
+    """"08:00-10:00" as a ticket writes times: "08.00-10.00"."""
+    return session.replace(":", ".")
 
 
 def qr_url(template: str, *, ticket_id: str, number: str, site: str) -> str:
@@ -67,6 +82,18 @@ def qr_url(template: str, *, ticket_id: str, number: str, site: str) -> str:
 
 class NotATicket(ValueError):
     """The reply is not an acknowledgement with a ticket: nothing may be printed."""
+
+
+def said(reply: dict[str, Any], language: str) -> str:
+    """The engine's overflow warning of a reply and the service's referral (where else to go), in `language`;
+    "" when the ticket will be served in time."""
+    warning, referral = reply.get("overflow"), reply.get("referral")
+    parts = []
+    if isinstance(warning, dict):
+        parts.append(str(warning.get("message_en" if language == "en" else "message") or warning.get("message") or ""))
+    if isinstance(warning, dict) and isinstance(referral, dict):
+        parts.append(str(referral.get("text_en" if language == "en" else "text") or referral.get("text") or ""))
+    return " ".join(p.strip() for p in parts if p and p.strip())
 
 
 def ticket_from_reply(reply: dict[str, Any], catalog: Catalog, language: str = "id") -> TicketContent:
@@ -90,4 +117,5 @@ def ticket_from_reply(reply: dict[str, Any], catalog: Catalog, language: str = "
         qr_url=(ticket_page_url_from_reply(catalog.public_url or catalog.survey_url, reply)
                 or qr_url(catalog.ticket_url, ticket_id=ticket.id, number=ticket.number, site=catalog.site_id)),
         footer=catalog.footer, address=catalog.address, logo=catalog.logo,
-        priority=ticket.priority, language=language)
+        priority=ticket.priority, language=language, reservation=ticket.reservation, session=ticket.session,
+        warning=said(reply, language))

@@ -227,7 +227,9 @@ def test_screenshots_of_every_screen_in_both_orientations_and_languages(tmp_path
     assert result.returncode == 0, result.stderr
     names = ["home", "services", "priority", "ticket", "ticket-unprinted", "closed-service", "quota-reached",
              "printer-fault", "engine-offline", "home-english", "details", "details-notice", "details-closed",
-             "ticket-priority", "issuing"]
+             "ticket-priority", "issuing",
+             "check-in", "check-in-unknown", "ticket-reservation", "check-in-refused", "quota-reached-booking",
+             "ticket-overflow"]
     names += [f"{name}-english" for name in names if not name.endswith("english") and name != "home"]
     for orientation, size in (("portrait", (1080, 1920)), ("landscape", (1920, 1080))):
         for i, name in enumerate(names, start=1):

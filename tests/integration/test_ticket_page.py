@@ -12,7 +12,8 @@ import pytest
 
 from broker.core.events import EventType as E
 from broker.web.limits import WebLimits
-from conftest import OUTPUT
+from broker.web.server import WebTier
+from conftest import OUTPUT, free_port
 from integration import test_web as web_half
 from integration.test_web import GOOD, make_tier, request, wait_until
 
@@ -186,3 +187,65 @@ def test_the_csp_allows_scripts_from_this_server_only(tier, client):
     assert re.findall(r"<script[^>]*>", body) == ['<script src="/static/ticket.js" defer>']
     status, headers, script = request(tier.url, path="/static/ticket.js")
     assert status == 200 and "javascript" in headers["content-type"] and "http" not in script
+
+
+def test_a_visitor_gives_a_number_for_news_on_the_ticket_page_and_takes_it_back(engine, small_config, client, browser):
+    """The phone-number form (issue 17): shown only when the site sends news (notify.toml's channels), asks for
+    consent, answers with the number masked; the engine logs the subscription without the number; the
+    consent is withdrawn with one button; a cross-site post and a post without consent change nothing."""
+    service, url = engine
+    web = WebTier(f"127.0.0.1:{free_port()}", small_config, url, secret=service.survey_secret,
+                  limits=web_half.LIMITS, channels=("whatsapp", "sms")).start()
+    plain = make_tier(engine, small_config)  # a site without notify.toml: no form
+    try:
+        ready(web)
+        ready(plain)
+        issued = [client.issue("k1", "A") for _ in range(5)][-1]
+        path = ticket_path(issued)
+        assert 'id="kabar"' not in request(plain.url, path=path)[2]
+
+        def subscriptions() -> list[dict]:
+            return [e.data for e in service.store.iter_events() if e.type == E.NOTIFY_SUBSCRIBED]
+
+        problems: list[str] = []
+        page = phone(browser, problems)
+        page.goto(web.url + path)
+        assert "Kabari saya di ponsel" in page.inner_text("#kabar")
+        assert "UU No. 27 Tahun 2022" in page.inner_text("#kabar")
+        page.fill("#phone", "0812-3456-7890")
+        page.click("#kabar button[value=subscribe]")  # consent not ticked: the browser itself asks for it
+        assert subscriptions() == []
+        page.check("#kabar input[name=consent]")
+        page.click("#kabar button[value=subscribe]")
+        page.wait_for_selector("#kabar .note.ok")
+        said = page.inner_text("#kabar .note.ok")
+        assert "lewat WhatsApp ke +62812****7890" in said and "3456" not in said
+        shoot(page, "6-news-by-whatsapp")
+        wait_until(lambda: len(subscriptions()) == 1, what="the subscription in the log")
+        logged = subscriptions()[0]
+        assert logged["channel"] == "whatsapp" and logged["ticket"] == issued["ticket"]["id"]
+        assert "phone" not in logged, "the number is kept apart from the log"
+
+        page.click("#kabar button[value=withdraw]")
+        page.wait_for_selector("#kabar .note.ok")
+        assert "sudah dihapus" in page.inner_text("#kabar .note.ok")
+        wait_until(lambda: len(subscriptions()) == 2, what="the withdrawal in the log")
+        assert subscriptions()[1]["channel"] == ""
+        assert problems == []
+
+        form = {"phone": "081234567890", "consent": "ya", "channel": "sms", "request_id": "a" * 32}
+        status, _, body = request(web.url, "POST", path + "/kabar", form, headers={"Sec-Fetch-Site": "cross-site"})
+        assert status == 400 and "hanya dapat dikirim dari halaman tiket" in body
+        status, _, body = request(web.url, "POST", path + "/kabar?lang=en", form | {"consent": ""})
+        assert status == 400 and "Tick the consent" in body
+        status, _, body = request(web.url, "POST", f"/tiket/{issued['ticket']['id']}/{'b' * 24}/kabar", form)
+        assert status == 404  # another token: nothing said about the ticket
+        status, _, body = request(web.url, "POST", path + "/kabar", form | {"phone": "12345"})
+        assert status == 400 and "Nomor ponsel tidak sah" in body
+        assert len(subscriptions()) == 2, "no refused post reached the log"
+        status, _, body = request(web.url, "POST", path + "/kabar", form)
+        assert status == 200 and "lewat SMS ke +62812****7890" in body
+        wait_until(lambda: len(subscriptions()) == 3, what="the SMS subscription")
+    finally:
+        plain.stop()
+        web.stop()

@@ -401,3 +401,14 @@ def test_a_settings_lower_bound_comes_from_the_model():
     text = SAMPLE_CONFIG.read_text(encoding="utf-8").replace("[rules]\n", "[rules]\nsurvey_days = 0\n", 1)
     with pytest.raises(ConfigError, match=r"rules.survey_days.*must be at least 1, not 0"):
         parse_config(text)
+
+
+def test_the_region_code_is_a_kemendagri_code_and_names_the_mpp_at_the_province():
+    site = SMALL_SITE.replace('name = "MPP Uji"', 'name = "MPP Uji"\nregion_code = "62.01"', 1)
+    assert "region_code" in site
+    config = parse_config(site, "site.toml")
+    assert config.site.region_code == "62.01" and config.site.province_id == "62.01-testsite"
+    assert parse_config(SMALL_SITE, "site.toml").site.province_id == "", "no region code: no id at the province"
+    for wrong in ("62.1", "6201", "62.01.01.0001", "kobar", "02.01"):
+        with pytest.raises(ConfigError, match="Kemendagri region code"):
+            parse_config(site.replace('"62.01"', f'"{wrong}"'), "site.toml")

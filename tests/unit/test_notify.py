@@ -201,3 +201,14 @@ def test_the_codec_reads_a_withdrawal():
     command = parse(topics, topics.survey_request("web"),
                     b'{"request_id": "w-1", "action": "notify-unsubscribe", "ticket": "20260302-A001", "token": "t"}')
     assert isinstance(command, NotifySubscribe) and command.withdraw and command.phone == ""
+
+
+def test_the_ticket_page_offers_the_channels_notify_toml_sets_up(tmp_path):
+    from broker.server.outbox import offered_channels
+
+    assert offered_channels(tmp_path) == () and offered_channels(None) == ()
+    (tmp_path / "notify.toml").write_text('[sms]\ngammu_config = "/etc/gammu-smsdrc"\n'
+                                          '[whatsapp]\npreset = "webhook"\nurl = "http://127.0.0.1:9/send"\n')
+    assert offered_channels(tmp_path) == ("whatsapp", "sms")
+    (tmp_path / "notify.toml").write_text('[whatsapp]\npreset = "fonnte"\nsecret_file = "missing"\n')
+    assert offered_channels(tmp_path) == (), "a channel that cannot send is not offered"

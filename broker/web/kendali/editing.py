@@ -219,8 +219,9 @@ def check(text: str, source: str) -> tuple[SiteConfig | None, list[Problem]]:
 _LOCATION = re.compile(r"^(?P<table>[a-z_]+)\[(?P<n>\d+)\](?: \([^)]*\))?(?:\.(?P<field>[A-Za-z_]+))?$")
 
 
-def sort_problems(problems: list[Problem], table: str, index: int | None) -> tuple[dict[str, list[str]], list[str]]:
-    """The problems of the edited entry by its form field, and all the others (said at the top)."""
+def sort_problems(problems: list[Problem], table: str, index: int | None,
+                  lang: str = "id") -> tuple[dict[str, list[str]], list[str]]:
+    """The problems of the edited entry by its form field, and all the others (said at the top), in `lang`."""
     fields = {f.name for f in FIELDS[table]}
     by_field: dict[str, list[str]] = {}
     general: list[str] = []
@@ -233,11 +234,11 @@ def sort_problems(problems: list[Problem], table: str, index: int | None) -> tup
             elif name and is_day_key(name):
                 name = "per_day"
             if name in fields:
-                by_field.setdefault(name, []).append(p.message)
+                by_field.setdefault(name, []).append(p.text(lang))
                 continue
-            general.append(p.message if not name else f"{name}: {p.message}")
+            general.append(p.text(lang) if not name else f"{name}: {p.text(lang)}")
             continue
-        general.append(str(p))
+        general.append(p.describe(lang))
     return by_field, general
 
 

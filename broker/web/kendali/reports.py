@@ -133,13 +133,14 @@ def problem_text(problem: str, lang: str) -> str:
     return rtext(key, lang, value=value, days=MAX_DAYS)
 
 
-def build(data_dir: Path, config: SiteConfig, user: StaffUser, want: Asked) -> Report:
-    """The report, read from the engine's data folder, with only the rows this user may see."""
+def build(data_dir: Path, config: SiteConfig, user: StaffUser, want: Asked, language: str = "id") -> Report:
+    """The report, read from the engine's data folder, with only the rows this user may see, in the page's
+    language."""
     log: EventLog = AgencyLog(data_dir, config, user.agency) if user.role == Role.KOORDINATOR \
         else EventLog(data_dir, config)
     try:
         kwargs: dict[str, Any] = {"by": want.by} if want.by and want.kind in ("visitors", "ikm") else {}
-        return BUILDERS[want.kind]([log], Period(want.first, want.last), **kwargs)
+        return BUILDERS[want.kind]([log], Period(want.first, want.last), language=language, **kwargs)
     finally:
         log.close()
 
@@ -170,7 +171,7 @@ def make_blueprint() -> Blueprint:
         status = 400 if problem else 200
         if not problem:
             try:
-                made = build(folder, k.config, user, want)
+                made = build(folder, k.config, user, want, lang)
             except ReportError as exc:
                 note = (exc.english or str(exc)) if lang == "en" else str(exc)
                 if not (folder / "antrian.sqlite3").exists():
@@ -193,18 +194,19 @@ def make_blueprint() -> Blueprint:
             agency = k.config.agencies.get(user.agency)
             scope = rtext("scope", lang, agency=agency.name if agency else user.agency)
         groups = VISITOR_GROUPS if want.kind == "visitors" else IKM_GROUPS if want.kind == "ikm" else ()
-        charts = [Markup(svg_bars(c)) for c in made.charts] if made else []  # chart.svg escapes its labels
+        charts = [Markup(svg_bars(c, language=lang)) for c in made.charts] if made else []  # chart.svg escapes
         query = {"jenis": want.kind, "dari": want.first.isoformat(), "sampai": want.last.isoformat(),
                  "menurut": want.by}
         return kapp._render("kendali/report.html", status, rt=lambda key, **p: rtext(key, lang, **p),
                             kinds=[(kind, KIND_NAMES[kind][1 if lang == "en" else 0]) for kind in KINDS],
                             want=want, groups=groups, report=made, charts=charts, note=note, scope=scope,
-                            query=query, tables=made.all_tables() if made else [], cell=_cell)
+                            query=query, tables=made.all_tables() if made else [],
+                            cell=lambda value: _cell(value, lang))
 
     return bp
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, language: str = "id") -> str:
     from broker.reports.render import _cell as cell
 
-    return cell(value)
+    return cell(value, language)

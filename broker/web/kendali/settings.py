@@ -303,7 +303,7 @@ def make_blueprint() -> Blueprint:
         audit(f"config_{table}", new_key, "refused: " + "; ".join(str(p) for p in saved.problems)[:250]
               or saved.sentence_en, False)
         problems = [p for p in saved.problems if not isinstance(p, str)]
-        by_field, general = editing.sort_problems(problems, table, index)
+        by_field, general = editing.sort_problems(problems, table, index, lang())
         general += [p for p in saved.problems if isinstance(p, str)]
         return edit_page(table, key, form, saved.status, by_field, general,
                          saved.sentence_en if lang() == "en" else saved.sentence)
@@ -369,7 +369,8 @@ def make_blueprint() -> Blueprint:
         if saved.ok:
             flash(st("rolled_back", old=number, n=saved.number), "ok")
         else:
-            flash(" ".join([saved.sentence_en if lang() == "en" else saved.sentence] + [str(p) for p in saved.problems]),
+            flash(" ".join([saved.sentence_en if lang() == "en" else saved.sentence] +
+                           [p if isinstance(p, str) else p.describe(lang()) for p in saved.problems]),
                   "warn")
         return redirect(url_for("konfigurasi.versions"), 303)
 

@@ -1,10 +1,10 @@
 """How long the province's control room takes over the nation for a year: 289 MPPs' roll-ups, the pages timed.
 
-    .venv/bin/python tests/integration/bench_central_web.py [--sites 289] [--days 365] [--repeat 5]
+    .venv/bin/python bench/central_web.py [--sites 289] [--days 365] [--repeat 5]
 
 Starts its own PostgreSQL (tests/integration/pg.py) and fills the roll-ups the pages read (site_daily,
 ikm_daily, staffing_daily: one row per site and day, element or counter) with plausible figures by COPY,
-instead of ingesting 55 million events (tests/integration/bench_central.py measures that). Then it times
+instead of ingesting 55 million events (bench/central.py measures that). Then it times
 `CentralStore.league` alone and each page over HTTP (waitress, the real app), medians of `--repeat`.
 Not a test: pytest does not collect it.
 """
@@ -22,7 +22,7 @@ import urllib.parse
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "integration"))  # pg.py: the tests' PostgreSQL launcher
 
 from pg import PostgresServer
 

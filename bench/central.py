@@ -1,12 +1,11 @@
 """A quick measure of the central store's ingest, beside a plain COPY of the same rows in the same run.
 
-    .venv/bin/python tests/integration/bench_central.py [--sites 8] [--days 60] [--batch 10000] [--connections 1]
+    .venv/bin/python bench/central.py [--sites 8] [--days 60] [--batch 10000] [--connections 1]
 
 Starts its own PostgreSQL (tests/integration/pg.py), makes synthetic logs (broker/central/synthetic.py),
 ingests them (one connection per site at a time, `--connections` side by side), then COPYs the same rows
 into a plain table. It prints wall-clock rates and the CPU seconds of this process and of the server's
-processes, which say more than the wall clock on a machine shared with other work. Not a test: pytest
-does not collect it.
+processes, which say more than the wall clock on a machine shared with other work. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "integration"))  # pg.py: the tests' PostgreSQL launcher
 
 from pg import PostgresServer
 
@@ -72,7 +71,7 @@ def main() -> None:
         first.migrate()
         logs = {}
         for i in range(args.sites):
-            site = f"62.{i + 1:02d}-mpp"
+            site = f"{11 + i // 50}.{i % 50 + 1:02d}-mpp"  # fifty regencies a province, as many provinces as it takes
             first.register_site(site, f"MPP {i + 1}")
             logs[site] = list(site_days(date(2025, 1, 1), args.days, seed=i))
         n = sum(len(v) for v in logs.values())

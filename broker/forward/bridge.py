@@ -1,0 +1,76 @@
+"""The Mosquitto bridge from a site's broker to the province's, and the province broker's access rules.
+
+`bridge_conf` is a section for the end of the site's mosquitto.conf (PrivateMosquitto's `extra_conf`, or
+appended to what `antrian broker-config` writes; `antrian forward-bridge` prints it). It carries this site's
+batches out and its acks in, and nothing else: a hall's own topics never leave the hall, and a site does
+not receive the acks of the province's other 288 MPPs. The bridge keeps a persistent session on both sides
+(cleansession false), so what the site broker queued while the link was down goes out when it comes back.
+Nothing depends on that queue, though: past max_queued_messages Mosquitto drops, no ack comes, and the
+forwarder sends again from the site's log.
+"""
+
+from __future__ import annotations
+
+from broker.forward import wire
+
+
+def _check(name: str, value: str) -> str:
+    if not value or any(c in value for c in "\n\r\0") or " " in value.strip():
+        raise ValueError(f"{name} '{value}' cannot be written into mosquitto.conf")
+    return value
+
+
+def bridge_conf(site: str, province: str, *, username: str | None = None, password: str | None = None,
+                cafile: str | None = None, restart_timeout: tuple[int, int] = (5, 60),
+                keepalive_s: int = 30) -> str:
+    """The bridge section: `province` is HOST:PORT of the province's broker; `username`/`password` the site's
+    login there (placeholders when not given); `cafile` turns TLS on (the province's CA)."""
+    if not wire.valid_site(site):
+        raise ValueError(f"site id '{site}' cannot be used in a topic")
+    host, _, port = province.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--province {province}: write HOST:PORT, e.g. mqtt.prov.go.id:8883")
+    _check("address", host)
+    lines = ["# Forwarding to the province (issue 19), written by Antrian (`antrian forward-bridge`).",
+             "# Carries only this site's batches out and its acks in; the forwarder resends from the log.",
+             f"connection antrian-central-{site}",
+             f"address {host.strip('[]')}:{port}",
+             "bridge_protocol_version mqttv311",
+             f"remote_clientid antrian-bridge-{site}",
+             f"local_clientid antrian-bridge-{site}-local"]
+    if username:
+        lines.append(f"remote_username {_check('username', username)}")
+        if password:
+            lines.append(f"remote_password {_check('password', password)}")
+    else:
+        lines += ["# remote_username <this site's login at the province>",
+                  "# remote_password <its password>"]
+    if cafile:
+        lines.append(f"bridge_cafile {_check('cafile', cafile)}")
+    lines += ["cleansession false",
+              "try_private true",
+              "notifications false",
+              "start_type automatic",
+              f"restart_timeout {restart_timeout[0]} {restart_timeout[1]}",
+              f"keepalive_interval {keepalive_s}",
+              # a global option, though written here: it touches only persistent sessions, which are the
+              # bridge's and the forwarder's (every other Antrian client has a clean one); batches are QoS 1
+              "queue_qos0_messages true",
+              f"topic {wire.events_topic(site)} out 1",
+              f"topic {wire.ack_topic(site)} in 1",
+              ""]
+    return "\n".join(lines)
+
+
+def province_acl(ingest_user: str = "antrian-central-ingest") -> str:
+    """Access rules of the province's broker when each site's bridge logs in with its site id as user name:
+    a site may publish only its own batches and read only its own acks; the ingest reads all and acks."""
+    return "\n".join([
+        "# Access rules of the province's broker for forwarding (issue 19), written by Antrian.",
+        f"pattern write {wire.PREFIX}/%u/events",
+        f"pattern read {wire.PREFIX}/%u/ack",
+        "",
+        f"user {ingest_user}",
+        f"topic read {wire.EVENTS_FILTER}",
+        f"topic write {wire.PREFIX}/+/ack",
+        ""])

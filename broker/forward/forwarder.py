@@ -1,0 +1,359 @@
+"""The forwarder: the site's log after the cursor, in batches, to the province; the cursor moves only on acks.
+
+The decision part is pure (no I/O, no clock): a `Window` value says what the central store has acknowledged
+and which batches are out; `decide(window, head, now, limits)` says what to do next (send the events after
+some seq, send everything again from the acknowledged seq, or wait until some time); `sent`, `acknowledged`
+and `rewound` are the only ways a window changes. The shell (`Forwarder`) reads the log read-only, publishes
+with paho, keeps the cursor in a file, and does what `decide` says.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from broker.forward import wire
+
+log = logging.getLogger("antrian.forward")
+
+CURSOR_FILE = "forward-cursor.json"
+LOG_FILE = "antrian.sqlite3"
+
+
+# ---------------------------------------------------------------------- the decisions (pure)
+
+
+@dataclass(frozen=True)
+class Limits:
+    window: int = 8  # batches unacknowledged at most
+    ack_timeout_s: float = 15.0  # an ack later than this after its batch: send again from the acked seq
+    batch_events: int = wire.BATCH_EVENTS
+    batch_bytes: int = wire.BATCH_BYTES
+
+    def __post_init__(self) -> None:
+        if self.window < 1 or self.batch_events < 1 or self.batch_bytes < 1 or not self.ack_timeout_s > 0:
+            raise ValueError("window, batch and ack timeout must be positive")
+
+
+@dataclass(frozen=True)
+class InFlight:
+    first: int
+    last: int
+    sent_at: float
+
+
+@dataclass(frozen=True)
+class Window:
+    """The central store holds every event up to `acked`; `out` are the batches sent since, oldest first."""
+
+    acked: int = 0
+    out: tuple[InFlight, ...] = ()
+
+    @property
+    def next_after(self) -> int:
+        """The seq after which the next batch starts."""
+        return self.out[-1].last if self.out else self.acked
+
+
+@dataclass(frozen=True)
+class Send:
+    after: int  # send the events with seq > after (as many as one batch holds)
+
+
+@dataclass(frozen=True)
+class Resend:
+    """No ack came in time: forget what is out and send again from the acknowledged seq."""
+
+
+@dataclass(frozen=True)
+class Wait:
+    until: float | None  # None: until an ack or a new event comes
+
+
+Decision = Send | Resend | Wait
+
+
+def decide(window: Window, head: int, now: float, limits: Limits) -> Decision:
+    """What to do with the log holding events up to `head` at time `now`."""
+    if window.out and now - window.out[0].sent_at >= limits.ack_timeout_s:
+        return Resend()
+    if head > window.next_after and len(window.out) < limits.window:
+        return Send(window.next_after)
+    return Wait(window.out[0].sent_at + limits.ack_timeout_s if window.out else None)
+
+
+def sent(window: Window, first: int, last: int, now: float) -> Window:
+    """The window after a batch of the events first..last went out."""
+    if first <= window.next_after or last < first:
+        raise ValueError(f"batch {first}..{last} does not follow {window.next_after}")
+    return replace(window, out=(*window.out, InFlight(first, last, now)))
+
+
+def acknowledged(window: Window, last_seq: int) -> Window:
+    """The window after the central store said it holds everything up to `last_seq`.
+
+    The store's word is the truth even when it is lower than the cursor (a central restored from a backup,
+    or a site broker that lost its retained ack): then everything after it is sent again; duplicates are the
+    store's to ignore. Batches it holds entirely are no longer out."""
+    if last_seq == window.acked:
+        return window
+    if last_seq < window.acked or last_seq > window.next_after:
+        return Window(last_seq)
+    return Window(last_seq, tuple(b for b in window.out if b.last > last_seq))
+
+
+def rewound(window: Window) -> Window:
+    """Nothing out any more (a timeout, or a new connection): the next batch starts after the acked seq."""
+    return Window(window.acked)
+
+
+# ---------------------------------------------------------------------- the cursor file
+
+
+def read_cursor(data_dir: str | Path, site: str) -> int:
+    """The last seq acknowledged by the province, kept in the data folder (0 when there is none yet)."""
+    path = Path(data_dir) / CURSOR_FILE
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError) as exc:  # damaged: start again from 0; the province ignores what it has
+        log.warning("cursor %s cannot be read (%s): forwarding from the start", path, exc)
+        return 0
+    if not isinstance(doc, dict) or doc.get("site") != site or not isinstance(doc.get("acked"), int):
+        log.warning("cursor %s is not site %s's: forwarding from the start", path, site)
+        return 0
+    return int(doc["acked"])
+
+
+def write_cursor(data_dir: str | Path, site: str, acked: int) -> None:
+    """Replace the cursor file atomically (write aside, fsync, rename, fsync the folder)."""
+    folder = Path(data_dir)
+    path, part = folder / CURSOR_FILE, folder / (CURSOR_FILE + ".part")
+    with open(part, "w", encoding="utf-8") as out:
+        out.write(json.dumps({"site": site, "acked": acked}))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(part, path)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------- the log, read-only
+
+
+class SiteLog:
+    """The site's log opened read-only with a connection of its own: the engine never waits for it."""
+
+    def __init__(self, data_dir: str | Path):
+        self.path = Path(data_dir) / LOG_FILE
+        if not self.path.exists():
+            raise FileNotFoundError(f"no log {self.path}: is this the site's data folder (--data)?")
+        self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        self._db.execute("PRAGMA query_only = true")
+
+    def site(self) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'site'").fetchone()
+        if row is None:
+            raise ValueError(f"the log {self.path} names no site")
+        return str(row[0])
+
+    def head(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+
+    def rows(self, after: int, limit: int, max_bytes: int) -> list[tuple[int, float, str, str]]:
+        """The events with seq > after, in order: at most `limit`, and within `max_bytes` (at least one)."""
+        out: list[tuple[int, float, str, str]] = []
+        size = 0
+        for row in self._db.execute("SELECT seq, ts, type, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                                    (after, limit)):
+            size += len(row[3]) + len(row[2]) + 48
+            if out and size > max_bytes:
+                break
+            out.append(row)
+        return out
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# ---------------------------------------------------------------------- the shell
+
+
+class Forwarder:
+    """Forward the log in `data_dir` through the site broker at `url` until `stop()`.
+
+    `site_id` is the site's id at the province (default: the log's own). `client_id` stays the same across
+    restarts (a persistent session: clean_session false)."""
+
+    POLL_S = 0.5  # how often an idle forwarder looks for new events
+    CURSOR_EVERY_S = 1.0  # the cursor file is written at most this often (a stale one only means resending)
+
+    def __init__(self, data_dir: str | Path, url: str, *, site_id: str | None = None, limits: Limits | None = None,
+                 client_id: str | None = None):
+        from broker.mqtt.connection import BrokerAddress
+
+        self.data_dir = Path(data_dir)
+        self.address = BrokerAddress.parse(url)
+        self.limits = limits or Limits()
+        self.log = SiteLog(self.data_dir)
+        # the site's id at the province (its Kemendagri region code and a short name, e.g. 33.17-rembang: two MPPs
+        # never share one), in the topics and batches; by default the log's own site id
+        self.site = site_id or self.log.site()
+        if not wire.valid_site(self.site):
+            raise ValueError(f"site id '{self.site}' cannot be used in a topic")
+        self.client_id = client_id or self.address.username or f"antrian-forward-{self.site}"
+        self.window = Window(read_cursor(self.data_dir, self.site))
+        self.cursor_written = self.window.acked
+        self._cursor_at = 0.0
+        self._wake = threading.Condition()
+        self._stopping = threading.Event()
+        self._connected = False
+        self._session = 0  # counts connections: a new one sends again from the acked seq
+        self._seen_session = 0
+        self._warned_short = False
+        self.client = self._client()
+
+    def _client(self):
+        import paho.mqtt.client as paho
+
+        client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=False,
+                             protocol=paho.MQTTv311)
+        if self.address.username:
+            client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            client.tls_set(ca_certs=os.environ.get("ANTRIAN_MQTT_CA"))
+        client.reconnect_delay_set(1, 5)
+        client.max_inflight_messages_set(max(20, self.limits.window * 2))
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    # paho's callbacks (its network thread): they only change the window under the lock and wake the loop
+
+    def _on_connect(self, client, userdata, flags, reason, properties) -> None:
+        if reason.is_failure:
+            log.warning("the site broker refused the forwarder: %s", reason)
+            return
+        client.subscribe(wire.ack_topic(self.site), qos=1)
+        with self._wake:
+            self._connected = True
+            self._session += 1
+            self._wake.notify_all()
+        log.info("forwarder of %s connected to %s", self.site, self.address)
+
+    def _on_disconnect(self, client, userdata, flags, reason, properties) -> None:
+        with self._wake:
+            self._connected = False
+        if not self._stopping.is_set():
+            log.warning("forwarder lost the site broker (%s); reconnecting", reason)
+
+    def _on_message(self, client, userdata, message) -> None:
+        try:
+            last = wire.decode_ack(message.payload, self.site)
+        except wire.WireError as exc:
+            log.warning("an ack on %s was dropped: %s", message.topic, exc)
+            return
+        with self._wake:
+            if last < self.window.acked:
+                log.warning("the province holds %s only up to %d (the cursor said %d): sending again from there",
+                            self.site, last, self.window.acked)
+            self.window = acknowledged(self.window, last)
+            self._wake.notify_all()
+
+    # the loop
+
+    def start(self) -> Forwarder:
+        self.client.connect_async(self.address.host, self.address.port, keepalive=30)
+        self.client.loop_start()
+        return self
+
+    def run(self) -> None:
+        """Forward until stop(); the cursor file is written on the way out."""
+        try:
+            while not self._stopping.is_set():
+                try:
+                    self._step()
+                except sqlite3.Error as exc:  # a log being restored or a disk error: try again, never die
+                    log.warning("the log %s cannot be read (%s); trying again", self.log.path, exc)
+                    self._stopping.wait(self.POLL_S * 4)
+                except Exception:  # nothing ends the forwarder but stop(): the log is still there to send
+                    log.exception("the forwarder failed a step; trying again")
+                    with self._wake:
+                        self.window = rewound(self.window)
+                    self._stopping.wait(self.POLL_S * 4)
+        finally:
+            self._save_cursor(force=True)
+
+    def _step(self) -> None:
+        with self._wake:
+            self._save_cursor()
+            if not self._connected:
+                self._wake.wait(self.POLL_S)
+                return
+            if self._session != self._seen_session:
+                self._seen_session = self._session
+                self.window = rewound(self.window)
+            now = time.monotonic()
+            head = self.log.head()
+            if head < self.window.acked and not self._warned_short:
+                self._warned_short = True  # a log started anew (--new-log) or restored from an older backup
+                log.error("log %s ends at seq %d but the province acknowledged %d: its new events would be "
+                          "taken for ones the province has; forwarding waits until the log is past %d",
+                          self.log.path, head, self.window.acked, self.window.acked)
+            decision = decide(self.window, head, now, self.limits)
+            if isinstance(decision, Resend):
+                log.info("no ack from the province within %.0f s: sending %s again from %d",
+                         self.limits.ack_timeout_s, self.site, self.window.acked)
+                self.window = rewound(self.window)
+                return
+            if isinstance(decision, Wait):
+                pause = self.POLL_S if decision.until is None else max(0.01, min(self.POLL_S, decision.until - now))
+                self._wake.wait(pause)
+                return
+            after = decision.after
+        rows = self.log.rows(after, self.limits.batch_events, self.limits.batch_bytes)
+        if not rows:
+            return
+        payload = wire.encode_rows(self.site, rows)
+        info = self.client.publish(wire.events_topic(self.site), payload, qos=1)
+        with self._wake:
+            if info.rc != 0:  # not connected after all: the next connection sends it again
+                return
+            if self.window.next_after == after:  # no ack moved the window meanwhile
+                self.window = sent(self.window, rows[0][0], rows[-1][0], time.monotonic())
+
+    def _save_cursor(self, force: bool = False) -> None:
+        acked = self.window.acked
+        if acked == self.cursor_written:
+            return
+        now = time.monotonic()
+        if not force and now - self._cursor_at < self.CURSOR_EVERY_S:
+            return
+        try:
+            write_cursor(self.data_dir, self.site, acked)
+        except OSError as exc:
+            log.warning("the cursor cannot be written (%s); it stays at %d", exc, self.cursor_written)
+            return
+        self.cursor_written, self._cursor_at = acked, now
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._wake:
+            self._wake.notify_all()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.log.close()

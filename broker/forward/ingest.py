@@ -1,0 +1,153 @@
+"""The province's ingest client: forwarded batches into a `Sink`, then a retained ack back to the site.
+
+One paho client with a fixed client id and a persistent session (clean_session false) subscribes to
+`antrian/central/+/events` at QoS 1 on the province's broker. Acks are manual: the broker's PUBACK goes
+out only after the sink committed (or after a malformed batch was dropped), so an ingest killed in the
+middle of a batch gets it again from the broker. After each commit it publishes, retained, the sink's last
+committed seq of the site on `antrian/central/<site>/ack`, which the site's bridge carries back to its
+forwarder. A sink that fails stores nothing and no ack goes out: the forwarder sends again from its log.
+Batches that arrive together go to the sink in one call per site. A batch that starts past the sink's last
+seq + 1 (the one before it was dropped by a full broker queue) is not handed to the sink: a store that skips
+only seq <= its last would otherwise keep the gap for ever.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+
+from broker.forward import wire
+from broker.forward.sink import Sink
+
+log = logging.getLogger("antrian.forward.ingest")
+
+CLIENT_ID = "antrian-central-ingest"
+
+
+class Ingest:
+    """Ingest every site's batches from the broker at `url` into `sink` until stop().
+
+    Batches that arrived together (a site catching up keeps a window of them in flight) go to the sink in one
+    call per site, at most COALESCE messages at a time: a store's cost is mostly per call, not per event."""
+
+    COALESCE = 16
+
+    def __init__(self, sink: Sink, url: str, *, client_id: str = CLIENT_ID):
+        import paho.mqtt.client as paho
+
+        from broker.mqtt.connection import BrokerAddress
+
+        self.sink = sink
+        self.address = BrokerAddress.parse(url)
+        self.batches = 0
+        self.held: dict[str, int] = {}  # each site's last seq the sink said it holds
+        self.dropped = 0
+        self.connected = threading.Event()
+        self._inbox: queue.Queue = queue.Queue()
+        self._stopping = threading.Event()
+        self._worker: threading.Thread | None = None
+        client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
+                             protocol=paho.MQTTv311, manual_ack=True)
+        if self.address.username:
+            client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            client.tls_set(ca_certs=os.environ.get("ANTRIAN_MQTT_CA"))
+        client.reconnect_delay_set(1, 5)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self.client = client
+
+    def _on_connect(self, client, userdata, flags, reason, properties) -> None:
+        if reason.is_failure:
+            log.warning("the province broker refused the ingest: %s", reason)
+            return
+        client.subscribe(wire.EVENTS_FILTER, qos=1)
+        self.connected.set()
+        log.info("ingest connected to %s", self.address)
+
+    def _on_disconnect(self, client, userdata, flags, reason, properties) -> None:
+        self.connected.clear()
+        log.warning("ingest lost the province broker (%s); reconnecting", reason)
+
+    def _on_message(self, client, userdata, message) -> None:
+        self._inbox.put(message)  # paho's thread only queues: the store's commit never holds up the network
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                messages = [self._inbox.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while len(messages) < self.COALESCE:
+                try:
+                    messages.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.handle(self.client, messages)
+            except Exception:  # never let one bad turn end the ingest; the sites send again
+                log.exception("ingest failed on %d messages", len(messages))
+
+    def handle(self, client, messages: list) -> None:
+        """Store the batches of `messages` (in the order they came), one sink call per site, then publish each
+        site's ack and acknowledge every message to the broker."""
+        by_site: dict[str, list[wire.Batch]] = {}
+        for message in messages:
+            site = wire.site_of(message.topic)
+            try:
+                if site is None or not message.topic.endswith("/events"):
+                    raise wire.WireError(f"not an events topic: {message.topic}")
+                batch = wire.decode_batch(message.payload, site)
+                by_site.setdefault(site, []).append(batch)
+            except wire.WireError as exc:
+                log.warning("a batch on %s was dropped: %s", message.topic, exc)
+                self.dropped += 1
+        for site, batches in by_site.items():
+            last = self._store(site, batches)
+            if last is not None:
+                client.publish(wire.ack_topic(site), wire.encode_ack(site, last), qos=1, retain=True)
+        for message in messages:
+            client.ack(message.mid, message.qos)
+
+    def _store(self, site: str, batches: list[wire.Batch]) -> int | None:
+        """The site's last seq in the sink after storing what follows it without a gap; None when it failed."""
+        try:
+            held = self.held.get(site)
+            if held is None:  # first batch of the site since this ingest started: ask the store what it holds
+                held = self.held[site] = self.sink.ingest(site, ())
+            events: list[wire.ForwardedEvent] = []
+            end = held
+            for batch in batches:
+                if batch.first > end + 1:  # one before it was lost on the way: storing it would leave a gap
+                    log.info("%s %d..%d follows a gap after %d: dropped, the site sends again", site, batch.first,
+                             batch.last, end)
+                    continue
+                events += [e for e in batch.events if e.seq > end]
+                end = max(end, batch.last)
+            if not events:
+                return held
+            self.held[site] = last = self.sink.ingest(site, events)
+            self.batches += len(batches)
+            return last
+        except Exception as exc:  # the store is down or refused: nothing stored, no ack; the site sends again
+            log.error("the central store did not take %s's batches %d..%d: %s", site, batches[0].first,
+                      batches[-1].last, exc)
+            self.held.pop(site, None)
+            return None
+
+    def start(self) -> Ingest:
+        self._worker = threading.Thread(target=self._work, name="ingest", daemon=True)
+        self._worker.start()
+        self.client.connect_async(self.address.host, self.address.port, keepalive=30)
+        self.client.loop_start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._worker is not None:
+            self._worker.join(30)
+        self.client.disconnect()
+        self.client.loop_stop()
