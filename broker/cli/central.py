@@ -8,8 +8,10 @@
   for `antrian user`.
 - `antrian central load --pg CONNINFO --config SITE.toml --data SITE_DATA`: a site's own event log, read
   from its data folder, into the central store from where its cursor stands (a copy brought on a disk, or
-  the catch-up of a site without a link). The live path is MQTT: `antrian central ingest` (broker/forward/ingest.py,
-  built apart) is to be added to `register` below as one more ACTION of `antrian central`, with `pg_option`.
+  the catch-up of a site without a link).
+- `antrian central ingest --pg CONNINFO --broker HOST:PORT`: the live path, the batches each site's forwarder
+  sends through the province's Mosquitto (broker/forward/ingest.py) into the central store. A site seen for the
+  first time is registered under its id (its name comes with `central load --config`, or stays the id).
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     from broker.server.store import EventStore
 
     config = _load_config_or_exit(args.config)
-    site_id = args.site_id or (f"{config.site.region_code}-{config.site.id}" if config.site.region_code else "")
+    site_id = args.site_id or config.site.province_id
     if not site_id:
         return fail("the config has no region_code: give --site-id such as 62.01-kobar", EXIT_USAGE)
     folder = data_folder(args.data, config)
@@ -171,6 +173,54 @@ def cmd_load(args: argparse.Namespace) -> int:
     finally:
         log.close()
     print(f"{site_id}: seq {start} -> {last}", file=sys.stderr)
+    return 0
+
+
+class RegisteringSink:
+    """The central store as the ingest's sink (broker.forward.sink.MappingSink), registering a site it does not know
+    yet under its id, so that a new MPP's first batch is stored rather than refused and sent again for ever. Who may
+    publish a site's batches is the province broker's access rules' business (one login per site's bridge)."""
+
+    def __init__(self, store):
+        from broker.forward.sink import MappingSink
+
+        self.store = store
+        self.mapping = MappingSink(store)
+
+    def ingest(self, site_id: str, events) -> int:
+        from broker.central import UnknownSite
+
+        try:
+            return self.mapping.ingest(site_id, events)
+        except UnknownSite:
+            self.store.register_site(site_id)  # an id that is no region code is refused here (CentralError)
+            print(f"MPP baru terdaftar / new MPP registered: {site_id}", file=sys.stderr, flush=True)
+            return self.mapping.ingest(site_id, events)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import logging
+
+    from broker.central import CentralError, CentralStore
+    from broker.cli.main import EXIT_UNREACHABLE, fail, setup_logging
+    from broker.forward.ingest import Ingest
+
+    setup_logging(logging.INFO)
+    store = CentralStore(args.pg)  # the ingest's one worker thread is its only user
+    try:
+        store.migrate()
+    except CentralError as exc:
+        return fail(str(exc), EXIT_UNREACHABLE)
+    broker = args.broker if "://" in args.broker else f"mqtt://{args.broker}"
+    ingest = Ingest(RegisteringSink(store), broker, client_id=args.client_id)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    ingest.start()
+    print(f"antrian-central-ingest from {ingest.address}", flush=True)
+    done.wait()
+    ingest.stop()
+    store.close()
     return 0
 
 
@@ -223,6 +273,15 @@ def register(sub) -> None:
     x = user_sub.add_parser("list", help="list the accounts and their scopes (* every MPP)")
     data_option(x)
     x.set_defaults(func=cmd_user_list)
+
+    ig = central.add_parser("ingest", help="the sites' forwarded batches from the province's Mosquitto into the "
+                                          "central store")
+    pg_option(ig)
+    ig.add_argument("--broker", default="127.0.0.1:1883", help="the province's Mosquitto, HOST:PORT or a URL "
+                                                               "(mqtt://user:password@host:port)")
+    ig.add_argument("--client-id", default="antrian-central-ingest",
+                    help="its MQTT client id: its persistent session keeps what arrives while it is down")
+    ig.set_defaults(func=cmd_ingest)
 
     ld = central.add_parser("load", help="a site's event log from its data folder into the central store")
     pg_option(ld)

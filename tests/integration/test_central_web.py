@@ -374,6 +374,59 @@ def test_the_cli_loads_a_sites_log_once_and_serves_it(tmp_path, postgres):
         assert server.wait(timeout=15) == 0
 
 
+@pytest.mark.mosquitto
+def test_central_ingest_takes_a_new_sites_forwarded_log(tmp_path, postgres):
+    """`antrian central ingest` as its own process: a site it has never seen forwards its log (the forwarder and the
+    ingest on one Mosquitto here; the bridge between two is test_forward.py's), and is registered and stored."""
+    from broker.server.mosquitto import PrivateMosquitto
+    from broker.site.config import parse_config
+    from conftest import SMALL_SITE, _need_mosquitto, start_engine
+    from integration.test_forward import site_head, stop
+    from integration.test_mqtt_contract import wait_until
+
+    _need_mosquitto()
+    config = parse_config(SMALL_SITE, "small-site.toml")
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS central_ingest")
+        conn.execute("CREATE DATABASE central_ingest")
+    pg = make_conninfo(postgres, dbname="central_ingest")
+    port = free_port()
+    data = tmp_path / "data"
+    cli = [sys.executable, "-m", "broker.cli"]
+    with PrivateMosquitto(config, tmp_path / "broker-data", ("127.0.0.1", port), folder=tmp_path / "broker",
+                          supervise=False):
+        service, stop_engine = start_engine(config, f"mqtt://127.0.0.1:{port}", data)
+        ingest = subprocess.Popen([*cli, "central", "ingest", "--pg", pg, "--broker", f"127.0.0.1:{port}"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        forwarder = subprocess.Popen([*cli, "forward", "--data", str(data), "--broker", f"127.0.0.1:{port}",
+                                      "--site-id", "62.05-uji", "--ack-timeout", "2"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            from broker.mqtt.client import EngineClient
+
+            kiosk = EngineClient(f"mqtt://127.0.0.1:{port}", config.site.id).start()
+            try:
+                for n in range(12):
+                    assert kiosk.issue("k1", "A" if n % 2 else "B")["ok"]
+            finally:
+                kiosk.stop()
+            with CentralStore(pg) as reader:
+                def stored() -> bool:
+                    try:
+                        return reader.last_seq("62.05-uji") == site_head(data) >= 12
+                    except Exception:  # not registered yet
+                        return False
+                assert wait_until(stored, 60), "the central store did not catch up with the site"
+                (row,) = reader.league(date.today() - timedelta(days=1), date.today() + timedelta(days=1))
+                assert row.site_id == "62.05-uji" and row.figures.visitors == 12
+        finally:
+            stop_engine()
+            stop(forwarder)
+            said = stop(ingest)
+    assert ingest.returncode == 0, said
+    assert "antrian-central-ingest from" in said and "62.05-uji" in said  # said once it was registered
+
+
 sync_api = pytest.importorskip("playwright.sync_api")
 from integration.chromium import LAPTOP, PHONE, log_in  # noqa: E402  (after the skip)
 
