@@ -3,7 +3,8 @@
     .venv/bin/python bench/central_web.py [--sites 289] [--days 365] [--repeat 5]
 
 Starts its own PostgreSQL (tests/integration/pg.py) and fills the roll-ups the pages read (site_daily,
-ikm_daily, staffing_daily: one row per site and day, element or counter) with plausible figures by COPY,
+ikm_daily, staffing_daily: one row per site and day, element or counter, by COPY; ikm_monthly and
+staffing_monthly summed from them) with plausible figures,
 instead of ingesting 55 million events (bench/central.py measures that). Then it times
 `CentralStore.league` alone and each page over HTTP (waitress, the real app), medians of `--repeat`.
 Not a test: pytest does not collect it.
@@ -61,6 +62,11 @@ def fill(store: CentralStore, sites: list[str], first: date, days: int) -> None:
                 for d in range(days):
                     for counter in range(COUNTERS):
                         copy.write_row((site, first + timedelta(days=d), str(counter + 1), 8 * 3600.0, 1))
+    # the monthly roll-ups the league reads for whole months, summed from the daily ones as ingest keeps them
+    conn.execute("INSERT INTO ikm_monthly (site, month, element, respondents, score) SELECT site, month, element, "
+                 "sum(respondents), sum(score) FROM ikm_daily GROUP BY 1, 2, 3")
+    conn.execute("INSERT INTO staffing_monthly (site, month, counter, signed_s, sessions) SELECT site, "
+                 "date_trunc('month', day)::date, counter, sum(signed_s), sum(sessions) FROM staffing_daily GROUP BY 1, 2, 3")
     conn.execute("ANALYZE")
 
 
