@@ -160,6 +160,8 @@ def test_headers_and_a_login_posted_without_this_pages_token(web):
         assert b.go("GET", path)[0] == 200, path
     status, _, body = signed_in(web, "nasional").go("GET", "/?lang=en&" + PERIOD)
     assert status == 200 and "League of MPPs" in body and "Visitors per counter-hour" in body
+    assert "3 March 2025 - 23 March 2025" in body and "Maret" not in body
+    assert re.search(r">1,350<", body) and not re.search(r">1\.350<", body)  # English numbers
 
 
 def test_each_account_sees_its_scope_only(web):
@@ -468,4 +470,11 @@ def test_the_pages_in_a_browser(web, browser):
     shoot(page, "agency")
     page.goto(f"{web.url}/?lang=en&{PERIOD}")
     assert page.locator("h1").inner_text().startswith("League of MPPs")
+    shoot(page, "league-en")
+    own = browser.new_context(viewport=LAPTOP, device_scale_factor=1).new_page()
+    log_in(own, web.url, "kobar")
+    own.wait_for_url(web.url + "/")
+    own.goto(f"{web.url}/?{PERIOD}")
+    assert own.locator("#league-table tbody tr").count() == 1  # an MPP's account: its own row only
+    shoot(own, "league-mpp-account")
     assert problems == []  # no refused style, script or image (the CSP would say so here)

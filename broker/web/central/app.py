@@ -122,28 +122,29 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def _num(value: float | int | None, places: int | None = None) -> Cell:
+def _num(value: float | int | None, places: int | None = None, lang: str = "id") -> Cell:
+    """A figure: the CSV's machine value, the page's text in the page's language ("1.350" / "1,350")."""
     if value is None:
         return Cell(None, "-", numeric=True)
     if places is not None:
-        return Cell(round(float(value), places), fmt.number(float(value), places), numeric=True)
-    return Cell(value, fmt.number(value), numeric=True)
+        return Cell(round(float(value), places), fmt.number(float(value), places, lang), numeric=True)
+    return Cell(value, fmt.number(value, language=lang), numeric=True)
 
 
-# the figure columns every table has: key, text key, cell of the figures
-FIGURES: tuple[tuple[str, str, Callable[[Figures], Cell]], ...] = (
-    ("visitors", "visitors", lambda f: _num(f.visitors)),
-    ("served", "served", lambda f: _num(f.served)),
-    ("no_shows", "no_shows", lambda f: _num(f.no_shows)),
-    ("per_counter_hour", "per_counter_hour", lambda f: _num(f.visitors_per_counter_hour, 1)),
-    ("counter_hours", "counter_hours", lambda f: _num(f.counter_hours, 1)),
-    ("counters", "counters", lambda f: _num(f.counters)),
-    ("ikm", "ikm", lambda f: Cell(None, "-", numeric=True) if f.ikm is None else
-        Cell(str(f.ikm), fmt.number(float(f.ikm), 2), numeric=True)),
-    ("grade", "grade", lambda f: Cell(f.grade or None, f.grade or "-")),
-    ("respondents", "respondents", lambda f: _num(f.respondents)),
-    ("turned_away", "turned_away", lambda f: _num(f.turned_away)),
-    ("avg_wait", "avg_wait", lambda f: _num(None if f.avg_wait_s is None else f.avg_wait_s / 60, 1)),
+# the figure columns every table has: key, text key, cell of the figures in a language
+FIGURES: tuple[tuple[str, str, Callable[[Figures, str], Cell]], ...] = (
+    ("visitors", "visitors", lambda f, lang: _num(f.visitors, lang=lang)),
+    ("served", "served", lambda f, lang: _num(f.served, lang=lang)),
+    ("no_shows", "no_shows", lambda f, lang: _num(f.no_shows, lang=lang)),
+    ("per_counter_hour", "per_counter_hour", lambda f, lang: _num(f.visitors_per_counter_hour, 1, lang)),
+    ("counter_hours", "counter_hours", lambda f, lang: _num(f.counter_hours, 1, lang)),
+    ("counters", "counters", lambda f, lang: _num(f.counters, lang=lang)),
+    ("ikm", "ikm", lambda f, lang: Cell(None, "-", numeric=True) if f.ikm is None else
+        Cell(str(f.ikm), fmt.number(float(f.ikm), 2, lang), numeric=True)),
+    ("grade", "grade", lambda f, lang: Cell(f.grade or None, f.grade or "-")),
+    ("respondents", "respondents", lambda f, lang: _num(f.respondents, lang=lang)),
+    ("turned_away", "turned_away", lambda f, lang: _num(f.turned_away, lang=lang)),
+    ("avg_wait", "avg_wait", lambda f, lang: _num(None if f.avg_wait_s is None else f.avg_wait_s / 60, 1, lang)),
 )
 
 
@@ -159,7 +160,7 @@ def _sort_value(cell: Cell) -> tuple[int, Any]:
 def figure_grid(head: list[tuple[str, str, bool]], rows: list[tuple[list[Cell], Figures]], lang: str) -> Grid:
     columns = [Column(k, _t(t, lang), n) for k, t, n in head] + \
         [Column(k, _t(f"col.{t}", lang), k != "grade") for k, t, _ in FIGURES]
-    return Grid(columns, [cells + [cell(f) for _, _, cell in FIGURES] for cells, f in rows])
+    return Grid(columns, [cells + [cell(f, lang) for _, _, cell in FIGURES] for cells, f in rows])
 
 
 def sort_grid(grid: Grid, key: str, descending: bool) -> Grid:
@@ -286,6 +287,11 @@ class PeriodAsked:
     last: date
     query: dict[str, Any]  # dari, sampai as the form shows them
 
+    def text(self, lang: str) -> str:
+        """"3 Maret 2025 - 23 Maret 2025" ("3 March 2025 - ..." in English), one date for one day."""
+        first, last = fmt.day(self.first, lang), fmt.day(self.last, lang)
+        return first if self.first == self.last else f"{first} - {last}"
+
 
 def period_asked(today: date) -> PeriodAsked:
     """The period of `dari` and `sampai` (ISO days); by default the 13 weeks ending with this one."""
@@ -337,11 +343,11 @@ def _week_charts(weeks: list[Any], lang: str) -> list[tuple[str, Markup, Markup]
     down to a phone would have 5-pixel words."""
     if not weeks:
         return []
-    labels = [fmt.short_day(w.week) for w in weeks]
+    labels = [fmt.short_day(w.week, lang) for w in weeks]
     visitors = Chart(_t("chart_visitors", lang), labels, {_t("col.visitors", lang): [w.figures.visitors for w in weeks]})
     waits = Chart(_t("chart_wait", lang), labels,
                   {_t("col.avg_wait", lang): [round((w.figures.avg_wait_s or 0) / 60, 1) for w in weeks]})
-    return [(c.title, Markup(svg_bars(c)), Markup(svg_bars(c, width=360)))  # chart.svg escapes its labels
+    return [(c.title, Markup(svg_bars(c, language=lang)), Markup(svg_bars(c, 360, lang)))  # chart.svg escapes labels
             for c in (visitors, waits)]
 
 
@@ -406,7 +412,7 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
                 if in_scope(shown, r.region)]
         query = period.query | ({"wilayah": within} if within else {})
         grid = figure_grid([("rank", "col.rank", True), ("mpp", "col.mpp", False), ("region", "col.region", False)],
-                           [([_num(i + 1), Cell(r.name or r.site_id, r.name or r.site_id,
+                           [([_num(i + 1, lang=lang), Cell(r.name or r.site_id, r.name or r.site_id,
                                                url_for("central.mpp", site_id=r.site_id, **period.query)),
                               Cell(r.region, r.region)], r.figures) for i, r in enumerate(rows)], lang)
         sort = request.args.get("urut", "")[:32]
@@ -429,7 +435,7 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
         csv_url = url_for("central.league", **query, **sorted_by, format="csv")
         return _render("central/league.html", grid=grid, query=query, period=period, provinces=provinces,
                        within=within, sort=sort, descending=descending, low=low, links=links, csv_url=csv_url,
-                       title=scope_name(shown, lang), when=fmt.period(period.first, period.last))
+                       title=scope_name(shown, lang), when=period.text(lang))
 
     @bp.route("/mpp/<site_id>")
     @login_required
@@ -453,7 +459,7 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
                 return _csv(agency_grid, f"{site.site_id}-instansi-{period.first}-{period.last}")
             return _csv(week_grid, f"{site.site_id}-minggu-{period.first}-{period.last}")
         return _render("central/mpp.html", site=site, period=period, query=period.query, weeks=week_grid,
-                       agencies=agency_grid, charts=_week_charts(weeks, lang), when=fmt.period(period.first, period.last))
+                       agencies=agency_grid, charts=_week_charts(weeks, lang), when=period.text(lang))
 
     @bp.route("/mpp/<site_id>/instansi/<agency>")
     @login_required
@@ -474,7 +480,7 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
         name = _t("unknown_agency", lang) if agency == NO_AGENCY else agency
         return _render("central/agency.html", site=site, agency=agency, agency_name=name, period=period,
                        query=period.query, weeks=grid, charts=_week_charts(weeks, lang),
-                       when=fmt.period(period.first, period.last))
+                       when=period.text(lang))
 
     return bp
 
