@@ -55,8 +55,8 @@ LOGIN_RATE_LIMIT = "10 per minute"  # login POSTs per client address, besides th
 COOKIE = "antrian_kendali"
 # staff pages carry no secrets in their URLs; the same-origin Referer lets Flask-WTF check it over HTTPS
 HEADERS = SECURITY_HEADERS | {"Referrer-Policy": "same-origin"}
-# the live dashboard's one script and its event stream, both from this server only (broker.web.kendali.live)
-HEADERS["Content-Security-Policy"] += "; script-src 'self'; connect-src 'self'"
+# the live dashboard's one script and its event stream come from this server only (broker.web.kendali.live):
+# the web tier's policy already says so (script-src 'self'; connect-src 'self'), once
 ERROR_KEYS = {400: "web.bad_request", 404: "kendali.not_found", 405: "web.not_allowed", 413: "web.too_large",
               429: "web.too_many"}
 
