@@ -16,7 +16,9 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from antrian_assets import ROOT as ASSETS
 from broker.central import CentralStore
@@ -94,6 +96,9 @@ def test_four_mpps_forwarded_through_a_cut_link_and_a_killed_forwarder_equal_the
             open_site, tmp_path / f"{site_id}-broker-data", ("127.0.0.1", port), folder=tmp_path / f"{site_id}-broker",
             supervise=False, extra_conf=bridge_conf(site_id, f"127.0.0.1:{province_port}", restart_timeout=(1, 2))),
             f"127.0.0.1:{port}")
+    with psycopg.connect(postgres, autocommit=True) as conn:  # a database of its own in the session's server
+        conn.execute("CREATE DATABASE province_kotawaringin")
+    postgres = make_conninfo(postgres, dbname="province_kotawaringin")
     store = CentralStore(postgres)
     store.migrate()
     for site_id, (config, _) in halls.items():
