@@ -88,7 +88,7 @@ def stop(process: subprocess.Popen) -> str:
     return process.stdout.read().decode(errors="replace") if process.stdout else ""
 
 
-def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_path):
+def test_days_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_path):
     _need_mosquitto()
     config = parse_config(SMALL_SITE, "small-site.toml")  # both brokers: open to anonymous clients in antrian/#
     province_port, site_port = free_port(), free_port()
@@ -112,8 +112,8 @@ def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_
         time.sleep(1)  # its persistent session subscribes before the province goes down
         province.stop()  # the link is cut
 
-        # a week of the hall, logged by the real engine, while the forwarder cannot reach the province
-        simulate = antrian("simulate", "--data", str(data), "--days", "7", "--mqtt", f"mqtt://{site_url}",
+        # four days of the hall, logged by the real engine, while the forwarder cannot reach the province
+        simulate = antrian("simulate", "--data", str(data), "--days", "4", "--mqtt", f"mqtt://{site_url}",
                            "--quiet")
         processes.append(simulate)
         assert wait_until(lambda: names_a_site(data), 60), "the simulated engine wrote no log"
@@ -123,7 +123,7 @@ def test_a_week_logged_without_a_link_and_a_killed_forwarder_arrive_exactly(tmp_
         processes.append(forwarder)
         assert simulate.wait(240) == 0, simulate.stdout.read().decode() if simulate.stdout else ""
         head = site_head(data)
-        assert head > 3000, f"a week of Rembang is thousands of events, the log has {head}"
+        assert head > 2000, f"four days of Rembang are thousands of events, the log has {head}"
         assert central_last(central) == 0, "nothing can reach the province while its broker is down"
         assert forwarder.poll() is None
         assert "messages are being dropped" in site.log_file.read_text(encoding="utf-8", errors="replace"), \
