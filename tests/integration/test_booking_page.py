@@ -56,8 +56,8 @@ def engine(small_config, broker_url, tmp_path, clock):
 
 
 def ready(web) -> None:
-    wait_until(lambda: web.mirror.complete() and web.mirror.retained.engine_online
-               and "P" in web.mirror.retained.bookings, what="the web tier's state")
+    wait_until(lambda: web.mirror.complete() and web.mirror.retained.engine_online and web.mirror.retained.engine.day
+               and "P" in web.mirror.retained.bookings, what="the web tier's state")  # the engine's day: its clock
 
 
 def visitor(browser, problems: list[str], *, wide: bool = False):
