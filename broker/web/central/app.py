@@ -51,7 +51,7 @@ from broker.protocol.texts import tr
 from broker.reports import fmt
 from broker.reports.render import Chart, svg_bars
 from broker.web.app import SECURITY_HEADERS, WebApp
-from broker.web.kendali.app import SessionCookies
+from broker.web.kendali.app import SessionCookies, begin_session, end_session
 from broker.web.logs import protect_loggers, redact
 from broker.web.texts import language
 
@@ -369,28 +369,12 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
                            note=tr("kendali.login_locked", _lang(), None, minutes=round(LOCK_S / 60)))
         if result.user is None:
             return _render("central/login.html", 401, note=tr("kendali.login_failed", _lang()), username=username)
-        lang = session.get("lang")
-        old = session.get("sid")
-        if old:
-            _c().staff.end_session(old)
-        session.clear()  # nothing the browser brought survives a login: not its session, not its CSRF token
-        session["sid"] = _c().staff.new_session(result.user.username)
-        if lang:
-            session["lang"] = lang
-        session.permanent = True
+        begin_session(_c().staff, result.user.username)
         return redirect(url_for("central.league"), 303)
 
     @bp.route("/keluar", methods=["POST"])
     def logout() -> Any:
-        sid = session.get("sid")
-        if sid:
-            _c().staff.end_session(sid)
-            if g.user is not None:
-                _c().staff.audit(g.user.username, "logout", g.user.username, client=_client())
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        end_session(_c().staff, g.user, _client())
         flash(tr("kendali.logged_out", _lang()), "ok")
         return redirect(url_for("central.login"), 303)
 

@@ -68,6 +68,32 @@ class SessionCookies(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+def begin_session(store: StaffStore, username: str) -> None:
+    """A signed-in user's fresh server-side session (the province's control room signs in the same way)."""
+    lang = session.get("lang")
+    old = session.get("sid")
+    if old:
+        store.end_session(old)
+    session.clear()  # nothing the browser brought survives a login: not its session, not its CSRF token
+    session["sid"] = store.new_session(username)
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+
+
+def end_session(store: StaffStore, user: StaffUser | None, client: str) -> None:
+    """Log out: the server-side session ends and is audited; only the language choice stays."""
+    sid = session.get("sid")
+    if sid:
+        store.end_session(sid)
+        if user is not None:
+            store.audit(user.username, "logout", user.username, client=client)
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 class Kendali:
     """What the pages share: the site, the accounts, the engine's state and the way to act on it."""
 
@@ -156,28 +182,12 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
                            username=username)
         if result.user is None:
             return _render("kendali/login.html", 401, note=_t("login_failed"), username=username)
-        lang = session.get("lang")
-        old = session.get("sid")
-        if old:
-            _k().store.end_session(old)
-        session.clear()  # nothing the browser brought survives a login: not its session, not its CSRF token
-        session["sid"] = _k().store.new_session(result.user.username)
-        if lang:
-            session["lang"] = lang
-        session.permanent = True
+        begin_session(_k().store, result.user.username)
         return redirect(url_for("kendali.dashboard"), 303)
 
     @bp.route("/keluar", methods=["POST"])
     def logout() -> Any:
-        sid = session.get("sid")
-        if sid:
-            _k().store.end_session(sid)
-            if g.user is not None:
-                _k().store.audit(g.user.username, "logout", g.user.username, client=_client())
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        end_session(_k().store, g.user, _client())
         flash(_t("logged_out"), "ok")
         return redirect(url_for("kendali.login"), 303)
 
