@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
+
+from broker.mqtt.device import run_until_signal
 
 READY = "antrian-central listening on "  # the one line `antrian central web` writes on stdout, once it serves
 DEFAULT_CENTRAL_DATA = "antrian-central"
@@ -133,14 +133,12 @@ def cmd_web(args: argparse.Namespace) -> int:
     if not tier.store.users():
         print("Belum ada akun: buat dengan `antrian central user add NAMA --role admin --data DIR` / no account "
               "yet: make one with `antrian central user add NAME --role admin --data DIR`", file=sys.stderr)
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    tier.start()
-    print(f"Ruang Kendali Provinsi / province control room on {tier.url}/masuk", file=sys.stderr, flush=True)
-    print(f"{READY}{tier.url}", flush=True)
-    done.wait()
-    tier.stop()
+    def start() -> None:
+        tier.start()
+        print(f"Ruang Kendali Provinsi / province control room on {tier.url}/masuk", file=sys.stderr, flush=True)
+        print(f"{READY}{tier.url}", flush=True)
+
+    run_until_signal(start, tier.stop)
     return 0
 
 
@@ -213,13 +211,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return fail(str(exc), EXIT_UNREACHABLE)
     broker = args.broker if "://" in args.broker else f"mqtt://{args.broker}"
     ingest = Ingest(RegisteringSink(store), broker, client_id=args.client_id)
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    ingest.start()
-    print(f"antrian-central-ingest from {ingest.address}", flush=True)
-    done.wait()
-    ingest.stop()
+    def start() -> None:
+        ingest.start()
+        print(f"antrian-central-ingest from {ingest.address}", flush=True)
+
+    run_until_signal(start, ingest.stop)
     store.close()
     return 0
 

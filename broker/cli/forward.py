@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
 
-from broker.mqtt.device import EXIT_USAGE, fail, setup_logging
+from broker.mqtt.device import EXIT_USAGE, fail, run_until_signal, setup_logging
 
 FORWARD_ID = "forward"  # the forwarder's login on a closed site: engine-forward (one connection per login)
 
@@ -46,15 +45,6 @@ def _forwarder_url(args: argparse.Namespace) -> str:
     return url
 
 
-def _run_until_signal(start, stop) -> None:
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    start()
-    done.wait()
-    stop()
-
-
 def _central_id(args: argparse.Namespace) -> str | None:
     """--site-id, else the site's id at the province from --config (`<region_code>-<site id>`, as the central
     store names an MPP, e.g. 33.17-rembang), else None: the log's own site id."""
@@ -78,7 +68,7 @@ def cmd_forward(args: argparse.Namespace) -> int:
     forwarder.start()
     print(f"antrian-forward {forwarder.site} from {forwarder.window.acked} via {forwarder.address}", flush=True)
     runner = threading.Thread(target=forwarder.run, name="forwarder", daemon=True)
-    _run_until_signal(runner.start, forwarder.stop)
+    run_until_signal(runner.start, forwarder.stop)
     runner.join(10)
     forwarder.close()
     return 0
@@ -106,7 +96,7 @@ def cmd_forward_ingest(args: argparse.Namespace) -> int:
     sink = SqliteSink(args.sqlite)
     ingest = Ingest(sink, _url(args.broker), client_id=args.client_id)
     print(f"antrian-forward-ingest into {args.sqlite} from {ingest.address}", flush=True)
-    _run_until_signal(ingest.start, ingest.stop)
+    run_until_signal(ingest.start, ingest.stop)
     sink.close()
     return 0
 

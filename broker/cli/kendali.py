@@ -17,9 +17,9 @@ import argparse
 import getpass
 import os
 import pwd
-import signal
 import sys
-import threading
+
+from broker.mqtt.device import run_until_signal
 
 READY = "antrian-kendali listening on "  # the one line `antrian kendali` writes on stdout, once it serves
 
@@ -136,14 +136,12 @@ def cmd_kendali(args: argparse.Namespace) -> int:
     if not tier.store.users():
         print("Belum ada akun staf: buat dengan `antrian user add NAMA --role admin` / no staff account yet: "
               "make one with `antrian user add NAME --role admin`", file=sys.stderr)
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    tier.start()
-    print(f"Ruang Kendali / control room on {tier.url}/masuk", file=sys.stderr, flush=True)
-    print(f"{READY}{tier.url}", flush=True)
-    done.wait()
-    tier.stop()
+    def start() -> None:
+        tier.start()
+        print(f"Ruang Kendali / control room on {tier.url}/masuk", file=sys.stderr, flush=True)
+        print(f"{READY}{tier.url}", flush=True)
+
+    run_until_signal(start, tier.stop)
     return 0
 
 

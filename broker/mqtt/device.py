@@ -42,6 +42,18 @@ def fail(text: str, code: int, english: str | None = None) -> int:
     return code
 
 
+def run_until_signal(start: Callable[[], Any], stop: Callable[[], Any]) -> None:
+    """Start a service, wait for SIGINT or SIGTERM, stop it: the shape of every long-running command."""
+    import threading
+
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    start()
+    done.wait()
+    stop()
+
+
 def setup_logging(level: int = logging.INFO) -> None:
     """The one log format of every long-running command (engine, screens, touch apps, simulator)."""
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
