@@ -42,3 +42,15 @@ def page_as(browser, url: str, username: str, **context):
     log_in(page, url, username)
     page.wait_for_url(url + "/")
     return page
+
+
+def shoot_both(page, out, name: str) -> None:
+    """Screenshots of the page at the laptop's and the phone's width into `out`; at the phone's width nothing
+    may stick out sideways."""
+    out.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(LAPTOP)
+    page.screenshot(path=str(out / f"{name}-1366.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(out / f"{name}-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    page.set_viewport_size(LAPTOP)

@@ -430,18 +430,11 @@ def test_central_ingest_takes_a_new_sites_forwarded_log(tmp_path, postgres):
 
 
 sync_api = pytest.importorskip("playwright.sync_api")
-from integration.chromium import LAPTOP, PHONE, log_in  # noqa: E402  (after the skip)
+from integration.chromium import LAPTOP, PHONE, log_in, shoot_both  # noqa: E402  (after the skip)
 
 
 def shoot(page, name: str) -> None:
-    """Both widths of the page; at the phone's width nothing may stick out sideways."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size(LAPTOP)
-    page.screenshot(path=str(OUT / f"{name}-1366.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(OUT / f"{name}-390.png"), full_page=True)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
-    page.set_viewport_size(LAPTOP)
+    shoot_both(page, OUT, name)
 
 
 def test_the_pages_in_a_browser(web, browser):

@@ -17,7 +17,7 @@ from integration.test_kendali_web import counter_status, wait_until
 hall = http_half.hall  # the same real hall: Mosquitto, the engine, accounts, the control room
 
 sync_api = pytest.importorskip("playwright.sync_api")
-from integration.chromium import LAPTOP, PHONE, log_in  # noqa: E402  (after the skip)
+from integration.chromium import LAPTOP, log_in, shoot_both  # noqa: E402  (after the skip)
 
 OUT = OUTPUT / "kendali"
 
@@ -29,14 +29,7 @@ def new_page(browser, csp_violations: list[str]):
 
 
 def shoot(page, name: str) -> None:
-    """Both widths of the page; at the phone's width nothing may stick out sideways."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size(LAPTOP)
-    page.screenshot(path=str(OUT / f"{name}-1366.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(OUT / f"{name}-390.png"), full_page=True)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
-    page.set_viewport_size(LAPTOP)
+    shoot_both(page, OUT, name)
 
 
 def test_each_role_sees_only_what_it_may(hall, browser):
