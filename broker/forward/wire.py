@@ -97,8 +97,8 @@ def decode_batch(payload: bytes, site: str) -> Batch:
     """The batch published on `site`'s events topic; raises WireError (the topic names the site, not the payload)."""
     try:
         doc = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WireError(f"not JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: JSON nested too deep
+        raise WireError(f"not JSON: {str(exc)[:120]}") from None
     if not isinstance(doc, dict) or doc.get("site") != site:
         raise WireError(f"not a batch of site {site}")
     raw = doc.get("events")
@@ -128,8 +128,8 @@ def decode_ack(payload: bytes, site: str) -> int:
     """The last seq the central store holds of `site`; raises WireError."""
     try:
         doc = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WireError(f"not JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: JSON nested too deep
+        raise WireError(f"not JSON: {str(exc)[:120]}") from None
     if not isinstance(doc, dict) or doc.get("site") != site:
         raise WireError(f"not an ack of site {site}")
     last = doc.get("last_seq")

@@ -301,3 +301,11 @@ def test_the_province_lets_each_site_publish_only_its_own_batches():
     assert "pattern write antrian/central/%u/events" in acl and "pattern read antrian/central/%u/ack" in acl
     assert acl[acl.index("user antrian-central-ingest") + 1:][:2] == [
         "topic read antrian/central/+/events", "topic write antrian/central/+/ack"]
+
+
+def test_json_nested_too_deep_is_a_wire_error_not_a_crash():
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(wire.WireError, match="not JSON"):
+        wire.decode_batch(deep, "33.17-rembang")
+    with pytest.raises(wire.WireError, match="not JSON"):
+        wire.decode_ack(b'{"site": ' + deep + b"}", "33.17-rembang")
