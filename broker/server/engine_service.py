@@ -39,7 +39,7 @@ from broker.protocol.codec import BadMessage, ReloadConfig, Topics, encode, pars
 from broker.server.outbox import CONFIG_FILE as NOTIFY_CONFIG
 from broker.server.outbox import NotifyConfigError, Sender, load_channels
 from broker.server.store import EventStore, StoreError
-from broker.site.config import SAMPLE_CONFIG, ConfigError, SiteConfig, parse_config
+from broker.site.config import SAMPLE_CONFIG, ConfigError, Problem, SiteConfig, parse_config
 from broker.site.versions import candidate_path, sha256, write_atomically
 
 log = logging.getLogger("antrian.engine")
@@ -228,11 +228,13 @@ class EngineService:
         wait for, or does not fit today's log; else the engine is rebuilt from the log with it (the queue
         stays), the file replaced, and every retained topic republished."""
 
-        def refuse(text: str, text_en: str, problems: list[str] | None = None) -> dict[str, Any]:
+        def refuse(text: str, text_en: str, problems: list[Problem] | None = None) -> dict[str, Any]:
             log.warning("config reload by %s refused: %s", command.by or command.source, text_en[:300])
             return {"ok": False, "request_id": command.request_id,
                     "error": {"code": "config_refused", "message": text, "message_en": text_en, "params": {}},
-                    "problems": problems or []}
+                    # each problem in both languages, as `message` and `message_en` are
+                    "problems": [p.describe("id") for p in problems or []],
+                    "problems_en": [p.describe("en") for p in problems or []]}
 
         if self.config_path is None:
             return refuse("Mesin antrian berjalan dengan konfigurasi contoh, bukan berkas --config: konfigurasi "
@@ -250,8 +252,7 @@ class EngineService:
             config = parse_config(text, str(self.config_path))
         except ConfigError as exc:
             return refuse(f"Konfigurasi baru ditolak: {len(exc.problems)} masalah.",
-                          f"The new config is refused: {len(exc.problems)} problem(s).",
-                          [str(p) for p in exc.problems])
+                          f"The new config is refused: {len(exc.problems)} problem(s).", list(exc.problems))
         if config.site.id != self.config.site.id:
             return refuse(f"Konfigurasi baru untuk MPP '{config.site.id}', bukan '{self.config.site.id}'.",
                           f"The new config is for site '{config.site.id}', not '{self.config.site.id}'.")

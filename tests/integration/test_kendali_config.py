@@ -177,6 +177,25 @@ def test_the_engine_refuses_to_drop_a_waited_for_service(hall):
     assert not reply["ok"] and "changed since it was checked" in reply["error"]["message_en"]
 
 
+def test_the_engines_own_config_problems_come_in_both_languages(hall):
+    """A broken candidate sent straight to the engine (a control room of another version would): each problem
+    is said in Bahasa Indonesia under `problems` and in English under `problems_en`, line for line."""
+    from broker.site.versions import candidate_path, sha256
+
+    text = SMALL_SITE.replace('timezone = "Asia/Jakarta"', 'timezone = "Asia/Atlantis"')
+    assert text != SMALL_SITE
+    candidate_path(hall.path).write_text(text)
+    topics = hall.client.topics
+    reply = hall.client.request(topics.supervisor_request("kendali"), topics.supervisor_reply("kendali"),
+                                {"action": "reload_config", "sha256": sha256(text), "by": "test"})
+    assert not reply["ok"] and reply["error"]["code"] == "config_refused"
+    assert len(reply["problems"]) == len(reply["problems_en"]) >= 1
+    assert any("zona waktu" in p.lower() for p in reply["problems"]), reply["problems"]
+    assert any("timezone" in p.lower() for p in reply["problems_en"]), reply["problems_en"]
+    assert reply["problems"] != reply["problems_en"]
+    assert hall.path.read_text() == SMALL_SITE
+
+
 def load_config_text(text: str):
     from broker.site.config import parse_config
 

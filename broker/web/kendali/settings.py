@@ -88,6 +88,21 @@ def stext(key: str, lang: str, **params: Any) -> str:
     return (pair[1] if lang == "en" else pair[0]).format(**params)
 
 
+@dataclass(frozen=True)
+class EngineProblem:
+    """A problem the engine found in a config the control room had passed (a newer engine, a file changed
+    meanwhile), as the engine's reply says it in both languages."""
+
+    id: str
+    en: str
+
+    def describe(self, lang: str = "id") -> str:
+        return self.en if lang == "en" else self.id
+
+    def __str__(self) -> str:  # the audit log's language
+        return self.en
+
+
 @dataclass
 class Saved:
     """What a save gave: ok with its version, or the sentence and the checker's problems."""
@@ -96,7 +111,7 @@ class Saved:
     status: int = 200
     sentence: str = ""
     sentence_en: str = ""
-    problems: list[Any] = field(default_factory=list)  # broker.site.config.Problem, or plain sentences from the engine
+    problems: list[Any] = field(default_factory=list)  # broker.site.config.Problem, or the engine's EngineProblem
     number: int = 0
 
 
@@ -158,8 +173,12 @@ class Settings:
             return Saved(False, 503, TEXTS["engine_away"][0], TEXTS["engine_away"][1])
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            said = [str(p) for p in reply.get("problems") or []]
+            said_en = [str(p) for p in reply.get("problems_en") or []]
+            if len(said_en) != len(said):  # an engine of before problems_en: its problems were English
+                said_en = said
             return Saved(False, 409, str(error.get("message") or ""), str(error.get("message_en") or ""),
-                         [str(p) for p in reply.get("problems") or []])
+                         [EngineProblem(i, e) for i, e in zip(said, said_en, strict=True)])
         self.versions.ensure_first(old_text)
         version = self.versions.record(new_text, user.username, note)
         self.adopt(parse_config(new_text, str(path)))
@@ -302,9 +321,9 @@ def make_blueprint() -> Blueprint:
             return redirect(url_for("konfigurasi.edit", table=table, key=new_key if key == "baru" else key), 303)
         audit(f"config_{table}", new_key, "refused: " + "; ".join(str(p) for p in saved.problems)[:250]
               or saved.sentence_en, False)
-        problems = [p for p in saved.problems if not isinstance(p, str)]
+        problems = [p for p in saved.problems if not isinstance(p, EngineProblem)]
         by_field, general = editing.sort_problems(problems, table, index, lang())
-        general += [p for p in saved.problems if isinstance(p, str)]
+        general += [p.describe(lang()) for p in saved.problems if isinstance(p, EngineProblem)]
         return edit_page(table, key, form, saved.status, by_field, general,
                          saved.sentence_en if lang() == "en" else saved.sentence)
 
@@ -370,7 +389,7 @@ def make_blueprint() -> Blueprint:
             flash(st("rolled_back", old=number, n=saved.number), "ok")
         else:
             flash(" ".join([saved.sentence_en if lang() == "en" else saved.sentence] +
-                           [p if isinstance(p, str) else p.describe(lang()) for p in saved.problems]),
+                           [p.describe(lang()) for p in saved.problems]),
                   "warn")
         return redirect(url_for("konfigurasi.versions"), 303)
 
