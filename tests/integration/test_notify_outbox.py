@@ -83,31 +83,44 @@ def gateway():
     g.close()
 
 
-def store_with_messages(data: Path, ahead: int = 2):
-    """A store holding one subscribed ticket's messages, written as the engine service writes them."""
+def store_with_messages(data: Path, ahead: int = 2, *, tickets: int = 1, call: bool = True):
+    """A store holding subscribed tickets' messages, written as the engine service writes them: each ticket's
+    "near" (all are within `ahead`), then, with `call`, the first ticket's "called" in a later batch."""
     config = parse_config(SMALL_SITE.replace("[rules]", f"[rules]\nnotify_ahead = {ahead}"))
     engine = Engine(config, ignore_hours=True, survey_secret=b"s" * 32)
     store = EventStore(data, config.site.id)
     now = time.time()
-    out = [engine.handle(IssueTicket(request_id="i1", source="kiosk/K1", service="A", kiosk="K1"), now)]
-    out.append(engine.handle(NotifySubscribe(request_id="n1", source="kiosk/K1", ticket=out[0].reply["ticket"]["id"],
-                                             phone=PHONE, consent=True), now))
-    out.append(engine.handle(CounterRequest(request_id="c1", source="counter/1", counter="1",
-                                            action=CounterCommand.OPEN), now))
-    out.append(engine.handle(CounterRequest(request_id="c2", source="counter/1", counter="1",
-                                            action=CounterCommand.NEXT), now))
+    out = []
+    for n in range(tickets):
+        issued = engine.handle(IssueTicket(request_id=f"i{n}", source="kiosk/K1", service="A", kiosk="K1"), now)
+        out += [issued, engine.handle(NotifySubscribe(request_id=f"n{n}", source="kiosk/K1", consent=True,
+                                                      ticket=issued.reply["ticket"]["id"], phone=PHONE), now)]
     store.append(out)
+    if call:
+        call_next(store, engine)
     return store, engine
 
 
+def call_next(store: EventStore, engine: Engine, counter: str = "1") -> None:
+    """The counter opens (if it is not open) and calls the next ticket: its "called" message is queued."""
+    now = time.time()
+    store.append([engine.handle(CounterRequest(request_id=f"c{counter}-{action}-{now}", source=f"counter/{counter}",
+                                               counter=counter, action=action), now)
+                  for action in (CounterCommand.OPEN, CounterCommand.NEXT)])
+
+
 def test_a_webhook_gateway_gets_each_message_once_in_json(tmp_path, gateway):
-    store, _ = store_with_messages(tmp_path)
+    store, engine = store_with_messages(tmp_path, call=False)
     channel = WebhookChannel(url=gateway.url, headers={"Authorization": "Bearer {secret}", "Idempotency-Key": "{id}"},
                              body='{"to": "{phone}", "text": "{text}", "id": "{id}"}', secret="rahasia",
                              per_minute=6000)
+    assert channel.idempotent  # the id goes along: a message in doubt may go again
     sender = Sender(store.path, {"whatsapp": channel})
     sender.start()
     try:
+        wait_until(lambda: len(gateway.delivered()) == 1, what="the near message")
+        call_next(store, engine)
+        sender.wake()
         wait_until(lambda: len(gateway.delivered()) == 2, what="two messages")
         outbox = Outbox(store.path)
         wait_until(lambda: outbox.counts() == {"sent": 2}, what="both marked sent")
@@ -132,11 +145,15 @@ def test_a_gateway_failing_twice_is_retried_and_gets_the_message_once(tmp_path, 
         (tmp_path / "notify.toml").write_text(f'[whatsapp]\npreset = "fonnte"\nurl = "{gateway.url}"\n'
                                               'secret_file = "wa-token"\nper_minute = 6000\n')
         channels = load_channels(tmp_path / "notify.toml")
-        store, _ = store_with_messages(tmp_path / "data")  # "near" and "called"
+        store, engine = store_with_messages(tmp_path / "data", call=False)  # "near"
+        assert not channels["whatsapp"].idempotent  # Fonnte's request carries no id
         sender = Sender(store.path, channels, retry_base_s=0.05)
         with caplog.at_level("INFO", logger="antrian.notify"):
             sender.start()
             try:
+                wait_until(lambda: Outbox(store.path).counts() == {"sent": 1}, what="the near message sent")
+                call_next(store, engine)  # "called"
+                sender.wake()
                 wait_until(lambda: Outbox(store.path).counts() == {"sent": 2}, what="the messages sent")
             finally:
                 sender.stop()
@@ -157,7 +174,7 @@ def test_a_gateway_answering_200_with_status_false_is_not_sent(tmp_path):
     try:
         channel = WebhookChannel(url=gateway.url, body="target={phone62}&message={text}",
                                  content_type="application/x-www-form-urlencoded", success_field="status", per_minute=6000)
-        store, _ = store_with_messages(tmp_path)
+        store, _ = store_with_messages(tmp_path, tickets=2, call=False)  # two tickets' "near"
         sender = Sender(store.path, {"whatsapp": channel}, retry_base_s=0.02, max_attempts=3)
         outbox = Outbox(store.path)
         while outbox.counts() != {"failed": 2}:
@@ -271,7 +288,7 @@ def test_kill_9_in_a_morning_loses_no_message_and_sends_none_twice(broker_url, s
 
 
 def test_each_channel_keeps_its_pace(tmp_path, gateway):
-    store, _ = store_with_messages(tmp_path)  # two messages due at once
+    store, _ = store_with_messages(tmp_path, tickets=2, call=False)  # two messages due at once
     mono = [100.0]
     channel = WebhookChannel(url=gateway.url, body='{"id": "{id}"}', per_minute=2)  # one per 30 s
     sender = Sender(store.path, {"whatsapp": channel}, mono=lambda: mono[0])
