@@ -15,10 +15,11 @@ thread has its own connection and never touches the engine's state; the engine n
 for a gateway.
 
 Claimed before it is sent. A row goes `pending` -> `sending` (committed, with `claimed_at`)
-before its channel gets it, then `sent`, or back to `pending` for a retry, or `failed`. A row
-still `sending` when the sender starts was in flight when the process died: the gateway may
-or may not have taken it, and nothing on this side can tell (the Two Generals: the gateway's
-"yes" and our mark cannot be made one atomic step). With a gateway that cannot drop a repeat,
+before its channel gets it, then `sent`, or back to `pending` for a retry, or `failed`. A stop
+(SIGTERM) waits for the send in progress (its TIMEOUT_S), so only a crash leaves a row
+`sending`. One found so when the sender starts was in flight when the process died: the
+gateway may or may not have taken it, and nothing on this side can tell (the Two Generals:
+the gateway's "yes" and our mark cannot be one atomic step). With a gateway that cannot drop a repeat,
 "none lost" and "never twice" cannot both hold for that one message; `in_doubt` decides, per
 channel:
 

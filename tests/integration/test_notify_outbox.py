@@ -500,3 +500,19 @@ def test_a_withdrawn_consent_deletes_the_number_at_once(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM outbox WHERE phone IS NOT NULL").fetchone()[0] == 0
     assert {s for (s,) in db.execute("SELECT status FROM outbox")} == {"withdrawn"}
     assert Outbox(store.path).due(time.time() + 1) == []
+
+
+def test_a_log_from_before_the_claim_gets_its_column(tmp_path, gateway):
+    """A site's log made before rows were claimed (no `claimed_at`) is upgraded in place when the engine opens it."""
+    store, engine = store_with_messages(tmp_path, call=False)
+    store.close()
+    db = sqlite3.connect(store.path)
+    db.execute("ALTER TABLE outbox DROP COLUMN claimed_at")
+    db.close()
+    store = EventStore(tmp_path, engine.config.site.id)
+    columns = {row[1] for row in store._connection().execute("PRAGMA table_info(outbox)")}
+    assert "claimed_at" in columns
+    sender = Sender(store.path, {"whatsapp": WebhookChannel(url=gateway.url, body='{"id": "{id}"}', per_minute=6000)})
+    outbox = Outbox(store.path)
+    sender.deliver(outbox)
+    assert outbox.counts() == {"sent": 1} and len(gateway.requests) == 1
