@@ -41,7 +41,7 @@ doubt) whose ticket has a later message queued (higher `seq`) is marked `superse
 call after the survey link, would only mislead. The claim checks it in the same transaction.
 
 A phone number never reaches the log: lines name the message id, and a gateway's answer is
-logged by its status only. The sender's start logs the outbox's figures (`summary`), `unsure`
+logged by its status only. The sender's start logs today's figures of the outbox (`summary`), `unsure`
 among them ("mungkin sudah terkirim" / "maybe sent"), for the technician reading the journal.
 
 Channels (`notify.toml` in the data folder, read by `load_channels`):
@@ -78,6 +78,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from broker.core.events import EventType
 from broker.core.texts import tr
 
 log = logging.getLogger("antrian.notify")
@@ -479,9 +480,12 @@ class Outbox:
                         "WHERE id = ? AND status IN ('pending', 'sending')",
                         (next_at, error, "failed" if give_up else "pending", message_id))
 
-    def counts(self) -> dict[str, int]:
-        """Rows by status (STATUSES), only those that occur."""
-        return dict(self.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
+    def counts(self, today: bool = False) -> dict[str, int]:
+        """Rows by status (STATUSES), only those that occur; `today`: only the rows since the day started."""
+        since = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE type = ?",
+                                (str(EventType.DAY_STARTED),)).fetchone()[0] if today else 0
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM outbox WHERE seq >= ? GROUP BY status",
+                                    (since,)).fetchall())
 
     def close(self) -> None:
         self.db.close()
@@ -552,9 +556,10 @@ class Sender(threading.Thread):
                          else f"({message.channel} never took it)")
             else:
                 log.info("message %s was on its way when antrian stopped: %s", message.id, status)
-        counts = outbox.counts()
+        counts = outbox.counts(today=True)
         if counts:
-            log.info("pesan ke ponsel: %s / messages to phones: %s", summary(counts, "id"), summary(counts, "en"))
+            log.info("pesan ke ponsel hari ini: %s / messages to phones today: %s", summary(counts, "id"),
+                     summary(counts, "en"))
 
     def deliver(self, outbox: Outbox) -> float:
         """Send what is due now; how long to wait before looking again."""

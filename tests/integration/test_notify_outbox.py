@@ -259,6 +259,8 @@ def test_a_new_day_deletes_the_numbers(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM private").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM outbox WHERE phone IS NOT NULL OR text IS NOT NULL").fetchone()[0] == 0
     assert {s for (s,) in db.execute("SELECT status FROM outbox")} == {"expired"}  # never sent the next day
+    outbox = Outbox(store.path)
+    assert outbox.counts() == {"expired": 2} and outbox.counts(today=True) == {}  # today's figures start afresh
 
 
 def test_only_the_engine_and_the_monitor_may_read_the_number_on_its_way(tmp_path):
@@ -390,7 +392,8 @@ def test_kill_9_while_the_gateway_holds_its_answer(preset, broker_url, small_con
         texts = [message_id(r) for r in gateway.requests]  # Fonnte's form carries no id: tell them by their text
         assert len(texts) == 2 and "segera dipanggil" in texts[0] and "silakan ke Loket 1" in texts[1], texts
         assert f"message {near} was on its way to whatsapp when antrian stopped" in text and "unsure" in text
-        assert "1 mungkin sudah terkirim (tidak dikirim ulang)" in text and "1 maybe sent (not sent again)" in text
+        assert "pesan ke ponsel hari ini: 1 mungkin sudah terkirim (tidak dikirim ulang)" in text
+        assert "messages to phones today: 1 maybe sent (not sent again)" in text
 
 
 INJECT_HOLDING = """#!/bin/sh
