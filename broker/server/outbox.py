@@ -185,9 +185,9 @@ class WebhookChannel:
         headers = {k: _fill(v, values, lambda v: v) for k, v in self.headers.items()}
         data = _fill(self.body, values, escape).encode("utf-8") if self.body else None
         url = _fill(self.url, values, urllib.parse.quote)
-        request = urllib.request.Request(url, data=data, method=self.method.upper(),
-                                         headers={"Content-Type": self.content_type, **headers})
         try:
+            request = urllib.request.Request(url, data=data, method=self.method.upper(),
+                                             headers={"Content-Type": self.content_type, **headers})
             with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
                 answer = response.read(65536)
         except urllib.error.HTTPError as exc:
@@ -195,6 +195,8 @@ class WebhookChannel:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise SendError(f"the gateway cannot be reached ({type(reason).__name__})") from None
+        except ValueError:  # "unknown url type", http.client.InvalidURL: the sender thread must not end on it
+            raise SendError("the gateway's url cannot be used (see url in notify.toml)") from None
         if self.success_field:
             try:
                 ok = json.loads(answer).get(self.success_field)

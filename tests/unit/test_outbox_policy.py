@@ -9,8 +9,10 @@ from broker.server.outbox import (
     PRESETS,
     STATUSES,
     GammuChannel,
+    Message,
     NotifyConfigError,
     Queued,
+    SendError,
     WebhookChannel,
     in_doubt,
     load_channels,
@@ -140,3 +142,8 @@ def test_summary_names_every_status_in_both_languages():
     assert summary(counts, "en") == "5 sent, 1 maybe sent (not sent again), 2 not sent, a newer message replaced it"
     assert all(summary({status: 1}, "id") and summary({status: 1}, "en") for status in STATUSES)
     assert summary({}) == ""
+
+
+def test_an_unusable_gateway_url_is_a_send_error_not_a_dead_sender():
+    with pytest.raises(SendError, match="url cannot be used"):
+        WebhookChannel(url="api.fonnte.com/send", body="x").send(Message("t:near", "whatsapp", "+6281234567890", "t", 0))
