@@ -929,6 +929,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "duration.under_minute": ("kurang dari 1 menit", "less than 1 minute"),
     "duration.hours": ("jam", "h"),
     "duration.minutes": ("menit", "min"),
+    # The outbox's figures (broker/server/outbox.py `summary`, logged when the sender starts): a row's status
+    "notify.status.pending": ("menunggu dikirim", "waiting to be sent"),
+    "notify.status.sending": ("sedang dikirim", "being sent"),
+    "notify.status.sent": ("terkirim", "sent"),
+    "notify.status.failed": ("gagal terkirim", "failed"),
+    "notify.status.unsure": ("mungkin sudah terkirim (tidak dikirim ulang)", "maybe sent (not sent again)"),
+    "notify.status.superseded": ("tidak dikirim, sudah ada kabar yang lebih baru", "not sent, a newer message replaced it"),
+    "notify.status.expired": ("tidak dikirim, hari sudah berganti", "not sent, the day ended"),
+    "notify.status.withdrawn": ("tidak dikirim, persetujuan ditarik", "not sent, consent withdrawn"),
 }
 
 

@@ -37,6 +37,7 @@ from broker.core.views import config_state
 from broker.mqtt.connection import Connection
 from broker.protocol.codec import BadMessage, ReloadConfig, Topics, encode, parse, reply_topic
 from broker.server.outbox import CONFIG_FILE as NOTIFY_CONFIG
+from broker.server.outbox import TIMEOUT_S as SEND_TIMEOUT_S
 from broker.server.outbox import NotifyConfigError, Sender, load_channels
 from broker.server.store import EventStore, StoreError
 from broker.site.config import SAMPLE_CONFIG, ConfigError, Problem, SiteConfig, parse_config
@@ -172,7 +173,7 @@ class EngineService:
             self.mqtt.stop()
             if self.sender is not None:
                 self.sender.stop()
-                self.sender.join(5.0)
+                self.sender.join(SEND_TIMEOUT_S + 1.0)  # a message with its gateway finishes: none left in doubt
             self.store.close()
 
     def stop(self) -> None:

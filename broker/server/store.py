@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, ts REAL NOT NULL, repl
 -- personal fields of today's events (broker.core.notify.PRIVATE_FIELDS: a visitor's phone), deleted at day start
 CREATE TABLE IF NOT EXISTS private (seq INTEGER PRIMARY KEY, ticket TEXT, data TEXT NOT NULL);
 -- messages to visitors' phones, written with their notification_queued event; the sender marks them
+-- (status: broker.server.outbox.STATUSES; only `pending` rows are ever sent)
 CREATE TABLE IF NOT EXISTS outbox (
     id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
@@ -49,10 +50,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_at REAL NOT NULL,
     sent_at REAL,
-    error TEXT
+    error TEXT,
+    claimed_at REAL  -- when the sender marked it `sending`, just before its channel got it
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_at);
 """
+# columns added to a table after a site's log was made: (table, column, its declaration)
+ADDED_COLUMNS = (("outbox", "claimed_at", "REAL"),)
 
 
 class StoreError(Exception):
@@ -167,6 +171,9 @@ class EventStore:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(f"PRAGMA synchronous={self.synchronous}")
                 db.executescript(SCHEMA)
+                for table, column, declaration in ADDED_COLUMNS:  # a log made by an earlier version
+                    if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open {self.path}: {exc}") from None
             self._db = db
