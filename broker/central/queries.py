@@ -192,7 +192,8 @@ def drill(conn: psycopg.Connection, site_id: str, period_from: date, period_to: 
         found[agency]["turned_away"] = n
     counters: dict[str, int] = {}
     for agency, signed, n, opening, within in conn.execute("""
-            SELECT coalesce(p.profile->'counters'->t.counter->>'agency', c.agency, ''), sum(t.signed_s), count(DISTINCT t.counter) FILTER (WHERE t.signed_s > 0),
+            SELECT coalesce(p.profile->'counters'->t.counter->>'agency', c.agency, ''), sum(t.signed_s),
+                   count(DISTINCT t.counter) FILTER (WHERE t.signed_s > 0),
                    sum(t.opening_s), sum(t.staffed_open_s)
             FROM staffing_daily t LEFT JOIN site_counters c ON c.site = t.site AND c.counter = t.counter
             LEFT JOIN site_profiles p ON p.site = t.site

@@ -1,7 +1,8 @@
 """The central store: every MPP's events on the province's PostgreSQL, and the roll-ups kept with them.
 
 `CentralStore(conninfo).migrate()` makes the tables (broker/central/schema.py says what each holds);
-`register_site` names an MPP before its first batch; `ingest(site_id, events)` stores a batch of
+`register_site` names an MPP before its first batch (`register_profile` with its profile: agencies, opening
+hours, closures); `ingest(site_id, events)` stores a batch of
 that site's events in one transaction and returns the site's last stored seq, the cursor a
 forwarder resumes from. Events come as broker.core.events.Event or as the dicts Event.as_dict()
 gives, in the order of their seq; anything at or below the site's cursor is skipped (a batch sent
@@ -411,7 +412,7 @@ class CentralStore:
         self._conn: psycopg.Connection | None = None
         self._months: set[date] = set()
         self._sites: dict[str, Site] = {}
-        self._profiles: dict[str, Profile | None] = {}  # each site's profile as stored (None: none yet)
+        self._profiles: dict[str, Profile] = {}  # each site's profile as stored
         self._staged = False  # this connection has its temporary staging tables
 
     @property
@@ -505,14 +506,18 @@ class CentralStore:
                                   profile=profile)
 
     def profile(self, site_id: str) -> Profile | None:
-        """The site's profile as the store holds it, or None before any came."""
-        if site_id not in self._profiles:
+        """The site's profile as the store holds it, or None before any came (asked again each time then: another
+        process, `antrian central load --config`, may register it meanwhile)."""
+        found = self._profiles.get(site_id)
+        if found is None:
             row = self.conn.execute("SELECT profile FROM site_profiles WHERE site = %s", (site_id,)).fetchone()
             try:
-                self._profiles[site_id] = from_doc(row[0]) if row else None
+                found = from_doc(row[0]) if row else None
             except ProfileError:  # written by this code, so not expected: the site then counts no opening hours
-                self._profiles[site_id] = None
-        return self._profiles[site_id]
+                found = None
+            if found is not None:
+                self._profiles[site_id] = found
+        return found
 
     def site(self, site_id: str) -> Site:
         found = self._sites.get(site_id)

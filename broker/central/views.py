@@ -41,7 +41,8 @@ def agency_trend(conn: psycopg.Connection, site_id: str, agency: str, period_fro
                    sum(t.opening_s), sum(t.staffed_open_s)
             FROM staffing_daily t LEFT JOIN site_counters c ON c.site = t.site AND c.counter = t.counter
             LEFT JOIN site_profiles p ON p.site = t.site
-            WHERE t.site = %(s)s AND coalesce(p.profile->'counters'->t.counter->>'agency', c.agency, '') = %(g)s AND t.day BETWEEN %(a)s AND %(b)s
+            WHERE t.site = %(s)s AND coalesce(p.profile->'counters'->t.counter->>'agency', c.agency, '') = %(g)s
+                  AND t.day BETWEEN %(a)s AND %(b)s
             GROUP BY 1""", p).fetchall():
         found[week] |= {"signed_s": signed, "opening_s": opening, "staffed_open_s": within}
         counters[week] = int(n)

@@ -162,7 +162,7 @@ def _minute(value: Any) -> int:
 def _day_hours(value: Any, what: str) -> tuple[tuple[int, int], ...]:
     if not isinstance(value, list) or len(value) > 24:
         raise ProfileError(f"{what} is not a list of opening ranges")
-    ranges = []
+    ranges: list[tuple[int, int]] = []
     for r in value:
         if not isinstance(r, list) or len(r) != 2:
             raise ProfileError(f"{what} holds a range that is not [start, end]")

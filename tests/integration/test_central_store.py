@@ -17,10 +17,10 @@ from psycopg.conninfo import make_conninfo
 
 from antrian_assets import ROOT as ASSETS
 from broker.central import CentralError, CentralStore, UnknownSite, drill, league, site_ikm, trend
+from broker.central.schema import SCHEMA_VERSION
 from broker.core.commands import Outcome
 from broker.core.events import Event, EventType
 from broker.core.ikm import from_sums
-from broker.central.schema import SCHEMA_VERSION
 from broker.forward.profile import of_config
 from broker.reports.build import EventLog, Period, _ikm_groups, _issued, _noshow_counts, share, timings
 from broker.reports.staffing import attendance, spans, staffing

@@ -217,8 +217,8 @@ def test_forwarded_into_the_postgresql_central_store(tmp_path, postgres):
     live by a site whose engine is issuing tickets meanwhile. The site is not registered beforehand: the profile
     its forwarder sends (--config) names it, its agencies and their opening hours."""
     from broker.central.store import CentralStore, UnknownSite
-    from broker.forward.profile import of_config
     from broker.forward.ingest import Ingest
+    from broker.forward.profile import of_config
     from broker.forward.sink import MappingSink
     from broker.mqtt.client import EngineClient
     from conftest import start_engine
@@ -232,6 +232,13 @@ def test_forwarded_into_the_postgresql_central_store(tmp_path, postgres):
     site = PrivateMosquitto(config, tmp_path / "site-data", ("127.0.0.1", site_port), folder=tmp_path / "site",
                             supervise=False,
                             extra_conf=bridge_conf(central_id, f"127.0.0.1:{province_port}", restart_timeout=(1, 2)))
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    with psycopg.connect(postgres, autocommit=True) as conn:  # a database of its own: the store's tests count sites
+        conn.execute("DROP DATABASE IF EXISTS forwarded")
+        conn.execute("CREATE DATABASE forwarded")
+    postgres = make_conninfo(postgres, dbname="forwarded")
     store, reader = CentralStore(postgres), CentralStore(postgres)  # a store is one connection: one per thread
     store.migrate()
     config_file = tmp_path / "small-site.toml"
