@@ -1,11 +1,17 @@
 """A quick measure of the central store's ingest, beside a plain COPY of the same rows in the same run.
 
     .venv/bin/python bench/central.py [--sites 8] [--days 60] [--batch 10000] [--connections 1]
+    .venv/bin/python bench/central.py --league-year 289 [--sites 4]
 
 Starts its own PostgreSQL (tests/integration/pg.py), makes synthetic logs (broker/central/synthetic.py),
 ingests them (one connection per site at a time, `--connections` side by side), then COPYs the same rows
 into a plain table. It prints wall-clock rates and the CPU seconds of this process and of the server's
 processes, which say more than the wall clock on a machine shared with other work. A benchmark, not a test.
+
+With `--league-year N` it times the league over a year of N MPPs instead: `--sites` synthetic MPPs (each with
+its profile, so their opening hours staffed are counted) are ingested for the 365 days of 2025, then their
+roll-ups are copied under N site ids (ingesting 55 million events would take most of an hour here), and
+`CentralStore.league` over the year is timed, the median of 5.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "integration"))  # 
 from pg import PostgresServer
 
 from broker.central import CentralStore
-from broker.central.synthetic import site_days
+from broker.central.synthetic import profile, site_days
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -64,7 +70,12 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=60)
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--connections", type=int, default=1)
+    ap.add_argument("--league-year", type=int, default=0, metavar="N",
+                    help="time the league over a year of N MPPs (roll-ups of --sites ingested, copied)")
     args = ap.parse_args()
+    if args.league_year:
+        league_year(args.league_year, min(args.sites, args.league_year))
+        return
     with PostgresServer() as pg:
         postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
         first = CentralStore(pg.conninfo)
@@ -72,7 +83,7 @@ def main() -> None:
         logs = {}
         for i in range(args.sites):
             site = f"{11 + i // 50}.{i % 50 + 1:02d}-mpp"  # fifty regencies a province, as many provinces as it takes
-            first.register_site(site, f"MPP {i + 1}")
+            first.register_profile(site, profile(f"MPP {i + 1}"))
             logs[site] = list(site_days(date(2025, 1, 1), args.days, seed=i))
         n = sum(len(v) for v in logs.values())
         sites = sorted(logs)
@@ -108,6 +119,46 @@ def main() -> None:
         rows = first.league(date(2025, 1, 1), date(2025, 12, 31))
         print(f"league of {len(rows)} sites: {time.perf_counter() - began:.3f} s; load average {os.getloadavg()}")
         first.close()
+
+
+# the roll-ups the league reads, copied from an ingested site to another site id
+COPIED = ("site_daily", "ikm_daily", "ikm_monthly", "staffing_daily", "staffing_monthly")
+
+
+def league_year(total: int, real: int) -> None:
+    first_day, days = date(2025, 1, 1), 365
+    with PostgresServer() as pg, CentralStore(pg.conninfo) as store:
+        store.migrate()
+        ids = [f"{11 + i // 50}.{i % 50 + 1:02d}-mpp" for i in range(total)]
+        began = time.perf_counter()
+        for i, site in enumerate(ids[:real]):
+            store.register_profile(site, profile(f"MPP {i + 1}"))
+            events = list(site_days(first_day, days, seed=i))
+            for k in range(0, len(events), 10_000):
+                store.ingest(site, events[k:k + 10_000])
+        print(f"{real} MPPs ingested for {days} days in {time.perf_counter() - began:.1f} s")
+        columns = {t: [r[0] for r in store.conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'site' "
+            "ORDER BY ordinal_position", (t,)).fetchall()] for t in COPIED}
+        for i, site in enumerate(ids[real:], start=real):
+            store.register_profile(site, profile(f"MPP {i + 1}"))
+            source = ids[i % real]
+            with store.conn.transaction():
+                for table, cols in columns.items():
+                    names = ", ".join(cols)
+                    store.conn.execute(f"INSERT INTO {table} (site, {names}) SELECT %s, {names} FROM {table} "
+                                       "WHERE site = %s", (site, source))
+        store.conn.execute("ANALYZE")
+        rows = store.conn.execute("SELECT count(*) FROM site_daily").fetchone()[0]
+        times = []
+        for _ in range(5):
+            began = time.perf_counter()
+            league = store.league(first_day, date(2025, 12, 31))
+            times.append(time.perf_counter() - began)
+        staffed = sorted(r.figures.staffed_share for r in league if r.figures.staffed_share is not None)
+        print(f"league of {len(league)} MPPs over {days} days ({rows:,} site_daily rows): median "
+              f"{sorted(times)[2]:.3f} s of {', '.join(f'{t:.3f}' for t in times)}; % jam buka terisi "
+              f"{staffed[0]}-{staffed[-1]} for {len(staffed)} MPPs; load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Every function takes an open psycopg connection and an inclusive period of local days, reads only
 the roll-ups (broker/central/schema.py), and returns typed rows. The IKM and its grade come from
-the summed element scores through broker.core.ikm.from_sums, as the site's own report computes them.
+the summed element scores through broker.core.ikm.from_sums, as the site's own report computes them;
+the share of opening hours staffed from the summed opening and staffed-within-opening seconds, rounded
+as the site's staffing report rounds it (broker.reports.build.share: one decimal).
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ class Figures:
     ikm: Decimal | None
     grade: str
     performance: str
+    opening_hours: float = 0.0  # the counters' opening hours (sites whose profile is known)
+    staffed_hours: float = 0.0  # hours an officer was signed in within them
+    staffed_share: float | None = None  # % of the opening hours staffed, one decimal; None without opening hours
+
+
+def staffed_share(staffed_s: float, opening_s: float) -> float | None:
+    """The site's staffing report's figure (broker.reports.build.share of hours): 100 x staffed / opening, to
+    one decimal."""
+    return round(100 * (staffed_s / 3600) / (opening_s / 3600), 1) if opening_s / 3600 else None
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ class WeekRow:
 class AgencyRow:
     agency: str
     figures: Figures
+    name: str = ""  # from the site's profile; "" when it never said
 
 
 def _figures(d: dict[str, Any], ikm: IkmResult | None, counters: int = 0) -> Figures:
@@ -70,7 +82,10 @@ def _figures(d: dict[str, Any], ikm: IkmResult | None, counters: int = 0) -> Fig
     visitors = int(d.get("issued") or 0)
     waits = int(d.get("wait_n") or 0)
     result = ikm if ikm is not None else from_sums(0, [0] * len(ELEMENTS))
-    return Figures(visitors=visitors, served=int(d.get("served") or 0), no_shows=int(d.get("no_shows") or 0),
+    opening_s, staffed_s = float(d.get("opening_s") or 0), float(d.get("staffed_open_s") or 0)
+    return Figures(opening_hours=opening_s / 3600, staffed_hours=staffed_s / 3600,
+                   staffed_share=staffed_share(staffed_s, opening_s),
+                   visitors=visitors, served=int(d.get("served") or 0), no_shows=int(d.get("no_shows") or 0),
                    waits=waits, avg_wait_s=float(d["wait_sum"]) / waits if waits else None,
                    turned_away=int(d.get("turned_away") or 0), counters=counters, counter_hours=hours,
                    visitors_per_counter_hour=visitors / hours if hours > 0 else None,
@@ -119,14 +134,15 @@ def league(conn: psycopg.Connection, period_from: date, period_to: date,
     respondents, demand turned away, average wait; most visitors first."""
     p = _period(period_from, period_to, p=province)
     rows = _dicts(conn.execute(f"""
-        WITH d AS (SELECT site, {_SUMS}, sum(turned_away) AS turned_away, sum(signed_s) AS signed_s
+        WITH d AS (SELECT site, {_SUMS}, sum(turned_away) AS turned_away, sum(signed_s) AS signed_s,
+                          sum(opening_s) AS opening_s, sum(staffed_open_s) AS staffed_open_s
                    FROM site_daily WHERE day BETWEEN %(a)s AND %(b)s GROUP BY site),
              c AS (SELECT site, count(DISTINCT counter) AS counters FROM (
                        SELECT site, counter FROM staffing_monthly WHERE {_MONTHS} AND signed_s > 0
                        UNION SELECT site, counter FROM staffing_daily WHERE {_EDGES} AND signed_s > 0) x
                    GROUP BY site)
         SELECT s.site_id, s.name, s.province, s.region, d.issued, d.served, d.no_shows, d.wait_sum, d.wait_n,
-               d.turned_away, d.signed_s, c.counters
+               d.turned_away, d.signed_s, d.opening_s, d.staffed_open_s, c.counters
         FROM sites s LEFT JOIN d ON d.site = s.site_id LEFT JOIN c ON c.site = s.site_id
         WHERE %(p)s::text IS NULL OR s.province = %(p)s""", p))
     ikm = _ikm_by(conn.execute(f"""
@@ -146,7 +162,8 @@ def trend(conn: psycopg.Connection, site_id: str, period_from: date, period_to: 
     """One MPP per week (Monday weeks), oldest first; a week without any figure is left out."""
     p = {"s": site_id, "a": period_from, "b": period_to}
     rows = _dicts(conn.execute(f"""
-        SELECT week, {_SUMS}, sum(turned_away) AS turned_away, sum(signed_s) AS signed_s FROM site_daily
+        SELECT week, {_SUMS}, sum(turned_away) AS turned_away, sum(signed_s) AS signed_s, sum(opening_s) AS opening_s,
+               sum(staffed_open_s) AS staffed_open_s FROM site_daily
         WHERE site = %(s)s AND day BETWEEN %(a)s AND %(b)s GROUP BY week""", p))
     counters: dict[date, int] = dict(conn.execute("""
         SELECT day - (extract(isodow FROM day)::int - 1), count(DISTINCT counter) FROM staffing_daily
@@ -160,8 +177,9 @@ def trend(conn: psycopg.Connection, site_id: str, period_from: date, period_to: 
 
 
 def drill(conn: psycopg.Connection, site_id: str, period_from: date, period_to: date) -> list[AgencyRow]:
-    """One MPP per agency, most visitors first. Signed-in hours count under the agency of the counter
-    (the site's config, or the agency its calls were for); demand turned away under its service's agency."""
+    """One MPP per agency, most visitors first. Signed-in hours, opening hours and hours staffed within them count
+    under the agency of the counter (the site's config, or the agency its calls were for); demand turned away
+    under its service's agency. An agency's name is its profile's."""
     p = {"s": site_id, "a": period_from, "b": period_to}
     found: dict[str, dict[str, Any]] = defaultdict(dict)
     for r in _dicts(conn.execute(f"""
@@ -173,11 +191,14 @@ def drill(conn: psycopg.Connection, site_id: str, period_from: date, period_to: 
             GROUP BY agency""", p).fetchall():
         found[agency]["turned_away"] = n
     counters: dict[str, int] = {}
-    for agency, signed, n in conn.execute("""
-            SELECT coalesce(c.agency, ''), sum(t.signed_s), count(DISTINCT t.counter) FILTER (WHERE t.signed_s > 0)
+    for agency, signed, n, opening, within in conn.execute("""
+            SELECT coalesce(p.profile->'counters'->t.counter->>'agency', c.agency, ''), sum(t.signed_s),
+                   count(DISTINCT t.counter) FILTER (WHERE t.signed_s > 0),
+                   sum(t.opening_s), sum(t.staffed_open_s)
             FROM staffing_daily t LEFT JOIN site_counters c ON c.site = t.site AND c.counter = t.counter
+            LEFT JOIN site_profiles p ON p.site = t.site
             WHERE t.site = %(s)s AND t.day BETWEEN %(a)s AND %(b)s GROUP BY 1""", p).fetchall():
-        found[agency]["signed_s"] = signed
+        found[agency] |= {"signed_s": signed, "opening_s": opening, "staffed_open_s": within}
         counters[agency] = int(n)
     ikm = _ikm_by(conn.execute("""
         SELECT k.agency, e.ord - 1, sum(k.respondents), sum(e.score)
@@ -185,7 +206,8 @@ def drill(conn: psycopg.Connection, site_id: str, period_from: date, period_to: 
         WHERE k.site = %(s)s AND k.day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2""", p).fetchall())
     for agency in ikm:
         found.setdefault(str(agency), {})
-    rows = [AgencyRow(a, _figures(d, ikm.get(a), counters.get(a, 0))) for a, d in found.items()]
+    names = agency_names(conn, site_id)
+    rows = [AgencyRow(a, _figures(d, ikm.get(a), counters.get(a, 0)), names.get(a, "")) for a, d in found.items()]
     return sorted(rows, key=lambda r: (-r.figures.visitors, r.agency))
 
 
@@ -195,3 +217,8 @@ def site_ikm(conn: psycopg.Connection, site_id: str, period_from: date, period_t
         SELECT 0, element, sum(respondents), sum(score) FROM ikm_daily
         WHERE site = %s AND day BETWEEN %s AND %s GROUP BY element""", (site_id, period_from, period_to)).fetchall()
     return _ikm_by(rows).get(0) or from_sums(0, [0] * len(ELEMENTS))
+
+
+def agency_names(conn: psycopg.Connection, site_id: str) -> dict[str, str]:
+    """Each agency's name as the site's profile gives it (none before a profile came)."""
+    return dict(conn.execute("SELECT agency, name FROM site_agencies WHERE site = %s", (site_id,)).fetchall())

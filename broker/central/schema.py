@@ -20,14 +20,29 @@ events they count, so they are never ahead of or behind the events:
   (`ikm_monthly` the same per site, month and element, for periods of whole months);
 - `turned_away_daily` per site, day, agency, service and reason (demand_turned_away);
 - `staffing_daily` per site, day and counter (`staffing_monthly` per month): seconds an officer was
-  signed in (sessions still open are kept in `staff_open` across batches).
+  signed in (sessions still open are kept in `staff_open` across batches); and, for a site whose profile
+  is known, the seconds of opening hours (`opening_s`) and the seconds signed in within them
+  (`staffed_open_s`), as the site's staffing report counts them (broker/reports/staffing.py): each session
+  clipped to its counter's opening ranges that day, closed days and holidays having none. `site_daily`
+  holds the same two summed over counters: what the league's "% jam buka terisi" reads.
+
+The site profile (broker/forward/profile.py: names, agencies, opening hours, closures), which comes with
+the forwarded batches or from `antrian central load --config`, is kept whole in `site_profiles`, and its
+agencies' names and kinds in `site_agencies`, for the pages. A day's opening seconds are written once,
+with the profile of the time, when the site's first event of that day (or of a later one) is ingested;
+`site_opening.through` is the last day written. Days before a site's first ingested event, and after its
+newest, have none.
+
+`migrate()` runs all of this on every start: tables missing are made, columns added since (ALTER TABLE
+... ADD COLUMN IF NOT EXISTS) are added to an existing database, and `central_meta.schema_version` says
+which version made it so.
 
 Days are the site's local days (`sites.timezone`), weeks start on Monday, as in the site's reports.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: site profiles, agencies, opening hours staffed
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS central_meta (key text PRIMARY KEY, value text NOT NULL);
@@ -182,4 +197,27 @@ CREATE TABLE IF NOT EXISTS staff_open (
     since double precision NOT NULL,  -- epoch seconds, as the log has it
     PRIMARY KEY (site, counter)
 );
+
+-- version 2: the site's profile, its agencies, and the opening hours of each counter-day
+CREATE TABLE IF NOT EXISTS site_profiles (
+    site text PRIMARY KEY REFERENCES sites ON DELETE CASCADE,
+    digest text NOT NULL,
+    profile jsonb NOT NULL,  -- broker/forward/profile.py Profile.as_doc()
+    updated timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS site_agencies (
+    site text NOT NULL REFERENCES sites ON DELETE CASCADE,
+    agency text NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL DEFAULT '',
+    PRIMARY KEY (site, agency)
+);
+CREATE TABLE IF NOT EXISTS site_opening (
+    site text PRIMARY KEY REFERENCES sites ON DELETE CASCADE,
+    through date NOT NULL  -- the last local day whose opening seconds are written
+);
+ALTER TABLE staffing_daily ADD COLUMN IF NOT EXISTS opening_s double precision NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS staffed_open_s double precision NOT NULL DEFAULT 0;
+ALTER TABLE site_daily ADD COLUMN IF NOT EXISTS opening_s double precision NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS staffed_open_s double precision NOT NULL DEFAULT 0;
 """

@@ -1,7 +1,8 @@
 """The central store: every MPP's events on the province's PostgreSQL, and the roll-ups kept with them.
 
 `CentralStore(conninfo).migrate()` makes the tables (broker/central/schema.py says what each holds);
-`register_site` names an MPP before its first batch; `ingest(site_id, events)` stores a batch of
+`register_site` names an MPP before its first batch (`register_profile` with its profile: agencies, opening
+hours, closures); `ingest(site_id, events)` stores a batch of
 that site's events in one transaction and returns the site's last stored seq, the cursor a
 forwarder resumes from. Events come as broker.core.events.Event or as the dicts Event.as_dict()
 gives, in the order of their seq; anything at or below the site's cursor is skipped (a batch sent
@@ -13,7 +14,10 @@ server parses one while Python writes the next); what the roll-ups read of them 
 service, counter, wait, answers, ...) is COPYed into a temporary staging table, and each roll-up
 adds what the batch brings with one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE.
 Officers' sign-in sessions are paired in Python (they are few), with the sessions still open
-carried over in `staff_open`.
+carried over in `staff_open`; with the site's profile (`register_profile`: its agencies' opening hours and
+closures, broker/forward/profile.py) each closed session is also clipped to its counter's opening ranges
+that day, and each new local day gets its counters' opening seconds (`_opening`), so the league can say
+which share of the opening hours was staffed, as the site's own staffing report does.
 
 Why not COPY into staging and INSERT ... ON CONFLICT DO NOTHING into `events` always: it writes
 every event twice, a third of the ingest's server time, for duplicates the locked cursor has
@@ -41,6 +45,7 @@ from broker.central.queries import AgencyRow, LeagueRow, WeekRow
 from broker.central.schema import SCHEMA_VERSION, TABLES
 from broker.core.booking import REASONS
 from broker.core.events import Event, EventType
+from broker.forward.profile import Profile, ProfileError, from_doc, of_config
 from broker.site.config import SiteConfig
 
 SITE_ID = re.compile(r"^(?P<province>[0-9]{2})(?P<rest>(?:\.[0-9]{2}){0,3})-[a-z0-9_]+(?:-[a-z0-9_]+)*$")
@@ -51,6 +56,7 @@ _COUNTED = frozenset({EventType.TICKET_ISSUED, EventType.TICKET_CALLED, EventTyp
 _STAFFING = frozenset({EventType.DAY_STARTED, EventType.OFFICER_SIGNED_IN, EventType.OFFICER_SIGNED_OUT})
 _EPOCH = date(1970, 1, 1)
 _LAST_TS = 4_102_444_800.0  # 2100-01-01: a site clock past it is broken, not a time to store
+_OPENING_BACK = 800  # days of opening hours written at most at once (a site clock years off makes no more)
 _PARTITION_LOCK = 0x616E7472  # pg_advisory_xact_lock key while a month's partition is made
 
 
@@ -334,9 +340,9 @@ ON CONFLICT (site, day) DO UPDATE SET turned_away = t.turned_away + excluded.tur
 """
 
 _STAFFED = """
-INSERT INTO staffing_daily AS t (site, day, counter, signed_s, sessions) VALUES (%s, %s, %s, %s, %s)
+INSERT INTO staffing_daily AS t (site, day, counter, signed_s, sessions, staffed_open_s) VALUES (%s, %s, %s, %s, %s, %s)
 ON CONFLICT (site, day, counter) DO UPDATE SET signed_s = t.signed_s + excluded.signed_s,
-    sessions = t.sessions + excluded.sessions
+    sessions = t.sessions + excluded.sessions, staffed_open_s = t.staffed_open_s + excluded.staffed_open_s
 """
 _STAFFED_MONTH = """
 INSERT INTO staffing_monthly AS t (site, month, counter, signed_s, sessions) VALUES (%s, %s, %s, %s, %s)
@@ -344,8 +350,18 @@ ON CONFLICT (site, month, counter) DO UPDATE SET signed_s = t.signed_s + exclude
     sessions = t.sessions + excluded.sessions
 """
 _STAFFED_SITE = """
-INSERT INTO site_daily AS t (site, day, week, signed_s) VALUES (%s, %s, %s, %s)
-ON CONFLICT (site, day) DO UPDATE SET signed_s = t.signed_s + excluded.signed_s
+INSERT INTO site_daily AS t (site, day, week, signed_s, staffed_open_s) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (site, day) DO UPDATE SET signed_s = t.signed_s + excluded.signed_s,
+    staffed_open_s = t.staffed_open_s + excluded.staffed_open_s
+"""
+# a counter-day's opening seconds, written once (a day is written again only by a profile of the same day)
+_OPENING = """
+INSERT INTO staffing_daily AS t (site, day, counter, opening_s) VALUES (%s, %s, %s, %s)
+ON CONFLICT (site, day, counter) DO UPDATE SET opening_s = excluded.opening_s
+"""
+_OPENING_SITE = """
+INSERT INTO site_daily AS t (site, day, week, opening_s) VALUES (%s, %s, %s, %s)
+ON CONFLICT (site, day) DO UPDATE SET opening_s = excluded.opening_s
 """
 
 
@@ -358,6 +374,7 @@ class _Sessions:
         self.zone = zone
         self.open = dict(open_now)  # counter -> (since, officer)
         self.signed: dict[tuple[date, str], list[float]] = defaultdict(lambda: [0.0, 0])
+        self.pieces: list[tuple[date, str, float, float]] = []  # (day, counter, from, to) of each session ended
 
     def _end(self, counter: str, ts: float) -> None:
         t0, _ = self.open.pop(counter)
@@ -368,6 +385,7 @@ class _Sessions:
             piece = self.signed[(local.date(), counter)]
             piece[0] += t1 - t0
             piece[1] += 1
+            self.pieces.append((local.date(), counter, t0, t1))
 
     def feed(self, row: _Row) -> None:
         if row.type == EventType.DAY_STARTED:
@@ -394,6 +412,7 @@ class CentralStore:
         self._conn: psycopg.Connection | None = None
         self._months: set[date] = set()
         self._sites: dict[str, Site] = {}
+        self._profiles: dict[str, Profile] = {}  # each site's profile as stored
         self._staged = False  # this connection has its temporary staging tables
 
     @property
@@ -404,6 +423,7 @@ class CentralStore:
             except psycopg.Error as exc:
                 raise CentralError(f"cannot reach the central database: {exc}") from None
             self._months.clear()
+            self._profiles.clear()
             self._staged = False
         return self._conn
 
@@ -430,9 +450,11 @@ class CentralStore:
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
     def register_site(self, site_id: str, name: str = "", *, timezone: str = "Asia/Jakarta", local_id: str = "",
-                      services: Mapping[str, str] | None = None, counters: Mapping[str, str] | None = None) -> Site:
+                      services: Mapping[str, str] | None = None, counters: Mapping[str, str] | None = None,
+                      profile: Profile | None = None) -> Site:
         """Name an MPP (again: its name and zone are updated), with the agency of each of its services and
-        counters when known (the site's config), so demand turned away and staffing are put under agencies."""
+        counters when known (the site's config), so demand turned away and staffing are put under agencies;
+        with its `profile` (register_profile), its agencies' names and opening hours too."""
         province, region = parse_site_id(site_id)
         try:
             ZoneInfo(timezone)
@@ -455,8 +477,47 @@ class CentralStore:
                     cur.executemany("INSERT INTO site_counters (site, counter, agency) VALUES (%s, %s, %s) "
                                     "ON CONFLICT (site, counter) DO UPDATE SET agency = excluded.agency",
                                     [(site_id, c, a) for c, a in counters.items()])
+                if profile is not None:
+                    self._store_profile(cur, site_id, profile)
         self._sites[site_id] = site
+        if profile is not None:
+            self._profiles[site_id] = profile
         return site
+
+    def _store_profile(self, cur: psycopg.Cursor, site_id: str, profile: Profile) -> None:
+        cur.execute("INSERT INTO site_profiles (site, digest, profile) VALUES (%s, %s, %s::jsonb) "
+                    "ON CONFLICT (site) DO UPDATE SET digest = excluded.digest, profile = excluded.profile, "
+                    "updated = now()", (site_id, profile.digest(), profile.text()))
+        cur.execute("DELETE FROM site_agencies WHERE site = %s", (site_id,))
+        cur.executemany("INSERT INTO site_agencies (site, agency, name, kind) VALUES (%s, %s, %s, %s)",
+                        [(site_id, a, p.name, p.kind) for a, p in profile.agencies.items()])
+
+    def register_profile(self, site_id: str, profile: Profile) -> Site:
+        """Name an MPP from its profile (forwarded with its batches, or made of its config): its name, zone and
+        own id, the agency of each service and counter, its agencies' names and their opening hours. The same
+        profile again (by its digest) changes nothing."""
+        stored = self.conn.execute("SELECT p.digest, s.name FROM site_profiles p JOIN sites s ON s.site_id = p.site "
+                                   "WHERE p.site = %s", (site_id,)).fetchone()
+        if stored is not None and stored[0] == profile.digest() and stored[1] == profile.name:
+            self._profiles[site_id] = profile
+            return self.site(site_id)
+        return self.register_site(site_id, profile.name, timezone=profile.timezone, local_id=profile.local_id,
+                                  services=profile.services, counters={c: k.agency for c, k in profile.counters.items()},
+                                  profile=profile)
+
+    def profile(self, site_id: str) -> Profile | None:
+        """The site's profile as the store holds it, or None before any came (asked again each time then: another
+        process, `antrian central load --config`, may register it meanwhile)."""
+        found = self._profiles.get(site_id)
+        if found is None:
+            row = self.conn.execute("SELECT profile FROM site_profiles WHERE site = %s", (site_id,)).fetchone()
+            try:
+                found = from_doc(row[0]) if row else None
+            except ProfileError:  # written by this code, so not expected: the site then counts no opening hours
+                found = None
+            if found is not None:
+                self._profiles[site_id] = found
+        return found
 
     def site(self, site_id: str) -> Site:
         found = self._sites.get(site_id)
@@ -496,10 +557,8 @@ class CentralStore:
         self._months.update(wanted)
 
     def register_config(self, site_id: str, config: SiteConfig) -> Site:
-        """Name an MPP from its own config: its name, zone and the agency of each service and counter."""
-        return self.register_site(site_id, config.site.name, timezone=config.site.timezone, local_id=config.site.id,
-                                  services={c: s.agency for c, s in config.services.items()},
-                                  counters={c: k.agency for c, k in config.counters.items()})
+        """Name an MPP from its own config: its profile (register_profile)."""
+        return self.register_profile(site_id, of_config(config))
 
     # ------------------------------------------------------------------ what the province reads
 
@@ -581,6 +640,9 @@ class CentralStore:
             cur.execute(_INSERT_EVENTS)
 
     def _staffing(self, cur: psycopg.Cursor, site: Site, batch: list[_Row]) -> None:
+        profile = self.profile(site.site_id)
+        if profile is not None:
+            self._opening(cur, site, profile, batch)
         staffing = [r for r in batch if r.type in _STAFFING]
         if not staffing:
             return
@@ -592,14 +654,59 @@ class CentralStore:
         cur.execute("DELETE FROM staff_open WHERE site = %s", (site.site_id,))
         cur.executemany("INSERT INTO staff_open (site, counter, officer, since) VALUES (%s, %s, %s, %s)",
                         [(site.site_id, c, officer, since) for c, (since, officer) in sessions.open.items()])
-        cur.executemany(_STAFFED, [(site.site_id, day, counter, s, n) for (day, counter), (s, n) in sessions.signed.items()])
-        per_day: dict[date, float] = defaultdict(float)
+        within = _within_opening(profile, ZoneInfo(site.timezone), sessions.pieces)
+        cur.executemany(_STAFFED, [(site.site_id, day, counter, s, n, within.get((day, counter), 0.0))
+                                   for (day, counter), (s, n) in sessions.signed.items()])
+        per_day: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0])
         per_month: dict[tuple[date, str], list[float]] = defaultdict(lambda: [0.0, 0])
         for (day, counter), (s, n) in sessions.signed.items():
-            per_day[day] += s
+            per_day[day][0] += s
+            per_day[day][1] += within.get((day, counter), 0.0)
             month = per_month[(day.replace(day=1), counter)]
             month[0] += s
             month[1] += n
         cur.executemany(_STAFFED_MONTH, [(site.site_id, m, counter, s, n) for (m, counter), (s, n) in per_month.items()])
-        cur.executemany(_STAFFED_SITE, [(site.site_id, day, day - timedelta(days=day.weekday()), s)
-                                        for day, s in per_day.items()])
+        cur.executemany(_STAFFED_SITE, [(site.site_id, day, day - timedelta(days=day.weekday()), s, w)
+                                        for day, (s, w) in per_day.items()])
+
+    def _opening(self, cur: psycopg.Cursor, site: Site, profile: Profile, batch: list[_Row]) -> None:
+        """Each counter's opening seconds for the local days from the one after `site_opening.through` up to the
+        batch's newest (not past tomorrow by the real clock: a site clock running ahead writes no future)."""
+        zone = ZoneInfo(site.timezone)
+        found = cur.execute("SELECT through FROM site_opening WHERE site = %s", (site.site_id,)).fetchone()
+        newest = datetime.fromtimestamp(max(r.ts for r in batch), zone).date()
+        last = min(newest, datetime.now(zone).date() + timedelta(days=1))
+        first = found[0] + timedelta(days=1) if found else datetime.fromtimestamp(min(r.ts for r in batch), zone).date()
+        if last < first:
+            return
+        first = max(first, last - timedelta(days=_OPENING_BACK))
+        rows: list[tuple[str, date, str, float]] = []
+        per_day: dict[date, float] = defaultdict(float)
+        day = first
+        while day <= last:
+            for counter in profile.counters:
+                ranges = profile.opening_ranges(counter, day, zone)
+                if ranges:
+                    seconds = sum(e - s for s, e in ranges)
+                    rows.append((site.site_id, day, counter, seconds))
+                    per_day[day] += seconds
+            day += timedelta(days=1)
+        cur.executemany(_OPENING, rows)
+        cur.executemany(_OPENING_SITE, [(site.site_id, d, d - timedelta(days=d.weekday()), s) for d, s in per_day.items()])
+        cur.execute("INSERT INTO site_opening (site, through) VALUES (%s, %s) ON CONFLICT (site) DO UPDATE "
+                    "SET through = excluded.through", (site.site_id, last))
+
+
+def _within_opening(profile: Profile | None, zone: ZoneInfo,
+                    pieces: list[tuple[date, str, float, float]]) -> dict[tuple[date, str], float]:
+    """Seconds of each (day, counter)'s sessions within its opening ranges that day (none without a profile):
+    broker/reports/staffing.py's `_overlap` of the signed spans with `opening_ranges`."""
+    within: dict[tuple[date, str], float] = defaultdict(float)
+    if profile is None:
+        return within
+    for day, counter, t0, t1 in pieces:
+        ranges = profile.opening_ranges(counter, day, zone)
+        seconds = sum(max(0.0, min(t1, r1) - max(t0, r0)) for r0, r1 in ranges)
+        if seconds > 0:
+            within[(day, counter)] += seconds
+    return within

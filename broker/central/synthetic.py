@@ -4,6 +4,9 @@
 signing in at their counters, visitors issued, called (with `waited_s`), finished or missed,
 some answering the survey, some turned away, officers signing out. The figures are plausible, not
 a model of any MPP (broker/sim is that); what matters here is the mix and the size of the rows.
+`profile(...)` is the matching site profile (broker/forward/profile.py): the agencies by name, open
+Monday to Friday 08.00-15.00, each counter under the agency it serves, so the opening hours staffed
+are counted for synthetic sites too.
 """
 
 from __future__ import annotations
@@ -14,7 +17,33 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from broker.forward.profile import AgencyProfile, CounterProfile, Profile
+
 AGENCIES = ("disdukcapil", "dpmptsp", "bapenda", "samsat", "polres", "bpjs_kesehatan", "bpjs_tk", "bpn", "kemenag")
+NAMES = {"disdukcapil": ("Dinas Kependudukan dan Pencatatan Sipil", "OPD"),
+         "dpmptsp": ("Dinas Penanaman Modal dan PTSP", "OPD"), "bapenda": ("Badan Pendapatan Daerah", "OPD"),
+         "samsat": ("SAMSAT", "Vertikal"), "polres": ("Kepolisian Resor", "Vertikal"),
+         "bpjs_kesehatan": ("BPJS Kesehatan", "BUMN"), "bpjs_tk": ("BPJS Ketenagakerjaan", "BUMN"),
+         "bpn": ("Kantor Pertanahan", "Vertikal"), "kemenag": ("Kantor Kementerian Agama", "Vertikal")}
+WEEKDAYS = ((480, 900),)  # 08.00-15.00
+
+
+def _desks(counters: int) -> list[tuple[str, str]]:
+    return [(str(i + 1), AGENCIES[i % len(AGENCIES)]) for i in range(counters)]
+
+
+def _service(cid: str, agency: str) -> str:
+    return f"{agency[:3].upper()}{int(cid) % 3}"
+
+
+def profile(name: str = "MPP", *, counters: int = 12, timezone: str = "Asia/Jakarta") -> Profile:
+    """The profile of a synthetic site of `counters` counters (as `site_days` makes them)."""
+    desks = _desks(counters)
+    agencies = {a for _, a in desks}
+    return Profile(name=name, timezone=timezone, local_id="mpp",
+                   agencies={a: AgencyProfile(*NAMES[a], (WEEKDAYS,) * 5 + ((), ())) for a in sorted(agencies)},
+                   services={_service(cid, a): a for cid, a in desks},
+                   counters={cid: CounterProfile(a, (_service(cid, a),)) for cid, a in desks}, closures={})
 
 
 def site_days(first: date, days: int, *, visitors_per_day: int = 180, counters: int = 12, seed: int = 1,
@@ -22,7 +51,7 @@ def site_days(first: date, days: int, *, visitors_per_day: int = 180, counters: 
     rng = random.Random(seed)
     zone = ZoneInfo(timezone)
     seq = 0
-    desks = [(str(i + 1), AGENCIES[i % len(AGENCIES)]) for i in range(counters)]
+    desks = _desks(counters)
 
     def event(kind: str, ts: float, **data: Any) -> dict[str, Any]:
         nonlocal seq
@@ -40,7 +69,7 @@ def site_days(first: date, days: int, *, visitors_per_day: int = 180, counters: 
         t = opens
         for n in range(1, visitors_per_day + 1):
             cid, agency = desks[rng.randrange(len(desks))]
-            service = f"{agency[:3].upper()}{int(cid) % 3}"
+            service = _service(cid, agency)
             t += rng.expovariate(visitors_per_day / 25200)
             ticket = f"{day:%Y%m%d}-{service}{n:03d}"
             yield event("ticket_issued", t, ticket=ticket, number=f"{service}{n:03d}", n=n, service=service,

@@ -10,8 +10,9 @@
   from its data folder, into the central store from where its cursor stands (a copy brought on a disk, or
   the catch-up of a site without a link).
 - `antrian central ingest --pg CONNINFO --broker HOST:PORT`: the live path, the batches each site's forwarder
-  sends through the province's Mosquitto (broker/forward/ingest.py) into the central store. A site seen for the
-  first time is registered under its id (its name comes with `central load --config`, or stays the id).
+  sends through the province's Mosquitto (broker/forward/ingest.py) into the central store. A site is registered
+  from the profile its forwarder sends (`antrian forward --config`: name, agencies, opening hours, closures);
+  one whose forwarder sends none is registered under its id, and named by `central load --config`.
 """
 
 from __future__ import annotations
@@ -194,6 +195,18 @@ class RegisteringSink:
             self.store.register_site(site_id)  # an id that is no region code is refused here (CentralError)
             print(f"MPP baru terdaftar / new MPP registered: {site_id}", file=sys.stderr, flush=True)
             return self.mapping.ingest(site_id, events)
+
+    def profile(self, site_id: str, profile) -> None:
+        """The site's profile (broker/forward/profile.py): registers the site under its name, new or known."""
+        from broker.central import UnknownSite
+
+        try:
+            new = not self.store.site(site_id)
+        except UnknownSite:
+            new = True
+        self.mapping.profile(site_id, profile)
+        if new:
+            print(f"MPP baru terdaftar / new MPP registered: {site_id} ({profile.name})", file=sys.stderr, flush=True)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -55,6 +55,38 @@ def _central_id(args: argparse.Namespace) -> str | None:
     return _load_config_or_exit(args.config).site.province_id or None
 
 
+class ConfigProfile:
+    """The site's profile (broker/forward/profile.py) from its config file, read again when the file changes; a
+    config that no longer loads keeps the last good profile (and says so once)."""
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        self._stamp: tuple[int, int] | None = None
+        self._profile = None
+
+    def __call__(self):
+        from broker.forward.profile import of_config
+        from broker.site.config import ConfigError, load_config
+
+        try:
+            st = self.path.stat()
+        except OSError as exc:
+            if self._stamp != (0, 0):
+                logging.getLogger("antrian.forward").warning("site config %s: %s", self.path, exc)
+                self._stamp = (0, 0)
+            return self._profile
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                self._profile = of_config(load_config(self.path))
+            except ConfigError as exc:
+                logging.getLogger("antrian.forward").warning(
+                    "site config %s does not load (%s): the profile sent stays the last good one", self.path,
+                    "; ".join(str(p) for p in exc.problems[:3]))
+        return self._profile
+
+
 def cmd_forward(args: argparse.Namespace) -> int:
     from broker.forward.forwarder import Forwarder, Limits
 
@@ -62,7 +94,8 @@ def cmd_forward(args: argparse.Namespace) -> int:
     try:
         forwarder = Forwarder(Path(args.data), _forwarder_url(args), site_id=_central_id(args),
                               limits=Limits(window=args.window, ack_timeout_s=args.ack_timeout,
-                                            batch_events=args.batch))
+                                            batch_events=args.batch),
+                              profile=ConfigProfile(args.config) if args.config else None)
     except (OSError, ValueError) as exc:
         return fail(f"forwarder tidak dapat mulai: {exc}", EXIT_USAGE, f"the forwarder cannot start: {exc}")
     forwarder.start()
@@ -108,7 +141,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--broker", default="127.0.0.1:1883", help="the site's own Mosquitto, HOST:PORT or a URL")
     p.add_argument("--site-id", help="the site's id at the province: its Kemendagri region code and a short "
                    "name, e.g. 33.17-rembang (default: <region_code>-<site id> from --config, else the log's own site id)")
-    p.add_argument("--config", help="site config: on a closed site, makes the forwarder's login engine-forward")
+    p.add_argument("--config", help="site config: its profile (names, opening hours, closures) goes to the province "
+                   "with the events; on a closed site, it makes the forwarder's login engine-forward")
     p.add_argument("--user", help="MQTT user at the site broker (default: engine-forward's, if made)")
     p.add_argument("--password", help="its password (better: $ANTRIAN_MQTT_PASSWORD)")
     p.add_argument("--window", type=int, default=8, help="batches unacknowledged at most")

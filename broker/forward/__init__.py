@@ -17,4 +17,9 @@ the data folder, replaced atomically) only on acks, and sends again from the ack
 ack is late or the connection to the site broker came back. Nothing therefore depends on Mosquitto's
 queues: past `max_queued_messages` a broker drops, no ack comes, and the forwarder sends the same
 events again from its log. After days without a link it catches up by itself, window by window.
+
+What the province needs of the site's config (its name, agencies, opening hours and closed days: the
+profile, broker/forward/profile.py) rides in the batches too, as an optional field the forwarder adds to
+its first batch of each connection and whenever the profile changed; the ingest registers it before the
+batch's events. The bridge so still carries only the site's two topics.
 """

@@ -4,7 +4,9 @@ The decision part is pure (no I/O, no clock): a `Window` value says what the cen
 and which batches are out; `decide(window, head, now, limits)` says what to do next (send the events after
 some seq, send everything again from the acknowledged seq, or wait until some time); `sent`, `acknowledged`
 and `rewound` are the only ways a window changes. The shell (`Forwarder`) reads the log read-only, publishes
-with paho, keeps the cursor in a file, and does what `decide` says.
+with paho, keeps the cursor in a file, and does what `decide` says. Given the site's profile (its config's
+names, opening hours and closures: broker/forward/profile.py), it adds it to the first batch of each
+connection, to the first after a resend, and to the first after the profile changed (`_with_profile`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from broker.forward import wire
+from broker.forward.profile import Profile
 
 log = logging.getLogger("antrian.forward")
 
@@ -199,7 +203,7 @@ class Forwarder:
     CURSOR_EVERY_S = 1.0  # the cursor file is written at most this often (a stale one only means resending)
 
     def __init__(self, data_dir: str | Path, url: str, *, site_id: str | None = None, limits: Limits | None = None,
-                 client_id: str | None = None):
+                 client_id: str | None = None, profile: Callable[[], Profile | None] | None = None):
         from broker.mqtt.connection import BrokerAddress
 
         self.data_dir = Path(data_dir)
@@ -221,6 +225,8 @@ class Forwarder:
         self._session = 0  # counts connections: a new one sends again from the acked seq
         self._seen_session = 0
         self._warned_short = False
+        self.profile = profile  # the site's profile now (broker/forward/profile.py), sent along when it changes
+        self._profile_sent: tuple[int, str] | None = None  # (connection, digest) it last went out with
         self.client = self._client()
 
     def _client(self):
@@ -317,6 +323,7 @@ class Forwarder:
                 log.info("no ack from the province within %.0f s: sending %s again from %d",
                          self.limits.ack_timeout_s, self.site, self.window.acked)
                 self.window = rewound(self.window)
+                self._profile_sent = None  # the batch that carried it may be the one lost
                 return
             if isinstance(decision, Wait):
                 pause = self.POLL_S if decision.until is None else max(0.01, min(self.POLL_S, decision.until - now))
@@ -327,12 +334,38 @@ class Forwarder:
         if not rows:
             return
         payload = wire.encode_rows(self.site, rows)
+        payload, profile_sent = self._with_profile(payload)
         info = self.client.publish(wire.events_topic(self.site), payload, qos=1)
         with self._wake:
             if info.rc != 0:  # not connected after all: the next connection sends it again
                 return
+            if profile_sent is not None:
+                self._profile_sent = profile_sent
             if self.window.next_after == after:  # no ack moved the window meanwhile
                 self.window = sent(self.window, rows[0][0], rows[-1][0], time.monotonic())
+
+    def _with_profile(self, payload: bytes) -> tuple[bytes, tuple[int, str] | None]:
+        """The batch with the site's profile added when this connection has not sent it yet or it changed since;
+        and what to remember as sent once it went out (None: it goes without)."""
+        if self.profile is None:
+            return payload, None
+        try:
+            profile = self.profile()
+        except Exception as exc:  # a config being edited: the events go, the profile the next time
+            log.warning("the site profile cannot be read (%s); the batch goes without it", exc)
+            return payload, None
+        if profile is None:
+            return payload, None
+        stamp = (self._session, profile.digest())
+        if stamp == self._profile_sent:
+            return payload, None
+        try:
+            return wire.with_profile(payload, profile), stamp
+        except ValueError as exc:
+            if self._profile_sent != (self._session, ""):
+                log.error("the site profile is not sent: %s", exc)
+            self._profile_sent = (self._session, "")
+            return payload, None
 
     def _save_cursor(self, force: bool = False) -> None:
         acked = self.window.acked

@@ -8,7 +8,9 @@ committed seq of the site on `antrian/central/<site>/ack`, which the site's brid
 forwarder. A sink that fails stores nothing and no ack goes out: the forwarder sends again from its log.
 Batches that arrive together go to the sink in one call per site. A batch that starts past the sink's last
 seq + 1 (the one before it was dropped by a full broker queue) is not handed to the sink: a store that skips
-only seq <= its last would otherwise keep the gap for ever.
+only seq <= its last would otherwise keep the gap for ever. A batch carrying the site's profile
+(broker/forward/profile.py) has it registered first, by a sink that has `profile(site_id, profile)`; a sink
+that fails to take it is a failed store: no ack, and the forwarder sends it again with the events.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ class Ingest:
                 log.warning("a batch on %s was dropped: %s", message.topic, exc)
                 self.dropped += 1
         for site, batches in by_site.items():
-            last = self._store(site, batches)
+            last = self._store(site, batches) if self._profile(site, batches) else None
             if last is not None:
                 client.publish(wire.ack_topic(site), wire.encode_ack(site, last), qos=1, retain=True)
         for message in messages:
@@ -137,6 +139,20 @@ class Ingest:
                       batches[-1].last, exc)
             self.held.pop(site, None)
             return None
+
+    def _profile(self, site: str, batches: list[wire.Batch]) -> bool:
+        """Register the newest profile the site's batches carry (if the sink takes profiles); False if it failed."""
+        carried = [b.profile for b in batches if b.profile is not None]
+        register = getattr(self.sink, "profile", None)
+        if not carried or register is None:
+            return True
+        try:
+            register(site, carried[-1])
+        except Exception as exc:  # nothing of the site is acknowledged: the forwarder sends it all again
+            log.error("the central store did not take %s's profile: %s", site, exc)
+            return False
+        log.info("profile of %s registered", site)
+        return True
 
     def start(self) -> Ingest:
         self._worker = threading.Thread(target=self._work, name="ingest", daemon=True)

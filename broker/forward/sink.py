@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from broker.forward.profile import Profile
 from broker.forward.wire import ForwardedEvent
 
 
@@ -22,6 +23,9 @@ class Sink(Protocol):
         """Store the events of `site_id` after its last stored seq, in one transaction; return the last seq
         committed for the site (with no events: what it holds). Raises on failure, having stored nothing."""
         ...
+
+    # optional: `profile(site_id, profile: Profile) -> None` registers the site's profile (names, opening hours),
+    # raising on failure; the ingest calls it, when a sink has it, before the events of a batch that carries one
 
 
 class MappingSink:
@@ -33,9 +37,13 @@ class MappingSink:
     def ingest(self, site_id: str, events: Sequence[ForwardedEvent]) -> int:
         return int(self.store.ingest(site_id, [e.as_dict() for e in events]))
 
+    def profile(self, site_id: str, profile: Profile) -> None:
+        self.store.register_profile(site_id, profile)
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS profiles (site TEXT PRIMARY KEY, digest TEXT NOT NULL, profile TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     site TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -83,6 +91,13 @@ class SqliteSink:
                     db.execute("ROLLBACK")
                 raise
             return new[-1].seq
+
+    def profile(self, site_id: str, profile: Profile) -> None:
+        """Keep the site's profile (its canonical JSON), replacing the one before."""
+        with self._lock:
+            self._db.execute("INSERT INTO profiles (site, digest, profile) VALUES (?, ?, ?) ON CONFLICT (site) "
+                             "DO UPDATE SET digest = excluded.digest, profile = excluded.profile",
+                             (site_id, profile.digest(), profile.text()))
 
     def close(self) -> None:
         self._db.close()

@@ -6,6 +6,10 @@
     antrian/central/<site>/ack      province -> site, QoS 1, retained: the central store's last committed seq
         {"site": "<site>", "last_seq": 1000}
 
+A batch may carry the site's profile (broker/forward/profile.py), `"profile": {...}`: the forwarder adds it
+to its first batch after each connection and whenever the profile changed (`with_profile`); the ingest
+registers it before storing the batch's events. A malformed profile drops its batch (WireError).
+
 `first`..`last` are the seqs of the batch's first and last events; events are in seq order and without
 gaps (the engine numbers every event hall.seq + 1). `data` is the event's data as the site's log stores it
 (without the visitor's phone, which never leaves the hall: broker.core.notify.split_private).
@@ -18,6 +22,9 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from broker.forward.profile import MAX_BYTES as PROFILE_BYTES
+from broker.forward.profile import Profile, ProfileError, from_doc
 
 PREFIX = "antrian/central"
 VERSION = 1
@@ -73,6 +80,7 @@ class ForwardedEvent:
 class Batch:
     site: str
     events: tuple[ForwardedEvent, ...]
+    profile: Profile | None = None  # the site's profile, when this batch carries it
 
     @property
     def first(self) -> int:
@@ -117,7 +125,27 @@ def decode_batch(payload: bytes, site: str) -> Batch:
         raise WireError("the events of a batch are not consecutive")
     if doc.get("first") != events[0].seq or doc.get("last") != events[-1].seq:
         raise WireError("first/last do not match the events")
-    return Batch(site, tuple(events))
+    return Batch(site, tuple(events), profile=_profile_of(doc))
+
+
+def with_profile(payload: bytes, profile: Profile) -> bytes:
+    """A batch (encode_rows) carrying the site's profile too; ValueError if the profile is too large to go."""
+    text = profile.text().encode()
+    if len(text) > PROFILE_BYTES:
+        raise ValueError(f"the site profile is {len(text):,} bytes, more than {PROFILE_BYTES:,}")
+    if not payload.endswith(b"}"):
+        raise ValueError("not a batch")
+    return payload[:-1] + b',"profile":' + text + b"}"
+
+
+def _profile_of(doc: dict[str, Any]) -> Profile | None:
+    """The batch's profile, if it carries one; WireError when it is not well-formed."""
+    if doc.get("profile") is None:
+        return None
+    try:
+        return from_doc(doc["profile"])
+    except ProfileError as exc:
+        raise WireError(f"a malformed profile: {exc}") from None
 
 
 def encode_ack(site: str, last_seq: int) -> bytes:

@@ -57,10 +57,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "central.agency_title": ("Instansi {agency} di {name}", "Agency {agency} at {name}"),
     "central.unknown_agency": ("(tanpa instansi)", "(no agency)"),
     "central.staffed_note": (
-        "Persentase jam buka yang berpetugas belum dapat dihitung di pusat: jam buka tiap MPP belum dikirim. "
+        "% jam buka terisi: bagian jam buka loket (jadwal tiap instansi, tanpa hari libur dan penutupan) yang "
+        "berpetugas, dihitung seperti laporan kehadiran loket di MPP; \"-\" bila MPP belum mengirim jam bukanya. "
         "Jam-loket adalah jumlah jam petugas masuk di loket.",
-        "The share of opening hours staffed cannot be computed centrally yet: the MPPs' opening hours are not sent. "
-        "Counter-hours are the hours officers were signed in at counters."),
+        "% of opening hours staffed: the share of the counters' opening hours (each agency's schedule, without "
+        "holidays and closures) an officer was signed in, counted as the MPP's own counter staffing report counts "
+        "it; \"-\" when the MPP has not sent its opening hours. Counter-hours are the hours officers were signed in "
+        "at counters."),
     "central.db_down": (
         "Basis data pusat belum dapat dihubungi. Halaman ini akan bisa dibuka lagi begitu basis data siap; "
         "coba muat ulang dalam beberapa saat.",
@@ -69,4 +72,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "central.not_found": ("Halaman ini tidak ada atau di luar lingkup akun Anda.",
                           "This page does not exist or is outside your account's scope."),
     "central.home": ("Peringkat MPP", "League of MPPs"),
+    # the site profile (issue 19): opening hours staffed
+    "central.col.staffed_share": ("% jam buka terisi", "% of opening hours staffed"),
 }

@@ -19,7 +19,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from antrian_assets import ROOT as ASSETS
 from broker.access.staff import USER_ATTEMPTS, StaffStore
 from broker.central import CentralStore
-from broker.central.synthetic import site_days
+from broker.central.synthetic import profile, site_days
 from broker.central.views import agency_trend
 from broker.sim.simulate import simulate
 from broker.sim.traffic import load_traffic
@@ -53,7 +53,7 @@ def central_db(postgres):
     with CentralStore(conninfo) as store:
         store.migrate()
         for i, (site_id, (name, visitors, counters)) in enumerate(SITES.items()):
-            store.register_site(site_id, name)
+            store.register_profile(site_id, profile(name, counters=counters))
             events = list(site_days(FIRST, DAYS, visitors_per_day=visitors, counters=counters, seed=i + 1))
             for start in range(0, len(events), 2000):
                 store.ingest(site_id, events[start:start + 2000])
@@ -219,6 +219,7 @@ def test_the_csv_is_the_table_and_both_are_the_store(web, central_db):
             assert r[heads.index("IKM")] == str(f.ikm) and r[heads.index("Mutu")] == f.grade
             assert float(r[heads.index("Pengunjung per jam-loket")]) == round(f.visitors_per_counter_hour, 1)
             assert float(r[heads.index("Rata-rata tunggu (menit)")]) == round(f.avg_wait_s / 60, 1)
+            assert float(r[heads.index("% jam buka terisi")]) == f.staffed_share and 50 < f.staffed_share < 100
         if not sort:
             assert visitors == sorted(visitors, reverse=True)  # the league: most visitors first, ranked 1..n
             assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
@@ -246,13 +247,17 @@ def test_one_mpp_per_week_and_per_agency_add_up(web, central_db):
     assert sum(int(w[v]) for w in weeks) == row.figures.visitors
     assert sum(int(a[v]) for a in agencies) == row.figures.visitors
     assert {a[0] for a in agencies} == {d.agency for d in drilled}
+    named = {t[0] for t in page.texts["agency-table"]}
+    assert "Dinas Kependudukan dan Pencatatan Sipil" in named and "disdukcapil" not in named, "names, not ids"
+    share = page.heads["agency-table"].index("% jam buka terisi")
+    assert [float(a[share]) for a in agencies] == [d.figures.staffed_share for d in drilled]
     status, _, text = b.go("GET", "/mpp/62.02-kotim?format=csv&" + PERIOD)
     assert list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:] == weeks
     status, _, text = b.go("GET", "/mpp/62.02-kotim?format=csv&tabel=instansi&" + PERIOD)
     assert list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:] == agencies
 
     status, _, body = b.go("GET", "/mpp/62.02-kotim/instansi/disdukcapil?" + PERIOD)
-    assert status == 200 and "disdukcapil" in body
+    assert status == 200 and "Instansi Dinas Kependudukan dan Pencatatan Sipil di" in body
     shown = cells(body).tables["week-table"]
     assert [int(w[v]) for w in shown] == [w.figures.visitors for w in disdukcapil]
     assert sum(int(w[v]) for w in shown) == next(d for d in drilled if d.agency == "disdukcapil").figures.visitors

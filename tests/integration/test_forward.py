@@ -214,9 +214,11 @@ def test_a_closed_sites_forwarder_logs_in_as_its_own_engine_identity(tmp_path):
 
 def test_forwarded_into_the_postgresql_central_store(tmp_path, postgres):
     """The pair the province runs: the ingest into broker.central's CentralStore (through MappingSink), fed
-    live by a site whose engine is issuing tickets meanwhile."""
-    from broker.central.store import CentralStore
+    live by a site whose engine is issuing tickets meanwhile. The site is not registered beforehand: the profile
+    its forwarder sends (--config) names it, its agencies and their opening hours."""
+    from broker.central.store import CentralStore, UnknownSite
     from broker.forward.ingest import Ingest
+    from broker.forward.profile import of_config
     from broker.forward.sink import MappingSink
     from broker.mqtt.client import EngineClient
     from conftest import start_engine
@@ -230,15 +232,30 @@ def test_forwarded_into_the_postgresql_central_store(tmp_path, postgres):
     site = PrivateMosquitto(config, tmp_path / "site-data", ("127.0.0.1", site_port), folder=tmp_path / "site",
                             supervise=False,
                             extra_conf=bridge_conf(central_id, f"127.0.0.1:{province_port}", restart_timeout=(1, 2)))
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    with psycopg.connect(postgres, autocommit=True) as conn:  # a database of its own: the store's tests count sites
+        conn.execute("DROP DATABASE IF EXISTS forwarded")
+        conn.execute("CREATE DATABASE forwarded")
+    postgres = make_conninfo(postgres, dbname="forwarded")
     store, reader = CentralStore(postgres), CentralStore(postgres)  # a store is one connection: one per thread
     store.migrate()
-    store.register_config(central_id, config)
+    config_file = tmp_path / "small-site.toml"
+    config_file.write_text(SMALL_SITE, encoding="utf-8")
     data = tmp_path / "data"
+
+    def held() -> int:
+        try:
+            return reader.last_seq(central_id)
+        except UnknownSite:  # the profile has not come yet
+            return -1
+
     with province, site:
         ingest = Ingest(MappingSink(store), f"mqtt://127.0.0.1:{province_port}").start()
         service, stop_engine = start_engine(config, f"mqtt://127.0.0.1:{site_port}", data)
         forwarder = antrian("forward", "--data", str(data), "--broker", f"127.0.0.1:{site_port}", "--site-id",
-                            central_id, "--ack-timeout", "2")
+                            central_id, "--ack-timeout", "2", "--config", str(config_file))
         try:
             kiosk = EngineClient(f"mqtt://127.0.0.1:{site_port}", config.site.id).start()
             try:
@@ -246,8 +263,8 @@ def test_forwarded_into_the_postgresql_central_store(tmp_path, postgres):
                     assert kiosk.issue("k1", "A" if n % 2 else "B")["ok"]
             finally:
                 kiosk.stop()
-            assert wait_until(lambda: reader.last_seq(central_id) == site_head(data) >= 40, 60), \
-                f"the central store holds {reader.last_seq(central_id)} of {site_head(data)} events"
+            assert wait_until(lambda: held() == site_head(data) >= 40, 60), \
+                f"the central store holds {held()} of {site_head(data)} events"
         finally:
             stop_engine()
             stop(forwarder)
@@ -255,6 +272,10 @@ def test_forwarded_into_the_postgresql_central_store(tmp_path, postgres):
     logged = rows(data / "antrian.sqlite3", "SELECT seq, ts, type, data FROM events ORDER BY seq")
     stored = reader.conn.execute("SELECT seq, extract(epoch FROM ts)::float8, type, data FROM events "
                                  "WHERE site = %s ORDER BY seq", (central_id,)).fetchall()
+    assert reader.profile(central_id) == of_config(config)
+    assert reader.site(central_id).name == config.site.name
+    assert dict(reader.conn.execute("SELECT agency, name FROM site_agencies WHERE site = %s", (central_id,)).fetchall()) \
+        == {a.id: a.name for a in config.agencies.values()}
     reader.close()
     store.close()
     assert [r[0] for r in stored] == [r[0] for r in logged]

@@ -1,6 +1,8 @@
 """The province (issue 19) end to end: the four Kotawaringin MPPs of the seed, each with its own Mosquitto bridged
 to the province's, forwarded into a real PostgreSQL while the link is cut and a forwarder is killed; the central
-figures must equal each site's own SQLite log and its own report, exactly.
+figures must equal each site's own SQLite log and its own reports, exactly. No MPP is registered beforehand:
+each is named by the profile its forwarder sends (`antrian forward --config`), whose opening hours give the
+league's share of opening hours staffed, equal to the site's own staffing report.
 
 Each MPP is simulated for a week of the seed's period (the simulator's traffic files of March-May 2025, from the
 Monday its empty counters begin) through the real engine; the comparison recounts the site's log itself.
@@ -21,12 +23,13 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from antrian_assets import ROOT as ASSETS
-from broker.central import CentralStore
+from broker.central import CentralStore, UnknownSite, drill
 from broker.core.events import EventType as E
 from broker.forward.bridge import bridge_conf
 from broker.forward.ingest import Ingest
 from broker.forward.sink import MappingSink
 from broker.reports.build import EventLog, Period, visitors
+from broker.reports.staffing import staffing
 from broker.server.mosquitto import PrivateMosquitto
 from broker.server.store import EventStore
 from broker.sim.simulate import simulate
@@ -100,16 +103,17 @@ def test_four_mpps_forwarded_through_a_cut_link_and_a_killed_forwarder_equal_the
         conn.execute("CREATE DATABASE province_kotawaringin")
     postgres = make_conninfo(postgres, dbname="province_kotawaringin")
     store = CentralStore(postgres)
-    store.migrate()
-    for site_id, (config, _) in halls.items():
-        store.register_config(site_id, config)
+    store.migrate()  # and nothing registered: each MPP's forwarder sends its profile
     reader = CentralStore(postgres)
     heads = {site_id: head(data) for site_id, (_, data) in halls.items()}
     forwarders: dict[str, subprocess.Popen] = {}
     ingest = Ingest(MappingSink(store), f"127.0.0.1:{province_port}")
 
     def central(site_id: str) -> int:
-        return reader.last_seq(site_id)
+        try:
+            return reader.last_seq(site_id)
+        except UnknownSite:  # its profile has not arrived yet
+            return 0
 
     province.start()
     try:
@@ -151,9 +155,16 @@ def test_four_mpps_forwarded_through_a_cut_link_and_a_killed_forwarder_equal_the
         log = EventLog(data, config)
         try:
             assert visitors([log], Period(FIRST, LAST)).summary["total"] == figures.visitors, site_id
+            own_staffing = staffing([log], Period(FIRST, LAST)).summary
         finally:
             log.close()
         assert own["visitors"] > 0
+        assert league[site_id].name == config.site.name, "named by the profile its forwarder sent"
+        assert figures.staffed_share == own_staffing["staffed_share"] is not None, site_id
+        assert round(figures.opening_hours, 1) == own_staffing["opening_hours"] > 0, site_id
+        names = {a.agency: a.name for a in drill(reader.conn, site_id, FIRST, LAST)}
+        assert {a: n for a, n in names.items() if a} == {
+            a: config.agencies[a].name for a in names if a}, "every agency is named as its config names it"
     ranked = [row.site_id for row in sorted(league.values(), key=lambda r: r.rank)]
     assert ranked[0] == "62.02-kotim", "Kotawaringin Timur had the most visitors of the four, as in the seed"
     reader.close()

@@ -309,3 +309,133 @@ def test_json_nested_too_deep_is_a_wire_error_not_a_crash():
         wire.decode_batch(deep, "33.17-rembang")
     with pytest.raises(wire.WireError, match="not JSON"):
         wire.decode_ack(b'{"site": ' + deep + b"}", "33.17-rembang")
+
+
+# ---------------------------------------------------------------------- the site profile in the batches
+
+
+def _profile():
+    from broker.forward.profile import of_config
+    from broker.site.config import SAMPLE_CONFIG, load_config
+
+    return of_config(load_config(SAMPLE_CONFIG))
+
+
+def test_a_profile_rides_a_batch_and_comes_out_the_same():
+    profile = _profile()
+    assert profile.agencies["dindukcapil"].hours[5], "Dindukcapil of the sample opens on Saturday too"
+    assert profile.closures, "the national calendar's holidays are in it"
+    payload = wire.with_profile(_batch("62.01", 1, 3), profile)
+    batch = wire.decode_batch(payload, "62.01")
+    assert batch.profile == profile and [e.seq for e in batch.events] == [1, 2, 3]
+    assert wire.decode_batch(_batch("62.01", 1, 3), "62.01").profile is None
+    assert len(payload) < wire.BATCH_BYTES + 2_000 + len(profile.text())
+
+
+def test_a_profile_gives_the_staffing_reports_opening_ranges():
+    from datetime import date
+
+    profile = _profile()
+    counter = next(c for c, k in profile.counters.items() if k.agency == "dindukcapil")
+    assert profile.counter_hours(counter, date(2022, 11, 21)) == ((480, 900),)  # a Monday
+    assert profile.counter_hours(counter, date(2022, 11, 27)) == ()  # a Sunday
+    holiday = min(d for d, agencies in profile.closures.items() if not agencies and d.weekday() < 5)
+    assert profile.counter_hours(counter, holiday) == (), "a national holiday closes every counter"
+    start, end = profile.opening_ranges(counter, date(2022, 11, 21))[0]
+    assert end - start == 7 * 3600
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda d: d.update(v=2),
+    lambda d: d.update(timezone="Mars/Olympus"),
+    lambda d: d["agencies"]["dinsos"].update(hours=[[[600, 540]]] * 7),  # ends before it starts
+    lambda d: d["agencies"]["dinsos"].update(hours=[[[0, 2000]]] * 7),
+    lambda d: d["agencies"]["dinsos"].update(hours=[[]] * 6),
+    lambda d: d["agencies"]["dinsos"].update(name=["not", "a", "name"]),
+    lambda d: d["services"].update(ZZ="nobody"),  # an agency that is not there
+    lambda d: d["counters"].update({"../1": {"agency": "dinsos", "services": []}}),
+    lambda d: d["counters"].update({"99": {"agency": "dinsos", "services": ["ZZZ"]}}),
+    lambda d: d["closures"].update({"2025-02-30": []}),
+    lambda d: d["closures"].update({"2025-02-03": ["nobody"]}),
+    lambda d: d.update(agencies=[1, 2]),
+    lambda d: d.update(name="x" * 10_000),
+])
+def test_a_malformed_profile_drops_its_batch(spoil):
+    doc = json.loads(wire.with_profile(_batch("62.01", 1, 3), _profile()))
+    spoil(doc["profile"])
+    with pytest.raises(wire.WireError, match="profile"):
+        wire.decode_batch(json.dumps(doc).encode(), "62.01")
+
+
+class _ProfileStore(_GapTakingStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.profiles: list[tuple[str, object]] = []
+        self.profile_fails = False
+
+    def register_profile(self, site_id, profile):
+        if self.profile_fails:
+            raise RuntimeError("the database is down")
+        self.profiles.append((site_id, profile))
+
+
+def test_the_ingest_registers_a_profile_before_the_events_and_acks_nothing_when_it_fails():
+    from broker.forward.ingest import Ingest
+    from broker.forward.sink import MappingSink
+
+    store, client = _ProfileStore(), _Client()
+    profile = _profile()
+    ingest = Ingest(MappingSink(store), "mqtt://127.0.0.1:1")
+    topic = wire.events_topic("62.01")
+    store.profile_fails = True
+    ingest.handle(client, [_Message(1, topic, wire.with_profile(_batch("62.01", 1, 50), profile))])
+    assert store.rows == [] and client.published == [] and client.acked == [1], "no ack: the forwarder sends again"
+    store.profile_fails = False
+    ingest.handle(client, [_Message(2, topic, wire.with_profile(_batch("62.01", 1, 50), profile)),
+                           _Message(3, topic, _batch("62.01", 51, 60))])
+    assert store.profiles == [("62.01", profile)] and len(store.rows) == 60
+    spoiled = json.loads(wire.with_profile(_batch("62.01", 61, 70), profile))
+    spoiled["profile"]["timezone"] = "Nowhere/Atlantis"
+    ingest.handle(client, [_Message(4, topic, json.dumps(spoiled).encode())])
+    assert len(store.rows) == 60 and ingest.dropped == 1 and client.acked[-1] == 4
+
+
+def test_the_forwarder_sends_the_profile_once_per_connection_and_again_when_it_changes(tmp_path):
+    from dataclasses import replace
+
+    from broker.forward.forwarder import Forwarder
+
+    (tmp_path / "antrian.sqlite3").touch()
+    profile = [_profile()]
+    forwarder = Forwarder(tmp_path, "mqtt://127.0.0.1:1", site_id="62.01-uji", profile=lambda: profile[0])
+
+    def carried(n: int = 1) -> bool:
+        payload, stamp = forwarder._with_profile(_batch("62.01-uji", n, n))
+        if stamp is not None:
+            forwarder._profile_sent = stamp  # as _step does once the publish went out
+        return wire.decode_batch(payload, "62.01-uji").profile is not None
+
+    assert [carried(n) for n in range(1, 4)] == [True, False, False]
+    forwarder._session += 1  # a new connection
+    assert [carried(n) for n in range(4, 6)] == [True, False]
+    profile[0] = replace(profile[0], name="MPP Rembang Baru")
+    assert [carried(n) for n in range(6, 8)] == [True, False]
+    forwarder._profile_sent = None  # a resend after a late ack
+    assert carried(8)
+    forwarder.log.close()
+
+
+def test_the_sqlite_sink_keeps_the_newest_profile(tmp_path):
+    from dataclasses import replace
+
+    from broker.forward.profile import from_doc
+    from broker.forward.sink import SqliteSink
+
+    sink = SqliteSink(tmp_path / "central.sqlite3")
+    profile = _profile()
+    sink.profile("62.01", profile)
+    sink.profile("62.01", replace(profile, name="MPP Baru"))
+    rows = sink._db.execute("SELECT site, digest, profile FROM profiles").fetchall()
+    sink.close()
+    assert len(rows) == 1 and from_doc(json.loads(rows[0][2])) == replace(profile, name="MPP Baru")
+    assert rows[0][1] == replace(profile, name="MPP Baru").digest() != profile.digest()

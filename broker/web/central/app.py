@@ -46,7 +46,7 @@ from werkzeug.exceptions import HTTPException
 
 from broker.access.staff import LOCK_S, SESSION_MAX_S, Role, StaffStore, StaffUser
 from broker.central import CentralError, CentralStore, Figures, Site, UnknownSite
-from broker.central.views import agency_trend
+from broker.central.views import agency_name, agency_trend
 from broker.protocol.texts import tr
 from broker.reports import fmt
 from broker.reports.render import Chart, svg_bars
@@ -136,6 +136,7 @@ FIGURES: tuple[tuple[str, str, Callable[[Figures, str], Cell]], ...] = (
     ("visitors", "visitors", lambda f, lang: _num(f.visitors, lang=lang)),
     ("served", "served", lambda f, lang: _num(f.served, lang=lang)),
     ("no_shows", "no_shows", lambda f, lang: _num(f.no_shows, lang=lang)),
+    ("staffed_share", "staffed_share", lambda f, lang: _num(f.staffed_share, 1, lang)),
     ("per_counter_hour", "per_counter_hour", lambda f, lang: _num(f.visitors_per_counter_hour, 1, lang)),
     ("counter_hours", "counter_hours", lambda f, lang: _num(f.counter_hours, 1, lang)),
     ("counters", "counters", lambda f, lang: _num(f.counters, lang=lang)),
@@ -435,7 +436,7 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
         agencies = store.drill(site.site_id, period.first, period.last)
         week_grid = _week_grid(weeks, lang)
         agency_grid = figure_grid([("agency", "col.agency", False)], [
-            ([Cell(a.agency, a.agency or _t("unknown_agency", lang),
+            ([Cell(a.agency, a.name or a.agency or _t("unknown_agency", lang),
                    url_for("central.agency", site_id=site.site_id, agency=a.agency or NO_AGENCY, **period.query))],
              a.figures) for a in agencies], lang)
         if request.args.get("format") == "csv":
@@ -461,7 +462,8 @@ def _make_blueprint(limiter: Limiter, login_limit: str) -> Blueprint:
         grid = _week_grid(weeks, lang)
         if request.args.get("format") == "csv":
             return _csv(grid, f"{site.site_id}-{agency}-{period.first}-{period.last}")
-        name = _t("unknown_agency", lang) if agency == NO_AGENCY else agency
+        name = _t("unknown_agency", lang) if agency == NO_AGENCY else (
+            agency_name(_c().store().conn, site.site_id, agency) or agency)
         return _render("central/agency.html", site=site, agency=agency, agency_name=name, period=period,
                        query=period.query, weeks=grid, charts=_week_charts(weeks, lang),
                        when=period.text(lang))
