@@ -37,12 +37,16 @@ newest, have none.
 ... ADD COLUMN IF NOT EXISTS) are added to an existing database, and `central_meta.schema_version` says
 which version made it so.
 
+A site's log started anew (`antrian serve --new-log`) numbers from 1 again: `site_logs` gives each log of a site
+a base, and its events are stored as seq = base + their own seq (broker/forward/epoch.py), so the site's seqs
+here stay one line without gaps across its logs.
+
 Days are the site's local days (`sites.timezone`), weeks start on Monday, as in the site's reports.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2  # 2: site profiles, agencies, opening hours staffed
+SCHEMA_VERSION = 3  # 2: site profiles, agencies, opening hours staffed; 3: site logs (log epochs)
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS central_meta (key text PRIMARY KEY, value text NOT NULL);
@@ -220,4 +224,14 @@ ALTER TABLE staffing_daily ADD COLUMN IF NOT EXISTS opening_s double precision N
     ADD COLUMN IF NOT EXISTS staffed_open_s double precision NOT NULL DEFAULT 0;
 ALTER TABLE site_daily ADD COLUMN IF NOT EXISTS opening_s double precision NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS staffed_open_s double precision NOT NULL DEFAULT 0;
+
+-- version 3: each log of a site (its log epoch, docs/forwarding.md): a log started anew (--new-log) numbers
+-- from 1 again; its events are stored as seq = base + its own seq, base being the site's last_seq when first seen
+CREATE TABLE IF NOT EXISTS site_logs (
+    site text NOT NULL REFERENCES sites ON DELETE CASCADE,
+    log_id text NOT NULL,
+    base bigint NOT NULL,
+    first_seen timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (site, log_id)
+);
 """

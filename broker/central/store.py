@@ -543,6 +543,31 @@ class CentralStore:
             raise UnknownSite(f"MPP {site_id} belum terdaftar di pusat (site {site_id} is not registered centrally)")
         return int(row[0])
 
+    def site_logs(self, site_id: str) -> list[tuple[str, int]]:
+        """(log id, base) of each log of the site, in the order first seen: its events are stored as seq = base +
+        the log's own seq (broker/forward/epoch.py)."""
+        return [(str(log_id), int(base)) for log_id, base in self.conn.execute(
+            "SELECT log_id, base FROM site_logs WHERE site = %s ORDER BY base, first_seen", (site_id,)).fetchall()]
+
+    def add_site_log(self, site_id: str, log_id: str, *, adopt: bool = False) -> int:
+        """Record a log of the site seen for the first time (again: nothing changes); returns its base: 0 when
+        `adopt` (the site's first log, named), else the site's last stored seq, read under the cursor's lock."""
+        conn = self.conn
+        try:
+            with conn.transaction():
+                if conn.execute("SELECT 1 FROM site_cursor WHERE site = %s FOR UPDATE", (site_id,)).fetchone() is None:
+                    raise UnknownSite(f"MPP {site_id} belum terdaftar di pusat (site {site_id} is not registered "
+                                      "centrally)")
+                conn.execute("INSERT INTO site_logs (site, log_id, base) SELECT site, %s, CASE WHEN %s THEN 0 ELSE "
+                             "last_seq END FROM site_cursor WHERE site = %s ON CONFLICT DO NOTHING",
+                             (log_id, adopt, site_id))
+                row = conn.execute("SELECT base FROM site_logs WHERE site = %s AND log_id = %s",
+                                   (site_id, log_id)).fetchone()
+        except psycopg.Error as exc:
+            raise CentralError(f"the log {log_id} of {site_id} was not recorded: {exc}") from None
+        assert row is not None  # inserted or there already, in the transaction that locked the cursor
+        return int(row[0])
+
     def _partitions(self, rows: list[_Row]) -> None:
         wanted = sorted(_months(rows) - self._months)
         if not wanted:

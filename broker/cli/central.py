@@ -208,6 +208,12 @@ class RegisteringSink:
         if new:
             print(f"MPP baru terdaftar / new MPP registered: {site_id} ({profile.name})", file=sys.stderr, flush=True)
 
+    def site_logs(self, site_id: str):  # log epochs (broker/forward/epoch.py): asked after ingest registered the site
+        return self.mapping.site_logs(site_id)
+
+    def add_site_log(self, site_id: str, log_id: str, adopt: bool):
+        return self.mapping.add_site_log(site_id, log_id, adopt)
+
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     import logging

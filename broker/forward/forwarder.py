@@ -7,6 +7,12 @@ and `rewound` are the only ways a window changes. The shell (`Forwarder`) reads 
 with paho, keeps the cursor in a file, and does what `decide` says. Given the site's profile (its config's
 names, opening hours and closures: broker/forward/profile.py), it adds it to the first batch of each
 connection, to the first after a resend, and to the first after the profile changed (`_with_profile`).
+
+The log epoch (docs/forwarding.md): the log has an id (`LogIdentity`, from its `meta`), each batch names it, and
+the cursor file remembers which log its seq counts. `cursor_start` says where a forwarder starts when the log it
+reads is not the cursor's (started anew with --new-log: from 0), and `ack_applies` which acks count for this log
+(the retained ack of the log before must not move a new log's window past events the province never had). The
+shell reopens the log when its file was replaced under it (the engine moved a damaged log aside).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 
 from broker.forward import wire
 from broker.forward.profile import Profile
+from broker.server.store import LOG_ID_KEY, LOG_ORIGIN_KEY
 
 log = logging.getLogger("antrian.forward")
 
@@ -117,31 +124,71 @@ def rewound(window: Window) -> Window:
     return Window(window.acked)
 
 
+@dataclass(frozen=True)
+class LogIdentity:
+    """Which site log is read: its id (None: a log the engine has not named yet) and whether that id was
+    `adopted` (given to a log that ran before log ids, whose old cursor and acks name no log)."""
+
+    log_id: str | None = None
+    adopted: bool = False
+
+    @property
+    def knows_unnamed(self) -> bool:
+        """A cursor or ack that names no log may be this log's (it ran before log ids, or has no id yet)."""
+        return self.log_id is None or self.adopted
+
+
+def cursor_start(cursor_log: str | None, acked: int, log: LogIdentity) -> int:
+    """Where forwarding starts: the cursor's acked seq when the cursor counts this log, else 0 (a log started anew;
+    its seqs begin at 1 again, and the old log's cursor would skip them)."""
+    if cursor_log == log.log_id or (cursor_log is None and log.knows_unnamed):
+        return acked
+    return 0
+
+
+def ack_applies(ack_log: str | None, last_seq: int, window: Window, log: LogIdentity) -> bool:
+    """Whether an ack counts for the log read. One naming a log counts for that log only. One naming none comes
+    from a province older than log ids (or of the unnamed log): it counts for a log that may be the unnamed one,
+    and for a log born with an id only where it confirms a batch this forwarder sent (a retained ack of the log
+    before would otherwise move a new log's window past events the province never had)."""
+    if ack_log is not None:
+        return ack_log == log.log_id
+    if log.knows_unnamed:
+        return True
+    return last_seq == window.acked or any(b.last == last_seq for b in window.out)
+
+
 # ---------------------------------------------------------------------- the cursor file
 
 
 def read_cursor(data_dir: str | Path, site: str) -> int:
     """The last seq acknowledged by the province, kept in the data folder (0 when there is none yet)."""
+    return read_cursor_of_log(data_dir, site)[1]
+
+
+def read_cursor_of_log(data_dir: str | Path, site: str) -> tuple[str | None, int]:
+    """(the log id the cursor counts, None: a cursor older than log ids; the last seq acknowledged of it)."""
     path = Path(data_dir) / CURSOR_FILE
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return 0
+        return None, 0
     except (OSError, ValueError) as exc:  # damaged: start again from 0; the province ignores what it has
         log.warning("cursor %s cannot be read (%s): forwarding from the start", path, exc)
-        return 0
+        return None, 0
     if not isinstance(doc, dict) or doc.get("site") != site or not isinstance(doc.get("acked"), int):
         log.warning("cursor %s is not site %s's: forwarding from the start", path, site)
-        return 0
-    return int(doc["acked"])
+        return None, 0
+    cursor_log = doc.get("log")
+    return (cursor_log if isinstance(cursor_log, str) else None), int(doc["acked"])
 
 
-def write_cursor(data_dir: str | Path, site: str, acked: int) -> None:
+def write_cursor(data_dir: str | Path, site: str, acked: int, log_id: str | None = None) -> None:
     """Replace the cursor file atomically (write aside, fsync, rename, fsync the folder)."""
     folder = Path(data_dir)
     path, part = folder / CURSOR_FILE, folder / (CURSOR_FILE + ".part")
     with open(part, "w", encoding="utf-8") as out:
-        out.write(json.dumps({"site": site, "acked": acked}))
+        out.write(json.dumps({"site": site, "acked": acked, **({"log": log_id} if log_id else {})}))
         out.flush()
         os.fsync(out.fileno())
     os.replace(part, path)
@@ -162,8 +209,26 @@ class SiteLog:
         self.path = Path(data_dir) / LOG_FILE
         if not self.path.exists():
             raise FileNotFoundError(f"no log {self.path}: is this the site's data folder (--data)?")
+        self._file = self._file_id()
         self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         self._db.execute("PRAGMA query_only = true")
+
+    def _file_id(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def replaced(self) -> bool:
+        """The file at the log's path is another one than this connection reads (the engine moved a damaged log
+        aside and started anew): reopen."""
+        now = self._file_id()
+        return now is not None and now != self._file
+
+    def identity(self) -> LogIdentity:
+        found = dict(self._db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", (LOG_ID_KEY, LOG_ORIGIN_KEY)))
+        return LogIdentity(found.get(LOG_ID_KEY), found.get(LOG_ORIGIN_KEY) == "adopted")
 
     def site(self) -> str:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'site'").fetchone()
@@ -216,8 +281,13 @@ class Forwarder:
         if not wire.valid_site(self.site):
             raise ValueError(f"site id '{self.site}' cannot be used in a topic")
         self.client_id = client_id or self.address.username or f"antrian-forward-{self.site}"
-        self.window = Window(read_cursor(self.data_dir, self.site))
-        self.cursor_written = self.window.acked
+        self.identity = self.log.identity()
+        cursor_log, acked = read_cursor_of_log(self.data_dir, self.site)
+        self.window = Window(cursor_start(cursor_log, acked, self.identity))
+        if self.window.acked != acked:
+            log.warning("the cursor counted log %s up to %d; the log %s is log %s, started anew: forwarding it "
+                        "from its start", cursor_log, acked, self.log.path, self.identity.log_id)
+        self.cursor_written: tuple[int, str | None] = (acked, cursor_log)
         self._cursor_at = 0.0
         self._wake = threading.Condition()
         self._stopping = threading.Event()
@@ -267,11 +337,15 @@ class Forwarder:
 
     def _on_message(self, client, userdata, message) -> None:
         try:
-            last = wire.decode_ack(message.payload, self.site)
+            last, ack_log = wire.decode_ack_of_log(message.payload, self.site)
         except wire.WireError as exc:
             log.warning("an ack on %s was dropped: %s", message.topic, exc)
             return
         with self._wake:
+            if not ack_applies(ack_log, last, self.window, self.identity):
+                log.info("an ack of %s's log %s up to %d is not for log %s: ignored", self.site, ack_log, last,
+                         self.identity.log_id)
+                return
             if last < self.window.acked:
                 log.warning("the province holds %s only up to %d (the cursor said %d): sending again from there",
                             self.site, last, self.window.acked)
@@ -311,13 +385,14 @@ class Forwarder:
             if self._session != self._seen_session:
                 self._seen_session = self._session
                 self.window = rewound(self.window)
+            self._follow_log()
             now = time.monotonic()
             head = self.log.head()
             if head < self.window.acked and not self._warned_short:
-                self._warned_short = True  # a log started anew (--new-log) or restored from an older backup
-                log.error("log %s ends at seq %d but the province acknowledged %d: its new events would be "
-                          "taken for ones the province has; forwarding waits until the log is past %d",
-                          self.log.path, head, self.window.acked, self.window.acked)
+                self._warned_short = True  # the same log (its id) restored from an older backup
+                log.error("log %s ends at seq %d but the province acknowledged %d of this log (%s): its new events "
+                          "would be taken for ones the province has; forwarding waits until the log is past %d",
+                          self.log.path, head, self.window.acked, self.identity.log_id, self.window.acked)
             decision = decide(self.window, head, now, self.limits)
             if isinstance(decision, Resend):
                 log.info("no ack from the province within %.0f s: sending %s again from %d",
@@ -329,11 +404,11 @@ class Forwarder:
                 pause = self.POLL_S if decision.until is None else max(0.01, min(self.POLL_S, decision.until - now))
                 self._wake.wait(pause)
                 return
-            after = decision.after
+            after, identity = decision.after, self.identity
         rows = self.log.rows(after, self.limits.batch_events, self.limits.batch_bytes)
         if not rows:
             return
-        payload = wire.encode_rows(self.site, rows)
+        payload = wire.encode_rows(self.site, rows, log=identity.log_id, adopted=identity.adopted)
         payload, profile_sent = self._with_profile(payload)
         info = self.client.publish(wire.events_topic(self.site), payload, qos=1)
         with self._wake:
@@ -367,19 +442,36 @@ class Forwarder:
             self._profile_sent = (self._session, "")
             return payload, None
 
+    def _follow_log(self) -> None:
+        """Reopen a log whose file was replaced, and take up a log whose id changed (under the lock)."""
+        if self.log.replaced():
+            log.warning("the log %s was replaced (a new log, --new-log): reading the new one", self.log.path)
+            old, self.log = self.log, SiteLog(self.data_dir)
+            old.close()
+            self._warned_short = False
+        identity = self.log.identity()
+        if identity == self.identity:
+            return
+        start = cursor_start(self.identity.log_id, self.window.acked, identity)
+        log.warning("the log %s is now log %s (was %s): forwarding from %d", self.log.path, identity.log_id,
+                    self.identity.log_id, start)
+        self.identity, self.window = identity, Window(start)
+        self._profile_sent = None  # the new log's first batch carries the profile too
+        self._save_cursor(force=True)
+
     def _save_cursor(self, force: bool = False) -> None:
-        acked = self.window.acked
-        if acked == self.cursor_written:
+        written = (self.window.acked, self.identity.log_id)
+        if written == self.cursor_written:
             return
         now = time.monotonic()
         if not force and now - self._cursor_at < self.CURSOR_EVERY_S:
             return
         try:
-            write_cursor(self.data_dir, self.site, acked)
+            write_cursor(self.data_dir, self.site, *written)
         except OSError as exc:
-            log.warning("the cursor cannot be written (%s); it stays at %d", exc, self.cursor_written)
+            log.warning("the cursor cannot be written (%s); it stays at %d", exc, self.cursor_written[0])
             return
-        self.cursor_written, self._cursor_at = acked, now
+        self.cursor_written, self._cursor_at = written, now
 
     def stop(self) -> None:
         self._stopping.set()

@@ -11,6 +11,12 @@ seq + 1 (the one before it was dropped by a full broker queue) is not handed to 
 only seq <= its last would otherwise keep the gap for ever. A batch carrying the site's profile
 (broker/forward/profile.py) has it registered first, by a sink that has `profile(site_id, profile)`; a sink
 that fails to take it is a failed store: no ack, and the forwarder sends it again with the events.
+
+Log epochs (broker/forward/epoch.py): a batch that names its site log has its seqs mapped to the site's one seq
+line before anything else looks at them (`base + seq`, the base recorded by the sink when the province first saw
+that log), so the gap rule, the sink and the central store see central seqs only; the ack names the log back with
+the last seq in that log's own numbers. A batch of a superseded log is refused (counted in `refused`) and
+acked not at all. A sink that keeps no logs (no `site_logs`) gets every batch as the site's first log.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import logging
 import os
 import queue
 import threading
+from dataclasses import replace
 
-from broker.forward import wire
+from broker.forward import epoch, wire
 from broker.forward.sink import Sink
 
 log = logging.getLogger("antrian.forward.ingest")
@@ -45,7 +52,9 @@ class Ingest:
         self.address = BrokerAddress.parse(url)
         self.batches = 0
         self.held: dict[str, int] = {}  # each site's last seq the sink said it holds
+        self.logs: dict[str, list[epoch.SiteLog]] = {}  # each site's logs as the sink keeps them (log epochs)
         self.dropped = 0
+        self.refused = 0  # batches of a superseded site log
         self.connected = threading.Event()
         self._inbox: queue.Queue = queue.Queue()
         self._stopping = threading.Event()
@@ -108,36 +117,61 @@ class Ingest:
                 log.warning("a batch on %s was dropped: %s", message.topic, exc)
                 self.dropped += 1
         for site, batches in by_site.items():
-            last = self._store(site, batches) if self._profile(site, batches) else None
-            if last is not None:
-                client.publish(wire.ack_topic(site), wire.encode_ack(site, last), qos=1, retain=True)
+            acks = self._store(site, batches) if self._profile(site, batches) else None
+            for last, log_id in acks or ():
+                client.publish(wire.ack_topic(site), wire.encode_ack(site, last, log_id), qos=1, retain=True)
         for message in messages:
             client.ack(message.mid, message.qos)
 
-    def _store(self, site: str, batches: list[wire.Batch]) -> int | None:
-        """The site's last seq in the sink after storing what follows it without a gap; None when it failed."""
+    def _store(self, site: str, batches: list[wire.Batch]) -> list[tuple[int, str | None]] | None:
+        """Store what follows the site's last seq in the sink without a gap; the acks to publish, each (the last seq
+        in the numbers of a site log, that log's id); None when it failed."""
         try:
             held = self.held.get(site)
             if held is None:  # first batch of the site since this ingest started: ask the store what it holds
                 held = self.held[site] = self.sink.ingest(site, ())
             events: list[wire.ForwardedEvent] = []
             end = held
-            for batch in batches:
+            acks: dict[str | None, epoch.SiteLog | None] = {}  # the logs to ack, in order
+            for sent in batches:
+                placed = self._place(site, sent)
+                if isinstance(placed, epoch.Begin):  # what is pending goes first: the new log's base is the last seq
+                    if events:
+                        end = self.held[site] = self.sink.ingest(site, events)
+                        events = []
+                    placed = self._begin(site, sent, placed)
+                if isinstance(placed, epoch.Restart):
+                    log.warning("%s's log %s is new here but its batch starts at %d: the site is told to send it "
+                                "from its start", site, sent.log, sent.first)
+                    acks[sent.log] = None
+                    continue
+                if isinstance(placed, epoch.Superseded):
+                    log.warning("%s's batch %d..%d of log %s is refused: the site's log %s superseded it", site,
+                                sent.first, sent.last, sent.log or "(unnamed)", placed.current)
+                    self.refused += 1
+                    continue
+                if not isinstance(placed, epoch.Map):  # a Begin is a Map once recorded
+                    continue
+                batch = _shifted(sent, placed.base)
+                acks.pop(sent.log, None)
+                acks[sent.log] = epoch.SiteLog(sent.log or "", placed.base)
                 if batch.first > end + 1:  # one before it was lost on the way: storing it would leave a gap
                     log.info("%s %d..%d follows a gap after %d: dropped, the site sends again", site, batch.first,
                              batch.last, end)
                     continue
                 events += [e for e in batch.events if e.seq > end]
                 end = max(end, batch.last)
-            if not events:
-                return held
-            self.held[site] = last = self.sink.ingest(site, events)
-            self.batches += len(batches)
-            return last
+            if events:
+                end = self.held[site] = self.sink.ingest(site, events)
+                self.batches += len(batches)
+            else:
+                end = self.held[site]
+            return [(0 if known is None else epoch.local_seq(end, known), log_id) for log_id, known in acks.items()]
         except Exception as exc:  # the store is down or refused: nothing stored, no ack; the site sends again
             log.error("the central store did not take %s's batches %d..%d: %s", site, batches[0].first,
                       batches[-1].last, exc)
             self.held.pop(site, None)
+            self.logs.pop(site, None)
             return None
 
     def _profile(self, site: str, batches: list[wire.Batch]) -> bool:
@@ -154,6 +188,25 @@ class Ingest:
         log.info("profile of %s registered", site)
         return True
 
+    def _place(self, site: str, batch: wire.Batch) -> epoch.Placement:
+        logs = self.logs.get(site)
+        if logs is None:
+            site_logs = getattr(self.sink, "site_logs", None)
+            found = site_logs(site) if site_logs is not None else None
+            if found is None:  # a sink without log epochs: every batch is of the site's first log
+                return epoch.Map(0)
+            logs = self.logs[site] = list(found)
+        return epoch.place(logs, batch.log, batch.adopted, batch.first)
+
+    def _begin(self, site: str, batch: wire.Batch, begin: epoch.Begin) -> epoch.Placement:
+        """Record a log the province sees for the first time; where its batch goes then."""
+        assert batch.log is not None
+        logs = self.logs[site] = list(self.sink.add_site_log(site, batch.log, adopt=begin.adopt))  # type: ignore[attr-defined]
+        placed = epoch.place(logs, batch.log, batch.adopted, batch.first)
+        if isinstance(placed, epoch.Map):
+            log.warning("%s's log %s is new: its seq 1 is the site's central seq %d", site, batch.log, placed.base + 1)
+        return placed
+
     def start(self) -> Ingest:
         self._worker = threading.Thread(target=self._work, name="ingest", daemon=True)
         self._worker.start()
@@ -167,3 +220,10 @@ class Ingest:
             self._worker.join(30)
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def _shifted(batch: wire.Batch, base: int) -> wire.Batch:
+    """The batch with its events' seqs in the site's central numbers (base + seq)."""
+    if not base:
+        return batch
+    return replace(batch, events=tuple(replace(e, seq=e.seq + base) for e in batch.events))

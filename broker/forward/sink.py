@@ -3,6 +3,10 @@
 The central store (PostgreSQL, `CentralStore`, through `MappingSink`) is one such sink. A sink ignores events
 it already holds (seq <= its last), so the forwarder's resends are harmless. The ingest never hands it a
 batch that would leave a gap (broker/forward/ingest.py); the SQLite sink refuses one all the same.
+
+A sink that keeps log epochs (broker/forward/epoch.py) also has `site_logs(site_id)` (the site's logs in the order
+first seen; None: it keeps none after all) and `add_site_log(site_id, log_id, adopt)`, which records a log first seen with base 0 (`adopt`) or
+base = the site's last stored seq, read in the same transaction. Both sinks here do.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from broker.forward.epoch import SiteLog
 from broker.forward.profile import Profile
 from broker.forward.wire import ForwardedEvent
 
@@ -40,6 +46,16 @@ class MappingSink:
     def profile(self, site_id: str, profile: Profile) -> None:
         self.store.register_profile(site_id, profile)
 
+    def site_logs(self, site_id: str) -> list[SiteLog] | None:
+        """None: the store keeps no log epochs (every batch is then of the site's first log)."""
+        if not hasattr(self.store, "site_logs"):
+            return None
+        return [SiteLog(log_id, base) for log_id, base in self.store.site_logs(site_id)]
+
+    def add_site_log(self, site_id: str, log_id: str, adopt: bool) -> list[SiteLog]:
+        self.store.add_site_log(site_id, log_id, adopt=adopt)
+        return self.site_logs(site_id) or []
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
@@ -52,6 +68,13 @@ CREATE TABLE IF NOT EXISTS events (
     data TEXT NOT NULL,
     PRIMARY KEY (site, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS site_logs (
+    site TEXT NOT NULL,
+    log_id TEXT NOT NULL,
+    base INTEGER NOT NULL,
+    first_seen REAL NOT NULL,
+    PRIMARY KEY (site, log_id)
+);
 """
 
 
@@ -98,6 +121,24 @@ class SqliteSink:
             self._db.execute("INSERT INTO profiles (site, digest, profile) VALUES (?, ?, ?) ON CONFLICT (site) "
                              "DO UPDATE SET digest = excluded.digest, profile = excluded.profile",
                              (site_id, profile.digest(), profile.text()))
+
+    def site_logs(self, site_id: str) -> list[SiteLog]:
+        return [SiteLog(log_id, base) for log_id, base in self._db.execute(
+            "SELECT log_id, base FROM site_logs WHERE site = ? ORDER BY base, first_seen, rowid", (site_id,))]
+
+    def add_site_log(self, site_id: str, log_id: str, adopt: bool) -> list[SiteLog]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                base = 0 if adopt else self.last_seq(site_id)
+                self._db.execute("INSERT OR IGNORE INTO site_logs (site, log_id, base, first_seen) VALUES (?, ?, ?, ?)",
+                                 (site_id, log_id, base, time.time()))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        return self.site_logs(site_id)
 
     def close(self) -> None:
         self._db.close()

@@ -13,6 +13,12 @@ registers it before storing the batch's events. A malformed profile drops its ba
 `first`..`last` are the seqs of the batch's first and last events; events are in seq order and without
 gaps (the engine numbers every event hall.seq + 1). `data` is the event's data as the site's log stores it
 (without the visitor's phone, which never leaves the hall: broker.core.notify.split_private).
+
+The log epoch (optional, additive): a batch may name the site log it comes from, `"log": "<id>"` (the id in the
+log's `meta`, broker/server/store.py), with `"adopted": true` when that id was given to a log that already ran
+before log ids existed. Its seqs are then that log's own, and the ack names the log back with the store's last
+seq *of that log*: `{"site": ..., "last_seq": 40, "log": "<id>"}`. A batch or ack without `log` is the site's
+first (or only) log, as before log ids (docs/forwarding.md).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ def ack_topic(site: str) -> str:
 
 EVENTS_FILTER = f"{PREFIX}/+/events"  # what the province's ingest subscribes to
 _SITE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_LOG_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def valid_site(site: str) -> bool:
@@ -81,6 +88,8 @@ class Batch:
     site: str
     events: tuple[ForwardedEvent, ...]
     profile: Profile | None = None  # the site's profile, when this batch carries it
+    log: str | None = None  # the site log's id (its epoch), None: the site's first/only log
+    adopted: bool = False  # that id was given to a log that ran before log ids
 
     @property
     def first(self) -> int:
@@ -91,11 +100,14 @@ class Batch:
         return self.events[-1].seq
 
 
-def encode_rows(site: str, rows: list[tuple[int, float, str, str]]) -> bytes:
-    """A batch from log rows (seq, ts, type, data as the log's JSON text), without parsing each event again."""
+def encode_rows(site: str, rows: list[tuple[int, float, str, str]], *, log: str | None = None,
+                adopted: bool = False) -> bytes:
+    """A batch from log rows (seq, ts, type, data as the log's JSON text), without parsing each event again;
+    `log` names the site log they come from (the epoch), `adopted` when its id came after it."""
     if not rows:
         raise ValueError("a batch holds at least one event")
-    head = json.dumps({"v": VERSION, "site": site, "first": rows[0][0], "last": rows[-1][0]})[:-1]
+    head = json.dumps({"v": VERSION, "site": site, "first": rows[0][0], "last": rows[-1][0],
+                       **log_fields(log, adopted)})[:-1]
     body = ",".join(f'{{"seq":{seq},"ts":{ts!r},"type":{json.dumps(type_)},"data":{data}}}'
                     for seq, ts, type_, data in rows)
     return f'{head},"events":[{body}]}}'.encode()
@@ -125,7 +137,8 @@ def decode_batch(payload: bytes, site: str) -> Batch:
         raise WireError("the events of a batch are not consecutive")
     if doc.get("first") != events[0].seq or doc.get("last") != events[-1].seq:
         raise WireError("first/last do not match the events")
-    return Batch(site, tuple(events), profile=_profile_of(doc))
+    log, adopted = _log_of(doc)
+    return Batch(site, tuple(events), profile=_profile_of(doc), log=log, adopted=adopted)
 
 
 def with_profile(payload: bytes, profile: Profile) -> bytes:
@@ -148,12 +161,36 @@ def _profile_of(doc: dict[str, Any]) -> Profile | None:
         raise WireError(f"a malformed profile: {exc}") from None
 
 
-def encode_ack(site: str, last_seq: int) -> bytes:
-    return json.dumps({"site": site, "last_seq": last_seq}).encode()
+def encode_ack(site: str, last_seq: int, log: str | None = None) -> bytes:
+    return json.dumps({"site": site, "last_seq": last_seq, **log_fields(log)}).encode()
 
 
 def decode_ack(payload: bytes, site: str) -> int:
     """The last seq the central store holds of `site`; raises WireError."""
+    return decode_ack_of_log(payload, site)[0]
+
+
+def log_fields(log: str | None, adopted: bool = False) -> dict[str, object]:
+    """The optional fields naming a site log in a batch or an ack (none for the site's first, unnamed log)."""
+    if log is None:
+        return {}
+    if not _LOG_ID.match(log):
+        raise ValueError(f"log id '{log}' is not letters, digits, _ or -")
+    return {"log": log, "adopted": True} if adopted else {"log": log}
+
+
+def _log_of(doc: dict[str, Any]) -> tuple[str | None, bool]:
+    log, adopted = doc.get("log"), doc.get("adopted", False)
+    if log is not None and (not isinstance(log, str) or not _LOG_ID.match(log)):
+        raise WireError(f"a malformed log id: {str(log)[:80]}")
+    if not isinstance(adopted, bool):
+        raise WireError("'adopted' is not true or false")
+    return log, adopted and log is not None
+
+
+def decode_ack_of_log(payload: bytes, site: str) -> tuple[int, str | None]:
+    """(last seq, log id) of an ack: the last seq the central store holds of `site`'s log `log` (None: the
+    site's first, unnamed log, or a province that knows no log ids); raises WireError."""
     try:
         doc = json.loads(payload)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: JSON nested too deep
@@ -163,4 +200,4 @@ def decode_ack(payload: bytes, site: str) -> int:
     last = doc.get("last_seq")
     if not isinstance(last, int) or isinstance(last, bool) or last < 0:
         raise WireError("an ack without a last_seq")
-    return last
+    return last, _log_of(doc)[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -98,6 +99,10 @@ def _dumps(value: object) -> str:
 # but no log has lost its log (deleted, or a different disk mounted), it is not a first start.
 TRACES = ("antrian.sqlite3-wal", "antrian.sqlite3-shm", "survey-secret.key")
 NEW_LOG_HINT = "restore the log from a backup, or start a new log on purpose with --new-log"
+# The log's own id (its epoch, docs/forwarding.md): random, made with the log and kept in `meta`, so the province
+# can tell a log started anew (seq from 1 again) from the one before it. A log older than log ids is given one on
+# its first open, marked "adopted": it is the very log the site forwarded before ids existed.
+LOG_ID_KEY, LOG_ORIGIN_KEY = "log_id", "log_origin"
 
 
 class EventStore:
@@ -187,6 +192,18 @@ class EventStore:
         elif row[0] != self.site_id:
             raise StoreError(f"the data folder {self.path.parent} belongs to site '{row[0]}', not "
                              f"'{self.site_id}': use another --data folder")
+        self._name_log(new=row is None)
+
+    def _name_log(self, new: bool) -> None:
+        """Give the log its id once (a new log: "new"; one that ran before log ids existed: "adopted")."""
+        db = self._connection()
+        if db.execute("SELECT 1 FROM meta WHERE key = ?", (LOG_ID_KEY,)).fetchone() is None:
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?)",  # one statement: both or none
+                       (LOG_ID_KEY, secrets.token_hex(8), LOG_ORIGIN_KEY, "new" if new else "adopted"))
+
+    def log_id(self) -> str:
+        """This log's id (docs/forwarding.md, the log epoch)."""
+        return str(self._connection().execute("SELECT value FROM meta WHERE key = ?", (LOG_ID_KEY,)).fetchone()[0])
 
     def append(self, outcomes: list[Outcome]) -> None:
         """Store the events and remembered replies of a batch atomically; raises StoreError."""
