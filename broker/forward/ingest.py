@@ -203,7 +203,7 @@ class Ingest:
         assert batch.log is not None
         logs = self.logs[site] = list(self.sink.add_site_log(site, batch.log, adopt=begin.adopt))  # type: ignore[attr-defined]
         placed = epoch.place(logs, batch.log, batch.adopted, batch.first)
-        if isinstance(placed, epoch.Map):
+        if isinstance(placed, epoch.Map) and placed.base:
             log.warning("%s's log %s is new: its seq 1 is the site's central seq %d", site, batch.log, placed.base + 1)
         return placed
 
