@@ -1,4 +1,8 @@
-"""`antrian device ...` and `antrian broker-config`: device identities and the Mosquitto setup."""
+"""`antrian device ...` and `antrian broker-config`: device identities and the Mosquitto setup.
+
+`broker-config --province HOST:PORT` also writes the bridge to the province's broker (issue 19, forwarding:
+broker/forward/bridge.py `site_bridge`) at the end of mosquitto.conf.
+"""
 
 from __future__ import annotations
 
@@ -60,15 +64,39 @@ def cmd_device_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bridge(args: argparse.Namespace, config) -> tuple[str, str]:
+    """(the bridge section, a line saying where it goes) for --province, else ("", ""); raises BridgeError."""
+    from broker.forward.bridge import BridgeError, site_bridge
+
+    if not args.province:
+        if args.province_user or args.province_password_file or args.province_cafile or args.province_site:
+            raise BridgeError("bridge.province_address", value="")
+        return "", ""
+    site = args.province_site or config.site.province_id
+    if not site:
+        raise BridgeError("bridge.no_site_id")
+    section = site_bridge(site, args.province, username=args.province_user,
+                          password_file=args.province_password_file, cafile=args.province_cafile,
+                          plain=args.province_plain)
+    login = f" as {args.province_user}" if args.province_user else " without a login"
+    tls = "TLS" if args.province_cafile else "no TLS"
+    return section, f"\nBridge to the province's broker {args.province} ({tls}){login}: {site}'s batches out, its acks in."
+
+
 def cmd_broker_config(args: argparse.Namespace) -> int:
     from broker.access.devices import WEB_ID, DeviceError, engine_credentials, load_devices
     from broker.access.mosquitto_conf import write_mosquitto_config
     from broker.access.policy import AccessPolicy
     from broker.cli.main import EXIT_USAGE, fail
+    from broker.forward.bridge import BridgeError
     from broker.protocol.codec import Topics
     from broker.server.mosquitto import parse_listen
 
     config, data = _site_and_data(args)
+    try:
+        bridge, bridged = _bridge(args, config)
+    except BridgeError as exc:
+        return fail(exc.lines[0], EXIT_USAGE, exc.lines[1])
     try:
         listen = parse_listen(args.listen)
         if listen is None and not config.access.tls_files(config.source):
@@ -77,13 +105,13 @@ def cmd_broker_config(args: argparse.Namespace) -> int:
         engine_credentials(data, config)  # the engine writes state, so it always has an identity
         engine_credentials(data, config, WEB_ID)  # and so does its web process (`serve --http`)
         policy = AccessPolicy(Topics(config.site.id), load_devices(data), config.access.allow_anonymous)
-        files = write_mosquitto_config(config, policy, args.out, listen, persistence=args.persistence)
+        files = write_mosquitto_config(config, policy, args.out, listen, persistence=args.persistence, extra=bridge)
     except (DeviceError, OSError, ValueError) as exc:
         return fail(str(exc), EXIT_USAGE)
     print(f"wrote {files.conf}, {files.passwords} and {files.acl} ({len(policy.devices)} devices, anonymous "
           f"{'allowed' if policy.allow_anonymous else 'refused'}). Run: mosquitto -c {files.conf}\n"
           f"The engine's own password is in {data / 'engine.secret'}; `antrian serve --mqtt ... --data {data}` "
-          "uses it by itself.", file=sys.stderr)
+          f"uses it by itself.{bridged}", file=sys.stderr)
     return 0
 
 
@@ -127,4 +155,14 @@ def register(sub) -> None:
                    help=f"folder for Mosquitto's retained messages and sessions (default {DEFAULT_PERSISTENCE}, "
                         "which Debian's package gives the mosquitto user)")
     site_options(p)
+    bridge = p.add_argument_group("bridge to the province (forwarding, docs/forwarding.md)")
+    bridge.add_argument("--province", metavar="HOST:PORT", help="the province's broker: writes the bridge that "
+                        "carries this site's batches out and its acks in")
+    bridge.add_argument("--province-site", metavar="ID", help="the site's id at the province (default "
+                        "<region_code>-<site id> from the config, e.g. 33.17-rembang)")
+    bridge.add_argument("--province-user", help="this site's login at the province's broker")
+    bridge.add_argument("--province-password-file", metavar="FILE", help="a file (mode 0600) holding its password")
+    bridge.add_argument("--province-cafile", metavar="CA", help="the province broker's CA certificate (TLS)")
+    bridge.add_argument("--province-plain", action="store_true", help="no TLS to a province broker off this "
+                        "machine (a closed network only)")
     p.set_defaults(func=cmd_broker_config)

@@ -938,6 +938,31 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "notify.status.superseded": ("tidak dikirim, sudah ada kabar yang lebih baru", "not sent, a newer message replaced it"),
     "notify.status.expired": ("tidak dikirim, hari sudah berganti", "not sent, the day ended"),
     "notify.status.withdrawn": ("tidak dikirim, persetujuan ditarik", "not sent, consent withdrawn"),
+    # `antrian broker-config --province ...`: the bridge to the province's broker (broker/forward/bridge.py)
+    "bridge.province_address": ("--province '{value}': tulis HOST:PORT broker provinsi, misalnya "
+                                "mqtt.prov.go.id:8883", "--province '{value}': write the province broker's "
+                                "HOST:PORT, e.g. mqtt.prov.go.id:8883"),
+    "bridge.no_site_id": ("konfigurasi situs tidak punya region_code: isi [site] region_code atau beri "
+                          "--province-site seperti 33.17-rembang", "the site config has no region_code: set "
+                          "[site] region_code or give --province-site such as 33.17-rembang"),
+    "bridge.bad_site_id": ("id situs di provinsi '{value}' tidak dapat menjadi bagian topik MQTT (pakai huruf, "
+                           "angka, '.', '_' atau '-')", "the site's id at the province '{value}' cannot be a "
+                           "level of an MQTT topic (use letters, digits, '.', '_' or '-')"),
+    "bridge.bad_value": ("{option} '{value}' tidak dapat ditulis ke mosquitto.conf (tanpa spasi atau baris baru)",
+                         "{option} '{value}' cannot be written into mosquitto.conf (no spaces or new lines)"),
+    "bridge.user_and_password": ("--province-user dan --province-password-file harus diberikan bersama",
+                                 "--province-user and --province-password-file go together"),
+    "bridge.password_file": ("berkas kata sandi {path} tidak dapat dibaca: {detail}",
+                             "the password file {path} cannot be read: {detail}"),
+    "bridge.password_empty": ("berkas kata sandi {path} kosong", "the password file {path} is empty"),
+    "bridge.password_open": ("berkas kata sandi {path} dapat dibaca semua pengguna: chmod 600 {path} dulu",
+                             "the password file {path} is readable by every user: chmod 600 {path} first"),
+    "bridge.cafile": ("berkas CA {path} tidak ada atau tidak dapat dibaca", "the CA file {path} is missing or "
+                      "cannot be read"),
+    "bridge.no_tls": ("broker provinsi {host} bukan di mesin ini: beri --province-cafile (TLS), atau "
+                      "--province-plain bila jaringannya memang tertutup", "the province broker {host} is not on "
+                      "this machine: give --province-cafile (TLS), or --province-plain if the network is closed "
+                      "indeed"),
 }
 
 

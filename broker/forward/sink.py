@@ -4,9 +4,10 @@ The central store (PostgreSQL, `CentralStore`, through `MappingSink`) is one suc
 it already holds (seq <= its last), so the forwarder's resends are harmless. The ingest never hands it a
 batch that would leave a gap (broker/forward/ingest.py); the SQLite sink refuses one all the same.
 
-A sink that keeps log epochs (broker/forward/epoch.py) also has `site_logs(site_id)` (the site's logs in the order
-first seen; None: it keeps none after all) and `add_site_log(site_id, log_id, adopt)`, which records a log first seen with base 0 (`adopt`) or
-base = the site's last stored seq, read in the same transaction. Both sinks here do.
+A sink that keeps log epochs (broker/forward/epoch.py) also has `site_logs(site_id)`: the site's logs in the
+order first seen (None: it keeps none after all); and `add_site_log(site_id, log_id, adopt)`, which records a log
+first seen with base 0 (`adopt`) or base = the site's last stored seq, read in the same transaction. Both sinks
+here do.
 """
 
 from __future__ import annotations

@@ -25,7 +25,9 @@ from integration.test_mqtt_contract import wait_until
 
 pytestmark = pytest.mark.mosquitto
 
-CENTRAL_ID = "62.03-logbaru"  # the postgres fixture is one database for the session: a site of this test's own
+# the postgres fixture is one database for a session (a worker's): a site of this test's own, in a province no other
+# test reads a league of, and removed again at the end
+CENTRAL_ID = "91.71-logbaru"
 
 
 def log_id(data: Path) -> str:
@@ -59,11 +61,7 @@ def damage(data: Path) -> None:
 
 
 def test_a_log_started_anew_is_forwarded_after_the_old_one_and_a_late_old_batch_is_refused(tmp_path, postgres):
-    import paho.mqtt.client as paho
-
     from broker.central.store import CentralStore
-    from broker.forward.ingest import Ingest
-    from broker.forward.sink import MappingSink
 
     _need_mosquitto()
     config = parse_config(SMALL_SITE, "small-site.toml")
@@ -76,6 +74,20 @@ def test_a_log_started_anew_is_forwarded_after_the_old_one_and_a_late_old_batch_
     store, reader = CentralStore(postgres), CentralStore(postgres)  # one connection per thread
     store.migrate()
     store.register_config(CENTRAL_ID, config)
+    try:
+        _with_a_central(tmp_path, config, store, reader, province_port, site_port, province, site)
+    finally:
+        reader.close()
+        store.close()
+        _forget(postgres, CENTRAL_ID)
+
+
+def _with_a_central(tmp_path, config, store, reader, province_port, site_port, province, site):
+    import paho.mqtt.client as paho
+
+    from broker.forward.ingest import Ingest
+    from broker.forward.sink import MappingSink
+
     data, url = tmp_path / "data", f"mqtt://127.0.0.1:{site_port}"
     forward = ("forward", "--data", str(data), "--broker", f"127.0.0.1:{site_port}", "--site-id", CENTRAL_ID,
                "--ack-timeout", "2", "--batch", "7")
@@ -159,5 +171,16 @@ def test_a_log_started_anew_is_forwarded_after_the_old_one_and_a_late_old_batch_
     (daily,) = reader.conn.execute("SELECT sum(issued) FROM site_daily WHERE site = %s", (CENTRAL_ID,)).fetchone()
     (events_n,) = reader.conn.execute("SELECT events FROM site_cursor WHERE site = %s", (CENTRAL_ID,)).fetchone()
     assert (daily, events_n) == (issued, first + second + third)
-    reader.close()
-    store.close()
+
+
+def _forget(conninfo: str, site_id: str) -> None:
+    """Remove the site and every row of it from the session's central database."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        tables = [t for (t,) in conn.execute("SELECT table_name FROM information_schema.columns WHERE "
+                                             "column_name = 'site' AND table_schema = 'public'").fetchall()]
+        with conn.transaction():
+            for table in tables:
+                conn.execute(f'DELETE FROM "{table}" WHERE site = %s', (site_id,))
+            conn.execute("DELETE FROM sites WHERE site_id = %s", (site_id,))

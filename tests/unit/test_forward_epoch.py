@@ -17,7 +17,6 @@ from broker.forward.epoch import Begin, Map, Restart, SiteLog, Superseded, local
 from broker.forward.forwarder import (
     InFlight,
     LogIdentity,
-    SiteLog as ForwardedLog,
     Window,
     ack_applies,
     acknowledged,
@@ -25,6 +24,9 @@ from broker.forward.forwarder import (
     read_cursor,
     read_cursor_of_log,
     write_cursor,
+)
+from broker.forward.forwarder import (
+    SiteLog as ForwardedLog,
 )
 from broker.forward.ingest import Ingest
 from broker.forward.sink import SqliteSink
