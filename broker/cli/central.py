@@ -8,7 +8,8 @@
   for `antrian user`.
 - `antrian central load --pg CONNINFO --config SITE.toml --data SITE_DATA`: a site's own event log, read
   from its data folder, into the central store from where its cursor stands (a copy brought on a disk, or
-  the catch-up of a site without a link).
+  the catch-up of a site without a link); a log started anew goes after the site's earlier logs, as forwarded
+  (its log epoch, broker/forward/epoch.py), and a log a newer one superseded is refused.
 - `antrian central ingest --pg CONNINFO --broker HOST:PORT`: the live path, the batches each site's forwarder
   sends through the province's Mosquitto (broker/forward/ingest.py) into the central store. A site is registered
   from the profile its forwarder sends (`antrian forward --config`: name, agencies, opening hours, closures);
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 
 from broker.mqtt.device import run_until_signal
 
@@ -159,9 +161,10 @@ def cmd_load(args: argparse.Namespace) -> int:
             store.migrate()
             store.register_config(site_id, config)
             last = start = store.last_seq(site_id)
+            base = _log_base(store, site_id, log)  # the log's place among the site's logs (its epoch)
             batch = []
-            for event in log.iter_events(since_seq=last):
-                batch.append(event)
+            for event in log.iter_events(since_seq=max(0, last - base)):
+                batch.append(replace(event, seq=event.seq + base))
                 if len(batch) >= args.batch:
                     last = store.ingest(site_id, batch)
                     batch = []
@@ -173,6 +176,25 @@ def cmd_load(args: argparse.Namespace) -> int:
         log.close()
     print(f"{site_id}: seq {start} -> {last}", file=sys.stderr)
     return 0
+
+
+def _log_base(store, site_id: str, log) -> int:
+    """The central seq before the log's seq 1 (broker/forward/epoch.py): recorded now if the province has not seen
+    this log; CentralError for a log that a newer log of the site superseded (its events cannot go in after it)."""
+    from broker.central import CentralError
+    from broker.forward import epoch
+
+    log_id = log.log_id()
+    logs = [epoch.SiteLog(i, b) for i, b in store.site_logs(site_id)]
+    placed = epoch.place(logs, log_id, log.log_adopted(), 1)
+    if isinstance(placed, epoch.Begin):
+        return int(store.add_site_log(site_id, log_id, adopt=placed.adopt))
+    if isinstance(placed, epoch.Map):
+        return placed.base
+    newest = epoch.current(logs)
+    raise CentralError(f"log {log_id} di {log.path} sudah digantikan log {newest.log_id if newest else '?'} di pusat: "
+                       f"peristiwanya tidak dapat dimuat sesudahnya (log {log_id} was superseded centrally by a newer "
+                       "log of the site: its events cannot be loaded after it; docs/forwarding.md)")
 
 
 class RegisteringSink:

@@ -205,6 +205,11 @@ class EventStore:
         """This log's id (docs/forwarding.md, the log epoch)."""
         return str(self._connection().execute("SELECT value FROM meta WHERE key = ?", (LOG_ID_KEY,)).fetchone()[0])
 
+    def log_adopted(self) -> bool:
+        """The log's id was given to it after it ran (it is older than log ids)."""
+        row = self._connection().execute("SELECT value FROM meta WHERE key = ?", (LOG_ORIGIN_KEY,)).fetchone()
+        return row is not None and row[0] == "adopted"
+
     def append(self, outcomes: list[Outcome]) -> None:
         """Store the events and remembered replies of a batch atomically; raises StoreError."""
         rows, private, outbox, day_starts, withdrawn = [], [], [], [], []

@@ -184,3 +184,61 @@ def _forget(conninfo: str, site_id: str) -> None:
             for table in tables:
                 conn.execute(f'DELETE FROM "{table}" WHERE site = %s', (site_id,))
             conn.execute("DELETE FROM sites WHERE site_id = %s", (site_id,))
+
+
+def test_central_load_puts_a_new_log_after_the_old_one_and_refuses_the_superseded_log(tmp_path, postgres):
+    """`antrian central load` (a log brought on a disk) keeps the same epochs as forwarding: a log started anew goes
+    after the site's earlier log, loading it again adds nothing, and the old log loaded late is refused."""
+    import shutil
+
+    from broker.central.store import CentralStore
+    from conftest import antrian_cli
+
+    _need_mosquitto()
+    config = parse_config(SMALL_SITE, "small-site.toml")
+    site_toml = tmp_path / "site.toml"
+    site_toml.write_text(SMALL_SITE)
+    site_id, port = "91.72-muat", free_port()
+    data = tmp_path / "data"
+    load = ("central", "load", "--pg", postgres, "--config", str(site_toml), "--data", str(data), "--site-id",
+            site_id, "--batch", "4")
+    broker = PrivateMosquitto(config, tmp_path / "broker-data", ("127.0.0.1", port), folder=tmp_path / "b",
+                              supervise=False)
+    url = f"mqtt://127.0.0.1:{port}"
+    reader = CentralStore(postgres)
+    try:
+        with broker:
+            _, stop_engine = start_engine(config, url, data)
+            issue(url, config, 9)
+            stop_engine()
+            first = site_head(data)
+            old = tmp_path / "old-log"  # the old log as a technician may have kept it, before the disk failed
+            old.mkdir()
+            shutil.copy(data / "antrian.sqlite3", old / "antrian.sqlite3")
+            assert antrian_cli(*load).returncode == 0
+            assert reader.last_seq(site_id) == first
+            damage(data)
+            _, stop_engine = start_engine(config, url, data, new_log=True)
+            issue(url, config, 2)
+            stop_engine()
+        second = site_head(data)
+        assert second < first
+        for _ in range(2):  # the second time nothing is new
+            done = antrian_cli(*load)
+            assert done.returncode == 0, done.stderr
+            assert reader.last_seq(site_id) == first + second, done.stderr
+        late = antrian_cli("central", "load", "--pg", postgres, "--config", str(site_toml), "--data", str(old),
+                           "--site-id", site_id)
+        assert late.returncode == 2 and "superseded" in late.stderr, late.stderr
+        assert reader.last_seq(site_id) == first + second
+        logged = rows(old / "antrian.sqlite3", "SELECT seq, ts, type, data FROM events ORDER BY seq") + [
+            (first + seq, ts, type_, d) for seq, ts, type_, d in
+            rows(data / "antrian.sqlite3", "SELECT seq, ts, type, data FROM events ORDER BY seq")]
+        stored = reader.conn.execute("SELECT seq, type, data FROM events WHERE site = %s ORDER BY seq",
+                                     (site_id,)).fetchall()
+        assert [tuple(r) for r in stored] == [(seq, type_, d) for seq, _, type_, d in logged]
+        (issued,) = reader.conn.execute("SELECT sum(issued) FROM site_daily WHERE site = %s", (site_id,)).fetchone()
+        assert issued == 11
+    finally:
+        reader.close()
+        _forget(postgres, site_id)
