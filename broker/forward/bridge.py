@@ -1,9 +1,9 @@
 """The Mosquitto bridge from a site's broker to the province's, and the province broker's access rules.
 
-`bridge_conf` is a section for the end of the site's mosquitto.conf (PrivateMosquitto's `extra_conf`, or
-appended to what `antrian broker-config` writes; `antrian forward-bridge` prints it). It carries this site's
-batches out and its acks in, and nothing else: a hall's own topics never leave the hall, and a site does
-not receive the acks of the province's other 288 MPPs. The bridge keeps a persistent session on both sides
+`bridge_conf` is a section for the end of the site's mosquitto.conf (PrivateMosquitto's `extra_conf`; written
+by `antrian broker-config --province`, or printed by `antrian forward-bridge` for a config written otherwise).
+It carries this site's batches out and its acks in, and nothing else: a hall's own topics never leave the hall,
+and a site does not receive the acks of the province's other 288 MPPs. The bridge keeps a persistent session on both sides
 (cleansession false), so what the site broker queued while the link was down goes out when it comes back.
 Nothing depends on that queue, though: past max_queued_messages Mosquitto drops, no ack comes, and the
 forwarder sends again from the site's log.
