@@ -148,14 +148,17 @@ def cmd_web(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     from broker.central import CentralError, CentralStore
     from broker.cli.main import EXIT_USAGE, _load_config_or_exit, data_folder, fail
-    from broker.server.store import EventStore
+    from broker.server.store import EventStore, StoreError
 
     config = _load_config_or_exit(args.config)
     site_id = args.site_id or config.site.province_id
     if not site_id:
         return fail("the config has no region_code: give --site-id such as 62.01-kobar", EXIT_USAGE)
     folder = data_folder(args.data, config)
-    log = EventStore(folder, config.site.id)
+    try:
+        log = EventStore(folder, config.site.id)
+    except StoreError as exc:  # a damaged log: recover a copy first (docs/forwarding.md)
+        return fail(f"log situs tidak dapat dibaca: {exc}", EXIT_USAGE, f"the site's log cannot be read: {exc}")
     try:
         with CentralStore(args.pg) as store:
             store.migrate()

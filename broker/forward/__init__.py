@@ -22,4 +22,8 @@ What the province needs of the site's config (its name, agencies, opening hours 
 profile, broker/forward/profile.py) rides in the batches too, as an optional field the forwarder adds to
 its first batch of each connection and whenever the profile changed; the ingest registers it before the
 batch's events. The bridge so still carries only the site's two topics.
+
+A log started anew (`antrian serve --new-log`) numbers from 1 again: the log's id (its epoch, kept in its `meta`)
+goes with every batch and the cursor, and the province gives each log of a site a base in the site's one line of
+seqs (broker/forward/epoch.py); a batch of a superseded log is refused (docs/forwarding.md).
 """
