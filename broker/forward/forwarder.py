@@ -281,7 +281,10 @@ class Forwarder:
         if not wire.valid_site(self.site):
             raise ValueError(f"site id '{self.site}' cannot be used in a topic")
         self.client_id = client_id or self.address.username or f"antrian-forward-{self.site}"
-        self.identity = self.log.identity()
+        try:
+            self.identity = self.log.identity()
+        except sqlite3.Error:  # a log still being made (no meta yet): unnamed until the engine names it
+            self.identity = LogIdentity()
         cursor_log, acked = read_cursor_of_log(self.data_dir, self.site)
         self.window = Window(cursor_start(cursor_log, acked, self.identity))
         if self.window.acked != acked:
