@@ -25,8 +25,6 @@ from integration.test_mqtt_contract import wait_until
 
 pytestmark = pytest.mark.mosquitto
 
-# the postgres fixture is one database for a session (a worker's): a site of this test's own, in a province no other
-# test reads a league of, and removed again at the end
 CENTRAL_ID = "91.71-logbaru"
 
 
@@ -71,6 +69,7 @@ def test_a_log_started_anew_is_forwarded_after_the_old_one_and_a_late_old_batch_
     site = PrivateMosquitto(config, tmp_path / "site-data", ("127.0.0.1", site_port), folder=tmp_path / "site",
                             supervise=False,
                             extra_conf=bridge_conf(CENTRAL_ID, f"127.0.0.1:{province_port}", restart_timeout=(1, 2)))
+    postgres = own_database(postgres, "log_epoch")
     store, reader = CentralStore(postgres), CentralStore(postgres)  # one connection per thread
     store.migrate()
     store.register_config(CENTRAL_ID, config)
@@ -79,7 +78,6 @@ def test_a_log_started_anew_is_forwarded_after_the_old_one_and_a_late_old_batch_
     finally:
         reader.close()
         store.close()
-        _forget(postgres, CENTRAL_ID)
 
 
 def _with_a_central(tmp_path, config, store, reader, province_port, site_port, province, site):
@@ -173,17 +171,15 @@ def _with_a_central(tmp_path, config, store, reader, province_port, site_port, p
     assert (daily, events_n) == (issued, first + second + third)
 
 
-def _forget(conninfo: str, site_id: str) -> None:
-    """Remove the site and every row of it from the session's central database."""
+def own_database(postgres: str, name: str) -> str:
+    """A database of this test's own on the session's server (the central store's tests count the sites of theirs)."""
     import psycopg
+    from psycopg.conninfo import make_conninfo
 
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        tables = [t for (t,) in conn.execute("SELECT table_name FROM information_schema.columns WHERE "
-                                             "column_name = 'site' AND table_schema = 'public'").fetchall()]
-        with conn.transaction():
-            for table in tables:
-                conn.execute(f'DELETE FROM "{table}" WHERE site = %s', (site_id,))
-            conn.execute("DELETE FROM sites WHERE site_id = %s", (site_id,))
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return make_conninfo(postgres, dbname=name)
 
 
 def test_central_load_puts_a_new_log_after_the_old_one_and_refuses_the_superseded_log(tmp_path, postgres):
@@ -199,7 +195,7 @@ def test_central_load_puts_a_new_log_after_the_old_one_and_refuses_the_supersede
     site_toml = tmp_path / "site.toml"
     site_toml.write_text(SMALL_SITE)
     site_id, port = "91.72-muat", free_port()
-    data = tmp_path / "data"
+    data, postgres = tmp_path / "data", own_database(postgres, "log_epoch_load")
     load = ("central", "load", "--pg", postgres, "--config", str(site_toml), "--data", str(data), "--site-id",
             site_id, "--batch", "4")
     broker = PrivateMosquitto(config, tmp_path / "broker-data", ("127.0.0.1", port), folder=tmp_path / "b",
@@ -241,4 +237,3 @@ def test_central_load_puts_a_new_log_after_the_old_one_and_refuses_the_supersede
         assert issued == 11
     finally:
         reader.close()
-        _forget(postgres, site_id)
