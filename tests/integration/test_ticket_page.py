@@ -81,8 +81,12 @@ SLOW_POLL_S = 600  # so slow that no poll can be what changed the page within a 
 
 
 @pytest.fixture
-def pushed(engine, small_config):
-    """A web tier whose ticket pages would poll only every ten minutes: what changes them is the stream."""
+def pushed(engine, small_config, monkeypatch):
+    """A web tier whose ticket pages would poll only every ten minutes, and whose streams beat (and build their
+    view again unasked) as rarely: what changes the page is the stream, woken by the state's messages."""
+    from broker.web import ticket as ticket_module
+
+    monkeypatch.setattr(ticket_module, "HEARTBEAT_S", SLOW_POLL_S)
     service, url = engine
     web = WebTier(f"127.0.0.1:{free_port()}", small_config, url, secret=service.survey_secret,
                   limits=web_half.LIMITS, poll_s=SLOW_POLL_S).start()
