@@ -12,6 +12,8 @@ The ticket page's live streams (broker.web.ticket) are the exception to "idle cl
 thread": an open stream holds one. So `WebTier` adds its `streams` slots to the pool (threads for
 pages + streams) and turns on channel_request_lookahead, which lets a stream see that its phone went
 away and give its thread back; pages and the survey keep their `threads` however many phones are open.
+The connection limit stays the operator's: the slots are cut so that PAGE_CONNECTIONS of it are left
+for pages beside the threads (the defaults, 128 slots of 200 connections, are not cut).
 
 `WebTier` is the whole tier in one object (engine client + app + server): `antrian web`
 runs it as its own process, and tests run it in theirs.
@@ -33,6 +35,7 @@ from broker.web.limits import TICKET_STREAMS, TICKET_STREAMS_PER_CLIENT, WebLimi
 from broker.web.logs import protect_loggers
 
 log = logging.getLogger("antrian.web")
+PAGE_CONNECTIONS = 32  # of the connection limit, kept from the ticket streams for pages and the survey
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -108,6 +111,13 @@ class WebTier:
         """`streams`: ticket pages pushed to at once, each on a thread of its own besides `limits.threads`;
         `streams_per_client` of them for one client address; `poll_s`: how often the others poll."""
         limits = limits or WebLimits()
+        if streams < 1:
+            raise ValueError("--streams must be at least 1")
+        room = max(1, limits.connection_limit - limits.threads - PAGE_CONNECTIONS)
+        if streams > room:  # the connection limit stands: streams may not crowd out the pages' connections
+            log.warning("--streams %d leaves too few of --connection-limit %d for pages: %d stream slots",
+                        streams, limits.connection_limit, room)
+            streams = room
         name = name or f"antrian-web-{config.site.id}"
         self.client = EngineClient(mqtt_url, config.site.id, name=name)
         self.mirror = StateMirror(mqtt_url, config.site.id, name=f"{name}-state")  # the ticket pages' live state
@@ -115,8 +125,7 @@ class WebTier:
                               max_body=limits.max_body, mirror=self.mirror, channels=channels, streams=streams,
                               streams_per_client=streams_per_client, poll_s=poll_s)
         self.push = self.app.extensions["antrian.ticket_push"]
-        pool = replace(limits, threads=limits.threads + streams,
-                       connection_limit=max(limits.connection_limit, limits.threads + streams + 32))
+        pool = replace(limits, threads=limits.threads + streams)
         # lookahead: a stream learns within a second that its phone went away, and frees its thread
         self.server = WebServer(listen, self.app, pool, channel_request_lookahead=1)
         self.url = self.server.url
