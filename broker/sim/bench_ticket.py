@@ -152,16 +152,16 @@ def open_streams(client: EngineClient, mirror: StateMirror, web: str, web_pid: i
     _wait_until(lambda: mirror.retained.services[SERVICE].waiting >= streams, 20, "the tickets in the state")
     probe = path_of(issued[-1])
     page_get(web, probe, 5)  # warm
-    before = {"rss_mb": rss_mb(web_pid), "threads": threads_of(web_pid),
-              "page_get_ms": page_get(web, probe, 30)}
+    rss_before = rss_mb(web_pid)
+    before = {"rss_mb": rss_before, "threads": threads_of(web_pid), "page_get_ms": page_get(web, probe, 30)}
     held = [Held(host, int(port), path_of(i)) for i in issued[:streams]]
     try:
         for h in held:
             if not h.first.wait(30):
                 raise TimeoutError("a stream carried nothing within 30 s")
         time.sleep(1.0)
-        during = {"rss_mb": rss_mb(web_pid), "threads": threads_of(web_pid),
-                  "page_get_ms": page_get(web, probe, 30)}
+        rss_during = rss_mb(web_pid)
+        during = {"rss_mb": rss_during, "threads": threads_of(web_pid), "page_get_ms": page_get(web, probe, 30)}
         latencies: list[float] = []
         cpu_before, wall = cpu_seconds(web_pid), time.perf_counter()
         for k in range(presses):
@@ -179,7 +179,7 @@ def open_streams(client: EngineClient, mirror: StateMirror, web: str, web_pid: i
         cpu = cpu_seconds(web_pid) - cpu_before
         elapsed = time.perf_counter() - wall
         return {"streams": streams, "before": before, "during": during,
-                "per_stream_kb": round((during["rss_mb"] - before["rss_mb"]) * 1024 / streams, 1),
+                "per_stream_kb": round((rss_during - rss_before) * 1024 / streams, 1),
                 "press_to_every_stream_ms": percentiles(latencies) | {"presses": presses},
                 "web_cpu_pct_during_presses": round(100 * cpu / elapsed, 1)}
     finally:
@@ -221,8 +221,8 @@ def run(*, presses: int, streams: int, stream_presses: int, say=print) -> dict[s
             _wait_until(lambda: _up(web), 30, "web tier")
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-                phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-                pushed, polled = browser.new_context(**phone), browser.new_context(**phone)
+                pushed, polled = (browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                                      has_touch=True) for _ in range(2))
                 pushed.add_init_script(OBSERVER)
                 polled.add_init_script(NO_EVENTSOURCE)
                 polled.add_init_script(OBSERVER)
