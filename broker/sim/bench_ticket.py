@@ -13,7 +13,8 @@ Playwright. The site is the bench's sample MPP. Measured side by side, in the sa
   ticket of one service): the web process's resident memory and thread count before and while they are
   open, the time from a press until each stream whose ticket moved carries its new place (the called
   one, the 49 listed behind it and the one that came into the state's 50 listed numbers), the web
-  tier's CPU meanwhile, and a ticket page's GET timed before and while the streams are open.
+  tier's CPU meanwhile, and a ticket page's GET timed before and while the streams are open; then the
+  same tier at rest beside one started with a single stream slot (what the slots' idle threads cost).
 
 A benchmark, not a test: nothing here asserts a time. Needs Playwright (the test extras) and
 /usr/bin/chromium.
@@ -101,6 +102,8 @@ def press_to_banner(client: EngineClient, mirror: StateMirror, web: str, push_pa
                 times[name].append(float(shown) - began)
             except TimeoutError:
                 pass  # a page that never showed it counts as missing: n says so
+        for page in (push_page, poll_page):  # closed first: a served ticket's page reloads by itself
+            page.goto("about:blank")
         client.counter(COUNTER, "finish")
     return times
 
@@ -128,7 +131,7 @@ class Held:
                     self.arrivals.append(now)
                 if b"event: live" in chunk:
                     self.first.set()
-        except OSError:
+        except (OSError, http.client.HTTPException):  # closed by this process at the end
             return
 
     def close(self) -> None:
@@ -217,8 +220,21 @@ def run(*, presses: int, streams: int, stream_presses: int, say=print) -> dict[s
                                  "--http", http_at, "--rate-limit", "", "--streams", "128",
                                  "--streams-per-client", str(streams + 8))
         web = f"http://{http_at}"
+        # beside it, what the 128 slots' idle threads cost a tier at rest: the same tier with a single slot
+        http_one = f"127.0.0.1:{free_port()}"
+        one = procs.antrian("web", "--config", str(config_file), "--data", str(data), "--mqtt", url,
+                            "--http", http_one, "--rate-limit", "", "--streams", "1")
         try:
-            _wait_until(lambda: _up(web), 30, "web tier")
+            _wait_until(lambda: _up(web) and _up(f"http://{http_one}"), 30, "web tiers")
+            probe = path_of(client.issue("bench", SERVICE))
+            for address in (web, f"http://{http_one}"):
+                page_get(address, probe, 10)
+            time.sleep(1.0)
+            results["idle_tier"] = {"streams_128": {"rss_mb": rss_mb(web_proc.pid), "threads": threads_of(web_proc.pid)},
+                                    "streams_1": {"rss_mb": rss_mb(one.pid), "threads": threads_of(one.pid)}}
+            say(f"a tier at rest: {results['idle_tier']}")
+            client.counter(COUNTER, "next")
+            client.counter(COUNTER, "finish")
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
                 pushed, polled = (browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
@@ -232,6 +248,7 @@ def run(*, presses: int, streams: int, stream_presses: int, say=print) -> dict[s
                 browser.close()
             results["open_streams"] = open_streams(client, mirror, web, web_proc.pid, streams, stream_presses)
             say(f"{streams} open streams: {results['open_streams']}")
+
         finally:
             mirror.stop()
             client.stop()

@@ -20,9 +20,10 @@ is the same 404 that says nothing), then sends the live part (`event: live`: its
 and the part rendered by the page's own template) at once and again whenever this ticket's view
 differs from the last it sent: it sleeps on the web tier's `Hub` (broker.web.streams), which the
 StateMirror wakes on every retained-state message, and builds the view from the state alone. Only
-when the state no longer shows the ticket does it ask the engine (at most every ENGINE_CHECK_S): served
-is `event: done` and the stream ends, the page reloads and the server draws the survey. A comment
-every HEARTBEAT_S keeps proxies from closing a quiet stream.
+when the state does not show the ticket does it ask the engine (`Follow`: at once when the ticket has
+just left the state, then at most every ENGINE_CHECK_S): served is `event: done` and the stream ends,
+the page reloads and the server draws the survey. A comment every HEARTBEAT_S keeps proxies from
+closing a quiet stream (and the view is built again then).
 
 Streams are bounded (broker.web.streams): a stream holds one of waitress's threads while open, so the
 tier's pool is its `threads` for pages and the survey plus `streams` slots (`antrian web --streams`,
@@ -30,8 +31,13 @@ tier's pool is its `threads` for pages and the survey plus `streams` slots (`ant
 slot says `event: full` and ends; the page then polls `/tiket/<ticket>/<token>/status` every
 `poll_s` (POLL_S, 5 s: a short JSON answer with the same live part) and tries the stream again after
 FULL_RETRY_S. Polling is also what a browser without EventSource does. Streams and polls count
-against the tier's rate limit per client like every page. Without JavaScript the page refreshes
-itself every 30 s while the ticket waits (`<noscript>` meta refresh) and the survey is a plain form.
+against the tier's rate limit per client like every page. Phones behind one address (a carrier's
+NAT, or a proxy not given as --trusted-proxy) share its streams; the fifth polls. Without JavaScript
+the page refreshes itself every 30 s while the ticket waits (`<noscript>` meta refresh) and the
+survey is a plain form.
+Why push and not only polling, as before: a call reached a polling page up to POLL_S late (2.5 s
+on average) and every phone asked 12 times a minute, while an idle stream is a thread blocked on a
+Condition (some tens of KB; docs/benchmarks.md has the figures).
 
 While the ticket waits, and when the site sends news to phones (the channels of the engine's notify.toml),
 the page offers a phone-number form (`/tiket/<ticket>/<token>/kabar`, _ticket_notify.html): WhatsApp or SMS,
@@ -73,7 +79,11 @@ bp = Blueprint("ticket", __name__)
 POLL_S = 5  # how often a page without a stream asks for its ticket's state (well within the rate limit)
 NO_SCRIPT_REFRESH_S = 30
 HEARTBEAT_S = 15.0  # a comment on a quiet stream: proxies (nginx: 60 s) keep it open
-ENGINE_CHECK_S = 5.0  # a ticket the state does not show is asked of the engine at most this often per stream
+# a ticket the state does not show (far back in a long queue, or its state still on its way) is asked of the
+# engine again at most this often per stream: it comes into the state's listed numbers before it can be called,
+# and then the state alone shows it (a poll asked every 5 s); an engine that did not answer is asked sooner
+ENGINE_CHECK_S = 30.0
+ENGINE_RETRY_S = 5.0
 RETRY_MS = 3000  # the browser's reconnect delay after a lost stream
 FULL_RETRY_S = 60  # a page told `full` polls, and tries the stream again after this
 FULL_LOG_S = 60.0  # "every slot is taken" is logged at most this often
@@ -334,8 +344,9 @@ def install_push(app: Flask, mirror: Any, push: Push) -> None:
 
 class Follow:
     """One stream's view of its ticket: from the retained state alone while it shows the ticket; when it
-    does not (served, far back in a long queue, just issued), from the engine, asked at most every
-    ENGINE_CHECK_S, with a far-back place still moved along by the state in between."""
+    does not (served, far back in a long queue, just issued), from the engine: at once when the ticket has
+    just left the state (served, most likely), then at most every ENGINE_CHECK_S, with a far-back place
+    still moved along by the state in between."""
 
     def __init__(self, ticket: str, token: str, lang: str) -> None:
         self.ticket, self.token, self.lang = ticket, token, lang
@@ -348,7 +359,8 @@ class Follow:
         if live.kind != "gone":
             self.verdict = None  # the next "gone" (served, most likely) is asked at once
             return live
-        if self.verdict is None or time.monotonic() - self.asked >= ENGINE_CHECK_S:
+        again = ENGINE_RETRY_S if self.verdict is not None and self.verdict.kind == "offline" else ENGINE_CHECK_S
+        if self.verdict is None or time.monotonic() - self.asked >= again:
             self.verdict, self.asked = _page(self.ticket, self.token, self.lang)[0], time.monotonic()
             return self.verdict
         if self.verdict.ahead_more:
