@@ -92,8 +92,7 @@
     if (source) { return; }
     mode("connecting");
     var es = source = new EventSource(streamUrl);
-    es.addEventListener("open", function () { if (source === es) { clearTimeout(timer); mode("push"); } });
-    es.addEventListener("live", function (e) {
+    es.addEventListener("live", function (e) {  /* a slot: the stream's first event is the whole part */
       if (source !== es) { return; }
       clearTimeout(timer);
       mode("push");
