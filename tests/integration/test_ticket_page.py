@@ -187,6 +187,8 @@ def test_another_tickets_token_and_a_guessed_one_are_not_found(tier, client):
             status, _, body = request(tier.url, path=path + suffix)
             assert status == 404, path + suffix
             assert one["ticket"]["number"] not in body and two["ticket"]["number"] not in body
+    wait_until(lambda: json.loads(request(tier.url, path=ticket_path(two) + "/status")[2])["kind"] != "pending",
+               what="two's state in the web tier")  # "pending" while the new ticket's state is on its way
     status, headers, body = request(tier.url, path=ticket_path(two) + "/status")
     assert status == 200 and headers["content-type"].startswith("application/json")
     data = json.loads(body)
