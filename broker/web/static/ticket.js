@@ -17,6 +17,7 @@
   var timer = null;   /* the next poll, while there is no stream */
   var again = null;   /* the next try of the stream, after it was refused */
   var source = null;
+  var FIRST_EVENT_MS = 15000;
 
   function current() { return live.querySelector(".live"); }
   function kind() { var el = current(); return el ? el.getAttribute("data-kind") : ""; }
@@ -92,6 +93,10 @@
     if (source) { return; }
     mode("connecting");
     var es = source = new EventSource(streamUrl);
+    /* the first event comes at once; one that does not (a proxy holding the stream back) means: poll */
+    setTimeout(function () {
+      if (source === es && live.getAttribute("data-live") !== "push") { fallBack(60); }
+    }, FIRST_EVENT_MS);
     es.addEventListener("live", function (e) {  /* a slot: the stream's first event is the whole part */
       if (source !== es) { return; }
       clearTimeout(timer);
