@@ -129,11 +129,14 @@ def test_the_ticket_page_follows_the_ticket_from_the_queue_to_the_survey(pushed,
     assert "Nomor Anda dipanggil, silakan ke Loket 1" in live_text(page)
     wait_until(lambda: len(vibrations(page)) >= 2, what="a vibration")  # the tap's short buzz, then the call's
     assert vibrations(page)[-1] == [400, 200, 400, 200, 400]
+    seq = wait_until(lambda: int(page.get_attribute("#live .live", "data-call") or 0), what="the call's seq")
+    assert len(vibrations(page)) == 2, "the call's seq arriving after the counter's state is not a second call"
     assert any(src.endswith("/static/chime.wav") for src in page.evaluate("() => window.__played"))
     shoot(page, "3-called")
 
     assert client.counter("1", "recall")["ok"]  # a recall rings again
     wait_until(lambda: len(vibrations(page)) >= 3, what="a second call's vibration")
+    assert int(page.get_attribute("#live .live", "data-call")) > seq and len(vibrations(page)) == 3
 
     assert client.counter("1", "finish")["ok"]  # served: the page turns into the survey by itself
     page.wait_for_selector("form fieldset", timeout=20_000)

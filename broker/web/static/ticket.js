@@ -47,7 +47,8 @@
     if (data.kind === "done") { stop(); window.location.reload(); return; }  /* the survey, drawn by the server */
     var before = kind(), seq = callSeq();
     live.innerHTML = data.html;  /* this server's own template, escaped there */
-    if (data.kind === "called" && (before !== "called" || data.call_seq > seq)) { ring(); }
+    /* a recall raises the seq; a seq arriving after the counter's state (0 before it) is the same call */
+    if (data.kind === "called" && (before !== "called" || (seq > 0 && data.call_seq > seq))) { ring(); }
   }
 
   function stop() {
