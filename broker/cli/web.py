@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from broker.cli.main import EXIT_USAGE, _load_config_or_exit, add_mqtt_options, fail, setup_logging
-from broker.web.limits import DEFAULT_RATE_LIMIT, WebLimits
+from broker.web.limits import DEFAULT_RATE_LIMIT, TICKET_STREAMS, TICKET_STREAMS_PER_CLIENT, WebLimits
 
 log = logging.getLogger("antrian.web")
 READY = "antrian-web listening on "  # the one line `antrian web` writes on stdout, once it serves
@@ -64,7 +64,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     try:
         secret = _survey_secret(args.data, config.site.id)
         tier = WebTier(args.http, config, args.mqtt, secret=secret, limits=limits,
-                       channels=_channels(args.data, config.site.id) if secret else ())
+                       channels=_channels(args.data, config.site.id) if secret else (),
+                       streams=args.streams, streams_per_client=args.streams_per_client)
     except OSError as exc:
         return fail(f"cannot serve the web pages on {args.http}: {exc.strerror or exc}", EXIT_USAGE)
     except ValueError as exc:
@@ -194,6 +195,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                   "(survey-secret.key); without it the engine checks them")
     add_mqtt_options(p)
     p.add_argument("--threads", type=int, default=defaults.threads, help="requests handled at once")
+    p.add_argument("--streams", type=int, default=TICKET_STREAMS,
+                   help=f"ticket pages updated live at once, each on a thread of its own besides --threads "
+                        f"(default {TICKET_STREAMS}); further pages poll")
+    p.add_argument("--streams-per-client", type=int, default=TICKET_STREAMS_PER_CLIENT,
+                   help=f"of them, for one client address (default {TICKET_STREAMS_PER_CLIENT})")
     p.add_argument("--connection-limit", type=int, default=defaults.connection_limit,
                    help="open connections at most (more wait to be accepted)")
     p.add_argument("--idle-timeout", type=int, default=defaults.channel_timeout, metavar="SECONDS",

@@ -10,7 +10,8 @@
 
 Pages are blueprints (the phone survey in broker.web.survey, the ticket's own page in
 broker.web.ticket, booking ahead in broker.web.booking) and reach the engine through `WebContext.ask`,
-over MQTT like every other client; the ticket page reads the engine's retained state from `WebContext.mirror`.
+over MQTT like every other client; the ticket page reads the engine's retained state from `WebContext.mirror`
+and pushes it to open pages over bounded event streams (broker.web.ticket's `Push`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 from broker.core.messages import message
 from broker.mqtt.client import EngineClient, EngineTimeout, StateMirror
 from broker.site.config import SiteConfig
-from broker.web.limits import BOOKING_RATE_LIMIT, DEFAULT_RATE_LIMIT
+from broker.web.limits import BOOKING_RATE_LIMIT, DEFAULT_RATE_LIMIT, TICKET_STREAMS, TICKET_STREAMS_PER_CLIENT
 from broker.web.logs import protect_loggers, redact
 from broker.web.texts import language, text
 
@@ -84,10 +85,15 @@ class WebApp(Flask):
 
 def create_app(config: SiteConfig, client: EngineClient | None, *, secret: bytes = b"",
                rate_limit: str = DEFAULT_RATE_LIMIT, max_body: int = 16_384,
-               mirror: StateMirror | None = None, channels: tuple[str, ...] = ()) -> Flask:
-    """The web tier as a WSGI application; `client` carries requests to the engine, `mirror` its state."""
+               mirror: StateMirror | None = None, channels: tuple[str, ...] = (),
+               streams: int = TICKET_STREAMS, streams_per_client: int = TICKET_STREAMS_PER_CLIENT,
+               poll_s: float | None = None) -> Flask:
+    """The web tier as a WSGI application; `client` carries requests to the engine, `mirror` its state.
+    `streams` ticket pages are pushed to at once, `streams_per_client` of them for one address; the others
+    poll every `poll_s` (broker.web.ticket's POLL_S)."""
     from broker.web.booking import bp as booking_pages
     from broker.web.survey import bp as survey_pages
+    from broker.web.ticket import POLL_S, Push, install_push
     from broker.web.ticket import bp as ticket_pages
 
     try:
@@ -99,6 +105,7 @@ def create_app(config: SiteConfig, client: EngineClient | None, *, secret: bytes
     app.config.update(MAX_CONTENT_LENGTH=max_body, MAX_FORM_MEMORY_SIZE=max_body, MAX_FORM_PARTS=64,
                       SEND_FILE_MAX_AGE_DEFAULT=3600, TRAP_HTTP_EXCEPTIONS=False)
     app.extensions["antrian"] = WebContext(config, client, secret, mirror, channels)
+    install_push(app, mirror, Push(streams, streams_per_client, POLL_S if poll_s is None else poll_s))
     limiter = Limiter(get_remote_address, app=app, application_limits=[rate_limit] if rate_limit else [],
                       storage_uri="memory://", strategy="moving-window")
     app.register_blueprint(survey_pages)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 DEFAULT_RATE_LIMIT = "30 per minute;10 per 5 seconds"  # per client address, over all pages
 BOOKING_RATE_LIMIT = "5 per minute;20 per hour"  # booking and cancelling POSTs per client address, within it
+TICKET_STREAMS = 128  # ticket pages pushed to at once, each on a thread besides `threads` (broker.web.ticket)
+TICKET_STREAMS_PER_CLIENT = 4  # ... of them for one client address; the others poll
 
 
 @dataclass(frozen=True)

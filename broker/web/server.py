@@ -8,6 +8,13 @@ fixed pool of `threads` runs the app, so idle or slow clients never cost a threa
 backlog), `channel_timeout` closes connections idle that long, and
 `max_request_body_size` answers 413 from the request's headers, before the body is read.
 
+The ticket page's live streams (broker.web.ticket) are the exception to "idle clients never cost a
+thread": an open stream holds one. So `WebTier` adds its `streams` slots to the pool (threads for
+pages + streams) and turns on channel_request_lookahead, which lets a stream see that its phone went
+away and give its thread back; pages and the survey keep their `threads` however many phones are open.
+The connection limit stays the operator's: the slots are cut so that PAGE_CONNECTIONS of it are left
+for pages beside the threads (the defaults, 128 slots of 200 connections, are not cut).
+
 `WebTier` is the whole tier in one object (engine client + app + server): `antrian web`
 runs it as its own process, and tests run it in theirs.
 """
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Any
 
 from waitress.server import create_server
@@ -23,10 +31,11 @@ from waitress.server import create_server
 from broker.mqtt.client import EngineClient, StateMirror
 from broker.site.config import SiteConfig
 from broker.web.app import create_app
-from broker.web.limits import WebLimits
+from broker.web.limits import TICKET_STREAMS, TICKET_STREAMS_PER_CLIENT, WebLimits
 from broker.web.logs import protect_loggers
 
 log = logging.getLogger("antrian.web")
+PAGE_CONNECTIONS = 32  # of the connection limit, kept from the ticket streams for pages and the survey
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -96,14 +105,29 @@ class WebTier:
     """The web tier of one site: its engine client, its app and its server."""
 
     def __init__(self, listen: str, config: SiteConfig, mqtt_url: str, *, secret: bytes = b"",
-                 limits: WebLimits | None = None, name: str | None = None, channels: tuple[str, ...] = ()):
+                 limits: WebLimits | None = None, name: str | None = None, channels: tuple[str, ...] = (),
+                 streams: int = TICKET_STREAMS, streams_per_client: int = TICKET_STREAMS_PER_CLIENT,
+                 poll_s: float | None = None):
+        """`streams`: ticket pages pushed to at once, each on a thread of its own besides `limits.threads`;
+        `streams_per_client` of them for one client address; `poll_s`: how often the others poll."""
         limits = limits or WebLimits()
+        if streams < 1:
+            raise ValueError("--streams must be at least 1")
+        room = max(1, limits.connection_limit - limits.threads - PAGE_CONNECTIONS)
+        if streams > room:  # the connection limit stands: streams may not crowd out the pages' connections
+            log.warning("--streams %d leaves too few of --connection-limit %d for pages: %d stream slots",
+                        streams, limits.connection_limit, room)
+            streams = room
         name = name or f"antrian-web-{config.site.id}"
         self.client = EngineClient(mqtt_url, config.site.id, name=name)
         self.mirror = StateMirror(mqtt_url, config.site.id, name=f"{name}-state")  # the ticket pages' live state
         self.app = create_app(config, self.client, secret=secret, rate_limit=limits.rate_limit,
-                              max_body=limits.max_body, mirror=self.mirror, channels=channels)
-        self.server = WebServer(listen, self.app, limits)
+                              max_body=limits.max_body, mirror=self.mirror, channels=channels, streams=streams,
+                              streams_per_client=streams_per_client, poll_s=poll_s)
+        self.push = self.app.extensions["antrian.ticket_push"]
+        pool = replace(limits, threads=limits.threads + streams)
+        # lookahead: a stream learns within a second that its phone went away, and frees its thread
+        self.server = WebServer(listen, self.app, pool, channel_request_lookahead=1)
         self.url = self.server.url
 
     def start(self) -> WebTier:
@@ -114,6 +138,7 @@ class WebTier:
         return self
 
     def stop(self) -> None:
+        self.push.hub.close()  # every open stream ends, and gives its thread back
         self.server.stop()
         self.mirror.stop()
         self.client.stop()

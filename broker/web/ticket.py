@@ -14,11 +14,30 @@ Where the page's facts come from:
 - once the ticket is none of these, the engine decides, as for the survey page: served (and
   within the survey window) gives the form, answered gives the thanks.
 
-It updates itself: static/ticket.js asks `/tiket/<ticket>/<token>/status` every few seconds (a
-short JSON answer with the same live part rendered by the same template) and swaps it in.
-Polling, not server-sent events: waitress runs the app in a fixed pool of threads, and a stream
-held open per phone would take one each. Without JavaScript the page refreshes itself every 30 s
-while the ticket waits (`<noscript>` meta refresh) and the survey is a plain form.
+It updates itself, pushed: static/ticket.js opens an EventSource on `/tiket/<ticket>/<token>/langsung`
+(named as the control room's `/langsung`). The stream checks the token as the page does (a wrong one
+is the same 404 that says nothing), then sends the live part (`event: live`: its kind, the call's seq
+and the part rendered by the page's own template) at once and again whenever this ticket's view
+differs from the last it sent: it sleeps on the web tier's `Hub` (broker.web.streams), which the
+StateMirror wakes on every retained-state message, and builds the view from the state alone. Only
+when the state does not show the ticket does it ask the engine (`Follow`: at once when the ticket has
+just left the state, then at most every ENGINE_CHECK_S): served is `event: done` and the stream ends,
+the page reloads and the server draws the survey. A comment every HEARTBEAT_S keeps proxies from
+closing a quiet stream (and the view is built again then).
+
+Streams are bounded (broker.web.streams): a stream holds one of waitress's threads while open, so the
+tier's pool is its `threads` for pages and the survey plus `streams` slots (`antrian web --streams`,
+128), and one client address holds at most `streams_per_client` (4) of them. A stream that finds no
+slot says `event: full` and ends; the page then polls `/tiket/<ticket>/<token>/status` every
+`poll_s` (POLL_S, 5 s: a short JSON answer with the same live part) and tries the stream again after
+FULL_RETRY_S. Polling is also what a browser without EventSource does. Streams and polls count
+against the tier's rate limit per client like every page. Phones behind one address (a carrier's
+NAT, or a proxy not given as --trusted-proxy) share its streams; the fifth polls. Without JavaScript
+the page refreshes itself every 30 s while the ticket waits (`<noscript>` meta refresh) and the
+survey is a plain form.
+Why push and not only polling, as before: a call reached a polling page up to POLL_S late (2.5 s
+on average) and every phone asked 12 times a minute, while an idle stream is a thread blocked on a
+Condition (some tens of KB; docs/benchmarks.md has the figures).
 
 While the ticket waits, and when the site sends news to phones (the channels of the engine's notify.toml),
 the page offers a phone-number form (`/tiket/<ticket>/<token>/kabar`, _ticket_notify.html): WhatsApp or SMS,
@@ -34,24 +53,40 @@ the engine checks.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
+import time
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, stream_with_context, url_for
 
 from broker.protocol.codec import normalize_phone
 from broker.protocol.state import ConfigState, Retained
 from broker.protocol.texts import tr
+from broker.web.limits import TICKET_STREAMS, TICKET_STREAMS_PER_CLIENT
+from broker.web.streams import HEADERS, Hub, Slots, event
+from broker.web.streams import POLL_S as STREAM_POLL_S
 from broker.web.survey import SurveyView, link_ok, questions, survey_step
 from broker.web.texts import language, text
 
+log = logging.getLogger("antrian.web")
 bp = Blueprint("ticket", __name__)
 
-POLL_S = 5  # how often an open page asks for its ticket's state (well within the rate limit)
+POLL_S = 5  # how often a page without a stream asks for its ticket's state (well within the rate limit)
 NO_SCRIPT_REFRESH_S = 30
+HEARTBEAT_S = 15.0  # a comment on a quiet stream: proxies (nginx: 60 s) keep it open
+# a ticket the state does not show (far back in a long queue, or its state still on its way) is asked of the
+# engine again at most this often per stream: it comes into the state's listed numbers before it can be called,
+# and then the state alone shows it (a poll asked every 5 s); an engine that did not answer is asked sooner
+ENGINE_CHECK_S = 30.0
+ENGINE_RETRY_S = 5.0
+RETRY_MS = 3000  # the browser's reconnect delay after a lost stream
+FULL_RETRY_S = 60  # a page told `full` polls, and tries the stream again after this
+FULL_LOG_S = 60.0  # "every slot is taken" is logged at most this often
 
 
 @dataclass(frozen=True)
@@ -219,12 +254,15 @@ def _notify_view(ticket: str, token: str, lang: str, live: TicketView, note: str
 
 def _render(lang: str, ticket: str, token: str, live: TicketView, survey: SurveyView | None,
             notify: NotifyView | None = None) -> str:
-    status_url = url_for("ticket.ticket_status", ticket=ticket, token=token, lang=lang if lang == "en" else None)
+    en = lang if lang == "en" else None
+    status_url = url_for("ticket.ticket_status", ticket=ticket, token=token, lang=en)
+    stream_url = url_for("ticket.ticket_stream", ticket=ticket, token=token, lang=en)
     if notify is None and survey is None:
         notify = _notify_view(ticket, token, lang, live)
     return render_template("ticket.html", live=live, view=survey, questions=questions(lang), lang=lang,
                            t=lambda key, **params: text(key, lang, **params), site=_web().config.site.name,
-                           status_url=status_url, poll_s=POLL_S, refresh_s=NO_SCRIPT_REFRESH_S, notify=notify)
+                           status_url=status_url, stream_url=stream_url, poll_s=_push().poll_s,
+                           refresh_s=NO_SCRIPT_REFRESH_S, notify=notify)
 
 
 def _not_found(lang: str) -> tuple[str, int]:
@@ -257,8 +295,123 @@ def ticket_status(ticket: str, token: str) -> Response | tuple[Response, int]:
     if not link_ok(ticket, token):
         return jsonify({"error": "not_found"}), 404
     live, _, status = _page(ticket, token, lang)
+    return jsonify(_payload(live, lang)), status
+
+
+def _payload(live: TicketView, lang: str) -> dict[str, Any]:
+    """The live part as the page's script takes it, from a poll or from the stream."""
     html = render_template("_ticket_live.html", live=live, t=lambda key, **params: text(key, lang, **params))
-    return jsonify({"kind": live.kind, "call_seq": live.call_seq, "html": html}), status
+    return {"kind": live.kind, "call_seq": live.call_seq, "html": html}
+
+
+@dataclass
+class Push:
+    """What the ticket pages' streams share in one web tier: the Hub the mirror wakes, and the slots."""
+
+    streams: int = TICKET_STREAMS
+    per_client: int = TICKET_STREAMS_PER_CLIENT
+    poll_s: float = POLL_S  # the page's poll when it has no stream
+    hub: Hub = field(default_factory=Hub)
+
+    def __post_init__(self) -> None:
+        self.slots = Slots(self.streams, self.per_client)
+        self._full_logged = -1e18
+
+    def full(self) -> None:
+        """A stream found no slot: said in the log when every slot is taken (at most every FULL_LOG_S)."""
+        if self.slots.taken >= self.streams and time.monotonic() - self._full_logged >= FULL_LOG_S:
+            self._full_logged = time.monotonic()
+            log.warning("every ticket-page stream slot (%d) is taken: further phones poll", self.streams)
+
+
+def _push() -> Push:
+    return current_app.extensions["antrian.ticket_push"]
+
+
+def install_push(app: Flask, mirror: Any, push: Push) -> None:
+    """The ticket pages' streams in the web tier `app`, and `mirror` telling them of each change of state."""
+    app.extensions["antrian.ticket_push"] = push
+    if mirror is not None:
+        previous = mirror.on_change
+
+        def changed(kind: str, key: str) -> None:
+            push.hub.changed()
+            if previous is not None:
+                previous(kind, key)
+
+        mirror.on_change = changed
+
+
+class Follow:
+    """One stream's view of its ticket: from the retained state alone while it shows the ticket; when it
+    does not (served, far back in a long queue, just issued), from the engine: at once when the ticket has
+    just left the state (served, most likely), then at most every ENGINE_CHECK_S, with a far-back place
+    still moved along by the state in between."""
+
+    def __init__(self, ticket: str, token: str, lang: str) -> None:
+        self.ticket, self.token, self.lang = ticket, token, lang
+        self.verdict: TicketView | None = None  # the engine's word, when the state did not show the ticket
+        self.asked = -1e18
+
+    def view(self) -> TicketView:
+        retained = _retained()
+        live = ticket_view(retained, self.ticket, self.lang)
+        if live.kind != "gone":
+            self.verdict = None  # the next "gone" (served, most likely) is asked at once
+            return live
+        again = ENGINE_RETRY_S if self.verdict is not None and self.verdict.kind == "offline" else ENGINE_CHECK_S
+        if self.verdict is None or time.monotonic() - self.asked >= again:
+            self.verdict, self.asked = _page(self.ticket, self.token, self.lang)[0], time.monotonic()
+            return self.verdict
+        if self.verdict.ahead_more:
+            return far_back(retained, self.ticket, self.lang) or self.verdict
+        return self.verdict
+
+
+@bp.route("/tiket/<ticket>/<token>/langsung")
+def ticket_stream(ticket: str, token: str) -> Response | tuple[str, int]:
+    """The live part pushed (server-sent events) while the page is open; the module's docstring says how."""
+    lang = language(request.args.get("lang"))
+    token = token.lower()
+    if not _web().secret or not link_ok(ticket, token):  # without the secret no token can be checked here
+        return _not_found(lang)
+    push = _push()
+    client = request.remote_addr or ""
+    disconnected = request.environ.get("waitress.client_disconnected") or (lambda: False)
+    follow = Follow(ticket, token, lang)
+
+    def run() -> Iterator[str]:
+        if not push.slots.acquire(client):  # taken here, where `finally` surely gives it back
+            push.full()
+            yield event("full", {"retry_s": FULL_RETRY_S})
+            return
+        try:
+            seen = push.hub.version
+            sent: TicketView | None = None
+            yield ": Antrian\n\n"
+            while True:
+                live = follow.view()
+                if live.kind == "done":  # served (or answered): the page reloads into the survey
+                    yield event("done", {"kind": "done"})
+                    return
+                if live != sent:
+                    yield event("live", _payload(live, lang), RETRY_MS if sent is None else None)
+                    sent = live
+                beat = time.monotonic() + HEARTBEAT_S
+                while True:
+                    version = push.hub.wait(seen, STREAM_POLL_S)
+                    if push.hub.closed or disconnected():
+                        return
+                    if version != seen:
+                        seen = version
+                        break
+                    if time.monotonic() >= beat:
+                        yield ": \n\n"
+                        break  # and the view built again: an engine check may be due
+        finally:
+            push.slots.release(client)
+
+    return Response(stream_with_context(run()), headers=HEADERS)
 
 
 @bp.route("/tiket/<ticket>/<token>/kabar", methods=["POST"])

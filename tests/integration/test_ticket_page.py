@@ -1,7 +1,9 @@
 """The ticket's own page (broker.web.ticket) in a real browser: Debian's chromium (headless, through Playwright)
 against a real `antrian web` tier (waitress), engine and Mosquitto. The visitor's place changes live as others
-are called, the called banner rings, then the survey is on the same page; without JavaScript the survey still
-works; another ticket's token is a 404. Screenshots at a phone's width go to conftest.OUTPUT / "ticket"."""
+are called, pushed over the page's event stream (the poll is set to ten minutes, and never asked), the called
+banner rings, then the survey is on the same page; without JavaScript the survey still works; another ticket's
+token is a 404, on the page, its status and its stream. Screenshots at a phone's width go to
+conftest.OUTPUT / "ticket". The stream's bounds are in test_ticket_push."""
 
 from __future__ import annotations
 
@@ -75,13 +77,35 @@ def vibrations(page) -> list:
     return page.evaluate("() => window.__vibrations")
 
 
-def test_the_ticket_page_follows_the_ticket_from_the_queue_to_the_survey(tier, client, browser, engine):
+SLOW_POLL_S = 600  # so slow that no poll can be what changed the page within a test
+
+
+@pytest.fixture
+def pushed(engine, small_config, monkeypatch):
+    """A web tier whose ticket pages would poll only every ten minutes, and whose streams beat (and build their
+    view again unasked) as rarely: what changes the page is the stream, woken by the state's messages."""
+    from broker.web import ticket as ticket_module
+
+    monkeypatch.setattr(ticket_module, "HEARTBEAT_S", SLOW_POLL_S)
+    service, url = engine
+    web = WebTier(f"127.0.0.1:{free_port()}", small_config, url, secret=service.survey_secret,
+                  limits=web_half.LIMITS, poll_s=SLOW_POLL_S).start()
+    yield web
+    web.stop()
+
+
+def test_the_ticket_page_follows_the_ticket_from_the_queue_to_the_survey(pushed, client, browser, engine):
+    tier = pushed
     ready(tier)
     tickets = [client.issue("k1", "A") for _ in range(3)]
     mine = tickets[2]
     problems: list[str] = []
     page = phone(browser, problems)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
     page.goto(tier.url + ticket_path(mine))
+    assert page.get_attribute("#live", "data-poll") == str(SLOW_POLL_S)
+    page.wait_for_selector("#live[data-live='push']")
     assert page.inner_text(".number") == mine["ticket"]["number"]
     assert "KTP Elektronik" in page.inner_text(".ticket-card")
     assert "Dinas Kependudukan" in page.inner_text(".ticket-card")
@@ -105,11 +129,14 @@ def test_the_ticket_page_follows_the_ticket_from_the_queue_to_the_survey(tier, c
     assert "Nomor Anda dipanggil, silakan ke Loket 1" in live_text(page)
     wait_until(lambda: len(vibrations(page)) >= 2, what="a vibration")  # the tap's short buzz, then the call's
     assert vibrations(page)[-1] == [400, 200, 400, 200, 400]
+    seq = wait_until(lambda: int(page.get_attribute("#live .live", "data-call") or 0), what="the call's seq")
+    assert len(vibrations(page)) == 2, "the call's seq arriving after the counter's state is not a second call"
     assert any(src.endswith("/static/chime.wav") for src in page.evaluate("() => window.__played"))
     shoot(page, "3-called")
 
     assert client.counter("1", "recall")["ok"]  # a recall rings again
     wait_until(lambda: len(vibrations(page)) >= 3, what="a second call's vibration")
+    assert int(page.get_attribute("#live .live", "data-call")) > seq and len(vibrations(page)) == 3
 
     assert client.counter("1", "finish")["ok"]  # served: the page turns into the survey by itself
     page.wait_for_selector("form fieldset", timeout=20_000)
@@ -129,6 +156,8 @@ def test_the_ticket_page_follows_the_ticket_from_the_queue_to_the_survey(tier, c
     page.goto(tier.url + ticket_path(mine))  # and once answered it stays answered
     assert "sudah diisi" in page.inner_text(".note")
     assert problems == []  # no script error, nothing the CSP blocked, no file missing
+    assert [u for u in asked if "/langsung" in u], "the page opened its stream"
+    assert not [u for u in asked if u.split("?")[0].endswith("/status")], "pushed, never polled"
 
 
 def test_without_javascript_the_page_refreshes_itself_and_the_survey_still_works(tier, client, browser):
@@ -157,10 +186,12 @@ def test_another_tickets_token_and_a_guessed_one_are_not_found(tier, client):
     for path in (f"/tiket/{two['ticket']['id']}/{one['survey_token']}",  # one's token on two's page
                  f"/tiket/{one['ticket']['id']}/{'a' * 24}", f"/tiket/{one['ticket']['id']}/short",
                  f"/tiket/{one['ticket']['id']}/{one['survey_token']}x"):
-        for suffix in ("", "/status"):
+        for suffix in ("", "/status", "/langsung"):
             status, _, body = request(tier.url, path=path + suffix)
             assert status == 404, path + suffix
             assert one["ticket"]["number"] not in body and two["ticket"]["number"] not in body
+    wait_until(lambda: json.loads(request(tier.url, path=ticket_path(two) + "/status")[2])["kind"] != "pending",
+               what="two's state in the web tier")  # "pending" while the new ticket's state is on its way
     status, headers, body = request(tier.url, path=ticket_path(two) + "/status")
     assert status == 200 and headers["content-type"].startswith("application/json")
     data = json.loads(body)

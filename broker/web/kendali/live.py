@@ -14,13 +14,14 @@ Theory of operation
   again anyway (a wait grows without a message) and the status line says the time.
 - The browser replaces each block it gets (never one that holds the focus, until it is left), and
   reloads the page only when the set of blocks changed (a new config: other counters, services).
-- Threads: waitress runs a request on one thread of its pool, and a stream holds its thread for as
-  long as it is open. So the control room's pool is raised by the number of stream slots
-  (`streams`, default 64; `antrian kendali --streams`) and a stream takes a slot or is told the
-  slots are full (an `event: full` with `retry: 30000`, then the stream ends and the browser tries
-  again later): the `threads` for pages and forms are never taken by streams, however many
-  dashboards are open, and the cap keeps the thread count bounded. waitress's
-  channel_request_lookahead lets a stream notice a closed tab within a second and free its slot.
+- Threads (broker.web.streams, the Hub and the slots shared with the ticket page): waitress runs a
+  request on one thread of its pool, and a stream holds its thread for as long as it is open. So the
+  control room's pool is raised by the number of stream slots (`streams`, default 64;
+  `antrian kendali --streams`) and a stream takes a slot or is told the slots are full (an
+  `event: full` with `retry: 30000`, then the stream ends and the browser tries again later): the
+  `threads` for pages and forms are never taken by streams, however many dashboards are open, and
+  the cap keeps the thread count bounded. waitress's channel_request_lookahead lets a stream notice
+  a closed tab within a second and free its slot.
   Why not a separate async server: it would be a second server, port and origin to guard (CSRF,
   cookies, CSP) for what 64 idle threads do; Python threads blocked on a Condition cost memory only.
 - The session is checked again every SESSION_CHECK_S: a logout, password change or removed account
@@ -37,7 +38,6 @@ read-only) for the running semester, computed again at most every IKM_REFRESH_S.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -52,41 +52,18 @@ from flask import Blueprint, Flask, Response, current_app, g, render_template, r
 from broker.protocol.state import Retained
 from broker.site.config import SiteConfig
 from broker.web.kendali.views import IkmRow, IkmView, Overview, overview
+from broker.web.streams import HEADERS, POLL_S, Slots
+from broker.web.streams import Hub as Hub  # shared with the ticket page; named here as before
+from broker.web.streams import event as _event
 
 log = logging.getLogger("antrian.web.kendali")
 
 DEFAULT_STREAMS = 64  # dashboards open at once (each holds a thread while open)
 TICK_S = 20.0  # the view is built again this often without any message: waits grow by themselves
 SESSION_CHECK_S = 5.0
-POLL_S = 1.0  # how often a waiting stream looks whether its browser went away or the server stops
 RETRY_MS = 2000  # the browser's reconnect delay after a lost stream
 FULL_RETRY_MS = 30000  # ... and when every slot was taken
 IKM_REFRESH_S = 60.0
-
-
-class Hub:
-    """A version number that every state message raises, and a way to wait for it to move."""
-
-    def __init__(self) -> None:
-        self.version = 0
-        self.closed = False
-        self._cond = threading.Condition()
-
-    def changed(self, *_: Any) -> None:
-        with self._cond:
-            self.version += 1
-            self._cond.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> int:
-        with self._cond:
-            if self.version == seen and not self.closed:
-                self._cond.wait(timeout)
-            return self.version
-
-    def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
 
 
 class Watch:
@@ -173,7 +150,7 @@ class Live:
     def __post_init__(self) -> None:
         self.watch = Watch(lambda: self.clock())
         self.ikm = IkmCache(self.data_dir, self.config)
-        self.slots = threading.BoundedSemaphore(self.streams)
+        self.slots = Slots(self.streams)
 
     def view(self, mirror: Any, user: Any, zone: Any) -> Overview:
         retained: Retained = mirror.retained if mirror is not None else Retained()
@@ -215,11 +192,6 @@ def value_hash(value: Any) -> str:
     return hashlib.sha1(repr(value).encode()).hexdigest()[:12]
 
 
-def _event(name: str, data: Any, retry: int | None = None) -> str:
-    head = f"retry: {retry}\n" if retry is not None else ""
-    return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
-
-
 def _live() -> Live:
     return current_app.extensions["kendali.live"]
 
@@ -232,11 +204,10 @@ def make_blueprint() -> Blueprint:
         from broker.web.kendali import app as kapp
 
         live = _live()
-        headers = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store",
-                   "X-Accel-Buffering": "no"}
+        headers = HEADERS
         if g.user is None:
             return Response(_event("ended", {"to": "/masuk"}, RETRY_MS), headers=headers)
-        if not live.slots.acquire(blocking=False):
+        if not live.slots.acquire():
             log.warning("every live-update slot (%d) is taken: a dashboard is told to try later", live.streams)
             return Response(_event("full", {}, FULL_RETRY_MS), headers=headers)
         k = kapp._k()
