@@ -107,7 +107,8 @@ def small_disk(tmp_path):
 
 def _fill(folder: Path) -> Path:
     filler = folder / "filler"
-    with open(filler, "wb") as out:
+    # unbuffered: a buffered file would try the refused bytes again when it closes, and raise there
+    with open(filler, "wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
