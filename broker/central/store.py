@@ -218,14 +218,17 @@ def _months(rows: list[_Row]) -> set[date]:
     return {(_EPOCH + timedelta(days=d)).replace(day=1) for d in days}
 
 
-# what the roll-ups read of each event of the batch (its data stays in `events`)
+# what the roll-ups read of each event of the batch (its data stays in `events`). The roll-ups are planned for
+# each batch (custom plans): a plan made once for a staging table of unknown size (temporary tables have no
+# statistics) joined it row by row against all of a site's first_calls, 10 of a 500-event batch's 17 ms
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS central_staging (
     seq bigint NOT NULL, ts double precision NOT NULL, lday integer NOT NULL, type text NOT NULL, ticket text,
     agency text, service text, counter text, waited_s double precision, ref_day date, reason text, request text,
     answers integer[]
 ) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS central_events_staging (LIKE events) ON COMMIT DELETE ROWS
+CREATE TEMP TABLE IF NOT EXISTS central_events_staging (LIKE events) ON COMMIT DELETE ROWS;
+SET plan_cache_mode = force_custom_plan
 """
 _COPY_STAGING = ("COPY central_staging (seq, ts, lday, type, ticket, agency, service, counter, waited_s, ref_day, "
                  "reason, request, answers) FROM STDIN")
@@ -250,18 +253,19 @@ _VISITS = """
 WITH calls AS (
     SELECT DISTINCT ON (ticket) ticket, ts, lday, agency, service, waited_s FROM central_staging
     WHERE type = 'ticket_called' AND ticket IS NOT NULL ORDER BY ticket, seq
-), fresh AS (
-    INSERT INTO first_calls (site, ticket) SELECT %(site)s, c.ticket FROM calls c
+), fresh AS (  -- the first calls of their tickets: not called in an earlier batch
+    SELECT c.* FROM calls c
     WHERE NOT EXISTS (SELECT FROM first_calls f WHERE f.site = %(site)s AND f.ticket = c.ticket)
-    RETURNING ticket  -- no ON CONFLICT: the site's cursor row is locked, no other ingest adds its tickets
+), called AS (  -- the statement's snapshot is taken before: `fresh` does not see these rows
+    INSERT INTO first_calls (site, ticket) SELECT %(site)s, ticket FROM fresh
+    -- no ON CONFLICT: the site's cursor row is locked, no other ingest adds its tickets
 ), facts AS (
     SELECT lday, agency, service,
            (type = 'ticket_issued')::int AS issued, (type = 'ticket_finished')::int AS served,
            (type = 'ticket_no_show')::int AS no_shows, 0::float8 AS wait_s, 0 AS waits
     FROM central_staging WHERE type IN ('ticket_issued', 'ticket_finished', 'ticket_no_show')
     UNION ALL
-    SELECT c.lday, c.agency, c.service, 0, 0, 0, c.waited_s, 1
-    FROM calls c JOIN fresh USING (ticket) WHERE c.waited_s IS NOT NULL
+    SELECT lday, agency, service, 0, 0, 0, waited_s, 1 FROM fresh WHERE waited_s IS NOT NULL
 ), inc AS (
     SELECT date '1970-01-01' + f.lday AS day, coalesce(f.agency, s.agency, '') AS agency,
            coalesce(f.service, '') AS service, sum(f.issued) AS issued, sum(f.served) AS served,
