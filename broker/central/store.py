@@ -11,7 +11,9 @@ Inside the transaction: the site's cursor row is locked (two ingests of one site
 two sites run side by side); the new events are COPYed into `events` (a chunk at a time, so the
 server parses one while Python writes the next); what the roll-ups read of them (day, agency,
 service, counter, wait, answers, ...) is COPYed into a temporary staging table, and each roll-up
-adds what the batch brings with one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE.
+adds what the batch brings with one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE (one
+the batch has no events for is not run: a live batch holds a few events, of a kind or two). These
+are planned for each batch, not once for all: see _STAGING.
 Officers' sign-in sessions are paired in Python (they are few), with the sessions still open
 carried over in `staff_open`.
 
@@ -351,6 +353,16 @@ SELECT %(site)s, day, day - (extract(isodow FROM day)::int - 1), sum(n) FROM inc
 ON CONFLICT (site, day) DO UPDATE SET turned_away = t.turned_away + excluded.turned_away
 """
 
+# each roll-up statement and the kinds of event it reads: it is left out of a batch that has none of them
+_ROLL_UPS: tuple[tuple[str, frozenset[str]], ...] = (
+    (_LEARN.split(";\n")[0], frozenset({EventType.TICKET_ISSUED})),
+    (_LEARN.split(";\n")[1], frozenset({EventType.TICKET_CALLED})),
+    (_VISITS, frozenset({EventType.TICKET_ISSUED, EventType.TICKET_CALLED, EventType.TICKET_FINISHED,
+                         EventType.TICKET_NO_SHOW})),
+    (_IKM, frozenset({EventType.SURVEY_ANSWERED})),
+    (_TURNED_AWAY, frozenset({EventType.DEMAND_TURNED_AWAY})),
+)
+
 _STAFFED = """
 INSERT INTO staffing_daily AS t (site, day, counter, signed_s, sessions) VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (site, day, counter) DO UPDATE SET signed_s = t.signed_s + excluded.signed_s,
@@ -560,14 +572,14 @@ class CentralStore:
                 staged: list[str] = []
                 with conn.cursor() as cur:
                     self._store_events(cur, _copy_text(site_id, batch, zone, staged))
-                    with cur.copy(_COPY_STAGING) as copy:
-                        copy.write("".join(staged))
-                    params = {"site": site_id}
-                    for statement in _LEARN.split(";\n"):
-                        cur.execute(statement, params)
-                    cur.execute(_VISITS, params)
-                    cur.execute(_IKM, params)
-                    cur.execute(_TURNED_AWAY, params)
+                    kinds = {r.type for r in batch}
+                    if staged:  # only the roll-ups the batch has events for: a live batch holds a few
+                        with cur.copy(_COPY_STAGING) as copy:
+                            copy.write("".join(staged))
+                        params = {"site": site_id}
+                        for statement, needs in _ROLL_UPS:
+                            if not kinds.isdisjoint(needs):
+                                cur.execute(statement, params)
                     self._staffing(cur, site, batch)
                     newest = batch[-1]
                     cur.execute("UPDATE site_cursor SET last_seq = %s, last_ts = to_timestamp(%s), "
