@@ -557,29 +557,42 @@ class CentralStore:
             self._staged = True
         if rows:
             self._partitions(rows)
-        try:
-            with conn.transaction():
-                found = conn.execute("SELECT last_seq FROM site_cursor WHERE site = %s FOR UPDATE",
-                                     (site_id,)).fetchone()
-                last = int(found[0]) if found else 0
-                fresh: dict[int, _Row] = {}
-                for r in rows:
-                    if r.seq > last and r.seq not in fresh:
-                        fresh[r.seq] = r
-                if not fresh:
-                    return last
-                batch = [fresh[s] for s in sorted(fresh)]
-                staged: list[str] = []
-                with conn.cursor() as cur:
-                    self._store_events(cur, _copy_text(site_id, batch, zone, staged))
-                    kinds = {r.type for r in batch}
-                    if staged:  # only the roll-ups the batch has events for: a live batch holds a few
-                        with cur.copy(_COPY_STAGING) as copy:
-                            copy.write("".join(staged))
-                        params = {"site": site_id}
-                        for statement, needs in _ROLL_UPS:
-                            if not kinds.isdisjoint(needs):
-                                cur.execute(statement, params)
+        for through_staging in (False, True):
+            try:
+                return self._store(conn, site, zone, rows, through_staging)
+            except psycopg.errors.UniqueViolation as exc:
+                if through_staging:
+                    raise CentralError(f"the batch of {site_id} was not stored: {exc}") from None
+                # some of it is in `events` already, stored past the cursor by another hand: again, the staging way
+            except psycopg.Error as exc:
+                raise CentralError(f"the batch of {site_id} was not stored: {exc}") from None
+        raise AssertionError("unreachable")
+
+    def _store(self, conn: psycopg.Connection, site: Site, zone: ZoneInfo, rows: list[_Row], through_staging: bool) -> int:
+        """The transaction of `ingest`: the events past the site's cursor, their roll-ups, the cursor moved on."""
+        site_id = site.site_id
+        with conn.transaction():
+            found = conn.execute("SELECT last_seq FROM site_cursor WHERE site = %s FOR UPDATE", (site_id,)).fetchone()
+            last = int(found[0]) if found else 0
+            fresh: dict[int, _Row] = {}
+            for r in rows:
+                if r.seq > last and r.seq not in fresh:
+                    fresh[r.seq] = r
+            if not fresh:
+                return last
+            batch = [fresh[s] for s in sorted(fresh)]
+            staged: list[str] = []
+            with conn.cursor() as cur:
+                self._store_events(cur, _copy_text(site_id, batch, zone, staged), through_staging)
+                if staged:
+                    with cur.copy(_COPY_STAGING) as copy:
+                        copy.write("".join(staged))
+                kinds = {r.type for r in batch}
+                params = {"site": site_id}
+                with conn.pipeline():  # what follows sent at once, the results read at the end: one round trip
+                    for statement, needs in _ROLL_UPS:
+                        if not kinds.isdisjoint(needs):  # only the roll-ups the batch has events for
+                            cur.execute(statement, params)
                     self._staffing(cur, site, batch)
                     newest = batch[-1]
                     cur.execute("UPDATE site_cursor SET last_seq = %s, last_ts = to_timestamp(%s), "
@@ -589,26 +602,23 @@ class CentralStore:
                     if started:  # tickets of two days ago and before are called no more: forgotten
                         day = datetime.fromtimestamp(started[-1].ts, zone).date() - timedelta(days=2)
                         cur.execute("DELETE FROM first_calls WHERE site = %s AND ticket < %s", (site_id, f"{day:%Y%m%d}"))
-                return newest.seq
-        except psycopg.Error as exc:
-            raise CentralError(f"the batch of {site_id} was not stored: {exc}") from None
+            return newest.seq
 
-    def _store_events(self, cur: psycopg.Cursor, lines: Iterator[str]) -> None:
+    def _store_events(self, cur: psycopg.Cursor, lines: Iterator[str], through_staging: bool) -> None:
         """COPY the batch into `events` straight away: nothing of it is there, the cursor says. Should some of
-        it be there all the same (stored past the cursor by another hand), the batch goes in through a staging
-        table with ON CONFLICT DO NOTHING instead, and what was there already stays as it was."""
-        chunks: list[str] = []
-        try:
-            with cur.connection.transaction(), cur.copy(_COPY_EVENTS.format("events")) as copy:
+        it be there all the same (stored past the cursor by another hand), the COPY fails on the unique key, the
+        transaction is rolled back and `ingest` runs it again through a staging table with ON CONFLICT DO NOTHING,
+        and what was there already stays as it was. (A savepoint around the COPY instead cost two round trips a
+        batch, for a case that does not happen.)"""
+        if not through_staging:
+            with cur.copy(_COPY_EVENTS.format("events")) as copy:
                 for chunk in lines:
-                    chunks.append(chunk)
                     copy.write(chunk)
-        except psycopg.errors.UniqueViolation:
-            chunks.extend(lines)
-            with cur.copy(_COPY_EVENTS.format("central_events_staging")) as copy:
-                for chunk in chunks:
-                    copy.write(chunk)
-            cur.execute(_INSERT_EVENTS)
+            return
+        with cur.copy(_COPY_EVENTS.format("central_events_staging")) as copy:
+            for chunk in lines:
+                copy.write(chunk)
+        cur.execute(_INSERT_EVENTS)
 
     def _staffing(self, cur: psycopg.Cursor, site: Site, batch: list[_Row]) -> None:
         staffing = [r for r in batch if r.type in _STAFFING]
