@@ -1,19 +1,17 @@
 """A quick measure of the central store's ingest, beside a plain COPY of the same rows in the same run.
 
-    .venv/bin/python bench/central.py [--sites 8] [--days 60] [--batch 10000] [--connections 1] [--no-fsync]
+    .venv/bin/python bench/central.py [--sites 8] [--days 60] [--batch 10000] [--connections 1]
 
-Starts its own PostgreSQL (tests/integration/pg.py; durable as in production: fsync, synchronous commit and full
-page writes on, unless --no-fsync asks for the tests' settings), makes synthetic logs (broker/central/synthetic.py),
+Starts its own PostgreSQL (tests/integration/pg.py), makes synthetic logs (broker/central/synthetic.py),
 ingests them (one connection per site at a time, `--connections` side by side), then COPYs the same rows
 into a plain table. It prints wall-clock rates and the CPU seconds of this process and of the server's
-processes, which say more than the wall clock on a machine shared with other work, the ratio of the two rates
-and the load average. The logs are kept out of the garbage collector's sight (gc.freeze): millions of event
-dicts held for the run are the benchmark's, not the ingest's. A benchmark, not a test.
+processes, which say more than the wall clock on a machine shared with other work. A benchmark, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -27,12 +25,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "integration"))  # pg.py: the tests' PostgreSQL launcher
 
-from pg import PostgresServer
+from pg import PostgresServer as TestsPostgresServer
 
 from broker.central import CentralStore
 from broker.central.synthetic import site_days
 
 TICK = os.sysconf("SC_CLK_TCK")
+# durable, as a province's server is: fsync, synchronous commit and full page writes on (the tests' are off)
+PostgresServer = functools.partial(TestsPostgresServer, durable=True)
 
 
 def server_cpu(postmaster: int) -> float:
@@ -70,10 +70,8 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=60)
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--connections", type=int, default=1)
-    ap.add_argument("--no-fsync", action="store_true", help="the tests' server: no fsync, no synchronous commit")
     args = ap.parse_args()
-    print(f"load average before: {os.getloadavg()}", flush=True)
-    with PostgresServer(durable=not args.no_fsync) as pg:
+    with PostgresServer() as pg:
         postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
         first = CentralStore(pg.conninfo)
         first.migrate()
@@ -82,7 +80,7 @@ def main() -> None:
             site = f"{11 + i // 50}.{i % 50 + 1:02d}-mpp"  # fifty regencies a province, as many provinces as it takes
             first.register_site(site, f"MPP {i + 1}")
             logs[site] = list(site_days(date(2025, 1, 1), args.days, seed=i))
-        gc.freeze()
+        gc.freeze()  # millions of event dicts held for the run are the benchmark's, not the ingest's: out of gc's way
         n = sum(len(v) for v in logs.values())
         sites = sorted(logs)
 
@@ -113,7 +111,7 @@ def main() -> None:
 
         settings = first.conn.execute("SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings "
                                       "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')").fetchone()
-        print(f"PostgreSQL {settings[0]}", flush=True)
+        print(f"PostgreSQL {settings[0]}; load average before {os.getloadavg()}", flush=True)
         rate = measure(f"ingest, batches of {args.batch:,}, {args.connections} connection(s)", n, postmaster, ingest)
         plain = measure("plain COPY of the same rows", n, postmaster, plain_copy)
         print(f"ingest / plain COPY: {rate / plain:.2f}")

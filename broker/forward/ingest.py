@@ -9,12 +9,6 @@ forwarder. A sink that fails stores nothing and no ack goes out: the forwarder s
 Batches that arrive together go to the sink in one call per site. A batch that starts past the sink's last
 seq + 1 (the one before it was dropped by a full broker queue) is not handed to the sink: a store that skips
 only seq <= its last would otherwise keep the gap for ever.
-
-Given several sinks (each its own database connection), the ingest runs a worker thread for each, and a
-site's batches always go to the same one, so they stay in order while two sites are stored side by side:
-on two cores one worker's Python overlaps the database's work for the other. The broker's acknowledgements
-still go out in the order the messages came (MQTT 3.1.1, 4.6), each once its turn and every earlier one
-are done.
 """
 
 from __future__ import annotations
@@ -39,7 +33,12 @@ class Ingest:
 
     Batches that arrived together (a site catching up keeps a window of them in flight) go to the sink in one
     call per site, at most COALESCE messages at a time: a store's cost is mostly per call, not per event.
-    `sink` may be a list of sinks, one worker thread each (not shared between threads: a store each)."""
+
+    Given several sinks (each its own database connection: a store is not shared between threads), the ingest
+    runs a worker thread for each, and a site's batches always go to the same one, so they stay in order while
+    two sites are stored side by side: on two cores one worker's Python overlaps the database's work for the
+    other. `self.sink` is the calling worker's. The broker's acknowledgements still go out in the order the
+    messages came (MQTT 3.1.1, 4.6), each once its turn and every earlier one are done."""
 
     COALESCE = 16
 
@@ -51,18 +50,17 @@ class Ingest:
         self.sinks: list[Sink] = list(sink) if isinstance(sink, list | tuple) else [sink]  # type: ignore[list-item]
         if not self.sinks:
             raise ValueError("an ingest needs a sink")
-        self.sink = self.sinks[0]
+        self._worker_of = threading.local()  # which worker (lane) a thread is
         self.address = BrokerAddress.parse(url)
         self.batches = 0
-        self.held: dict[str, int] = {}  # each site's last seq the sink said it holds (a site is one worker's)
+        self.held: dict[str, int] = {}  # each site's last seq the sink said it holds
         self.dropped = 0
         self.connected = threading.Event()
         self._inboxes: list[queue.Queue] = [queue.Queue() for _ in self.sinks]
         self._arrived = 0  # messages numbered as they came (paho's one thread numbers them)
         self._acked = 0  # the number of the next message to acknowledge
-        self._finished: dict[int, object] = {}  # number -> message (None: not to acknowledge), done, not acked
+        self._finished: dict[int, list[tuple[int, int]]] = {}  # number -> (mid, qos) to acknowledge, done, not yet
         self._order = threading.Lock()
-        self._count = threading.Lock()
         self._stopping = threading.Event()
         self._workers: list[threading.Thread] = []
         client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
@@ -89,17 +87,23 @@ class Ingest:
         self.connected.clear()
         log.warning("ingest lost the province broker (%s); reconnecting", reason)
 
+    @property
+    def sink(self) -> Sink:
+        """The sink of the worker that asks (the first outside the workers)."""
+        return self.sinks[getattr(self._worker_of, "lane", 0)]
+
     def _on_message(self, client, userdata, message) -> None:
         # paho's thread only queues: the store's commit never holds up the network
         self._inboxes[self._lane(message.topic)].put((self._arrived, message))
         self._arrived += 1
 
     def _lane(self, topic: str) -> int:
-        """The worker of a topic's site: always the same one, so a site's batches are stored in order."""
+        """The worker of a topic's site: always the same one, so that a site's batches are stored in order."""
         return zlib.crc32(topic.encode()) % len(self.sinks) if len(self.sinks) > 1 else 0
 
     def _work(self, lane: int) -> None:
-        inbox, sink = self._inboxes[lane], self.sinks[lane]
+        self._worker_of.lane = lane
+        inbox = self._inboxes[lane]
         while not self._stopping.is_set():
             try:
                 taken = [inbox.get(timeout=0.5)]
@@ -111,33 +115,29 @@ class Ingest:
                 except queue.Empty:
                     break
             messages = [m for _, m in taken]
-            done = True
+            turn = _Turn(self.client)
             try:
-                self._turn(self.client, messages, sink)
+                self.handle(turn, messages)
             except Exception:  # never let one bad turn end the ingest; the sites send again
                 log.exception("ingest failed on %d messages", len(messages))
-                done = False  # not acknowledged: the broker sends them again when the ingest reconnects
-            self._acknowledge(self.client, [(n, m if done else None) for n, m in taken])
+                turn.acks.clear()  # not acknowledged: the broker sends them again when the ingest reconnects
+            self._acknowledge(self.client, taken, turn.acks)
 
-    def _acknowledge(self, client, finished: list[tuple[int, object]]) -> None:
-        """Acknowledge to the broker every message done whose earlier ones are all done: in the order they came."""
+    def _acknowledge(self, client, taken: list, acks: list[tuple[int, int]]) -> None:
+        """Acknowledge to the broker what a turn acknowledged, once every message that came before is done: in the
+        order the messages came."""
+        acked = {mid for mid, _ in acks}
         with self._order:
-            self._finished.update(finished)
+            for n, message in taken:
+                self._finished[n] = [(message.mid, message.qos)] if message.mid in acked else []
             while self._acked in self._finished:
-                message = self._finished.pop(self._acked)
+                for mid, qos in self._finished.pop(self._acked):
+                    client.ack(mid, qos)
                 self._acked += 1
-                if message is not None:
-                    client.ack(message.mid, message.qos)  # type: ignore[attr-defined]
 
     def handle(self, client, messages: list) -> None:
         """Store the batches of `messages` (in the order they came), one sink call per site, then publish each
         site's ack and acknowledge every message to the broker."""
-        self._turn(client, messages, self.sink)
-        for message in messages:
-            client.ack(message.mid, message.qos)
-
-    def _turn(self, client, messages: list, sink: Sink) -> None:
-        """Store the batches of `messages` into `sink`, one call per site, and publish each site's ack."""
         by_site: dict[str, list[wire.Batch]] = {}
         for message in messages:
             site = wire.site_of(message.topic)
@@ -148,19 +148,20 @@ class Ingest:
                 by_site.setdefault(site, []).append(batch)
             except wire.WireError as exc:
                 log.warning("a batch on %s was dropped: %s", message.topic, exc)
-                with self._count:
-                    self.dropped += 1
+                self.dropped += 1
         for site, batches in by_site.items():
-            last = self._store(site, batches, sink)
+            last = self._store(site, batches)
             if last is not None:
                 client.publish(wire.ack_topic(site), wire.encode_ack(site, last), qos=1, retain=True)
+        for message in messages:
+            client.ack(message.mid, message.qos)
 
-    def _store(self, site: str, batches: list[wire.Batch], sink: Sink) -> int | None:
+    def _store(self, site: str, batches: list[wire.Batch]) -> int | None:
         """The site's last seq in the sink after storing what follows it without a gap; None when it failed."""
         try:
             held = self.held.get(site)
             if held is None:  # first batch of the site since this ingest started: ask the store what it holds
-                held = self.held[site] = sink.ingest(site, ())
+                held = self.held[site] = self.sink.ingest(site, ())
             events: list[wire.ForwardedEvent] = []
             end = held
             for batch in batches:
@@ -172,9 +173,8 @@ class Ingest:
                 end = max(end, batch.last)
             if not events:
                 return held
-            self.held[site] = last = sink.ingest(site, events)
-            with self._count:
-                self.batches += len(batches)
+            self.held[site] = last = self.sink.ingest(site, events)
+            self.batches += len(batches)
             return last
         except Exception as exc:  # the store is down or refused: nothing stored, no ack; the site sends again
             log.error("the central store did not take %s's batches %d..%d: %s", site, batches[0].first,
@@ -200,3 +200,18 @@ class Ingest:
             worker.join(30)
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class _Turn:
+    """The broker's client as one worker's turn sees it: site acks are published at once, the broker's
+    acknowledgements kept for the ingest to send in the order the messages came."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.acks: list[tuple[int, int]] = []
+
+    def publish(self, *args, **kwargs):
+        return self.client.publish(*args, **kwargs)
+
+    def ack(self, mid: int, qos: int) -> None:
+        self.acks.append((mid, qos))
