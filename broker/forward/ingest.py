@@ -17,8 +17,6 @@ import logging
 import os
 import queue
 import threading
-import zlib
-from collections.abc import Sequence
 
 from broker.forward import wire
 from broker.forward.sink import Sink
@@ -26,6 +24,21 @@ from broker.forward.sink import Sink
 log = logging.getLogger("antrian.forward.ingest")
 
 CLIENT_ID = "antrian-central-ingest"
+
+
+class _Turn:
+    """The broker's client as one worker's turn sees it: site acks are published at once, the broker's
+    acknowledgements kept for the ingest to send in the order the messages came."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.acks: list[tuple[int, int]] = []
+
+    def publish(self, *args, **kwargs):
+        return self.client.publish(*args, **kwargs)
+
+    def ack(self, mid: int, qos: int) -> None:
+        self.acks.append((mid, qos))
 
 
 class Ingest:
@@ -42,7 +55,7 @@ class Ingest:
 
     COALESCE = 16
 
-    def __init__(self, sink: Sink | Sequence[Sink], url: str, *, client_id: str = CLIENT_ID):
+    def __init__(self, sink: Sink | list[Sink] | tuple[Sink, ...], url: str, *, client_id: str = CLIENT_ID):
         import paho.mqtt.client as paho
 
         from broker.mqtt.connection import BrokerAddress
@@ -99,7 +112,7 @@ class Ingest:
 
     def _lane(self, topic: str) -> int:
         """The worker of a topic's site: always the same one, so that a site's batches are stored in order."""
-        return zlib.crc32(topic.encode()) % len(self.sinks) if len(self.sinks) > 1 else 0
+        return hash(topic) % len(self.sinks) if len(self.sinks) > 1 else 0  # the same while the process lives
 
     def _work(self, lane: int) -> None:
         self._worker_of.lane = lane
@@ -201,17 +214,3 @@ class Ingest:
         self.client.disconnect()
         self.client.loop_stop()
 
-
-class _Turn:
-    """The broker's client as one worker's turn sees it: site acks are published at once, the broker's
-    acknowledgements kept for the ingest to send in the order the messages came."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-        self.acks: list[tuple[int, int]] = []
-
-    def publish(self, *args, **kwargs):
-        return self.client.publish(*args, **kwargs)
-
-    def ack(self, mid: int, qos: int) -> None:
-        self.acks.append((mid, qos))

@@ -339,8 +339,9 @@ def test_two_workers_store_two_sites_side_by_side_and_acknowledge_in_arrival_ord
     slow, quick, client = _HeldStore(), _GapTakingStore(), _Client()
     ingest = Ingest([MappingSink(slow), MappingSink(quick)], "mqtt://127.0.0.1:1")
     ingest.client = client  # never connected: paho's callbacks are fed here
-    a, b = (wire.events_topic(s) for s in ("62.01", "62.03"))
-    assert [ingest._lane(a), ingest._lane(b)] == [0, 1]  # the two sites are the two workers'
+    topics = [wire.events_topic(f"62.{n:02d}") for n in range(1, 20)]
+    a = next(t for t in topics if ingest._lane(t) == 0)  # a site of the first (slow) worker
+    b = next(t for t in topics if ingest._lane(t) == 1)  # and one of the second
     for mid, (topic, first) in enumerate([(a, 1), (b, 1), (b, 51), (a, 51)]):
         ingest._on_message(client, None, _Message(mid, topic, _batch(topic.split("/")[2], first, first + 49)))
     ingest._start_workers()
@@ -350,7 +351,7 @@ def test_two_workers_store_two_sites_side_by_side_and_acknowledge_in_arrival_ord
             time.sleep(0.01)
         time.sleep(0.1)
         assert [r["seq"] for r in quick.rows] == list(range(1, 101)) and slow.rows == []  # b did not wait for a
-        assert [wire.decode_ack(p, "62.03") for _, p, _ in client.published][-1] == 100  # b's site ack is out
+        assert [wire.decode_ack(p, wire.site_of(b)) for _, p, _ in client.published][-1] == 100  # b's ack is out
         assert client.acked == []  # message 0 (a's) is not stored yet: nothing after it is acknowledged either
         slow.go.set()
         while len(client.acked) < 4 and time.monotonic() < deadline:
