@@ -60,7 +60,7 @@ class Ingest:
 
         from broker.mqtt.connection import BrokerAddress
 
-        self.sinks: list[Sink] = list(sink) if isinstance(sink, list | tuple) else [sink]  # type: ignore[list-item]
+        self.sinks: list[Sink] = list(sink) if isinstance(sink, list | tuple) else [sink]
         if not self.sinks:
             raise ValueError("an ingest needs a sink")
         self._worker_of = threading.local()  # which worker (lane) a thread is
@@ -213,4 +213,3 @@ class Ingest:
             worker.join(30)
         self.client.disconnect()
         self.client.loop_stop()
-
