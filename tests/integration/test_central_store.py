@@ -243,10 +243,10 @@ def test_batches_the_ingest_combines_with_resends_in_the_middle_count_each_event
         def publish(self, topic, payload, qos=0, retain=False):
             self.published.append(payload)
 
-    _, _, events = site_log
+    config, _, events = site_log
     expected = snapshot(ingested, SITE)
     twin = "33.17-mpp-e"
-    ingested.register_site(twin, "MPP Rembang (salinan)")
+    ingested.register_config(twin, config)
     topic = wire.events_topic(twin)
     payloads = [wire.encode_rows(twin, [(e.seq, e.ts, str(e.type), json.dumps(e.data)) for e in events[i:i + 500]])
                 for i in range(0, len(events), wire.BATCH_EVENTS)]
