@@ -248,19 +248,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from broker.forward.ingest import Ingest
 
     setup_logging(logging.INFO)
-    store = CentralStore(args.pg)  # the ingest's one worker thread is its only user
+    stores = [CentralStore(args.pg) for _ in range(max(1, args.workers))]  # one for each worker thread
     try:
-        store.migrate()
+        stores[0].migrate()
     except CentralError as exc:
         return fail(str(exc), EXIT_UNREACHABLE)
     broker = args.broker if "://" in args.broker else f"mqtt://{args.broker}"
-    ingest = Ingest(RegisteringSink(store), broker, client_id=args.client_id)
+    ingest = Ingest([RegisteringSink(store) for store in stores], broker, client_id=args.client_id)
     def start() -> None:
         ingest.start()
         print(f"antrian-central-ingest from {ingest.address}", flush=True)
 
     run_until_signal(start, ingest.stop)
-    store.close()
+    for store in stores:
+        store.close()
     return 0
 
 
@@ -321,6 +322,8 @@ def register(sub) -> None:
                                                                "(mqtt://user:password@host:port)")
     ig.add_argument("--client-id", default="antrian-central-ingest",
                     help="its MQTT client id: its persistent session keeps what arrives while it is down")
+    ig.add_argument("--workers", type=int, default=2, help="database connections storing sites side by side "
+                                                           "(a site is always one's; default 2)")
     ig.set_defaults(func=cmd_ingest)
 
     ld = central.add_parser("load", help="a site's event log from its data folder into the central store")

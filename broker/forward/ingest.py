@@ -35,20 +35,44 @@ log = logging.getLogger("antrian.forward.ingest")
 CLIENT_ID = "antrian-central-ingest"
 
 
+class _Turn:
+    """The broker's client as one worker's turn sees it: site acks are published at once, the broker's
+    acknowledgements kept for the ingest to send in the order the messages came."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.acks: list[tuple[int, int]] = []
+
+    def publish(self, *args, **kwargs):
+        return self.client.publish(*args, **kwargs)
+
+    def ack(self, mid: int, qos: int) -> None:
+        self.acks.append((mid, qos))
+
+
 class Ingest:
     """Ingest every site's batches from the broker at `url` into `sink` until stop().
 
     Batches that arrived together (a site catching up keeps a window of them in flight) go to the sink in one
-    call per site, at most COALESCE messages at a time: a store's cost is mostly per call, not per event."""
+    call per site, at most COALESCE messages at a time: a store's cost is mostly per call, not per event.
+
+    Given several sinks (each its own database connection: a store is not shared between threads), the ingest
+    runs a worker thread for each, and a site's batches always go to the same one, so they stay in order while
+    two sites are stored side by side: on two cores one worker's Python overlaps the database's work for the
+    other. `self.sink` is the calling worker's. The broker's acknowledgements still go out in the order the
+    messages came (MQTT 3.1.1, 4.6), each once its turn and every earlier one are done."""
 
     COALESCE = 16
 
-    def __init__(self, sink: Sink, url: str, *, client_id: str = CLIENT_ID):
+    def __init__(self, sink: Sink | list[Sink] | tuple[Sink, ...], url: str, *, client_id: str = CLIENT_ID):
         import paho.mqtt.client as paho
 
         from broker.mqtt.connection import BrokerAddress
 
-        self.sink = sink
+        self.sinks: list[Sink] = list(sink) if isinstance(sink, list | tuple) else [sink]
+        if not self.sinks:
+            raise ValueError("an ingest needs a sink")
+        self._worker_of = threading.local()  # which worker (lane) a thread is
         self.address = BrokerAddress.parse(url)
         self.batches = 0
         self.held: dict[str, int] = {}  # each site's last seq the sink said it holds
@@ -56,9 +80,13 @@ class Ingest:
         self.dropped = 0
         self.refused = 0  # batches of a superseded site log
         self.connected = threading.Event()
-        self._inbox: queue.Queue = queue.Queue()
+        self._inboxes: list[queue.Queue] = [queue.Queue() for _ in self.sinks]
+        self._arrived = 0  # messages numbered as they came (paho's one thread numbers them)
+        self._acked = 0  # the number of the next message to acknowledge
+        self._finished: dict[int, list[tuple[int, int]]] = {}  # number -> (mid, qos) to acknowledge, done, not yet
+        self._order = threading.Lock()
         self._stopping = threading.Event()
-        self._worker: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                              protocol=paho.MQTTv311, manual_ack=True)
         if self.address.username:
@@ -83,24 +111,53 @@ class Ingest:
         self.connected.clear()
         log.warning("ingest lost the province broker (%s); reconnecting", reason)
 
-    def _on_message(self, client, userdata, message) -> None:
-        self._inbox.put(message)  # paho's thread only queues: the store's commit never holds up the network
+    @property
+    def sink(self) -> Sink:
+        """The sink of the worker that asks (the first outside the workers)."""
+        return self.sinks[getattr(self._worker_of, "lane", 0)]
 
-    def _work(self) -> None:
+    def _on_message(self, client, userdata, message) -> None:
+        # paho's thread only queues: the store's commit never holds up the network
+        self._inboxes[self._lane(message.topic)].put((self._arrived, message))
+        self._arrived += 1
+
+    def _lane(self, topic: str) -> int:
+        """The worker of a topic's site: always the same one, so that a site's batches are stored in order."""
+        return hash(topic) % len(self.sinks) if len(self.sinks) > 1 else 0  # the same while the process lives
+
+    def _work(self, lane: int) -> None:
+        self._worker_of.lane = lane
+        inbox = self._inboxes[lane]
         while not self._stopping.is_set():
             try:
-                messages = [self._inbox.get(timeout=0.5)]
+                taken = [inbox.get(timeout=0.5)]
             except queue.Empty:
                 continue
-            while len(messages) < self.COALESCE:
+            while len(taken) < self.COALESCE:
                 try:
-                    messages.append(self._inbox.get_nowait())
+                    taken.append(inbox.get_nowait())
                 except queue.Empty:
                     break
+            messages = [m for _, m in taken]
+            turn = _Turn(self.client)
             try:
-                self.handle(self.client, messages)
+                self.handle(turn, messages)
             except Exception:  # never let one bad turn end the ingest; the sites send again
                 log.exception("ingest failed on %d messages", len(messages))
+                turn.acks.clear()  # not acknowledged: the broker sends them again when the ingest reconnects
+            self._acknowledge(self.client, taken, turn.acks)
+
+    def _acknowledge(self, client, taken: list, acks: list[tuple[int, int]]) -> None:
+        """Acknowledge to the broker what a turn acknowledged, once every message that came before is done: in the
+        order the messages came."""
+        acked = {mid for mid, _ in acks}
+        with self._order:
+            for n, message in taken:
+                self._finished[n] = [(message.mid, message.qos)] if message.mid in acked else []
+            while self._acked in self._finished:
+                for mid, qos in self._finished.pop(self._acked):
+                    client.ack(mid, qos)
+                self._acked += 1
 
     def handle(self, client, messages: list) -> None:
         """Store the batches of `messages` (in the order they came), one sink call per site, then publish each
@@ -208,16 +265,21 @@ class Ingest:
         return placed
 
     def start(self) -> Ingest:
-        self._worker = threading.Thread(target=self._work, name="ingest", daemon=True)
-        self._worker.start()
+        self._start_workers()
         self.client.connect_async(self.address.host, self.address.port, keepalive=30)
         self.client.loop_start()
         return self
 
+    def _start_workers(self) -> None:
+        self._workers = [threading.Thread(target=self._work, args=(lane,), name=f"ingest-{lane}", daemon=True)
+                         for lane in range(len(self.sinks))]
+        for worker in self._workers:
+            worker.start()
+
     def stop(self) -> None:
         self._stopping.set()
-        if self._worker is not None:
-            self._worker.join(30)
+        for worker in self._workers:
+            worker.join(30)
         self.client.disconnect()
         self.client.loop_stop()
 

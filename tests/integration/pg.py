@@ -40,12 +40,13 @@ class PostgresError(RuntimeError):
 class PostgresServer:
     """`with PostgresServer() as pg: pg.conninfo`: a fresh cluster, its superuser `antrian`, database `antrian`."""
 
-    def __init__(self, bindir: Path | None = None, user: str = "antrian"):
+    def __init__(self, bindir: Path | None = None, user: str = "antrian", *, durable: bool = False):
         found = bindir or postgres_bin()
         if found is None:
             raise PostgresError("no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
         self.bindir = found
         self.user = user
+        self.durable = durable  # fsync, synchronous commit and full page writes as in production (benchmarks)
         self.folder = Path(tempfile.mkdtemp(prefix="antrian-pg-"))
         self.data = self.folder / "data"
         self.socket_dir = self.folder / "socket"
@@ -81,7 +82,8 @@ class PostgresServer:
             self.process = subprocess.Popen(
                 [*self._as, str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
                  "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.socket_dir}",
-                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                 *([] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                            "-c", "full_page_writes=off"]),
                  "-c", "max_connections=40", "-c", "shared_buffers=128MB"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             log.close()

@@ -225,6 +225,52 @@ def test_any_cut_of_the_batches_gives_the_same_roll_ups(ingested, site_log):
         assert got == expected, other
 
 
+def test_batches_the_ingest_combines_with_resends_in_the_middle_count_each_event_once(ingested, site_log):
+    """The live path: the forwarder's batches of 500 (broker/forward/wire.py), some sent again while the next ones
+    are queued, go to the store in one call per turn of the ingest (broker/forward/ingest.py)."""
+    import json
+
+    from broker.forward import wire
+    from broker.forward.ingest import Ingest
+    from broker.forward.sink import MappingSink
+
+    class Message:
+        def __init__(self, mid, topic, payload):
+            self.mid, self.topic, self.payload, self.qos = mid, topic, payload, 1
+
+    class Client:
+        def __init__(self):
+            self.acked, self.published = [], []
+
+        def ack(self, mid, qos):
+            self.acked.append(mid)
+
+        def publish(self, topic, payload, qos=0, retain=False):
+            self.published.append(payload)
+
+    config, _, events = site_log
+    expected = snapshot(ingested, SITE)
+    twin = "33.17-mpp-e"
+    ingested.register_config(twin, config)
+    topic = wire.events_topic(twin)
+    payloads = [wire.encode_rows(twin, [(e.seq, e.ts, str(e.type), json.dumps(e.data)) for e in events[i:i + 500]])
+                for i in range(0, len(events), wire.BATCH_EVENTS)]
+    rng, sent, i = random.Random(19), [], 0
+    while i < len(payloads):
+        turn = payloads[i:i + 4]
+        turn.insert(rng.randrange(1, max(2, len(turn))), payloads[max(0, i - rng.randrange(0, 2))])  # sent again
+        sent.append(turn)
+        i += 4
+    client, ingest = Client(), Ingest(MappingSink(ingested), "mqtt://127.0.0.1:1")
+    mid = 0
+    for turn in sent:
+        ingest.handle(client, [Message(mid + k, topic, p) for k, p in enumerate(turn)])
+        mid += len(turn)
+    assert client.acked == list(range(mid))
+    assert wire.decode_ack(client.published[-1], twin) == events[-1].seq == ingested.last_seq(twin)
+    assert snapshot(ingested, twin) == expected
+
+
 def test_two_sites_never_collide(ingested, site_log):
     config, _, events = site_log
     twin = "33.18-mpp"  # another region's MPP with the very same log (same seqs, same tickets)

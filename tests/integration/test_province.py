@@ -107,7 +107,8 @@ def test_four_mpps_forwarded_through_a_cut_link_and_a_killed_forwarder_equal_the
     reader = CentralStore(postgres)
     heads = {site_id: head(data) for site_id, (_, data) in halls.items()}
     forwarders: dict[str, subprocess.Popen] = {}
-    ingest = Ingest(MappingSink(store), f"127.0.0.1:{province_port}")
+    second = CentralStore(postgres)  # two workers, as `antrian central ingest` runs: two sites to each
+    ingest = Ingest([MappingSink(store), MappingSink(second)], f"127.0.0.1:{province_port}")
 
     def central(site_id: str) -> int:
         try:
@@ -168,4 +169,5 @@ def test_four_mpps_forwarded_through_a_cut_link_and_a_killed_forwarder_equal_the
     ranked = [row.site_id for row in sorted(league.values(), key=lambda r: r.rank)]
     assert ranked[0] == "62.02-kotim", "Kotawaringin Timur had the most visitors of the four, as in the seed"
     reader.close()
+    second.close()
     store.close()

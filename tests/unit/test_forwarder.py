@@ -296,6 +296,75 @@ def test_batches_that_arrive_together_go_to_the_store_in_one_call():
     assert client.acked == [0, 1, 2, 3, 9]
 
 
+def test_batches_combined_with_a_resend_in_the_middle_store_each_event_once():
+    from broker.forward.ingest import Ingest
+    from broker.forward.sink import MappingSink
+
+    store, client = _GapTakingStore(), _Client()
+    calls = []
+    original = store.ingest
+    store.ingest = lambda site, events: calls.append([e["seq"] for e in events]) or original(site, events)
+    ingest = Ingest(MappingSink(store), "mqtt://127.0.0.1:1")
+    topic = wire.events_topic("62.01")
+    ingest.handle(client, [_Message(1, topic, _batch("62.01", 1, 50)), _Message(2, topic, _batch("62.01", 51, 100)),
+                           _Message(3, topic, _batch("62.01", 26, 75)),  # sent again, overlapping both
+                           _Message(4, topic, _batch("62.01", 51, 100)), _Message(5, topic, _batch("62.01", 101, 150))])
+    assert calls == [[], list(range(1, 151))]  # one call, each event once, in order
+    assert [r["seq"] for r in store.rows] == list(range(1, 151))
+    assert [wire.decode_ack(p, "62.01") for _, p, _ in client.published] == [150]
+    assert client.acked == [1, 2, 3, 4, 5]
+
+
+class _HeldStore(_GapTakingStore):
+    """Stores only once let go: a slow database."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.go = threading.Event()
+
+    def ingest(self, site_id, events):
+        if events:
+            assert self.go.wait(10)
+        return super().ingest(site_id, events)
+
+
+def test_two_workers_store_two_sites_side_by_side_and_acknowledge_in_arrival_order():
+    import time
+
+    from broker.forward.ingest import Ingest
+    from broker.forward.sink import MappingSink
+
+    slow, quick, client = _HeldStore(), _GapTakingStore(), _Client()
+    ingest = Ingest([MappingSink(slow), MappingSink(quick)], "mqtt://127.0.0.1:1")
+    ingest.client = client  # never connected: paho's callbacks are fed here
+    topics = [wire.events_topic(f"62.{n:02d}") for n in range(1, 20)]
+    a = next(t for t in topics if ingest._lane(t) == 0)  # a site of the first (slow) worker
+    b = next(t for t in topics if ingest._lane(t) == 1)  # and one of the second
+    for mid, (topic, first) in enumerate([(a, 1), (b, 1), (b, 51), (a, 51)]):
+        ingest._on_message(client, None, _Message(mid, topic, _batch(topic.split("/")[2], first, first + 49)))
+    ingest._start_workers()
+    try:
+        deadline = time.monotonic() + 10
+        while len(quick.rows) < 100 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        assert [r["seq"] for r in quick.rows] == list(range(1, 101)) and slow.rows == []  # b did not wait for a
+        assert [wire.decode_ack(p, wire.site_of(b)) for _, p, _ in client.published][-1] == 100  # b's ack is out
+        assert client.acked == []  # message 0 (a's) is not stored yet: nothing after it is acknowledged either
+        slow.go.set()
+        while len(client.acked) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert client.acked == [0, 1, 2, 3]
+        assert [r["seq"] for r in slow.rows] == list(range(1, 101))
+    finally:
+        slow.go.set()
+        ingest._stopping.set()
+        for worker in ingest._workers:
+            worker.join(5)
+
+
 def test_the_province_lets_each_site_publish_only_its_own_batches():
     acl = province_acl().splitlines()
     assert "pattern write antrian/central/%u/events" in acl and "pattern read antrian/central/%u/ack" in acl
