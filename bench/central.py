@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/central.py [--sites 8] [--days 60] [--batch 10000] [--connections 1]
     .venv/bin/python bench/central.py --league-year 289 [--sites 4]
+    .venv/bin/python bench/central.py --nation-year 289 [--visitors 290] [--batch 8000] [--connections 2]
 
 Starts its own PostgreSQL (tests/integration/pg.py), makes synthetic logs (broker/central/synthetic.py),
 ingests them (one connection per site at a time, `--connections` side by side), then COPYs the same rows
@@ -12,6 +13,14 @@ With `--league-year N` it times the league over a year of N MPPs instead: `--sit
 its profile, so their opening hours staffed are counted) are ingested for the 365 days of 2025, then their
 roll-ups are copied under N site ids (ingesting 55 million events would take most of an hour here), and
 `CentralStore.league` over the year is timed, the median of 5.
+
+With `--nation-year N` the whole year is ingested for real: N MPPs, the 365 days of 2025 (weekdays open), about
+55 million events for 289 MPPs at `--visitors 290` a day. The logs are too big to hold, so each MPP's year is
+generated while it is stored, and the run has three passes over the same generated rows: generating alone
+(what the generator costs), the ingest (`--connections` stores, a site at a time each, batches of `--batch`:
+16 forwarded batches of 500 combined, as `antrian central ingest` does), and a plain COPY into a bare table.
+Both rates include the generator, so their ratio is fair; the rates net of the generator are printed too.
+Then the league over the ingested year, the median of 5.
 """
 
 from __future__ import annotations
@@ -78,7 +87,13 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=1)
     ap.add_argument("--league-year", type=int, default=0, metavar="N",
                     help="time the league over a year of N MPPs (roll-ups of --sites ingested, copied)")
+    ap.add_argument("--nation-year", type=int, default=0, metavar="N",
+                    help="ingest a whole year of N MPPs for real, generated while stored, beside a plain COPY")
+    ap.add_argument("--visitors", type=int, default=290, help="visitors a day of each MPP with --nation-year")
     args = ap.parse_args()
+    if args.nation_year:
+        nation_year(args.nation_year, args.visitors, args.batch, args.connections)
+        return
     if args.league_year:
         league_year(args.league_year, min(args.sites, args.league_year))
         return
@@ -170,6 +185,80 @@ def league_year(total: int, real: int) -> None:
         print(f"league of {len(league)} MPPs over {days} days ({rows:,} site_daily rows): median "
               f"{sorted(times)[2]:.3f} s of {', '.join(f'{t:.3f}' for t in times)}; % jam buka terisi "
               f"{staffed[0]}-{staffed[-1]} for {len(staffed)} MPPs; load average {os.getloadavg()}")
+
+
+def nation_year(total: int, visitors: int, batch: int, connections: int) -> None:
+    first_day, days = date(2025, 1, 1), 365
+    ids = [f"{11 + i // 50}.{i % 50 + 1:02d}-mpp" for i in range(total)]
+
+    def year(i: int):
+        return site_days(first_day, days, visitors_per_day=visitors, seed=i)
+
+    with PostgresServer() as pg:
+        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        first = CentralStore(pg.conninfo)
+        first.migrate()
+        for i, site in enumerate(ids):
+            first.register_profile(site, profile(f"MPP {i + 1}"))
+        counted = [0]
+
+        def generate() -> None:
+            counted[0] = sum(1 for i in range(total) for _ in year(i))
+
+        def ingest_part(k: int) -> None:
+            with CentralStore(pg.conninfo) as store:
+                for i in range(k, total, connections):
+                    chunk: list = []
+                    for event in year(i):
+                        chunk.append(event)
+                        if len(chunk) >= batch:
+                            store.ingest(ids[i], chunk)
+                            chunk = []
+                    if chunk:
+                        store.ingest(ids[i], chunk)
+
+        def ingest() -> None:
+            threads = [threading.Thread(target=ingest_part, args=(k,)) for k in range(connections)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+        def plain_copy() -> None:
+            with psycopg.connect(pg.conninfo, autocommit=True) as conn:
+                conn.execute("CREATE TABLE plain (site text, seq bigint, ts timestamptz, type text, ticket text, "
+                             "data jsonb)")
+                with conn.cursor().copy("COPY plain FROM STDIN") as copy:
+                    for i in range(total):
+                        for e in year(i):
+                            data = {k: v for k, v in e.items() if k not in ("type", "ts", "seq")}
+                            copy.write_row((ids[i], e["seq"], datetime.fromtimestamp(e["ts"], UTC), e["type"],
+                                            data.get("ticket"), json.dumps(data)))
+
+        settings = first.conn.execute("SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings "
+                                      "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')").fetchone()
+        print(f"PostgreSQL {settings[0]}; {total} MPPs, {days} days, {visitors} visitors a day; load average before "
+              f"{os.getloadavg()}", flush=True)
+        began = time.perf_counter()
+        generate()
+        n, generating = counted[0], time.perf_counter() - began
+        print(f"generating alone: {n:,} events in {generating:.1f} s = {n / generating:,.0f}/s", flush=True)
+        rate = measure(f"ingest with the generator, batches of {batch:,}, {connections} connection(s)", n,
+                       postmaster, ingest)
+        stored = first.conn.execute("SELECT sum(events) FROM site_cursor").fetchone()[0]
+        print(f"stored: {stored:,} events", flush=True)
+        plain = measure("plain COPY of the same rows with the generator", n, postmaster, plain_copy)
+        print(f"ingest / plain COPY: {rate / plain:.2f}; net of generating alone: ingest "
+              f"{n / (n / rate - generating):,.0f}/s, plain COPY {n / (n / plain - generating):,.0f}/s")
+        first.conn.execute("ANALYZE")
+        times = []
+        for _ in range(5):
+            began = time.perf_counter()
+            league = first.league(first_day, date(2025, 12, 31))
+            times.append(time.perf_counter() - began)
+        print(f"league of {len(league)} MPPs over the ingested year: median {sorted(times)[2]:.3f} s of "
+              f"{', '.join(f'{t:.3f}' for t in times)}; load average {os.getloadavg()}", flush=True)
+        first.close()
 
 
 if __name__ == "__main__":
