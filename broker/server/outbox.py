@@ -533,6 +533,9 @@ class Sender(threading.Thread):
                 except sqlite3.Error as exc:  # a locked or vanished file: try again shortly
                     log.error("the outbox cannot be read: %s", exc)
                     wait = 1.0
+                except Exception as exc:  # a fault of ours must not end the sender: said, and tried again
+                    log.error("the outbox sender failed (%s); trying again in 5 s", type(exc).__name__)
+                    wait = 5.0
                 self._wake.wait(wait)
                 self._wake.clear()
         finally:
@@ -589,7 +592,12 @@ class Sender(threading.Thread):
                 continue
             self._next_ok[channel.name] = mono + 60.0 / max(1, channel.per_minute)
             try:
-                channel.send(message)
+                try:
+                    channel.send(message)
+                except SendError:
+                    raise
+                except Exception as exc:  # a fault in an adapter (it may hold the number: its type only is said)
+                    raise SendError(f"the {channel.name} adapter failed ({type(exc).__name__})") from None
             except SendError as exc:
                 attempts = message.attempts + 1
                 give_up = attempts >= self.max_attempts

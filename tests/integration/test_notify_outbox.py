@@ -519,3 +519,38 @@ def test_a_log_from_before_the_claim_gets_its_column(tmp_path, gateway):
     outbox = Outbox(store.path)
     sender.deliver(outbox)
     assert outbox.counts() == {"sent": 1} and len(gateway.requests) == 1
+
+
+def test_an_adapter_that_breaks_is_retried_and_the_sender_lives_on(tmp_path, caplog):
+    """A fault inside a channel (not a SendError: here a ValueError naming the number) is a failed attempt: the
+    message is retried with back-off and sent once the channel works, the sender thread goes on, and the log
+    says the fault's type, never its text (which holds the number)."""
+
+    class Breaks:
+        name, per_minute, idempotent = "whatsapp", 6000, True
+
+        def __init__(self):
+            self.calls, self.sent = 0, []
+
+        def send(self, message):
+            self.calls += 1
+            if self.calls <= 2:
+                raise ValueError(f"cannot send to {message.phone}")
+            self.sent.append(message.id)
+
+        def handed_over(self, message, claimed_at):
+            return None
+
+    channel = Breaks()
+    store, _ = store_with_messages(tmp_path / "data", call=False)  # "near"
+    sender = Sender(store.path, {"whatsapp": channel}, retry_base_s=0.05)
+    with caplog.at_level("INFO", logger="antrian.notify"):
+        sender.start()
+        try:
+            wait_until(lambda: Outbox(store.path).counts() == {"sent": 1}, what="the message sent after two faults")
+            assert sender.is_alive()
+        finally:
+            sender.stop()
+            sender.join(5)
+    assert channel.calls == 3 and len(channel.sent) == 1
+    assert "ValueError" in caplog.text and PHONE not in caplog.text and PHONE[1:] not in caplog.text
