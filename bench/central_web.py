@@ -29,6 +29,7 @@ from pg import PostgresServer
 
 from broker.access.staff import StaffStore
 from broker.central import CentralStore
+from broker.central.synthetic import profile
 from broker.server.mosquitto import free_port
 from broker.web.central.server import CentralTier
 from broker.web.limits import WebLimits
@@ -40,28 +41,31 @@ COUNTERS = 6
 def fill(store: CentralStore, sites: list[str], first: date, days: int) -> None:
     rng = random.Random(1)
     for site in sites:
-        store.register_site(site, f"MPP {site}")
+        store.register_profile(site, profile(f"MPP {site}", counters=COUNTERS))  # agency names, opening hours
     conn = store.conn
     with conn.cursor() as cur:
         with cur.copy("COPY site_daily (site, day, week, issued, served, no_shows, wait_sum, wait_n, turned_away, "
-                      "signed_s) FROM STDIN") as copy:
+                      "signed_s, opening_s, staffed_open_s) FROM STDIN") as copy:
             for site in sites:
                 for d in range(days):
                     day = first + timedelta(days=d)
                     n = rng.randint(50, 400)
                     copy.write_row((site, day, day - timedelta(days=day.weekday()), n, n - 5, 5, n * 900.0, n, 3,
-                                    COUNTERS * 8 * 3600.0))
+                                    COUNTERS * 8 * 3600.0, COUNTERS * 8 * 3600.0,
+                                    COUNTERS * 8 * 3600.0 * rng.uniform(0.7, 1.0)))
         with cur.copy("COPY ikm_daily (site, day, month, element, respondents, score) FROM STDIN") as copy:
             for site in sites:
                 for d in range(days):
                     day = first + timedelta(days=d)
                     for element in range(9):
                         copy.write_row((site, day, day.replace(day=1), element, 40, rng.randint(110, 150)))
-        with cur.copy("COPY staffing_daily (site, day, counter, signed_s, sessions) FROM STDIN") as copy:
+        with cur.copy("COPY staffing_daily (site, day, counter, signed_s, sessions, opening_s, staffed_open_s) "
+                      "FROM STDIN") as copy:
             for site in sites:
                 for d in range(days):
                     for counter in range(COUNTERS):
-                        copy.write_row((site, first + timedelta(days=d), str(counter + 1), 8 * 3600.0, 1))
+                        copy.write_row((site, first + timedelta(days=d), str(counter + 1), 8 * 3600.0, 1, 8 * 3600.0,
+                                        8 * 3600.0 * rng.uniform(0.7, 1.0)))
     # the monthly roll-ups the league reads for whole months, summed from the daily ones as ingest keeps them
     conn.execute("INSERT INTO ikm_monthly (site, month, element, respondents, score) SELECT site, month, element, "
                  "sum(respondents), sum(score) FROM ikm_daily GROUP BY 1, 2, 3")
