@@ -39,6 +39,28 @@ TARGETS = {"call_to_display_p99_ms": 10.0, "call_to_display_p99_ratio": 20.0, "i
            "commands_per_s": 1000.0, "display_idle_cpu_pct": 2.0, "screen_rss_mb": 120.0}
 
 
+def wait_until(condition: Callable[..., Any], timeout: float, what: str) -> Any:
+    """The first true value of `condition`, asked every 5 ms; TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.005)
+    raise TimeoutError(f"no {what} within {timeout} s")
+
+
+def http_up(url: str) -> bool:
+    """Whether a web tier answers `url` with 200 (a benchmark's started server is ready)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50": round(statistics.median(samples), 3), "p99": round(percentile(samples, 0.99), 3),
             "n": len(samples)}

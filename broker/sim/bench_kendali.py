@@ -40,9 +40,11 @@ from broker.sim.bench import (
     cpu_seconds,
     fanout_config,
     floor_rtt,
+    http_up,
     machine,
     percentiles,
     rss_mb,
+    wait_until,
     with_ratio,
 )
 from broker.site.config import load_config
@@ -72,15 +74,6 @@ document.addEventListener('DOMContentLoaded', () => {
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
 });
 """
-
-
-def _wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.005)
-    raise TimeoutError(f"no {what} within {timeout} s")
 
 
 def shown_at(page, counter: str, number: str, since_ms: float) -> float | None:
@@ -115,7 +108,7 @@ def press_to_dom(client: EngineClient, pages: list, presses: int, timeout: float
             return len(seen) == len(pages)
 
         try:
-            _wait_until(everywhere, timeout, f"number {number} on every dashboard")
+            wait_until(everywhere, timeout, f"number {number} on every dashboard")
         except TimeoutError:
             pass  # a page that never showed it counts as missing: the count says so
         times.extend(t - began for t in seen.values())
@@ -183,7 +176,7 @@ def run(*, presses: int, dashboards: int, loads: int, say=print) -> dict[str, An
                 context = browser.new_context(viewport={"width": 1366, "height": 768})
                 context.add_init_script(OBSERVER)
                 page = context.new_page()
-                _wait_until(lambda: _up(web), 30, "control room")
+                wait_until(lambda: http_up(web + "/masuk"), 30, "control room")
                 page.goto(web + "/masuk")
                 page.fill("#username", "bench")
                 page.fill("#password", password)
@@ -219,16 +212,6 @@ def run(*, presses: int, dashboards: int, loads: int, say=print) -> dict[str, An
         finally:
             client.stop()
     return results
-
-
-def _up(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url + "/masuk", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:

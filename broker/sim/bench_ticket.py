@@ -37,7 +37,17 @@ from typing import Any
 
 from broker.mqtt.client import EngineClient, StateMirror
 from broker.server.mosquitto import PrivateMosquitto, free_port
-from broker.sim.bench import SITE, Processes, bench_config, cpu_seconds, machine, percentiles, rss_mb
+from broker.sim.bench import (
+    SITE,
+    Processes,
+    bench_config,
+    cpu_seconds,
+    http_up,
+    machine,
+    percentiles,
+    rss_mb,
+    wait_until,
+)
 from broker.site.config import load_config
 
 CHROMIUM = "/usr/bin/chromium"
@@ -54,16 +64,6 @@ document.addEventListener('DOMContentLoaded', () => {
 });
 """
 NO_EVENTSOURCE = "Object.defineProperty(window, 'EventSource', {value: undefined});"
-
-
-def _wait_until(condition, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.005)
-    raise TimeoutError(f"no {what} within {timeout} s")
 
 
 def threads_of(pid: int) -> int:
@@ -86,7 +86,7 @@ def press_to_banner(client: EngineClient, mirror: StateMirror, web: str, push_pa
     times: dict[str, list[float]] = {"push": [], "poll": []}
     for _ in range(presses):
         issued = client.issue("bench", SERVICE)
-        _wait_until(lambda n=issued["ticket"]["number"]: waiting(mirror, n), 10, "the ticket in the state")
+        wait_until(lambda n=issued["ticket"]["number"]: waiting(mirror, n), 10, "the ticket in the state")
         for page in (push_page, poll_page):
             page.goto(web + path_of(issued))
             page.wait_for_selector(".live.waiting", timeout=15_000)
@@ -98,7 +98,7 @@ def press_to_banner(client: EngineClient, mirror: StateMirror, web: str, push_pa
             raise RuntimeError(f"counter {COUNTER} did not call the bench's ticket: {reply}")
         for name, page in (("push", push_page), ("poll", poll_page)):
             try:
-                shown = _wait_until(lambda p=page: p.evaluate("window.__called"), POLL_S * 3, f"the {name} banner")
+                shown = wait_until(lambda p=page: p.evaluate("window.__called"), POLL_S * 3, f"the {name} banner")
                 times[name].append(float(shown) - began)
             except TimeoutError:
                 pass  # a page that never showed it counts as missing: n says so
@@ -152,7 +152,7 @@ def open_streams(client: EngineClient, mirror: StateMirror, web: str, web_pid: i
                  presses: int) -> dict[str, Any]:
     host, port = web.removeprefix("http://").split(":")
     issued = [client.issue("bench", SERVICE) for _ in range(streams)]
-    _wait_until(lambda: mirror.retained.services[SERVICE].waiting >= streams, 20, "the tickets in the state")
+    wait_until(lambda: mirror.retained.services[SERVICE].waiting >= streams, 20, "the tickets in the state")
     probe = path_of(issued[-1])
     page_get(web, probe, 5)  # warm
     rss_before = rss_mb(web_pid)
@@ -175,7 +175,7 @@ def open_streams(client: EngineClient, mirror: StateMirror, web: str, web_pid: i
             marks = [len(h.arrivals) for h in moved]
             began = time.time() * 1000
             client.counter(COUNTER, "next")
-            _wait_until(lambda m=marks, hs=moved: all(len(h.arrivals) > n for h, n in zip(hs, m, strict=True)),
+            wait_until(lambda m=marks, hs=moved: all(len(h.arrivals) > n for h, n in zip(hs, m, strict=True)),
                         20, "every moved ticket's stream")
             latencies += [h.arrivals[n] - began for h, n in zip(moved, marks, strict=True)]
             time.sleep(0.2)
@@ -225,7 +225,7 @@ def run(*, presses: int, streams: int, stream_presses: int, say=print) -> dict[s
         one = procs.antrian("web", "--config", str(config_file), "--data", str(data), "--mqtt", url,
                             "--http", http_one, "--rate-limit", "", "--streams", "1")
         try:
-            _wait_until(lambda: _up(web) and _up(f"http://{http_one}"), 30, "web tiers")
+            wait_until(lambda: http_up(web + "/") and http_up(f"http://{http_one}/"), 30, "web tiers")
             probe = path_of(client.issue("bench", SERVICE))
             for address in (web, f"http://{http_one}"):
                 page_get(address, probe, 10)
@@ -253,14 +253,6 @@ def run(*, presses: int, streams: int, stream_presses: int, say=print) -> dict[s
             mirror.stop()
             client.stop()
     return results
-
-
-def _up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:
