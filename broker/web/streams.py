@@ -52,6 +52,19 @@ class Hub:
             self.closed = True
             self._cond.notify_all()
 
+    def follow(self, mirror: Any) -> None:
+        """Be raised by every change of a StateMirror (broker.mqtt.client), before whatever else it told."""
+        if mirror is None:
+            return
+        previous = mirror.on_change
+
+        def changed(kind: str, key: str) -> None:
+            self.changed()
+            if previous is not None:
+                previous(kind, key)
+
+        mirror.on_change = changed
+
 
 class Slots:
     """At most `total` streams open at once, and at most `per_client` of them for one client address."""

@@ -331,15 +331,7 @@ def _push() -> Push:
 def install_push(app: Flask, mirror: Any, push: Push) -> None:
     """The ticket pages' streams in the web tier `app`, and `mirror` telling them of each change of state."""
     app.extensions["antrian.ticket_push"] = push
-    if mirror is not None:
-        previous = mirror.on_change
-
-        def changed(kind: str, key: str) -> None:
-            push.hub.changed()
-            if previous is not None:
-                previous(kind, key)
-
-        mirror.on_change = changed
+    push.hub.follow(mirror)
 
 
 class Follow:

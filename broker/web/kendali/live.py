@@ -259,15 +259,6 @@ def install(app: Flask) -> None:
     k = app.extensions["kendali"]
     live = Live(k.config, k.store.path.parent, app.config.get("KENDALI_STREAMS", DEFAULT_STREAMS))
     app.extensions["kendali.live"] = live
-    mirror = k.mirror
-    if mirror is not None:
-        previous = mirror.on_change
-
-        def changed(kind: str, key: str) -> None:
-            live.hub.changed()
-            if previous is not None:
-                previous(kind, key)
-
-        mirror.on_change = changed
+    live.hub.follow(k.mirror)
     app.jinja_env.globals["live_hash"] = value_hash
     app.register_blueprint(make_blueprint())
