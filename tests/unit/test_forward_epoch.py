@@ -31,6 +31,7 @@ from broker.forward.forwarder import (
 from broker.forward.ingest import Ingest
 from broker.forward.sink import SqliteSink
 from broker.server.store import EventStore, StoreError
+from unit.test_forwarder import _Client, _Message  # the broker stand-ins the ingest is fed through
 
 SITE = "62.01-uji"
 A, B, C = SiteLog("aaaa", 0), SiteLog("bbbb", 500), SiteLog("cccc", 800)
@@ -128,23 +129,6 @@ def test_a_batch_and_an_ack_name_their_log_or_not():
 
 
 # ---------------------------------------------------------------------- the ingest's mapping, into SQLite
-
-
-class _Client:
-    def __init__(self) -> None:
-        self.published: list[tuple[str, bytes, bool]] = []
-        self.acked: list[int] = []
-
-    def publish(self, topic, payload, qos=0, retain=False):
-        self.published.append((topic, payload, retain))
-
-    def ack(self, mid, qos):
-        self.acked.append(mid)
-
-
-class _Message:
-    def __init__(self, mid: int, topic: str, payload: bytes) -> None:
-        self.mid, self.topic, self.payload, self.qos = mid, topic, payload, 1
 
 
 def _batch(first: int, last: int, log: str | None = None, adopted: bool = False, tag: str = "") -> bytes:
