@@ -33,6 +33,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -63,6 +64,27 @@ def server_cpu(postmaster: int) -> float:
         elif int(fields[1]) == postmaster:
             total += int(fields[11]) + int(fields[12])
     return total / TICK
+
+
+def side_by_side(work, n: int) -> None:
+    """work(0) .. work(n - 1), each in a thread of its own (a connection each), until all are done."""
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def copy_plain(conninfo: str, logs: Iterable[tuple[str, Iterable[dict]]]) -> None:
+    """What the ingest is measured against: the same rows COPYed into a bare table (no key, no roll-ups)."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("CREATE TABLE plain (site text, seq bigint, ts timestamptz, type text, ticket text, data jsonb)")
+        with conn.cursor().copy("COPY plain FROM STDIN") as copy:
+            for site, events in logs:
+                for e in events:
+                    data = {k: v for k, v in e.items() if k not in ("type", "ts", "seq")}
+                    copy.write_row((site, e["seq"], datetime.fromtimestamp(e["ts"], UTC), e["type"],
+                                    data.get("ticket"), json.dumps(data)))
 
 
 def measure(label: str, n: int, postmaster: int, work) -> float:
@@ -118,22 +140,10 @@ def main() -> None:
                         store.ingest(site, events[i:i + args.batch])
 
         def ingest() -> None:
-            threads = [threading.Thread(target=ingest_part, args=(k,)) for k in range(args.connections)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            side_by_side(ingest_part, args.connections)
 
         def plain_copy() -> None:
-            with psycopg.connect(pg.conninfo, autocommit=True) as conn:
-                conn.execute("CREATE TABLE plain (site text, seq bigint, ts timestamptz, type text, ticket text, "
-                             "data jsonb)")
-                with conn.cursor().copy("COPY plain FROM STDIN") as copy:
-                    for site, events in logs.items():
-                        for e in events:
-                            data = {k: v for k, v in e.items() if k not in ("type", "ts", "seq")}
-                            copy.write_row((site, e["seq"], datetime.fromtimestamp(e["ts"], UTC), e["type"],
-                                            data.get("ticket"), json.dumps(data)))
+            copy_plain(pg.conninfo, logs.items())
 
         settings = first.conn.execute("SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings "
                                       "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')").fetchone()
@@ -218,22 +228,10 @@ def nation_year(total: int, visitors: int, batch: int, connections: int) -> None
                         store.ingest(ids[i], chunk)
 
         def ingest() -> None:
-            threads = [threading.Thread(target=ingest_part, args=(k,)) for k in range(connections)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            side_by_side(ingest_part, connections)
 
         def plain_copy() -> None:
-            with psycopg.connect(pg.conninfo, autocommit=True) as conn:
-                conn.execute("CREATE TABLE plain (site text, seq bigint, ts timestamptz, type text, ticket text, "
-                             "data jsonb)")
-                with conn.cursor().copy("COPY plain FROM STDIN") as copy:
-                    for i in range(total):
-                        for e in year(i):
-                            data = {k: v for k, v in e.items() if k not in ("type", "ts", "seq")}
-                            copy.write_row((ids[i], e["seq"], datetime.fromtimestamp(e["ts"], UTC), e["type"],
-                                            data.get("ticket"), json.dumps(data)))
+            copy_plain(pg.conninfo, ((ids[i], year(i)) for i in range(total)))
 
         settings = first.conn.execute("SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings "
                                       "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')").fetchone()
